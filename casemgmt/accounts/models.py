@@ -1,0 +1,71 @@
+"""Staff accounts, their role, and their memberships in areas.
+
+The role decides what a user may do; memberships decide where. Patient visibility itself is decided in one
+place only: ``registry.models.PatientQuerySet.visible_to``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.areas.models import Area
+
+
+class Role(models.TextChoices):
+    DOCTOR = "doctor", _("精防医生")
+    AREA_STAFF = "area_staff", _("县/市/省精防管理人员")
+    CASE_MEMBER = "case_member", _("个案管理团队成员")
+    ADMIN = "admin", _("系统管理员")
+
+
+class User(AbstractUser):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_doctor(self) -> bool:
+        return self.role == Role.DOCTOR
+
+    @property
+    def is_area_staff(self) -> bool:
+        return self.role == Role.AREA_STAFF
+
+    @property
+    def is_case_member(self) -> bool:
+        return self.role == Role.CASE_MEMBER
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def jurisdiction_prefixes(self) -> list[str]:
+        """Code prefixes of the areas this user's memberships cover (cached per instance)."""
+        cached: list[str] | None = getattr(self, "_prefix_cache", None)
+        if cached is None:
+            if self.role not in (Role.DOCTOR, Role.AREA_STAFF) or not self.is_active:
+                cached = []
+            else:
+                cached = [m.area.prefix for m in self.memberships.select_related("area")]
+            self._prefix_cache = cached
+        return cached
+
+
+class AreaMembership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="memberships")
+    since = models.DateField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "area"], name="one_membership_per_user_area")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.area_id}"

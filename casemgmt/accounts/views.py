@@ -1,0 +1,65 @@
+"""Login (throttled), logout, password change and the landing page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.accounts import throttle
+
+
+def client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确。"),
+        "locked": _("登录失败次数过多，请15分钟后再试，或联系系统管理员。"),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "").strip()
+        address = client_address(self.request) if self.request else ""
+        if throttle.is_locked(username, address):
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(username, address)
+            raise
+        throttle.clear_failures(username)
+        return cleaned
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Doctors and area staff land on their patient list; others on a page that says what they can do."""
+    user: Any = request.user
+    if user.is_doctor or user.is_area_staff:
+        return redirect("registry:patient_list")
+    return render(request, "accounts/home.html")

@@ -1,0 +1,47 @@
+"""Population of an area for a year: its own figure, else the sum of its children's (recursively).
+
+A missing figure makes the total unknown, never zero; the areas lacking one are named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from casemgmt.areas import codes
+from casemgmt.areas.models import Area, AreaPopulation
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    total: int | None
+    missing: list[str] = field(default_factory=list)
+
+
+def resolve_population(
+    root: str, year_figures: dict[str, int], children_of: dict[str | None, list[str]]
+) -> PopulationResult:
+    """Pure resolution over plain data: figures by code and the child codes of each code."""
+    if root in year_figures:
+        return PopulationResult(year_figures[root])
+    children = children_of.get(root, [])
+    if not children:
+        return PopulationResult(None, [root])
+    total = 0
+    missing: list[str] = []
+    for child in children:
+        result = resolve_population(child, year_figures, children_of)
+        missing.extend(result.missing)
+        total += result.total or 0
+    return PopulationResult(None if missing else total, missing)
+
+
+def population_of(area_code: str, year: int) -> PopulationResult:
+    """Two queries for any area: the subtree's codes and that year's figures."""
+    prefix = codes.significant_prefix(area_code)
+    children_of: dict[str | None, list[str]] = {}
+    for code, parent in Area.objects.filter(code__startswith=prefix).values_list("code", "parent_id"):
+        children_of.setdefault(parent, []).append(code)
+    figures = dict(
+        AreaPopulation.objects.filter(area__code__startswith=prefix, year=year).values_list("area_id", "population")
+    )
+    return resolve_population(area_code, figures, children_of)

@@ -1,0 +1,20 @@
+"""Response hardening for pages that may carry patient data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+
+class NoStoreForPatientDataMiddleware:
+    """Authenticated pages must not be kept in shared or browser caches (a phone may be shared)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            response.setdefault("Cache-Control", "no-store, private")
+        return response

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("casemgmt.accounts.urls")),
+    path("patients/", include("registry.urls")),
+]

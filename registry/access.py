@@ -1,0 +1,46 @@
+"""The single entry point views use to reach one patient, and the write-permission test.
+
+Not visible and not existing give the same 404, so nobody can probe for records outside their view.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from casemgmt.areas.models import Area
+from registry.models import Patient, PatientQuerySet
+
+
+def visible_patients(user: Any) -> PatientQuerySet:
+    return Patient.objects.visible_to(user)
+
+
+def get_patient_for_user(request: Any, patient_uuid: uuid.UUID | str, *, write: bool = False) -> Patient:
+    patient = visible_patients(request.user).select_related("village").filter(uuid=patient_uuid).first()
+    if patient is None:
+        raise Http404
+    if write and not can_write(request.user, patient):
+        raise PermissionDenied
+    return patient
+
+
+def in_jurisdiction(user: Any, area_code: str) -> bool:
+    return any(area_code.startswith(prefix) for prefix in user.jurisdiction_prefixes())
+
+
+def can_write(user: Any, patient: Patient) -> bool:
+    """Doctors write the patients of their own areas; grants (case teams) never give write access here."""
+    return bool(user.is_doctor and in_jurisdiction(user, patient.village_id))
+
+
+def can_register_in(user: Any, village: Area) -> bool:
+    return bool(user.is_doctor and village.is_village and in_jurisdiction(user, village.code))
+
+
+def sees_masked_identity(user: Any) -> bool:
+    """County/city/province staff see masked line lists unless they open a record with a stated reason."""
+    return bool(user.is_area_staff)

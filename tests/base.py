@@ -1,0 +1,120 @@
+"""Named personas and a small jurisdiction tree, shared by the tests.
+
+- doctor_a works in township A and may read and write A's patients.
+- doctor_a2 is a second doctor of township A (the "second person" who confirms a closure).
+- doctor_b works in township B and must get 404 for A's patients.
+- county_d is county staff: sees the county's patients masked, read-only (403 on writes).
+- police_c is a case-team member with an explicit grant on patient_a only; sees nothing else.
+- admin_e administers areas and accounts and sees no patient at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from casemgmt.accounts.models import AreaMembership, Role, User
+from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
+from registry import codes, services
+from registry.models import Patient, PatientUserObjectPermission
+from registry.synthetic import synthetic_name, synthetic_national_id, synthetic_phone
+
+PASSWORD = "Synthetic-Pass-2026"
+TODAY = dt.date.today()
+
+
+@dataclass
+class World:
+    province: Area
+    city: Area
+    county: Area
+    township_a: Area
+    township_b: Area
+    village_a1: Area
+    village_a2: Area
+    village_b1: Area
+    doctor_a: User
+    doctor_a2: User
+    doctor_b: User
+    county_d: User
+    police_c: User
+    admin_e: User
+    patient_a: Patient
+    patient_b: Patient
+
+
+def make_area(code: str, name: str, level: int, parent: Area | None) -> Area:
+    return Area.objects.create(code=code, name=name, level=level, parent=parent)
+
+
+def make_user(username: str, role: str, *areas: Area) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, display_name=username)
+    for area in areas:
+        AreaMembership.objects.create(user=user, area=area)
+    return user
+
+
+_rng = random.Random(20261123)
+
+
+def patient_fields(**overrides: Any) -> dict[str, Any]:
+    sex = overrides.pop("sex", _rng.choice((1, 2)))
+    birth = overrides.pop("birth_date", dt.date(1980, 5, 17))
+    fields = {
+        "name": synthetic_name(_rng),
+        "national_id": synthetic_national_id(_rng, "320508", birth, sex),
+        "sex": sex,
+        "birth_date": birth,
+        "phone": synthetic_phone(_rng),
+        "address": "幸福路12号",
+        "disorder": codes.Disorder.SCHIZOPHRENIA,
+        "registered_on": TODAY - dt.timedelta(days=400),
+    }
+    fields.update(overrides)
+    return fields
+
+
+def make_patient(actor: User, village: Area, *, consent: int = 1, **overrides: Any) -> Patient:
+    return services.register_patient(
+        actor=actor,
+        village=village,
+        patient_fields=patient_fields(**overrides),
+        supplementary_fields={"consent": consent},
+    )
+
+
+def grant(patient: Patient, user: User, by: User, **extra: Any) -> PatientUserObjectPermission:
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(codename="view_patient", content_type__app_label="registry")
+    return PatientUserObjectPermission.objects.create(
+        content_object=patient, user=user, permission=permission, granted_by=by, reason="case team", **extra
+    )
+
+
+def build_world() -> World:
+    province = make_area("320000000000", "江苏省", AreaLevel.PROVINCE, None)
+    city = make_area("320500000000", "苏州市", AreaLevel.CITY, province)
+    county = make_area("320508000000", "姑苏区", AreaLevel.COUNTY, city)
+    township_a = make_area("320508001000", "甲街道", AreaLevel.TOWNSHIP, county)
+    township_b = make_area("320508002000", "乙街道", AreaLevel.TOWNSHIP, county)
+    village_a1 = make_area("320508001001", "甲一社区", AreaLevel.VILLAGE, township_a)
+    village_a2 = make_area("320508001002", "甲二社区", AreaLevel.VILLAGE, township_a)
+    village_b1 = make_area("320508002001", "乙一社区", AreaLevel.VILLAGE, township_b)
+    for area, population in ((village_a1, 3000), (village_a2, 4000), (village_b1, 5000)):
+        AreaPopulation.objects.create(area=area, year=TODAY.year, population=population)
+    doctor_a = make_user("doctor_a", Role.DOCTOR, township_a)
+    doctor_a2 = make_user("doctor_a2", Role.DOCTOR, township_a)
+    doctor_b = make_user("doctor_b", Role.DOCTOR, township_b)
+    county_d = make_user("county_d", Role.AREA_STAFF, county)
+    police_c = make_user("police_c", Role.CASE_MEMBER)
+    admin_e = make_user("admin_e", Role.ADMIN)
+    patient_a = make_patient(doctor_a, village_a1)
+    patient_b = make_patient(doctor_b, village_b1)
+    grant(patient_a, police_c, doctor_a)
+    return World(
+        province, city, county, township_a, township_b, village_a1, village_a2, village_b1,
+        doctor_a, doctor_a2, doctor_b, county_d, police_c, admin_e, patient_a, patient_b,
+    )  # fmt: skip

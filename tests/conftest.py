@@ -1,0 +1,52 @@
+"""Shared fixtures. Tests needing PostgreSQL or Redis are marked; without the service they skip with a
+reason, and with REQUIRE_SERVICES=true (set by .ci/run) such a skip becomes a failure."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.base import World, build_world
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "false") == "true"
+
+
+def redis_available() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001  (any failure means "not available")
+        return False
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    missing = {
+        "postgres": connection.vendor != "postgresql",
+        "redis": not redis_available(),
+    }
+    for item in items:
+        for marker, absent in missing.items():
+            if marker in item.keywords and absent:
+                reason = f"needs {marker} (set DATABASE_URL / REDIS_URL)"
+                if REQUIRE_SERVICES:
+                    item.user_properties.append(("service_missing", reason))
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    for name, reason in item.user_properties:
+        if name == "service_missing":
+            pytest.fail(f"REQUIRE_SERVICES=true but the test {reason}", pytrace=False)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
