@@ -8,4 +8,5 @@ app_name = "registry"
 
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
+    path("new/", views.patient_list, name="patient_register"),
 ]
