@@ -71,10 +71,8 @@ def database_from_url(url: str) -> dict[str, object]:
     """Translate ``postgres://user:pw@host:port/name`` or ``sqlite:///path`` into a Django DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        if path.startswith("/") and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = path[1:]
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        # sqlite:///relative/path or sqlite:////absolute/path
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(url.removeprefix("sqlite:///"))}
     if parsed.scheme in {"postgres", "postgresql"}:
         return {
             "ENGINE": "django.db.backends.postgresql",

@@ -30,7 +30,12 @@ class Sealed:
 
 
 class EncryptedDescriptor(DeferredAttribute):
+    """A data descriptor (it defines __set__), so reads always pass through decryption."""
+
     field: EncryptedTextField
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:

@@ -1,0 +1,53 @@
+"""Start-up refuses missing or wrong keys and DEBUG on a public host."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from casemgmt import crypto
+from casemgmt.checks import refuse_to_start_on_errors
+from casemgmt.models import KeyCanary
+
+
+def errors() -> list[str]:
+    return [m.id or "" for m in checks.run_checks(tags=["security"]) if m.is_serious()]
+
+
+def test_configured_keys_pass_and_write_their_canaries(db: object) -> None:
+    assert errors() == []
+    assert KeyCanary.objects.filter(kid="blind-index").exists()
+
+
+def test_missing_keys_stop_start_up(db: object) -> None:
+    with override_settings(FIELD_ENCRYPTION_KEYS=""):
+        assert "casemgmt.E003" in errors()
+        with pytest.raises(SystemExit, match="FIELD_ENCRYPTION_KEYS is not set"):
+            refuse_to_start_on_errors()
+
+
+def test_wrong_field_key_is_caught_by_the_canary(db: object) -> None:
+    assert errors() == []  # canaries written for the right keys
+    from django.conf import settings
+
+    kid = settings.FIELD_ENCRYPTION_ACTIVE_KEY
+    with override_settings(FIELD_ENCRYPTION_KEYS=f"{kid}:{crypto.new_key()}"):
+        assert "casemgmt.E004" in errors()
+        with pytest.raises(SystemExit, match="not the key this database was encrypted with"):
+            refuse_to_start_on_errors()
+
+
+def test_wrong_blind_index_key_is_caught(db: object) -> None:
+    assert errors() == []
+    with override_settings(BLIND_INDEX_KEY=crypto.new_key()):
+        assert "casemgmt.E004" in errors()
+
+
+def test_short_secret_key_and_debug_on_public_host(db: object) -> None:
+    with override_settings(SECRET_KEY="short"):
+        assert "casemgmt.E001" in errors()
+    with override_settings(DEBUG=True, ALLOWED_HOSTS=["jingfang.example.org"]):
+        assert "casemgmt.E002" in errors()
+    with override_settings(DEBUG=True, ALLOWED_HOSTS=["127.0.0.1"]):
+        assert "casemgmt.E002" not in errors()
