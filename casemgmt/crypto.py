@@ -25,7 +25,7 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-TOKEN_VERSION = "v1"
+TOKEN_VERSION = "v1"  # noqa: S105  (a format tag, not a secret)
 NONCE_BYTES = 12
 KEY_BYTES = 32
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -127,9 +127,7 @@ def encrypt(
     nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
     if len(nonce) != NONCE_BYTES:
         raise ValueError("nonce must be 12 bytes")
-    sealed = AESGCM(ring.active_key).encrypt(
-        nonce, plaintext.encode("utf-8"), associated_data(table, column, row_uuid)
-    )
+    sealed = AESGCM(ring.active_key).encrypt(nonce, plaintext.encode("utf-8"), associated_data(table, column, row_uuid))
     return f"{TOKEN_VERSION}.{ring.active}.{_b64(nonce + sealed)}"
 
 

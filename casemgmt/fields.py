@@ -86,9 +86,9 @@ class EncryptedTextField(models.TextField):
             return value
         raise TypeError("plaintext cannot be written or queried without its row; save the model instance")
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("max_length", self.max_plaintext_length)
-        return super().formfield(**kwargs)
+        return super().formfield(form_class=form_class, choices_form_class=choices_form_class, **kwargs)
 
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:

@@ -46,6 +46,11 @@ def remaining(ring: crypto.KeyRing | None = None) -> dict[str, int]:
     }
 
 
+def _reencrypt(token: str, *, table: str, column: str, row_uuid: object, ring: crypto.KeyRing) -> str:
+    plaintext = crypto.decrypt(token, table=table, column=column, row_uuid=row_uuid, ring=ring)
+    return crypto.encrypt(plaintext, table=table, column=column, row_uuid=row_uuid, ring=ring)
+
+
 def _rotate_batch(column: Column, after_pk: object, batch_size: int, ring: crypto.KeyRing) -> tuple[int, object]:
     model, field = column.model, column.field
     rows = list(
@@ -55,14 +60,14 @@ def _rotate_batch(column: Column, after_pk: object, batch_size: int, ring: crypt
     )
     if not rows:
         return 0, after_pk
-    context = {"table": model._meta.db_table, "column": field.column}
+    table, column_name = model._meta.db_table, field.column
     updates = [
-        (crypto.encrypt(crypto.decrypt(sealed.token, row_uuid=row_uuid, ring=ring, **context), row_uuid=row_uuid,
-                        ring=ring, **context), pk)
+        (_reencrypt(sealed.token, table=table, column=column_name, row_uuid=row_uuid, ring=ring), pk)
         for pk, row_uuid, sealed in rows
-    ]  # fmt: skip
+    ]
     quote = connection.ops.quote_name
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {quote(field.column)} = %s WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608  (identifiers come from model metadata, values are parameters)
+    # Identifiers come from model metadata; values are parameters.
+    sql = f"UPDATE {quote(table)} SET {quote(column_name)} = %s WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, updates)
     return len(rows), rows[-1][0]

@@ -48,7 +48,7 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         """
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        rule = Q(pk__in=PatientUserObjectPermission.objects.live_for(user).values("content_object_id"))
+        rule = Q(pk__in=live_grants(user).values("content_object_id"))
         for prefix in user.jurisdiction_prefixes():
             rule |= Q(village__code__startswith=prefix)
         return self.filter(rule)
@@ -109,9 +109,7 @@ class Patient(models.Model):
         ordering = ["-registered_on", "-id"]
         indexes = [
             models.Index(fields=["village", "-registered_on", "-id"], name="patient_village_recent"),
-            models.Index(
-                fields=["village"], name="patient_village_prefix", opclasses=["varchar_pattern_ops"]
-            ),
+            models.Index(fields=["village"], name="patient_village_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:  # never identity: this string may reach logs
@@ -135,19 +133,26 @@ class SupplementaryForm(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="supplementary")
-    household_type = models.PositiveSmallIntegerField(_("户别"), choices=codes.HouseholdType.choices, null=True, blank=True)
-    employment = models.PositiveSmallIntegerField(_("就业情况"), choices=codes.Employment.choices, null=True, blank=True)
+    household_type = models.PositiveSmallIntegerField(
+        _("户别"), choices=codes.HouseholdType.choices, null=True, blank=True
+    )
+    employment = models.PositiveSmallIntegerField(
+        _("就业情况"), choices=codes.Employment.choices, null=True, blank=True
+    )
     consent = models.PositiveSmallIntegerField(_("知情同意"), choices=codes.Consent.choices)
     consent_signer = EncryptedTextField(_("知情同意签字人"), max_plaintext_length=50)
     consent_date = models.DateField(_("签字日期"), null=True, blank=True)
     harmed_others = models.BooleanField(
-        _("曾伤害或危害他人安全 (精神卫生法第三十条)"), default=False,
+        _("曾伤害或危害他人安全 (精神卫生法第三十条)"),
+        default=False,
         help_text=_("如是，拒绝知情同意也不影响纳入管理。"),
     )
     onset_date = models.DateField(_("初次发病时间"), null=True, blank=True)
     onset_year_only = models.BooleanField(_("仅知年份"), default=False)
     past_symptoms = models.JSONField(_("既往主要症状"), default=list, blank=True)
-    past_locking = models.PositiveSmallIntegerField(_("既往关锁情况"), choices=codes.Locking.choices, null=True, blank=True)
+    past_locking = models.PositiveSmallIntegerField(
+        _("既往关锁情况"), choices=codes.Locking.choices, null=True, blank=True
+    )
     past_outpatient = models.PositiveSmallIntegerField(
         _("既往门诊治疗情况"), choices=codes.PastOutpatient.choices, null=True, blank=True
     )
@@ -182,8 +187,12 @@ class StatusChange(models.Model):
     from_status = models.CharField(max_length=10, choices=codes.Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=codes.Status.choices)
     effective_date = models.DateField(_("生效日期"))
-    lost_reason = models.PositiveSmallIntegerField(_("失访原因"), choices=codes.LostReason.choices, null=True, blank=True)
-    death_cause = models.PositiveSmallIntegerField(_("死亡原因"), choices=codes.DeathCause.choices, null=True, blank=True)
+    lost_reason = models.PositiveSmallIntegerField(
+        _("失访原因"), choices=codes.LostReason.choices, null=True, blank=True
+    )
+    death_cause = models.PositiveSmallIntegerField(
+        _("死亡原因"), choices=codes.DeathCause.choices, null=True, blank=True
+    )
     death_subcause = models.PositiveSmallIntegerField(
         _("躯体疾病死因"), choices=codes.PhysicalDeathCause.choices, null=True, blank=True
     )
@@ -266,14 +275,6 @@ class IdentityRevision(models.Model):
         return f"Identity revision of {self.patient_id} at {self.changed_at}"
 
 
-class GrantQuerySet(models.QuerySet["PatientUserObjectPermission"]):
-    def live_for(self, user: Any) -> GrantQuerySet:
-        now = timezone.now()
-        return self.filter(user=user, permission__codename="view_patient").filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-
-
 class PatientUserObjectPermission(UserObjectPermissionBase):
     """Per-patient grant (django-guardian, direct foreign key) with who granted it, why, and until when."""
 
@@ -285,8 +286,6 @@ class PatientUserObjectPermission(UserObjectPermissionBase):
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
 
-    objects = GrantQuerySet.as_manager()
-
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False
 
@@ -296,3 +295,10 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+
+
+def live_grants(user: Any) -> models.QuerySet[PatientUserObjectPermission]:
+    """A user's per-patient view grants that have not expired."""
+    return PatientUserObjectPermission.objects.filter(user=user, permission__codename="view_patient").filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )

@@ -205,9 +205,7 @@ def change_status(
         )
         patient.status, patient.status_since = to_status, effective_date
         patient.save(update_fields=["status", "status_since", "updated_at"])
-        record_event(
-            actor=actor, action=Action.STATUS_CHANGE, patient_uuids=[patient.uuid], detail={"to": to_status}
-        )
+        record_event(actor=actor, action=Action.STATUS_CHANGE, patient_uuids=[patient.uuid], detail={"to": to_status})
     return change
 
 

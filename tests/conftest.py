@@ -22,7 +22,7 @@ def redis_available() -> bool:
         import redis
 
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except Exception:  # noqa: BLE001  (any failure means "not available")
+    except Exception:  # any failure means "not available"
         return False
 
 

@@ -33,8 +33,4 @@ def record_event(
 
 def access_history(patient_uuid: uuid.UUID) -> Any:
     """Events that concern one patient, newest first, with their actors."""
-    return (
-        AuditEvent.objects.filter(subjects__patient_uuid=patient_uuid)
-        .select_related("actor")
-        .order_by("-at", "-id")
-    )
+    return AuditEvent.objects.filter(subjects__patient_uuid=patient_uuid).select_related("actor").order_by("-at", "-id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -16,7 +18,7 @@ def clear_throttle() -> None:
     cache.clear()
 
 
-def login(client: Client, username: str, password: str, address: str = "10.0.0.1") -> object:
+def login(client: Client, username: str, password: str, address: str = "10.0.0.1") -> Any:
     return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
 
 

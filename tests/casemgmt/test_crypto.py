@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -14,7 +15,7 @@ from casemgmt import crypto
 RING = crypto.KeyRing(keys={"t1": bytes(range(32))}, active="t1", blind_index_key=bytes(range(32, 64)))
 ROW = "00000000-0000-0000-0000-000000000001"
 NONCE = bytes(range(1, 13))
-CONTEXT = {"table": "registry_patient", "column": "name", "row_uuid": ROW}
+CONTEXT: dict[str, Any] = {"table": "registry_patient", "column": "name", "row_uuid": ROW}
 
 # Fixed vectors: key = bytes 0..31, nonce = bytes 1..12, AAD = "registry_patient␟name␟<ROW>".
 VECTOR_TOKEN = "v1.t1.AQIDBAUGBwgJCgsM4Fb6MVQdoJPkLNdK0AlXJ1cULH-rVg"
@@ -29,7 +30,7 @@ def test_fixed_vector_token() -> None:
 def test_fixed_vector_matches_an_independent_aes_gcm_computation() -> None:
     aad = f"registry_patient\x1fname\x1f{ROW}".encode()
     sealed = AESGCM(bytes(range(32))).encrypt(NONCE, "张三".encode(), aad)
-    assert VECTOR_TOKEN == "v1.t1." + base64.urlsafe_b64encode(NONCE + sealed).decode().rstrip("=")
+    assert "v1.t1." + base64.urlsafe_b64encode(NONCE + sealed).decode().rstrip("=") == VECTOR_TOKEN
 
 
 def test_fixed_vector_blind_indexes() -> None:

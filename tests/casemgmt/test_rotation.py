@@ -18,7 +18,9 @@ BLIND = crypto.new_key()
 
 
 def test_rotation_in_batches_is_resumable_and_covers_history(db: object) -> None:
-    with override_settings(FIELD_ENCRYPTION_KEYS=f"old:{OLD}", FIELD_ENCRYPTION_ACTIVE_KEY="old", BLIND_INDEX_KEY=BLIND):
+    with override_settings(
+        FIELD_ENCRYPTION_KEYS=f"old:{OLD}", FIELD_ENCRYPTION_ACTIVE_KEY="old", BLIND_INDEX_KEY=BLIND
+    ):
         from tests.base import build_world
 
         world: World = build_world()
@@ -48,7 +50,9 @@ def test_rotation_in_batches_is_resumable_and_covers_history(db: object) -> None
         assert SupplementaryForm.objects.count() == 3
 
     # The old key can now be removed: everything decrypts with the new key alone.
-    with override_settings(FIELD_ENCRYPTION_KEYS=f"new:{NEW}", FIELD_ENCRYPTION_ACTIVE_KEY="new", BLIND_INDEX_KEY=BLIND):
+    with override_settings(
+        FIELD_ENCRYPTION_KEYS=f"new:{NEW}", FIELD_ENCRYPTION_ACTIVE_KEY="new", BLIND_INDEX_KEY=BLIND
+    ):
         assert {p.uuid: p.name for p in Patient.objects.all()} == names
         assert IdentityRevision.objects.get().previous_values
 

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from casemgmt.areas import codes
+from casemgmt.areas.population import resolve_population
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "prefix"),
+    [
+        ("320000000000", codes.PROVINCE, "32"),
+        ("320500000000", codes.CITY, "3205"),
+        ("320508000000", codes.COUNTY, "320508"),
+        ("320508019000", codes.TOWNSHIP, "320508019"),
+        ("320508019044", codes.VILLAGE, "320508019044"),
+    ],
+)
+def test_levels_and_prefixes(code: str, level: int, prefix: str) -> None:
+    assert codes.level_of(code) == level
+    assert codes.significant_prefix(code) == prefix
+    assert codes.code_from_prefix(prefix) == code
+
+
+def test_ancestors_are_the_code_with_lower_segments_zeroed() -> None:
+    assert codes.ancestor_codes("320508019044") == [
+        "320508019000", "320508000000", "320500000000", "320000000000",
+    ]  # fmt: skip
+
+
+def test_missing_city_segment_skips_to_the_province() -> None:
+    assert codes.parent_code("320008000000") == "320000000000"
+
+
+@pytest.mark.parametrize("bad", ["32050801904", "3205080190440", "00050801904x", "000000000000", "abc"])
+def test_malformed_codes(bad: str) -> None:
+    assert not codes.is_valid_code(bad) or bad == ""
+    with pytest.raises(codes.AreaCodeError):
+        codes.level_of(bad)
+
+
+def test_is_within() -> None:
+    assert codes.is_within("320508019044", "320508000000")
+    assert not codes.is_within("320509019044", "320508000000")
+
+
+CHILDREN: dict[str | None, list[str]] = {"C": ["T1", "T2"], "T1": ["V1", "V2"], "T2": ["V3"]}
+
+
+def test_population_is_own_figure_or_sum_of_children() -> None:
+    assert resolve_population("C", {"C": 100}, CHILDREN).total == 100
+    assert resolve_population("C", {"V1": 1, "V2": 2, "V3": 3}, CHILDREN).total == 6
+    assert resolve_population("C", {"T1": 10, "V3": 3}, CHILDREN).total == 13
+
+
+def test_missing_population_is_unknown_and_named_never_zero() -> None:
+    result = resolve_population("C", {"V1": 1, "V2": 2}, CHILDREN)
+    assert result.total is None
+    assert result.missing == ["V3"]
