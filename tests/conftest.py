@@ -47,6 +47,12 @@ def pytest_runtest_setup(item: Any) -> None:
             pytest.fail(f"REQUIRE_SERVICES=true but the test {reason}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 is deliberately slow; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
