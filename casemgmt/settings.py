@@ -26,6 +26,7 @@ FIELD_ENCRYPTION_ACTIVE_KEY = env_str("FIELD_ENCRYPTION_ACTIVE_KEY", "") or ""
 BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "") or ""
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

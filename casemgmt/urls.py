@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("casemgmt.accounts.urls")),
     path("patients/", include("registry.urls")),

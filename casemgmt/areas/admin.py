@@ -1,0 +1,30 @@
+"""Administrators maintain areas and populations here. No patient model is registered in the admin site."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from casemgmt.admin_access import SystemAdminOnly
+from casemgmt.areas.models import Area, AreaPopulation
+
+
+class PopulationInline(SystemAdminOnly, admin.TabularInline):
+    model = AreaPopulation
+    extra = 0
+
+
+@admin.register(Area)
+class AreaAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    raw_id_fields = ("parent",)
+    inlines = [PopulationInline]
+
+
+@admin.register(AreaPopulation)
+class AreaPopulationAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("area", "year", "population")
+    list_filter = ("year",)
+    search_fields = ("area__code", "area__name")
+    raw_id_fields = ("area",)
