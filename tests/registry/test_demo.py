@@ -1,0 +1,120 @@
+"""The demo county: complete, spread over disorders and statuses, idempotent, and loaded with real services."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from casemgmt.accounts.models import Role, User
+from casemgmt.areas.models import Area, AreaPopulation
+from casemgmt.audit.models import Action, AuditEvent
+from registry import codes, demo
+from registry.models import ClosureRequest, Patient, StatusChange
+from tests.base import build_world
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_demo_county_is_complete_and_spread() -> None:
+    output = _run()
+    assert Area.objects.filter(level=4).count() == 6
+    villages = Area.objects.filter(level=5)
+    assert villages.count() == 48
+    assert len(set(AreaPopulation.objects.values_list("year", flat=True))) == 3
+    assert AreaPopulation.objects.count() == 48 * 3
+    assert all(1000 <= p <= 5000 for p in AreaPopulation.objects.values_list("population", flat=True))
+
+    patients = Patient.objects.all()
+    assert 240 <= patients.count() <= 260
+    disorders = Counter(patients.values_list("disorder", flat=True))
+    assert set(disorders) == {*range(1, 7), codes.Disorder.OTHER}
+    assert disorders[codes.Disorder.SCHIZOPHRENIA] > patients.count() / 2
+    statuses = Counter(patients.values_list("status", flat=True))
+    assert set(statuses) == set(codes.Status.values)
+    assert statuses[codes.Status.ACTIVE] > patients.count() / 2
+    assert statuses[codes.Status.CLOSED] == 1
+    registered = sorted(patients.values_list("registered_on", flat=True))
+    assert (registered[-1] - registered[0]).days > 2 * 365
+    assert len(set(patients.values_list("village", flat=True))) > 40
+    assert "Demo-Pass-2026" in output and "doctor1b" in output
+
+
+def test_closure_through_the_real_two_person_review() -> None:
+    _run()
+    closed = Patient.objects.get(status=codes.Status.CLOSED)
+    change = StatusChange.objects.get(patient=closed, to_status=codes.Status.CLOSED)
+    assert change.actor.username == "doctor1" and change.confirmed_by is not None
+    assert change.confirmed_by.username == "doctor1b"
+    pending = ClosureRequest.objects.get(decision=ClosureRequest.Decision.PENDING)
+    assert pending.patient.status == codes.Status.ACTIVE
+    assert AuditEvent.objects.filter(action=Action.CLOSURE_DECISION).count() == 1
+
+
+def test_each_township_written_by_its_own_doctor() -> None:
+    _run()
+    for index in range(1, 7):
+        doctor = User.objects.get(username=f"doctor{index}")
+        assert Patient.objects.visible_to(doctor).count() == Patient.objects.filter(created_by=doctor).count() > 0
+        assert AuditEvent.objects.filter(actor=doctor, action=Action.CREATE).exists()
+
+
+def test_accounts_one_per_role_with_the_demo_password() -> None:
+    _run()
+    expected = {
+        "doctor1": Role.DOCTOR,
+        "doctor1b": Role.DOCTOR,
+        "doctor6": Role.DOCTOR,
+        "county": Role.AREA_STAFF,
+        "police1": Role.CASE_MEMBER,
+        "admin": Role.ADMIN,
+    }
+    for username, role in expected.items():
+        user = authenticate(username=username, password=demo.DEMO_PASSWORD)
+        assert user is not None and user.role == role
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and not admin.memberships.exists()
+    assert not User.objects.get(username="police1").memberships.exists()
+    assert User.objects.get(username="county").memberships.get().area_id == demo.COUNTY[0]
+    assert not Patient.objects.visible_to(User.objects.get(username="police1")).exists()
+    assert Patient.objects.visible_to(User.objects.get(username="county")).count() == Patient.objects.count()
+
+
+def test_second_run_changes_nothing_and_prints_the_accounts() -> None:
+    _run()
+    counts = [model.objects.count() for model in (Area, AreaPopulation, User, Patient, StatusChange, AuditEvent)]
+    output = _run("--seed", "99")
+    assert [model.objects.count() for model in (Area, AreaPopulation, User, Patient, StatusChange, AuditEvent)] == (
+        counts
+    )
+    assert "演示数据已存在" in output
+    for username in ("doctor1", "doctor1b", "doctor6", "county", "police1", "admin"):
+        assert username in output
+
+
+def test_refuses_codes_used_for_other_places_and_writes_nothing() -> None:
+    build_world()  # the test world names 320000000000 江苏省, the demo 东川省
+    areas = Area.objects.count()
+    with pytest.raises(CommandError, match="320000000000"):
+        _run()
+    assert Area.objects.count() == areas
+    assert not User.objects.filter(username="doctor1").exists()
+
+
+def test_refuses_a_database_with_patients_outside_the_demo_county() -> None:
+    world = build_world()
+    Patient.objects.filter(pk=world.patient_a.pk).update(
+        village=Area.objects.create(code="330000000001", name="外省某村", level=5)
+    )
+    with pytest.raises(CommandError, match="演示县以外"):
+        _run()
