@@ -86,11 +86,22 @@ def check_role_areas(role: str, areas: Sequence[Area]) -> list[str]:
     ]
 
 
+def _password_messages() -> dict[str, str]:
+    """Chinese messages for Django's validators (its zh_Hans catalog lags behind some 5.2 msgids)."""
+    return {
+        "password_too_short": _("密码太短：至少需要%(min_length)d个字符。"),
+        "password_too_common": _("密码过于常见，请换一个。"),
+        "password_entirely_numeric": _("密码不能全是数字。"),
+        "password_too_similar": _("密码与用户名或显示名过于相似。"),
+    }
+
+
 def check_password(password: str, user: User) -> list[str]:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        return list(exc.messages)
+        known = _password_messages()
+        return [known[e.code] % (e.params or {}) if e.code in known else " ".join(e.messages) for e in exc.error_list]
     return []
 
 

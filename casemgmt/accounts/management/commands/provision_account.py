@@ -1,0 +1,110 @@
+"""``python manage.py provision_account USERNAME --role ROLE [--area CODE ...] [--name 显示名] [--password-file F]``.
+
+Creates an account, or brings an existing one to exactly the given role and areas (memberships not listed
+are removed). A new account without ``--password-file`` gets a strong random password, printed once; an
+existing account keeps its password unless ``--password-file`` or ``--reset-password`` is given, so that
+moving a doctor to another township does not lock them out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from casemgmt.accounts.management.provisioning import (
+    ProvisioningError,
+    check_role_areas,
+    generate_password,
+    provision_account,
+    resolve_area,
+)
+from casemgmt.accounts.models import Role, User
+from casemgmt.areas.models import Area
+
+
+def read_password_file(path: str) -> str:
+    """The first line of the file (a trailing newline is not part of the password)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise CommandError(_("无法读取密码文件：%(path)s") % {"path": path}) from None
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise CommandError(_("密码文件为空：%(path)s") % {"path": path})
+    return password
+
+
+def resolve_areas(specs: list[str]) -> tuple[list[Area], list[str]]:
+    areas: list[Area] = []
+    problems: list[str] = []
+    for spec in specs:
+        try:
+            area = resolve_area(spec)
+        except ProvisioningError as exc:
+            problems.extend(exc.messages)
+        else:
+            if area not in areas:
+                areas.append(area)
+    return areas, problems
+
+
+class Command(BaseCommand):
+    # help is translated lazily (it is read when the parser is built, in the active language).
+    help = gettext_lazy("新建或更新工作人员账号：角色、辖区、显示名与密码。")  # type: ignore[assignment]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username", help=_("用户名（登录名）"))
+        parser.add_argument("--role", required=True, metavar="|".join(Role.values), help=_("角色"))
+        parser.add_argument(
+            "--area",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="CODE",
+            help=_("辖区区划代码：12位，或2、4、6、9位有效前缀；可多次给出。"),
+        )
+        parser.add_argument("--name", dest="display_name", help=_("显示名，如“王医生”"))
+        parser.add_argument("--password-file", help=_("从此文件的第一行读取密码"))
+        parser.add_argument(
+            "--reset-password", action="store_true", help=_("为已有账号生成新的随机密码（新账号总是生成）")
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = read_password_file(options["password_file"]) if options["password_file"] else None
+        areas, problems = resolve_areas(options["area"])
+        if problems:
+            # Report the role's objections to the areas that did resolve too, but not "needs an area"
+            # when the operator gave areas that could not be found.
+            if areas or options["role"] not in Role.values:
+                problems += check_role_areas(options["role"], areas)
+            raise CommandError("\n".join(problems))
+        generated: str | None = None
+        is_new = not User.objects.filter(username=options["username"]).exists()
+        if password is None and (is_new or options["reset_password"]):
+            password = generated = generate_password()
+        try:
+            result = provision_account(
+                username=options["username"],
+                role=options["role"],
+                areas=areas,
+                display_name=options["display_name"],
+                password=password,
+            )
+        except ProvisioningError as exc:
+            raise CommandError("\n".join(exc.messages)) from exc
+        user = result.user
+        summary = {"username": user.username, "role": Role(user.role).label}
+        if result.created:
+            self.stdout.write(self.style.SUCCESS(_("已新建账号 %(username)s（%(role)s）。") % summary))
+        else:
+            self.stdout.write(self.style.SUCCESS(_("已更新账号 %(username)s（%(role)s）。") % summary))
+        for membership in user.memberships.select_related("area").order_by("area_id"):
+            self.stdout.write(
+                _("辖区：%(name)s（%(code)s）") % {"name": membership.area.name, "code": membership.area_id}
+            )
+        if generated is not None:
+            self.stdout.write(_("密码（只显示这一次，请妥善转交）：%(password)s") % {"password": generated})
