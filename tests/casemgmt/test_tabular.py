@@ -1,0 +1,231 @@
+"""The tabular reader: the same sheet from .xlsx, a CSV folder and a .zip; header problems; cell conversion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tracemalloc
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from casemgmt.tabular import (
+    CellError,
+    Problem,
+    SheetSpec,
+    TabularError,
+    as_date,
+    as_int,
+    as_text,
+    open_source,
+)
+
+SPEC = SheetSpec(
+    name="people",
+    columns={"code": ("区划代码",), "name": ("名称",), "born": ("出生日期",), "count": ("人数",)},
+    required=frozenset({"code", "name"}),
+)
+HEADER = ["区划代码", "name", "出生日期", "count"]
+ROWS: list[list[Any]] = [
+    ["320508001001", "甲一社区", "1980-05-17", "12"],
+    [None, None, None, None],
+    ["320508001002", "乙社区", "2001-01-02", ""],
+]
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.worksheets[0])
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[list[Any]], *, bom: bool = False) -> Path:
+    lines = [",".join("" if v is None else str(v) for v in row) for row in rows]
+    path.write_text(("\ufeff" if bom else "") + "\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def read_all(path: Path, spec: SheetSpec = SPEC) -> tuple[list[Problem], list[tuple[int, dict[str, Any]]]]:
+    with open_source(path) as source:
+        sheet = source.sheet(spec)
+        assert sheet is not None
+        return sheet.header_problems, list(sheet)
+
+
+EXPECTED_CSV = [
+    (2, {"code": "320508001001", "name": "甲一社区", "born": "1980-05-17", "count": "12"}),
+    (4, {"code": "320508001002", "name": "乙社区", "born": "2001-01-02", "count": None}),
+]
+
+
+def test_xlsx_with_aliases_real_dates_and_numbers(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [
+        HEADER,
+        [320508001001, "甲一社区", dt.datetime(1980, 5, 17), 12],
+        [None, None, None, None],
+        ["320508001002", " 乙社区 ", "2001-01-02", None],
+    ]
+    problems, result = read_all(write_xlsx(tmp_path / "book.xlsx", {"other": [["x"]], "People": rows}))
+    assert problems == []
+    assert result == [
+        (2, {"code": 320508001001, "name": "甲一社区", "born": dt.datetime(1980, 5, 17), "count": 12}),
+        (4, {"code": "320508001002", "name": "乙社区", "born": "2001-01-02", "count": None}),
+    ]
+    assert as_text(result[0][1]["code"]) == "320508001001"
+    assert as_date(result[0][1]["born"]) == as_date("1980-05-17") == dt.date(1980, 5, 17)
+
+
+@pytest.mark.parametrize("bom", [True, False])
+def test_csv_folder_with_or_without_bom(tmp_path: Path, bom: bool) -> None:
+    write_csv(tmp_path / "people.csv", [HEADER, *ROWS], bom=bom)
+    write_csv(tmp_path / "notes.txt", [["ignored"]])
+    problems, result = read_all(tmp_path)
+    assert problems == [] and result == EXPECTED_CSV
+
+
+def test_single_csv_file_is_a_one_sheet_source(tmp_path: Path) -> None:
+    assert read_all(write_csv(tmp_path / "people.csv", [HEADER, *ROWS])) == ([], EXPECTED_CSV)
+
+
+@pytest.mark.parametrize("member", ["people.csv", "export/people.csv"])
+def test_zip_of_csv_at_root_or_in_a_folder(tmp_path: Path, member: str) -> None:
+    csv_path = write_csv(tmp_path / "people.csv", [HEADER, *ROWS], bom=True)
+    archive = tmp_path / "sheets.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(csv_path, member)
+        zf.writestr("__MACOSX/._people.csv", b"\x00\x01")
+    with open_source(archive) as source:
+        assert source.sheet_names() == ["people"]
+    assert read_all(archive) == ([], EXPECTED_CSV)
+
+
+def test_missing_sheet_is_none(tmp_path: Path) -> None:
+    write_csv(tmp_path / "people.csv", [HEADER])
+    with open_source(tmp_path) as source:
+        assert source.sheet(SheetSpec(name="population", columns={"year": ()})) is None
+        assert source.has_sheet("PEOPLE")
+
+
+def test_unknown_duplicate_and_missing_columns_are_reported(tmp_path: Path) -> None:
+    write_csv(tmp_path / "people.csv", [["名称", "colour", "name", "", "count"], ["甲", "red", "乙", "", "3"]])
+    problems, result = read_all(tmp_path)
+    assert problems == [
+        Problem("people", 1, "colour", "未知的列，请核对列名。"),
+        Problem("people", 1, "name", "与“名称”列重复。"),
+        Problem("people", 1, "code（区划代码）", "缺少必需的列。"),
+    ]
+    assert result == [(2, {"code": None, "name": "甲", "born": None, "count": "3"})]
+    assert str(problems[0]) == "工作表“people”第1行“colour”列：未知的列，请核对列名。"
+
+
+def test_unknown_columns_may_be_allowed(tmp_path: Path) -> None:
+    write_csv(tmp_path / "people.csv", [["code", "name", "extra"], ["1", "x", "y"]])
+    spec = SheetSpec(name="people", columns=SPEC.columns, required=SPEC.required, allow_unknown=True)
+    problems, result = read_all(tmp_path, spec)
+    assert problems == [] and result == [(2, {"code": "1", "name": "x", "born": None, "count": None})]
+
+
+def test_empty_sheet(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("", encoding="utf-8")
+    problems, result = read_all(tmp_path)
+    assert problems[0] == Problem("people", None, None, "工作表是空的，第一行应为列名。")
+    assert result == []
+
+
+def test_short_rows_and_long_rows(tmp_path: Path) -> None:
+    write_csv(tmp_path / "people.csv", [["code", "name"], ["1"], ["2", "b", "surplus"]])
+    _, result = read_all(tmp_path)
+    assert [cells["name"] for _, cells in result] == [None, "b"]
+
+
+def test_unreadable_sources(tmp_path: Path) -> None:
+    with pytest.raises(TabularError, match="找不到"):
+        open_source(tmp_path / "nothing.xlsx")
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    with pytest.raises(TabularError, match="不支持的文件类型"):
+        open_source(tmp_path / "a.pdf")
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(TabularError, match="Excel"):
+        open_source(tmp_path / "broken.xlsx")
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    with pytest.raises(TabularError, match="压缩文件"):
+        open_source(tmp_path / "broken.zip")
+    folder = tmp_path / "gbk"
+    folder.mkdir()
+    (folder / "people.csv").write_bytes("code,name\r\n1,甲一社区\r\n".encode("gbk"))
+    with open_source(folder) as source, pytest.raises(TabularError, match="UTF-8"):
+        sheet = source.sheet(SPEC)
+        assert sheet is not None
+        list(sheet)
+
+
+def test_csv_is_streamed_not_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("code,name,born,count\n")
+        for i in range(100_000):
+            out.write(f"{320508001000 + i % 999},某某村{i},2001-01-02,{i}\n")
+    assert path.stat().st_size > 4_000_000
+    tracemalloc.start()
+    try:
+        with open_source(path) as source:
+            sheet = source.sheet(SPEC)
+            assert sheet is not None
+            count = sum(1 for _ in sheet)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 100_000
+    assert peak < 1_000_000
+
+
+def test_xlsx_is_read_in_read_only_mode(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "book.xlsx", {"people": [HEADER, *ROWS]})
+    with open_source(path) as source:
+        assert type(source._book).__name__ == "Workbook" and source._book.read_only  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [(None, None), ("  x ", "x"), (320508001001.0, "320508001001"), (12, "12"), (1.5, "1.5")],
+)
+def test_as_text(cell: Any, expected: str | None) -> None:
+    assert as_text(cell) == expected
+
+
+@pytest.mark.parametrize(("cell", "expected"), [(None, None), ("12", 12), (" -3 ", -3), (7, 7), (7.0, 7), ("+4", 4)])
+def test_as_int(cell: Any, expected: int | None) -> None:
+    assert as_int(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["12.5", "abc", 1.5, True, "1,000", dt.date(2020, 1, 1)])
+def test_as_int_refuses(cell: Any) -> None:
+    with pytest.raises(CellError, match="应为整数"):
+        as_int(cell)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (None, None),
+        ("2025-02-28", dt.date(2025, 2, 28)),
+        ("2025-02-28 00:00:00", dt.date(2025, 2, 28)),
+        (dt.datetime(2025, 2, 28, 0, 0), dt.date(2025, 2, 28)),
+        (dt.date(2025, 2, 28), dt.date(2025, 2, 28)),
+    ],
+)
+def test_as_date(cell: Any, expected: dt.date | None) -> None:
+    assert as_date(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["2025-02-30", "28/02/2025", "20250228", 45000, "2025-2-8"])
+def test_as_date_refuses(cell: Any) -> None:
+    with pytest.raises(CellError, match="应为日期"):
+        as_date(cell)
