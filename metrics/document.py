@@ -1,0 +1,94 @@
+"""The indicator JSON document of exchange.md §2 — a public contract: keys only ever added, never changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from metrics.definitions import Options, Ratio, Tally, indicators
+from metrics.periods import SHANGHAI, Period
+
+RULE_SET = "bphs-2017"
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    code: str
+    name: str
+    level: int
+
+
+def ratio_json(ratio: Ratio) -> dict[str, Any]:
+    return {"numerator": ratio.numerator, "denominator": ratio.denominator, "value": ratio.value}
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    area: AreaRef
+    tally: Tally
+    population: int | None
+    missing_population: tuple[str, ...]
+    open_cases: int = 0
+    emergencies: int = 0
+
+
+def area_json(result: AreaResult, options: Options) -> dict[str, Any]:
+    counts = result.tally.counts
+    rates = indicators(result.tally, result.population, options)
+    body: dict[str, Any] = {
+        "area": {"code": result.area.code, "name": result.area.name, "level": result.area.level},
+        "indicators": {
+            # An unknown population: the registered count is known, the denominator and the rate are not.
+            name: ratio_json(ratio)
+            if ratio
+            else {"numerator": counts["registered"], "denominator": None, "value": None}
+            for name, ratio in rates.items()
+        },
+        "counts": {
+            "registered": counts["registered"],
+            "managed": counts["managed"],
+            "at_home": counts["at_home"],
+            "new_registrations": counts["new_registration"],
+            "deaths": sum(result.tally.deaths_by_cause.values()),
+            "overdue_at_cutoff": counts["overdue"],
+            "open_cases": result.open_cases,
+            "emergencies": result.emergencies,
+            # Additive keys beyond the contract's minimum:
+            "deaths_by_cause": {str(k): v for k, v in sorted(result.tally.deaths_by_cause.items())},
+            "minor_trouble": counts["minor_trouble"],
+            "trouble": counts["trouble"],
+            "disaster": counts["disaster"],
+            "lost": counts["lost"],
+        },
+    }
+    if result.population is None:
+        body["missing_population"] = list(result.missing_population)
+    return body
+
+
+def build_document(
+    *,
+    result: AreaResult,
+    period: Period,
+    options: Options,
+    children: list[AreaResult] | None = None,
+    computed_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    computed_at = (computed_at or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    own = area_json(result, options)
+    document: dict[str, Any] = {
+        "area": own["area"],
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "rule_set": RULE_SET,
+        "options": options.as_dict(),
+        "computed_at": computed_at.replace(microsecond=0).isoformat(),
+        "indicators": own["indicators"],
+        "counts": own["counts"],
+        "children": [area_json(child, options) for child in children or []],
+    }
+    if "missing_population" in own:
+        document["missing_population"] = own["missing_population"]
+    if period.cutoff_date != period.end:
+        document["period"]["cutoff"] = period.cutoff_date.isoformat()  # additive: a period still running
+    return document
