@@ -176,7 +176,10 @@ class TabularSource:
         if actual is None:
             return None
         rows = enumerate(self._raw_rows(actual), start=1)
-        positions, problems, labels = _read_header(spec, rows)
+        try:
+            positions, problems, labels = _read_header(spec, rows)
+        except TabularError as exc:  # e.g. a CSV that is not UTF-8: the sheet has no readable rows
+            return Sheet(spec, [Problem(spec.name, None, None, str(exc))], {}, {}, iter(()))
         return Sheet(spec, problems, labels, positions, rows)
 
 

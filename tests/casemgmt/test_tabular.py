@@ -157,13 +157,26 @@ def test_unreadable_sources(tmp_path: Path) -> None:
     (tmp_path / "broken.zip").write_bytes(b"not a zip")
     with pytest.raises(TabularError, match="压缩文件"):
         open_source(tmp_path / "broken.zip")
-    folder = tmp_path / "gbk"
-    folder.mkdir()
-    (folder / "people.csv").write_bytes("code,name\r\n1,甲一社区\r\n".encode("gbk"))
-    with open_source(folder) as source, pytest.raises(TabularError, match="UTF-8"):
+
+
+def test_not_utf8_in_the_header_is_a_header_problem(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_bytes("code,name\r\n1,甲一社区\r\n".encode("gbk"))
+    with open_source(tmp_path) as source:
         sheet = source.sheet(SPEC)
         assert sheet is not None
-        list(sheet)
+        assert [(p.sheet, p.row) for p in sheet.header_problems] == [("people", None)]
+        assert "UTF-8" in sheet.header_problems[0].message
+        assert list(sheet) == []
+
+
+def test_not_utf8_further_down_raises_while_reading(tmp_path: Path) -> None:
+    body = "code,name\r\n" + "1,ascii\r\n" * 5000
+    (tmp_path / "people.csv").write_bytes(body.encode() + "2,甲一社区\r\n".encode("gbk"))
+    with open_source(tmp_path) as source:
+        sheet = source.sheet(SPEC)
+        assert sheet is not None and sheet.header_problems == []
+        with pytest.raises(TabularError, match="UTF-8"):
+            list(sheet)
 
 
 def test_csv_is_streamed_not_loaded(tmp_path: Path) -> None:
