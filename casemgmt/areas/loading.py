@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -348,5 +348,8 @@ def load_areas(path: str | Path, *, dry_run: bool = False, today: dt.date | None
         report.populations_created = len(plan.new_populations)
         report.populations_updated = len(plan.changed_populations)
         if not dry_run:
-            write(plan)
+            try:
+                write(plan)
+            except IntegrityError as exc:  # another load wrote the same rows since they were checked
+                raise AreaLoadError(_("导入期间数据库中的行政区划被他人修改，请重新运行。")) from exc
     return report
