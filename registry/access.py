@@ -44,3 +44,16 @@ def can_register_in(user: Any, village: Area) -> bool:
 def sees_masked_identity(user: Any) -> bool:
     """County/city/province staff see masked line lists unless they open a record with a stated reason."""
     return bool(user.is_area_staff)
+
+
+def can_decide_closure(user: Any, patient: Patient) -> bool:
+    """The second person of a closure: a doctor of the jurisdiction or area staff covering it (never a grant).
+
+    Whether this person is the requester is checked by ``services.decide_closure`` itself.
+    """
+    return bool((user.is_doctor or user.is_area_staff) and in_jurisdiction(user, patient.village_id))
+
+
+def can_view_access_log(user: Any, patient: Patient) -> bool:
+    """Who opened a record is shown to those answerable for the jurisdiction, not to case-team members."""
+    return bool((user.is_doctor or user.is_area_staff) and in_jurisdiction(user, patient.village_id))

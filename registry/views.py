@@ -1,9 +1,417 @@
+"""The registry pages: list and search, detail, registration, editing, status and closure, access log.
+
+Views stay thin. Every patient is reached through ``registry.access`` (``visible_patients`` for lists,
+``get_patient_for_user`` for one record: the same 404 for missing and not visible, 403 for writes by
+read-only users); forms validate; services write. Every page that shows or changes patient data leaves an
+audit event with the patients' UUIDs and no identity. Pages re-shown because of bad input write nothing.
+"""
+
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef, QuerySet
+from django.forms.models import model_to_dict
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casemgmt.accounts.models import Role
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import access_history, record_event
+from registry import codes, services
+from registry.access import (
+    can_decide_closure,
+    can_register_in,
+    can_view_access_log,
+    can_write,
+    get_patient_for_user,
+    sees_masked_identity,
+    visible_patients,
+)
+from registry.disclosure import (
+    Disclosure,
+    clinical_facts,
+    disclosure_for,
+    guardian_facts,
+    identity_facts,
+    list_row,
+    remember_opening,
+    supplementary_facts,
+)
+from registry.forms import (
+    ClosureDecisionForm,
+    OpenWithReasonForm,
+    PatientFilterForm,
+    PatientForm,
+    RegistrationForm,
+    StatusChangeForm,
+    SupplementaryFormForm,
+    villages_in_jurisdiction,
+)
+from registry.masking import mask_name
+from registry.models import ClosureRequest, Patient, PatientQuerySet, SupplementaryForm
+from registry.panels import render_panels
+from registry.search import SearchKind, SearchResult, name_scan_limit, search
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+def _pending_closure_exists() -> Exists:
+    return Exists(ClosureRequest.objects.filter(patient=OuterRef("pk"), decision=ClosureRequest.Decision.PENDING))
+
+
+def _pending_closure(patient: Patient) -> ClosureRequest | None:
+    return (
+        patient.closure_requests.filter(decision=ClosureRequest.Decision.PENDING).select_related("requested_by").first()
+    )
+
+
+def _patient_context(request: HttpRequest, patient: Patient, disclosure: Disclosure) -> dict[str, Any]:
+    """What the header of every patient page needs: a (masked) title and the links this user may follow."""
+    user: Any = request.user
+    masked = disclosure == Disclosure.MASKED
+    return {
+        "patient": patient,
+        "disclosure": disclosure,
+        "patient_title": mask_name(patient.name) if masked else patient.name,
+        "can_write": can_write(user, patient),
+        "can_view_access_log": can_view_access_log(user, patient),
+    }
+
+
+def _record_view(request: HttpRequest, patient: Patient, page: str, disclosure: Disclosure) -> None:
+    record_event(
+        actor=request.user,
+        action=Action.VIEW,
+        patient_uuids=[patient.uuid],
+        detail={"page": page, "disclosure": str(disclosure)},
+    )
+
+
+# --- list ----------------------------------------------------------------------------------------------------
+
+
+def _filtered(patients: PatientQuerySet, filters: dict[str, Any]) -> PatientQuerySet:
+    if "village" in filters:
+        patients = patients.filter(village_id=filters["village"])
+    if "disorder" in filters:
+        patients = patients.filter(disorder=filters["disorder"])
+    if "status" in filters:
+        patients = patients.filter(status=filters["status"])
+    if filters.get("pending_closure"):
+        patients = patients.filter(_pending_closure_exists())
+    return patients
+
+
+def _with_row_data(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    return patients.select_related("village").annotate(pending_closure=_pending_closure_exists())
+
+
+def _paginate(
+    result: SearchResult, patients: PatientQuerySet, page_number: str | None
+) -> tuple[Page[Any], list[Patient]]:
+    """One page of matches in a constant number of queries, whatever the page size or the number of rows."""
+    size = settings.PATIENT_LIST_PAGE_SIZE
+    if result.queryset is not None:
+        page = Paginator(_with_row_data(result.queryset), size).get_page(page_number)
+        return page, list(page.object_list)
+    pk_page = Paginator(result.pks, size).get_page(page_number)
+    wanted = list(pk_page.object_list)
+    by_pk = {p.pk: p for p in _with_row_data(patients.filter(pk__in=wanted))}
+    return pk_page, [by_pk[pk] for pk in wanted if pk in by_pk]
 
 
 @login_required
-def patient_list(request: HttpRequest) -> HttpResponse:  # placeholder, replaced by the registry pages
-    return HttpResponse("")
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = PatientFilterForm(request.GET or None, villages=villages_in_jurisdiction(user))
+    filters = form.valid_filters() if form.is_bound else {}
+    patients = _filtered(visible_patients(user), filters)
+    result = search(patients, filters.get("q", ""))
+    page, shown = _paginate(result, patients, request.GET.get("page"))
+    masked, today = sees_masked_identity(user), timezone.localdate()
+    rows = [list_row(p, masked=masked, today=today) for p in shown]
+    record_event(
+        actor=user,
+        action=Action.LIST if result.kind == SearchKind.NONE else Action.SEARCH,
+        patient_uuids=[row.uuid for row in rows],
+        detail={
+            "search": str(result.kind),
+            "filters": {k: v for k, v in filters.items() if k != "q"},
+            "page": page.number,
+            "results": page.paginator.count,
+            "capped": result.capped,
+        },
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registry/patient_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page": page,
+            "result": result,
+            "masked": masked,
+            "page_query": query.urlencode(),
+            "scan_limit": name_scan_limit() if result.capped else None,
+        },
+    )
+
+
+# --- one record ----------------------------------------------------------------------------------------------
+
+
+def _render_detail(
+    request: HttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None, status: int = 200
+) -> HttpResponse:
+    user: Any = request.user
+    disclosure = disclosure_for(user, request.session, patient)
+    context = _patient_context(request, patient, disclosure)
+    context["identity"] = identity_facts(patient, disclosure)
+    if disclosure != Disclosure.MASKED:
+        context["guardian"] = guardian_facts(patient)
+    if disclosure == Disclosure.MASKED:
+        context["clinical"] = clinical_facts(patient)
+        context["open_form"] = open_form or OpenWithReasonForm()
+    if disclosure == Disclosure.FULL:
+        supplementary = SupplementaryForm.objects.select_related("filled_by").filter(patient=patient).first()
+        closure = _pending_closure(patient)
+        context.update(
+            clinical=clinical_facts(patient),
+            supplementary=supplementary_facts(supplementary) if supplementary else None,
+            history=patient.status_changes.select_related("actor", "confirmed_by").order_by("-effective_date", "-id"),
+            custody=patient.custody_spans.select_related("area").order_by("-start_date"),
+            closure=closure,
+            may_decide_closure=bool(
+                closure and can_decide_closure(user, patient) and closure.requested_by_id != user.pk
+            ),
+        )
+    context["extra_panels"] = render_panels(request, patient, str(disclosure))
+    _record_view(request, patient, "detail", disclosure)
+    return render(request, "registry/patient_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def patient_detail(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    return _render_detail(request, get_patient_for_user(request, patient_uuid))
+
+
+@login_required
+@require_POST
+def patient_open(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """Area staff state why they open the full record; the reason is logged and the record opens for a while."""
+    patient = get_patient_for_user(request, patient_uuid)
+    if not sees_masked_identity(request.user):
+        raise PermissionDenied
+    form = OpenWithReasonForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, patient, open_form=form)
+    record_event(
+        actor=request.user,
+        action=Action.OPEN_WITH_REASON,
+        patient_uuids=[patient.uuid],
+        purpose=form.cleaned_data["purpose"],
+    )
+    remember_opening(request.session, patient.uuid)
+    return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+
+
+@login_required
+@require_GET
+def access_log(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    patient = get_patient_for_user(request, patient_uuid)
+    if not can_view_access_log(request.user, patient):
+        raise PermissionDenied
+    record_event(actor=request.user, action=Action.VIEW_ACCESS_LOG, patient_uuids=[patient.uuid])
+    page = Paginator(access_history(patient.uuid), ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    disclosure = disclosure_for(request.user, request.session, patient)
+    context = _patient_context(request, patient, disclosure)
+    roles = dict(Role.choices)
+    context.update(page=page, entries=[(event, roles.get(event.actor_role, "")) for event in page.object_list])
+    return render(request, "registry/access_log.html", context)
+
+
+# --- registration and editing --------------------------------------------------------------------------------
+
+
+def _duplicate_url(exc: services.DuplicateRegistration) -> str | None:
+    """A link only to a record the user may see; outside their view the message says nothing more."""
+    if exc.existing_uuid is None:
+        return None
+    return reverse("registry:patient_detail", kwargs={"patient_uuid": exc.existing_uuid})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_register(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_doctor:
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else None
+    form = RegistrationForm(data, user=user)
+    form_valid = form.is_valid()
+    birth_date = form.cleaned_data.get("birth_date") if form.is_bound else None
+    supplementary = SupplementaryFormForm(data, prefix="supp", birth_date=birth_date)
+    duplicate_url = None
+    if form_valid and supplementary.is_valid():
+        village = form.cleaned_data["village"]
+        if not can_register_in(user, village):  # the choices already say so; this is the rule itself
+            form.add_error("village", _("所选地区不是您辖区内的村(居)，请从列表中选择。"))
+        else:
+            try:
+                patient = services.register_patient(
+                    actor=user,
+                    village=village,
+                    patient_fields=form.patient_fields(),
+                    supplementary_fields=supplementary.supplementary_fields(),
+                )
+            except services.DuplicateRegistration as exc:
+                form.add_error("national_id", str(exc))
+                duplicate_url = _duplicate_url(exc)
+            else:
+                messages.success(request, _("档案已建立。"))
+                return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+    return render(
+        request,
+        "registry/patient_register.html",
+        {"form": form, "supplementary_form": supplementary, "duplicate_url": duplicate_url},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    patient = get_patient_for_user(request, patient_uuid, write=True)
+    fields = PatientForm.Meta.fields
+    form = PatientForm(request.POST if request.method == "POST" else None, initial=model_to_dict(patient, fields))
+    duplicate_url = None
+    if form.is_bound and form.is_valid():
+        try:
+            services.update_patient(actor=request.user, patient=patient, changes=form.patient_fields())
+        except services.DuplicateRegistration as exc:
+            form.add_error("national_id", str(exc))
+            duplicate_url = _duplicate_url(exc)
+        else:
+            messages.success(request, _("档案已保存。"))
+            return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+    elif not form.is_bound:
+        _record_view(request, patient, "edit", Disclosure.FULL)
+    context = _patient_context(request, patient, Disclosure.FULL)
+    context.update(form=form, duplicate_url=duplicate_url)
+    return render(request, "registry/patient_edit.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supplementary_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    patient = get_patient_for_user(request, patient_uuid, write=True)
+    current = SupplementaryForm.objects.filter(patient=patient).first()
+    if current is None:  # every registration creates one; a record without it is not editable here
+        raise Http404
+    initial = {**model_to_dict(current, list(SupplementaryFormForm.base_fields)), "filled_on": timezone.localdate()}
+    data = request.POST if request.method == "POST" else None
+    form = SupplementaryFormForm(data, initial=initial, birth_date=patient.birth_date)
+    if form.is_bound and form.is_valid():
+        changes = form.supplementary_fields(default_filled_on=timezone.localdate())
+        services.update_supplementary(actor=request.user, patient=patient, changes=changes)
+        messages.success(request, _("补充表已保存。"))
+        return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+    if not form.is_bound:
+        _record_view(request, patient, "supplementary", Disclosure.FULL)
+    context = _patient_context(request, patient, Disclosure.FULL)
+    context["form"] = form
+    return render(request, "registry/supplementary_edit.html", context)
+
+
+# --- status and closure --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_change(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    patient = get_patient_for_user(request, patient_uuid, write=True)
+    closure = _pending_closure(patient)
+    data = request.POST if request.method == "POST" else None
+    form = StatusChangeForm(data, patient=patient, has_pending_closure=closure is not None)
+    if form.is_bound and form.is_valid():
+        values = form.cleaned_data
+        try:
+            if values["to_status"] == codes.Status.CLOSED:
+                services.request_closure(
+                    actor=request.user,
+                    patient=patient,
+                    effective_date=values["effective_date"],
+                    reason=values["closure_reason"],
+                    note=values["note"],
+                )
+                done = _("注销申请已提交，需由另一位医生或县级管理人员审核后生效。")
+            else:
+                services.change_status(
+                    actor=request.user,
+                    patient=patient,
+                    to_status=values["to_status"],
+                    effective_date=values["effective_date"],
+                    lost_reason=values["lost_reason"],
+                    death_cause=values["death_cause"],
+                    death_subcause=values["death_subcause"],
+                    note=values["note"],
+                )
+                done = _("状态已变更。")
+        except services.RegistryError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+    elif not form.is_bound:
+        _record_view(request, patient, "status", Disclosure.FULL)
+    context = _patient_context(request, patient, Disclosure.FULL)
+    context.update(form=form, closure=closure)
+    return render(request, "registry/status_change.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def closure_review(request: HttpRequest, patient_uuid: uuid.UUID, closure_uuid: uuid.UUID) -> HttpResponse:
+    """The second person confirms or rejects a closure; area staff covering the patient may, being no writer."""
+    user: Any = request.user
+    patient = get_patient_for_user(request, patient_uuid)
+    closure = patient.closure_requests.select_related("requested_by", "decided_by").filter(uuid=closure_uuid).first()
+    if closure is None:
+        raise Http404
+    if not can_decide_closure(user, patient):
+        raise PermissionDenied
+    form = ClosureDecisionForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.decide_closure(actor=user, closure=closure, confirm=form.confirm)
+        except services.RegistryError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("档案已注销。") if form.confirm else _("注销申请已驳回。"))
+            return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+    disclosure = disclosure_for(user, request.session, patient)
+    if not form.is_bound:
+        _record_view(request, patient, "closure", disclosure)
+    context = _patient_context(request, patient, disclosure)
+    context.update(
+        form=form,
+        closure=closure,
+        clinical=clinical_facts(patient),
+        is_requester=closure.requested_by_id == user.pk,
+        is_pending=closure.decision == ClosureRequest.Decision.PENDING,
+    )
+    return render(request, "registry/closure_review.html", context)

@@ -1,0 +1,430 @@
+"""Forms of the registry pages. They validate input completely, so a view only calls a service when the input
+is sound, and every refusal reaches the user as a Chinese message on the form with nothing written.
+
+The model forms here are always bound to a *fresh* instance, never to the stored patient: ``ModelForm``
+copies cleaned values into its instance while validating, and the services detect changes by comparing the
+new values with the stored ones, so a form that wrote into the stored instance would make every edit look
+like no change at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.fields import encrypted_fields
+from registry import codes, idnumber, services
+from registry.models import Patient, SupplementaryForm
+
+DATE_WIDGET_ATTRS = {"type": "date"}
+SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area
+
+phone_validator = RegexValidator(
+    r"^[0-9+\-() ]{3,20}$", _("请输入有效的电话号码（数字，可含 + - 括号和空格）。"), code="phone"
+)
+
+ID_NUMBER_MESSAGES = {
+    "shape": _("身份证号应为18位：前17位为数字，最后一位为数字或X。"),
+    "check_digit": _("身份证号校验位不正确，请逐位核对。"),
+    "birth_date": _("身份证号中的出生日期无效。"),
+}
+
+
+def villages_in_jurisdiction(user: Any) -> QuerySet[Area]:
+    """Villages (level 5) under the areas of the user's memberships; none for users without any."""
+    prefixes = user.jurisdiction_prefixes()
+    if not prefixes:
+        return Area.objects.none()
+    rule = Q()
+    for prefix in prefixes:
+        rule |= Q(code__startswith=prefix)
+    return Area.objects.filter(rule, level=AreaLevel.VILLAGE).select_related("parent").order_by("code")
+
+
+def village_choices(villages: Iterable[Area]) -> list[tuple[Any, Any]]:
+    """Villages grouped by township (optgroups), so a long list stays usable on a phone."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for village in villages:
+        township = village.parent.name if village.parent else ""
+        groups.setdefault(township, []).append((village.code, village.name))
+    return [("", _("全部村(居)")), *groups.items()]
+
+
+def not_in_future(value: dt.date | None) -> None:
+    if value is not None and value > timezone.localdate():
+        raise forms.ValidationError(_("日期不能晚于今天。"), code="future")
+
+
+class DateRulesMixin(forms.BaseForm):
+    """Every date field gets a date picker and refuses dates in the future; cross-field order checks here."""
+
+    def setup_dates(self) -> None:
+        for form_field in self.fields.values():
+            if isinstance(form_field, forms.DateField):
+                form_field.widget = forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d")
+                form_field.validators.append(not_in_future)
+
+    def require_not_before(self, earliest: dt.date | None, names: Iterable[str], message: Any) -> None:
+        if earliest is None:
+            return
+        for name in names:
+            value = self.cleaned_data.get(name)
+            if value is not None and value < earliest:
+                self.add_error(name, message)
+
+
+class FieldsetsMixin(forms.BaseForm):
+    """Groups fields under legends for the templates; names missing from a form are skipped."""
+
+    FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+
+    def fieldsets(self) -> Iterator[tuple[Any, list[forms.BoundField]]]:
+        for legend, names in self.FIELDSETS:
+            bound = [self[name] for name in names if name in self.fields]
+            if bound:
+                yield legend, bound
+
+
+def short_text_widgets(model: type[Any], names: Iterable[str]) -> dict[str, type[forms.Widget]]:
+    """Encrypted fields are text fields (a text area by default); short ones read better on one line."""
+    wanted = set(names)
+    return {
+        f.name: forms.TextInput
+        for f in encrypted_fields(model)
+        if f.name in wanted and (f.max_plaintext_length or 0) <= SHORT_TEXT_LIMIT
+    }
+
+
+# --- patient list --------------------------------------------------------------------------------------------
+
+
+class PatientFilterForm(forms.Form):
+    """The list's search box and filters (GET). Invalid values are reported and ignored, never a 500."""
+
+    q = forms.CharField(
+        label=_("检索"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("姓名、身份证号或手机号后4位"), "type": "search"}),
+    )
+    village = forms.ChoiceField(label=_("村(居)"), required=False)
+    disorder = forms.TypedChoiceField(
+        label=_("诊断类别"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("全部诊断")), *codes.Disorder.choices],
+    )
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *codes.Status.choices])
+    pending_closure = forms.BooleanField(label=_("仅看待审核注销"), required=False)
+
+    def __init__(self, *args: Any, villages: Iterable[Area] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        village_field = self.fields["village"]
+        assert isinstance(village_field, forms.ChoiceField)  # noqa: S101  (narrows the type for mypy)
+        village_field.choices = village_choices(villages)
+
+    def valid_filters(self) -> dict[str, Any]:
+        """The filters that validated; a bad one is dropped (its error is shown) rather than failing the page."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
+
+
+# --- registration and editing --------------------------------------------------------------------------------
+
+IDENTITY_FIELDS = (
+    "name",
+    "national_id",
+    "sex",
+    "birth_date",
+    "phone",
+    "address",
+    "hukou_address",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "guardian_address",
+    "committee_contact_name",
+    "committee_contact_phone",
+    "notes",
+)
+CLINICAL_FIELDS = ("disorder", "diagnosis_date", "diagnosis_hospital")
+PHONE_FIELDS = ("phone", "guardian_phone", "committee_contact_phone")
+
+
+class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+    """Identity and clinical basics (the edit page). Sex and birth date default to what the ID number says."""
+
+    FIELDSETS = (
+        (_("身份信息"), ("name", "national_id", "sex", "birth_date", "phone")),
+        (_("住址"), ("village", "address", "hukou_address")),
+        (_("诊断与建档"), ("disorder", "diagnosis_date", "diagnosis_hospital", "registered_on")),
+        (_("监护人"), ("guardian_name", "guardian_relation", "guardian_phone", "guardian_address")),
+        (_("村(居)委会联系人"), ("committee_contact_name", "committee_contact_phone")),
+        (_("其他"), ("notes",)),
+    )
+
+    class Meta:
+        model = Patient
+        fields: tuple[str, ...] = (*IDENTITY_FIELDS, *CLINICAL_FIELDS)
+        widgets = short_text_widgets(Patient, IDENTITY_FIELDS)
+        help_texts = {
+            "sex": _("留空则按身份证号自动填写。"),
+            "birth_date": _("留空则按身份证号自动填写。"),
+        }
+        error_messages = {
+            "name": {"required": _("请填写姓名。")},
+            "national_id": {"required": _("请填写身份证号。")},
+            "disorder": {"required": _("请选择诊断类别。")},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("instance", None)  # see the module docstring: never the stored patient
+        super().__init__(*args, **kwargs)
+        self.setup_dates()
+        for name in ("name", "national_id"):
+            self.fields[name].required = True
+        self.fields["sex"].required = False
+        self.fields["birth_date"].required = False
+        for name in PHONE_FIELDS:
+            self.fields[name].validators.append(phone_validator)
+
+    def clean_national_id(self) -> str:
+        value = self.cleaned_data.get("national_id") or ""
+        try:
+            return idnumber.validate(value, today=timezone.localdate())
+        except idnumber.IdNumberError as exc:
+            raise forms.ValidationError(ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        number = cleaned.get("national_id")
+        if number:
+            self._agree_with_id_number(number, cleaned)
+        self.require_not_before(cleaned.get("birth_date"), self.after_birth_fields(), _("日期不能早于出生日期。"))
+        return cleaned
+
+    def after_birth_fields(self) -> tuple[str, ...]:
+        return ("diagnosis_date",)
+
+    def _agree_with_id_number(self, number: str, cleaned: dict[str, Any]) -> None:
+        """Sex and birth date are kept in clear for statistics; they must say what the ID number says."""
+        sex, born = idnumber.sex_of(number), idnumber.birth_date_of(number)
+        if cleaned.get("sex") in (None, ""):
+            cleaned["sex"] = sex
+        elif int(cleaned["sex"]) != sex:
+            self.add_error("sex", _("性别与身份证号不符（身份证号第17位奇数为男、偶数为女）。"))
+        if cleaned.get("birth_date") is None:
+            if "birth_date" not in self.errors:
+                cleaned["birth_date"] = born
+        elif cleaned["birth_date"] != born:
+            self.add_error("birth_date", _("出生日期与身份证号不符（身份证号第7–14位为出生日期）。"))
+
+    def patient_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class RegistrationForm(PatientForm):
+    """A new record: identity, village of current residence and registration date on top of the edit form."""
+
+    class Meta(PatientForm.Meta):
+        fields = (*IDENTITY_FIELDS, "village", *CLINICAL_FIELDS, "registered_on")
+        error_messages = {
+            **PatientForm.Meta.error_messages,
+            "village": {
+                "required": _("请选择现住址所在村(居)。"),
+                "invalid_choice": _("所选地区不是您辖区内的村(居)，请从列表中选择。"),
+            },
+            "registered_on": {"required": _("请填写建档日期。")},
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        village_field = self.fields["village"]
+        assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)
+        village_field.queryset = villages_in_jurisdiction(user)
+        village_field.empty_label = _("请选择")
+        self.fields["registered_on"].initial = timezone.localdate
+        self.user = user
+
+    def after_birth_fields(self) -> tuple[str, ...]:
+        return ("diagnosis_date", "registered_on")
+
+    def patient_fields(self) -> dict[str, Any]:
+        fields = super().patient_fields()
+        del fields["village"]
+        return fields
+
+
+SUPPLEMENTARY_FIELDSETS = (
+    (_("基本情况"), ("household_type", "employment", "economic_status")),
+    (_("知情同意"), ("consent", "consent_signer", "consent_date", "harmed_others")),
+    (
+        _("既往情况"),
+        (
+            "onset_date",
+            "onset_year_only",
+            "past_symptoms",
+            "past_locking",
+            "past_outpatient",
+            "first_antipsychotic_date",
+            "past_admissions",
+            "last_treatment_result",
+        ),
+    ),
+    (
+        _("发病以来危险行为（次数）"),
+        ("minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt"),
+    ),
+    (_("专科医生意见"), ("specialist_opinion", "filled_on")),
+)
+COUNT_FIELDS = ("past_admissions", "minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt")
+SUPPLEMENTARY_FIELDS = tuple(name for _legend, names in SUPPLEMENTARY_FIELDSETS for name in names)
+
+
+class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+    """个人信息补充表 (domain.md §4.2). ``filled_on`` left empty means the registration date, or today."""
+
+    FIELDSETS = SUPPLEMENTARY_FIELDSETS
+
+    past_symptoms = forms.TypedMultipleChoiceField(
+        label=SupplementaryForm._meta.get_field("past_symptoms").verbose_name,
+        choices=codes.Symptom.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = SupplementaryForm
+        fields = SUPPLEMENTARY_FIELDS
+        widgets = {
+            **short_text_widgets(SupplementaryForm, ("consent_signer",)),
+            "consent": forms.RadioSelect,
+        }
+        help_texts = {
+            "minor_trouble": _("警察到场，仅予警告，未造成人员和财产损失。"),
+            "trouble": _("违反治安管理处罚法，但未构成犯罪。"),
+            "disaster": _("构成犯罪。"),
+            "past_locking": _("关锁：因非医疗原因，用绳索、铁链、笼子或锁闭房间等限制人身自由。"),
+            "filled_on": _("留空则为建档日期（新建）或今天（修改）。"),
+        }
+        error_messages = {"consent": {"required": _("请选择是否同意参加管理。")}}
+
+    def __init__(self, *args: Any, birth_date: dt.date | None = None, **kwargs: Any) -> None:
+        kwargs.pop("instance", None)  # see the module docstring: never the stored form
+        super().__init__(*args, **kwargs)
+        self.setup_dates()
+        self.fields["filled_on"].required = False
+        for name in COUNT_FIELDS:
+            self.fields[name].required = False
+        self.birth_date = birth_date
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        for name in COUNT_FIELDS:  # an empty count means none, as on the paper form
+            if name in cleaned and cleaned[name] is None:
+                cleaned[name] = 0
+        self.require_not_before(
+            self.birth_date, ("onset_date", "first_antipsychotic_date"), _("日期不能早于出生日期。")
+        )
+        return cleaned
+
+    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, Any]:
+        fields = {name: self.cleaned_data[name] for name in self.fields}
+        if fields.get("filled_on") is None:
+            fields.pop("filled_on", None)
+            if default_filled_on is not None:
+                fields["filled_on"] = default_filled_on
+        return fields
+
+
+# --- disclosure, status and closure --------------------------------------------------------------------------
+
+
+class OpenWithReasonForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("查看理由"),
+        min_length=4,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("例如：核查逾期随访情况")}),
+        help_text=_("理由会记入访问记录；请勿填写患者姓名、身份证号等身份信息。"),
+        error_messages={
+            "required": _("请说明查看完整档案的理由。"),
+            "min_length": _("理由太短，请具体说明（至少4个字）。"),
+        },
+    )
+
+
+def _optional_choice(label: Any, choices: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, required=False, coerce=int, empty_value=None, choices=[("", "---------"), *choices]
+    )
+
+
+class StatusChangeForm(DateRulesMixin, forms.Form):
+    """ACTIVE/LOST/REFUSED/DEAD are changed at once; CLOSED becomes a request that a second person reviews."""
+
+    to_status = forms.ChoiceField(label=_("变更为"), error_messages={"required": _("请选择新的状态。")})
+    effective_date = forms.DateField(
+        label=_("生效日期"), initial=timezone.localdate, error_messages={"required": _("请填写生效日期。")}
+    )
+    lost_reason = _optional_choice(_("失访原因"), codes.LostReason.choices)
+    death_cause = _optional_choice(_("死亡原因"), codes.DeathCause.choices)
+    death_subcause = _optional_choice(_("躯体疾病死因"), codes.PhysicalDeathCause.choices)
+    closure_reason = _optional_choice(_("注销原因"), codes.ClosureReason.choices)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, patient: Patient, has_pending_closure: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_dates()
+        targets = services.ALLOWED_TRANSITIONS[patient.status]
+        choices = [(value, label) for value, label in codes.Status.choices if value in targets]
+        if patient.status in services.CLOSABLE_STATUSES and not has_pending_closure:
+            choices.append((codes.Status.CLOSED, _("注销（需另一人审核）")))
+        to_status = self.fields["to_status"]
+        assert isinstance(to_status, forms.ChoiceField)  # noqa: S101  (narrows the type for mypy)
+        to_status.choices = [("", _("请选择")), *choices]
+        self.has_choices = bool(choices)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        to_status = cleaned.get("to_status")
+        required = {
+            codes.Status.LOST: ("lost_reason", _("请选择失访原因。")),
+            codes.Status.DEAD: ("death_cause", _("请选择死亡原因。")),
+            codes.Status.CLOSED: ("closure_reason", _("请选择注销原因。")),
+        }
+        if to_status in required:
+            name, message = required[to_status]
+            if cleaned.get(name) is None:
+                self.add_error(name, message)
+        if (
+            to_status == codes.Status.DEAD
+            and cleaned.get("death_cause") == codes.DeathCause.PHYSICAL
+            and cleaned.get("death_subcause") is None
+        ):
+            self.add_error("death_subcause", _("死于躯体疾病时请选择具体疾病类别。"))
+        return cleaned
+
+
+class ClosureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("confirm", _("确认注销")), ("reject", _("驳回"))],
+        error_messages={"required": _("请选择确认或驳回。"), "invalid_choice": _("请选择确认或驳回。")},
+    )
+
+    @property
+    def confirm(self) -> bool:
+        return bool(self.cleaned_data.get("decision") == "confirm")
