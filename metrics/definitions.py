@@ -7,10 +7,21 @@ Configurable choices (each named in the report footer):
 - ``regular_management``: ``quarterly`` (the project's Decision: ≥1 complete follow-up in the period and in
   every calendar quarter lying wholly inside [max(S, registration), C]) or ``interval-3m`` (at least one
   complete follow-up per such quarter's worth of time — 4 a year — and no two consecutive complete follow-ups
-  more than 3 calendar months apart).
+  more than 3 calendar months apart). For interval-3m the window's ends count as neighbours too: the first
+  complete follow-up lies within 3 months of max(S, registration) and C within 3 months of the last one.
+  Without that, four visits in January-April would make a patient "regularly managed" for a December report
+  after eight months without contact, which no reading of "every 3 months" intends.
 - ``medication_denominator``: ``registered`` (R) or ``managed`` (M, as in 2015-era national reports).
 - ``deaths_in_period``: ``excluded`` (dead at or before C are out of R) or ``included`` (patients who died
-  within the period stay in R).
+  within the period stay in R). An included patient's window ends on the date of death: quarters after it
+  are not required of them.
+
+Beyond the sets, the period's events are counted for every patient attributed to the area (disorder 1–6,
+registered by C, held under the area at C) whose record was not withdrawn (status CLOSED at C): new
+registrations, deaths by cause, dangerous behaviour (肇事/肇祸/轻度滋事 > 0 in a follow-up of the period) and
+emergency handlings. A patient who died in the period therefore still counts in these whatever
+``deaths_in_period`` says; a record closed as a duplicate or a revised diagnosis counts in none.
+Open cases and overdue patients are states at C, counted among R.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from metrics.periods import Period, add_months
 SEVERE_DISORDERS = frozenset(range(1, 7))
 SCHIZOPHRENIA = 1
 REGISTERED_STATUSES = frozenset({"ACTIVE", "LOST", "REFUSED"})
+OVERDUE_STATUSES = frozenset({"ACTIVE"})
 REACHED = "REACHED"
 HOSPITALISED_NOW = 1
 FACE_TO_FACE_MODES = frozenset({1, 2})
@@ -107,8 +119,10 @@ class PatientFacts:
     statuses: tuple[StatusFact, ...]
     custody: tuple[CustodyFact, ...]
     followups: tuple[FollowUpFact, ...] = ()
-    rehab: tuple[tuple[dt.date, dt.date | None], ...] = ()
+    rehab: tuple[tuple[dt.date, dt.date | None], ...] = ()  # participation: first and last day (None = ongoing)
     health_checks: tuple[dt.date, ...] = ()
+    cases: tuple[tuple[dt.date, dt.date | None], ...] = ()  # case management: opened, closed (None = open)
+    emergencies: tuple[dt.date, ...] = ()  # dates of emergency handlings (§9) of this patient
 
     def status_on(self, day: dt.date) -> StatusFact | None:
         current = None
@@ -147,6 +161,8 @@ class Membership:
     minor_trouble: bool = False
     trouble: bool = False
     disaster: bool = False
+    open_case: bool = False
+    emergencies: int = 0  # emergency handlings in the period (a count, not a set)
 
 
 def _in_registered(facts: PatientFacts, period: Period, options: Options) -> bool:
@@ -165,22 +181,33 @@ def _in_registered(facts: PatientFacts, period: Period, options: Options) -> boo
     )
 
 
-def _regularly_managed(facts: PatientFacts, complete: list[FollowUpFact], period: Period, options: Options) -> bool:
-    if not complete:
+def regularly_managed(dates: list[dt.date], first: dt.date, last: dt.date, period: Period, rule: str) -> bool:
+    """Reg for one patient: *dates* are the complete follow-ups in the period, in order; the patient's window
+    is [first, last] = [max(S, registration), C or the date of death]."""
+    if not dates:
         return False
-    quarters = period.quarters_within(facts.registered_on)
-    if options.regular_management == "quarterly":
-        return all(any(q.start <= f.date <= q.end for f in complete) for q in quarters)
-    dates = [f.date for f in complete]
-    gaps_ok = all(add_months(a, REGULAR_INTERVAL_MONTHS) >= b for a, b in pairwise(dates))
+    quarters = period.quarters_within(first, last)
+    if rule == "quarterly":
+        return all(any(q.start <= day <= q.end for day in dates) for q in quarters)
+    anchors = [first, *dates, last]
+    gaps_ok = all(add_months(a, REGULAR_INTERVAL_MONTHS) >= b for a, b in pairwise(anchors))
     return len(dates) >= max(1, len(quarters)) and gaps_ok
 
 
-def _overdue_at(facts: PatientFacts, cutoff: dt.date) -> bool:
+def _case_open_at(cases: tuple[tuple[dt.date, dt.date | None], ...], day: dt.date) -> bool:
+    """A case closed on C is no longer open at the end of C."""
+    return any(opened <= day and (closed is None or closed > day) for opened, closed in cases)
+
+
+def _overdue_at(facts: PatientFacts, status: StatusFact, cutoff: dt.date) -> bool:
     """Overdue at C: the last reached follow-up up to C set a next date that lies before C.
 
+    Only patients ACTIVE at C are expected on schedule: LOST ones are counted in L, REFUSED ones are asked
+    again yearly, and a patient who died in the period (kept in R by ``deaths_in_period``) is no longer due.
     A patient with no reached follow-up yet has no schedule to be late for.
     """
+    if status.status not in OVERDUE_STATUSES:
+        return False
     reached = [f for f in facts.followups if f.outcome == REACHED and f.date <= cutoff]
     if not reached:
         return False
@@ -192,39 +219,48 @@ def membership(facts: PatientFacts, prefix: str, period: Period, options: Option
     """The sets of domain.md §11 this patient belongs to, for the area with code prefix *prefix*."""
     result = Membership()
     cutoff = period.cutoff_date
-    if facts.disorder not in SEVERE_DISORDERS:
+    if facts.disorder not in SEVERE_DISORDERS or facts.registered_on > cutoff:
         return result
     holder = facts.holder_on(cutoff)
-    if holder is None or not holder.startswith(prefix):
-        return result
     status = facts.status_on(cutoff)
-    if status is not None and status.status == "DEAD" and period.start <= status.effective_date <= cutoff:
+    if holder is None or not holder.startswith(prefix) or status is None or status.status == "CLOSED":
+        return result
+
+    in_period = [f for f in facts.followups if period.start <= f.date <= cutoff]
+    died_in_period = status.status == "DEAD" and period.start <= status.effective_date
+    if died_in_period:
         result.death_cause = status.death_cause or 0
-    result.new_registration = period.start <= facts.registered_on <= cutoff
+    result.new_registration = period.start <= facts.registered_on
+    result.minor_trouble = any(f.minor_trouble > 0 for f in in_period)
+    result.trouble = any(f.trouble > 0 for f in in_period)
+    result.disaster = any(f.disaster > 0 for f in in_period)
+    result.emergencies = sum(period.start <= day <= cutoff for day in facts.emergencies)
     if not _in_registered(facts, period, options):
         return result
 
     result.registered = True
     result.schizophrenia = facts.disorder == SCHIZOPHRENIA
-    result.lost = status is not None and status.status == "LOST"
-    result.overdue = _overdue_at(facts, cutoff)
-    in_period = [f for f in facts.followups if period.start <= f.date <= cutoff]
-    result.minor_trouble = any(f.minor_trouble > 0 for f in in_period)
-    result.trouble = any(f.trouble > 0 for f in in_period)
-    result.disaster = any(f.disaster > 0 for f in in_period)
+    result.lost = status.status == "LOST"
+    result.overdue = _overdue_at(facts, status, cutoff)
+    result.open_case = _case_open_at(facts.cases, cutoff)
     complete = sorted((f for f in in_period if f.is_complete), key=lambda f: f.date)
-    last = complete[-1] if complete else None
-
-    result.regular = _regularly_managed(facts, complete, period, options)
-    if last is not None:
-        in_hospital = last.hospitalisation == HOSPITALISED_NOW
-        result.medication = in_hospital or last.adherence in TAKING_MEDICATION
-        result.regular_medication = in_hospital or last.adherence in REGULAR_MEDICATION
-    if last is None:
+    if not complete:
         return result
+    last = complete[-1]
 
+    window_end = status.effective_date if died_in_period else cutoff
+    result.regular = regularly_managed(
+        [f.date for f in complete],
+        max(period.start, facts.registered_on),
+        window_end,
+        period,
+        options.regular_management,
+    )
+    in_hospital = last.hospitalisation == HOSPITALISED_NOW
+    result.medication = in_hospital or last.adherence in TAKING_MEDICATION
+    result.regular_medication = in_hospital or last.adherence in REGULAR_MEDICATION
     result.managed = True
-    result.at_home = last.hospitalisation != HOSPITALISED_NOW
+    result.at_home = not in_hospital
     result.face_to_face = any(f.mode in FACE_TO_FACE_MODES for f in complete)
     result.family_support = any(f.family_support for f in complete)
     result.health_check = any(period.start <= d <= cutoff for d in facts.health_checks)
@@ -261,6 +297,7 @@ class Tally:
                 self.counts[name] += 1
         if member.death_cause is not None:
             self.deaths_by_cause[member.death_cause] += 1
+        self.counts["emergencies"] += member.emergencies
         if member.schizophrenia:
             self.counts["schizophrenia_medication"] += member.medication
             self.counts["schizophrenia_managed"] += member.managed

@@ -19,6 +19,15 @@ class AreaRef:
     level: int
 
 
+DEATH_CAUSES = tuple(range(1, 7))  # domain.md §4.3; 0 = cause not recorded (migrated records only)
+
+
+def deaths_by_cause(tally: Tally) -> dict[str, int]:
+    """Every cause code is present (zeros too) so consumers see a stable shape; "0" only when it occurs."""
+    causes = DEATH_CAUSES if 0 not in tally.deaths_by_cause else (0, *DEATH_CAUSES)
+    return {str(cause): tally.deaths_by_cause[cause] for cause in causes}
+
+
 def ratio_json(ratio: Ratio) -> dict[str, Any]:
     return {"numerator": ratio.numerator, "denominator": ratio.denominator, "value": ratio.value}
 
@@ -28,9 +37,7 @@ class AreaResult:
     area: AreaRef
     tally: Tally
     population: int | None
-    missing_population: tuple[str, ...]
-    open_cases: int = 0
-    emergencies: int = 0
+    missing_population: tuple[str, ...] = ()
 
 
 def area_json(result: AreaResult, options: Options) -> dict[str, Any]:
@@ -52,10 +59,10 @@ def area_json(result: AreaResult, options: Options) -> dict[str, Any]:
             "new_registrations": counts["new_registration"],
             "deaths": sum(result.tally.deaths_by_cause.values()),
             "overdue_at_cutoff": counts["overdue"],
-            "open_cases": result.open_cases,
-            "emergencies": result.emergencies,
+            "open_cases": counts["open_case"],
+            "emergencies": counts["emergencies"],
             # Additive keys beyond the contract's minimum:
-            "deaths_by_cause": {str(k): v for k, v in sorted(result.tally.deaths_by_cause.items())},
+            "deaths_by_cause": deaths_by_cause(result.tally),
             "minor_trouble": counts["minor_trouble"],
             "trouble": counts["trouble"],
             "disaster": counts["disaster"],

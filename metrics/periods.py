@@ -74,13 +74,14 @@ class Period:
             return _("%(year)d年%(month)d月") % {"year": self.year, "month": self.start.month}
         return _("%(year)d年1—%(month)d月") % {"year": self.year, "month": self.end.month}
 
-    def quarters_within(self, since: dt.date) -> list[Quarter]:
-        """Calendar quarters lying wholly inside [max(start, since), cut-off]."""
+    def quarters_within(self, since: dt.date, until: dt.date | None = None) -> list[Quarter]:
+        """Calendar quarters lying wholly inside [max(start, since), min(cut-off, until)]."""
         lower = max(self.start, since)
+        upper = self.cutoff_date if until is None else min(self.cutoff_date, until)
         result = []
         for number in range(1, 5):
             quarter = Quarter(self.year, number)
-            if quarter.start >= lower and quarter.end <= self.cutoff_date:
+            if quarter.start >= lower and quarter.end <= upper:
                 result.append(quarter)
         return result
 

@@ -52,6 +52,8 @@ def patient(
     custody: tuple[CustodyFact, ...] | None = None,
     rehab: tuple[tuple[dt.date, dt.date | None], ...] = (),
     health_checks: tuple[dt.date, ...] = (),
+    cases: tuple[tuple[dt.date, dt.date | None], ...] = (),
+    emergencies: tuple[dt.date, ...] = (),
 ) -> PatientFacts:
     return PatientFacts(
         key="p",
@@ -62,6 +64,8 @@ def patient(
         followups=followups,
         rehab=rehab,
         health_checks=health_checks,
+        cases=cases,
+        emergencies=emergencies,
     )
 
 
@@ -228,11 +232,41 @@ INTERVAL = Options(regular_management="interval-3m")
         ("four, one gap over 3 months", (1, 2, 7, 10), False),
         ("three is too few", (2, 5, 8), False),
         ("one per quarter but 4 months apart", (1, 5, 8, 11), False),
+        ("four in spring, silence since June", (3, 4, 5, 6), False),
+        ("first visit more than 3 months into the year", (4, 6, 8, 10, 12), False),
+        ("last visit more than 3 months before the cut-off", (1, 3, 5, 7, 9), False),
     ],
 )
 def test_regular_management_interval_rule(case: str, months: tuple[int, ...], regular: bool) -> None:
     facts = patient(followups=tuple(reached(D(2025, m, 15)) for m in months))
     assert member(facts, options=INTERVAL).regular is regular, case
+
+
+def test_interval_rule_for_a_patient_registered_mid_year() -> None:
+    registered = D(2025, 5, 20)  # window 20 May-31 Dec: Q3 and Q4 are whole, so at least 2 follow-ups
+    facts = patient(registered=registered, followups=tuple(reached(D(2025, m, 15)) for m in (7, 9, 11)))
+    assert member(facts, options=INTERVAL).regular
+    late_start = patient(registered=registered, followups=tuple(reached(D(2025, m, 25)) for m in (8, 10, 12)))
+    assert not member(late_start, options=INTERVAL).regular  # 20 May -> 25 Aug is over 3 months
+
+
+@pytest.mark.parametrize(
+    ("case", "died", "months", "rule", "regular"),
+    [
+        ("died 15 May: only Q1 was whole", D(2025, 5, 15), (2,), "quarterly", True),
+        ("died 30 Jun: Q2 was whole too", D(2025, 6, 30), (2,), "quarterly", False),
+        ("died 30 Jun, seen in Q1 and Q2", D(2025, 6, 30), (2, 5), "quarterly", True),
+        ("interval rule ends at the death", D(2025, 6, 30), (2, 5), "interval-3m", True),
+    ],
+)
+def test_patients_who_died_in_the_period_are_judged_up_to_their_death(
+    case: str, died: dt.date, months: tuple[int, ...], rule: str, regular: bool
+) -> None:
+    facts = patient(statuses=(StatusFact(died, "DEAD", 1),), followups=tuple(reached(D(2025, m, 15)) for m in months))
+    options = Options(regular_management=rule, deaths_in_period="included")
+    result = member(facts, options=options)
+    assert result.registered and result.regular is regular, case
+    assert not member(facts).registered  # the default excludes them
 
 
 # --- T, G, F, Fs, Hc, L ---------------------------------------------------------------------------------------
@@ -323,6 +357,71 @@ def test_overdue_at_cutoff() -> None:
         followups=(reached(D(2025, 9, 1), next_date=D(2025, 10, 1)), FollowUpFact(D(2025, 10, 2), "NOT_REACHED"))
     )
     assert member(tried_but_missed).overdue
+
+
+def test_overdue_counts_only_patients_active_at_the_cutoff() -> None:
+    late = (reached(D(2025, 3, 1), next_date=D(2025, 6, 1)),)
+    assert not member(patient(followups=late, statuses=(StatusFact(D(2025, 7, 1), "LOST"),))).overdue
+    assert not member(patient(followups=late, statuses=(StatusFact(D(2025, 7, 1), "REFUSED"),))).overdue
+    assert member(patient(followups=late)).overdue  # active: overdue
+    assert not member(patient()).overdue  # never reached: no schedule yet
+
+
+@pytest.mark.parametrize(
+    ("case", "facts", "new"),
+    [
+        ("registered in the period", patient(registered=D(2025, 3, 1)), True),
+        ("registered on S", patient(registered=D(2025, 1, 1)), True),
+        ("registered the day before S", patient(registered=D(2024, 12, 31)), False),
+        (
+            "registered in the period, died in it",
+            patient(registered=D(2025, 3, 1), statuses=(StatusFact(D(2025, 5, 1), "DEAD", 4),)),
+            True,
+        ),
+        (
+            "registered in the period, withdrawn as a duplicate",
+            patient(registered=D(2025, 3, 1), statuses=(StatusFact(D(2025, 5, 1), "CLOSED"),)),
+            False,
+        ),
+        ("disorder 99", patient(registered=D(2025, 3, 1), disorder=99), False),
+    ],
+)
+def test_new_registrations(case: str, facts: PatientFacts, new: bool) -> None:
+    assert member(facts).new_registration is new, case
+
+
+def test_events_of_a_patient_who_died_in_the_period_still_count() -> None:
+    facts = patient(
+        followups=(reached(D(2025, 3, 1), disaster=1),),
+        statuses=(StatusFact(D(2025, 5, 1), "DEAD", 2),),
+        emergencies=(D(2025, 4, 30),),
+    )
+    result = member(facts)
+    assert (result.registered, result.disaster, result.death_cause, result.emergencies) == (False, True, 2, 1)
+    closed = patient(followups=(reached(D(2025, 3, 1), disaster=1),), statuses=(StatusFact(D(2025, 5, 1), "CLOSED"),))
+    assert not member(closed).disaster
+
+
+@pytest.mark.parametrize(
+    ("case", "cases", "open_case"),
+    [
+        ("opened in the period, still open", ((D(2025, 5, 1), None),), True),
+        ("closed before the cut-off", ((D(2025, 5, 1), D(2025, 9, 1)),), False),
+        ("closed on the cut-off day", ((D(2025, 5, 1), D(2025, 12, 31)),), False),
+        ("closed after the cut-off", ((D(2025, 5, 1), D(2026, 2, 1)),), True),
+        ("opened after the cut-off", ((D(2026, 1, 2), None),), False),
+    ],
+)
+def test_open_cases_at_the_cutoff(
+    case: str, cases: tuple[tuple[dt.date, dt.date | None], ...], open_case: bool
+) -> None:
+    assert member(patient(cases=cases)).open_case is open_case, case
+
+
+def test_emergencies_are_counted_within_the_period() -> None:
+    facts = patient(emergencies=(D(2024, 12, 31), D(2025, 1, 1), D(2025, 7, 1), D(2026, 1, 1)))
+    assert member(facts).emergencies == 2
+    assert tally([facts, facts], COUNTY, YEAR, DEFAULT).counts["emergencies"] == 4
 
 
 def test_dangerous_behaviour_counts_in_the_period() -> None:

@@ -14,9 +14,14 @@ COMPUTED = dt.datetime(2026, 1, 5, 9, 30, tzinfo=SHANGHAI)
 
 def result(code: str = "320508000000", population: int | None = 511000, missing: tuple[str, ...] = ()) -> AreaResult:
     tally = Tally()
-    tally.counts.update({"registered": 2301, "managed": 2190, "at_home": 2105, "new_registration": 140})
+    tally.counts.update(
+        {
+            "registered": 2301, "managed": 2190, "at_home": 2105, "new_registration": 140, "overdue": 37,
+            "open_case": 21, "emergencies": 4, "minor_trouble": 3, "trouble": 2, "disaster": 1, "lost": 30,
+        }
+    )  # fmt: skip
     tally.deaths_by_cause.update({1: 10, 2: 2})
-    return AreaResult(AreaRef(code, "姑苏区", 3), tally, population, missing, open_cases=21, emergencies=4)
+    return AreaResult(AreaRef(code, "姑苏区", 3), tally, population, missing)
 
 
 def test_document_keys_and_values() -> None:
@@ -39,12 +44,16 @@ def test_document_keys_and_values() -> None:
     management = document["indicators"]["management_rate"]
     assert (management["numerator"], management["denominator"]) == (2190, 2301)
     assert abs(management["value"] - 95.1760) < 1e-4
-    counts = document["counts"]
-    for key, value in {
+    assert document["counts"] == {
+        # the contract's keys ...
         "registered": 2301, "managed": 2190, "at_home": 2105, "new_registrations": 140, "deaths": 12,
-        "overdue_at_cutoff": 0, "open_cases": 21, "emergencies": 4,
-    }.items():  # fmt: skip
-        assert counts[key] == value
+        "overdue_at_cutoff": 37, "open_cases": 21, "emergencies": 4,
+        # ... and the additive ones
+        "deaths_by_cause": {"1": 10, "2": 2, "3": 0, "4": 0, "5": 0, "6": 0},
+        "minor_trouble": 3, "trouble": 2, "disaster": 1, "lost": 30,
+    }  # fmt: skip
+    for name, entry in document["indicators"].items():
+        assert list(entry) == ["numerator", "denominator", "value"], name
     assert document["children"] == []
     assert "missing_population" not in document
     json.dumps(document)  # serializable as is
@@ -57,6 +66,29 @@ def test_zero_denominator_is_null_and_missing_population_is_named() -> None:
     assert document["indicators"]["management_rate"] == {"numerator": 0, "denominator": 0, "value": None}
     assert document["indicators"]["reported_prevalence"]["value"] is None
     assert document["missing_population"] == ["320508019000"]
+    assert list(document)[-1] == "missing_population"
+
+
+def test_a_running_period_names_its_cutoff() -> None:
+    period = parse_period("2025", today=dt.date(2025, 8, 15))
+    document = build_document(result=result(), period=period, options=Options(), computed_at=COMPUTED)
+    assert document["period"] == {"start": "2025-01-01", "end": "2025-12-31", "cutoff": "2025-08-15"}
+
+
+def test_computed_at_is_given_in_beijing_time() -> None:
+    period = parse_period("2025", today=dt.date(2026, 1, 5))
+    utc = dt.datetime(2026, 1, 5, 1, 30, 15, 123456, tzinfo=dt.UTC)
+    document = build_document(result=result(), period=period, options=Options(), computed_at=utc)
+    assert document["computed_at"] == "2026-01-05T09:30:15+08:00"
+
+
+def test_unknown_cause_of_death_appears_only_when_it_occurs() -> None:
+    tally = Tally()
+    tally.deaths_by_cause.update({0: 1})
+    area = AreaResult(AreaRef("320508000000", "姑苏区", 3), tally, 1000)
+    period = parse_period("2025", today=dt.date(2026, 1, 5))
+    document = build_document(result=area, period=period, options=Options(), computed_at=COMPUTED)
+    assert document["counts"]["deaths_by_cause"]["0"] == 1 and document["counts"]["deaths"] == 1
 
 
 def test_children_carry_their_own_area_indicators_and_counts() -> None:
@@ -64,4 +96,9 @@ def test_children_carry_their_own_area_indicators_and_counts() -> None:
     child = result("320508001000")
     document = build_document(result=result(), period=period, options=Options(), children=[child], computed_at=COMPUTED)
     assert document["children"][0]["area"]["code"] == "320508001000"
-    assert set(document["children"][0]) == {"area", "indicators", "counts"}
+    assert list(document["children"][0]) == ["area", "indicators", "counts"]
+    unknown = AreaResult(AreaRef("320508002000", "二街道", 4), Tally(), None, ("320508002001",))
+    document = build_document(
+        result=result(), period=period, options=Options(), children=[unknown], computed_at=COMPUTED
+    )
+    assert document["children"][0]["missing_population"] == ["320508002001"]
