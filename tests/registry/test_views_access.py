@@ -112,9 +112,7 @@ def test_a_closure_of_another_patient_is_404(world: World, closures: dict[str, C
 
 
 @pytest.mark.parametrize("name", WRITE_VIEWS)
-def test_read_only_county_staff_get_403_on_writes(
-    world: World, closures: dict[str, ClosureRequest], name: str
-) -> None:
+def test_read_only_county_staff_get_403_on_writes(world: World, closures: dict[str, ClosureRequest], name: str) -> None:
     client = logged_in(world.county_d)
     for method in ("get", "post"):
         assert getattr(client, method)(url_a(name, world, closures)).status_code == 403

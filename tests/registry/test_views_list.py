@@ -1,0 +1,266 @@
+"""The patient list: search over encrypted identity, filters, pagination, masking, audit and query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from casemgmt.audit.models import Action, AuditEvent
+from registry import codes
+from registry.models import Patient
+from tests.base import World
+from tests.base import make_patient as base_make_patient
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("registry:patient_list")
+
+
+_births = (dt.date(1950, 1, 1) + dt.timedelta(days=n) for n in itertools.count())
+
+
+def make_patient(actor: Any, village: Any, **overrides: Any) -> Patient:
+    """A patient with a birth date of its own, so that the synthetic ID numbers never collide."""
+    overrides.setdefault("birth_date", next(_births))
+    return base_make_patient(actor, village, **overrides)
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def shown(response: Any) -> list[Any]:
+    return [row.uuid for row in response.context["rows"]]
+
+
+def audit_text() -> str:
+    """Everything audit rows hold besides UUIDs, to check that no identity leaked into them."""
+    return json.dumps([[e.action, e.purpose, e.detail] for e in AuditEvent.objects.all()], ensure_ascii=False)
+
+
+# --- search --------------------------------------------------------------------------------------------------
+
+
+def test_exact_id_number_search(world: World) -> None:
+    number = world.patient_a.national_id
+    response = logged_in(world.doctor_a).get(LIST, {"q": number.lower()})
+    assert shown(response) == [world.patient_a.uuid]
+    assert response.context["result"].kind == "national_id"
+
+
+def test_id_number_with_a_wrong_check_digit_says_so(world: World) -> None:
+    number = world.patient_a.national_id
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    response = logged_in(world.doctor_a).get(LIST, {"q": wrong})
+    assert shown(response) == []
+    assert "校验不通过" in response.content.decode()
+
+
+def test_id_number_of_another_township_finds_nothing(world: World) -> None:
+    response = logged_in(world.doctor_a).get(LIST, {"q": world.patient_b.national_id})
+    assert shown(response) == []
+
+
+def test_phone_ending_and_full_phone(world: World) -> None:
+    client = logged_in(world.doctor_a)
+    phone = world.patient_a.phone
+    assert world.patient_a.uuid in shown(client.get(LIST, {"q": phone[-4:]}))
+    assert shown(client.get(LIST, {"q": phone})) == [world.patient_a.uuid]
+    assert shown(client.get(LIST, {"q": world.patient_b.phone})) == []
+
+
+def test_too_few_digits_asks_for_more(world: World) -> None:
+    response = logged_in(world.doctor_a).get(LIST, {"q": "12"})
+    assert shown(response) == []
+    assert response.context["result"].notice
+
+
+def test_name_search_exact_and_partial(world: World) -> None:
+    exact = make_patient(world.doctor_a, world.village_a1, name="欧阳明华")
+    partial = make_patient(world.doctor_a, world.village_a2, name="李明华")
+    make_patient(world.doctor_a, world.village_a2, name="王建国")
+    client = logged_in(world.doctor_a)
+    assert shown(client.get(LIST, {"q": "欧阳明华"})) == [exact.uuid]
+    # Exact matches come first, then substring matches newest first.
+    assert set(shown(client.get(LIST, {"q": "明华"}))) == {exact.uuid, partial.uuid}
+    assert shown(client.get(LIST, {"q": " 欧阳 明华 "})) == [exact.uuid]
+
+
+def test_name_search_stays_inside_visibility(world: World) -> None:
+    other = make_patient(world.doctor_b, world.village_b1, name="赵子涵")
+    assert shown(logged_in(world.doctor_a).get(LIST, {"q": "赵子涵"})) == []
+    assert shown(logged_in(world.doctor_b).get(LIST, {"q": "子涵"})) == [other.uuid]
+
+
+def test_name_scan_is_capped_and_says_so_but_exact_names_are_still_found(world: World, settings: Any) -> None:
+    settings.PATIENT_NAME_SCAN_LIMIT = 2
+    oldest = make_patient(world.doctor_a, world.village_a1, name="孙悟空", registered_on=world.patient_a.registered_on)
+    for _ in range(3):
+        make_patient(world.doctor_a, world.village_a1, name="猪八戒")
+    client = logged_in(world.doctor_a)
+    partial = client.get(LIST, {"q": "悟空"})
+    assert partial.context["result"].capped
+    assert "只查找了最近建档的 2 份档案" in partial.content.decode()
+    assert oldest.uuid not in shown(partial)
+    assert shown(client.get(LIST, {"q": "孙悟空"})) == [oldest.uuid]
+
+
+# --- filters and pages ---------------------------------------------------------------------------------------
+
+
+def test_filters_village_disorder_status(world: World) -> None:
+    a2 = make_patient(world.doctor_a, world.village_a2, disorder=codes.Disorder.BIPOLAR)
+    refused = make_patient(world.doctor_a, world.village_a1, consent=0)
+    client = logged_in(world.doctor_a)
+    assert shown(client.get(LIST, {"village": world.village_a2.code})) == [a2.uuid]
+    assert shown(client.get(LIST, {"disorder": codes.Disorder.BIPOLAR})) == [a2.uuid]
+    assert shown(client.get(LIST, {"status": codes.Status.REFUSED})) == [refused.uuid]
+
+
+def test_village_select_lists_only_the_users_villages(world: World) -> None:
+    response = logged_in(world.doctor_a).get(LIST)
+    html = response.content.decode()
+    assert world.village_a1.name in html and world.village_a2.name in html
+    assert world.village_b1.name not in html
+
+
+def test_bad_filter_values_are_reported_not_500(world: World) -> None:
+    response = logged_in(world.doctor_a).get(
+        LIST, {"status": "NOPE", "disorder": "x", "village": world.village_b1.code, "page": "abc"}
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"status", "disorder", "village"}
+    assert shown(response) == [world.patient_a.uuid]  # invalid filters are ignored
+
+
+def test_pending_closure_filter(world: World) -> None:
+    from registry import services
+
+    other = make_patient(world.doctor_a, world.village_a1)
+    services.request_closure(
+        actor=world.doctor_a, patient=other, effective_date=other.registered_on, reason=codes.ClosureReason.DUPLICATE
+    )
+    response = logged_in(world.doctor_a2).get(LIST, {"pending_closure": "on"})
+    assert shown(response) == [other.uuid]
+    assert response.context["rows"][0].pending_closure
+
+
+def test_pagination(world: World, settings: Any) -> None:
+    settings.PATIENT_LIST_PAGE_SIZE = 2
+    for _ in range(4):
+        make_patient(world.doctor_a, world.village_a1)
+    client = logged_in(world.doctor_a)
+    first, last = client.get(LIST), client.get(LIST, {"page": 3})
+    assert len(shown(first)) == 2 and len(shown(last)) == 1
+    assert client.get(LIST, {"page": 99}).context["page"].number == 3
+    assert 'page=2"' in first.content.decode()
+    pages = {*shown(first), *shown(client.get(LIST, {"page": 2})), *shown(last)}
+    assert len(pages) == 5
+
+
+def test_pagination_of_name_search_keeps_the_query(world: World, settings: Any) -> None:
+    settings.PATIENT_LIST_PAGE_SIZE = 2
+    for _ in range(3):
+        make_patient(world.doctor_a, world.village_a1, name="周杰")
+    response = logged_in(world.doctor_a).get(LIST, {"q": "周杰", "page": "2"})
+    assert len(shown(response)) == 1
+    assert "q=%E5%91%A8%E6%9D%B0&amp;page=1" in response.content.decode()
+
+
+# --- masking and audit ---------------------------------------------------------------------------------------
+
+
+def test_county_staff_see_masked_identity(world: World) -> None:
+    response = logged_in(world.county_d).get(LIST)
+    html = response.content.decode()
+    assert set(shown(response)) == {world.patient_a.uuid, world.patient_b.uuid}
+    for patient in (world.patient_a, world.patient_b):
+        assert patient.name not in html
+        assert patient.national_id not in html
+        assert patient.national_id[:4] + "*" * 10 + patient.national_id[-4:] in html
+
+
+def test_doctor_sees_names_and_id_numbers(world: World) -> None:
+    html = logged_in(world.doctor_a).get(LIST).content.decode()
+    assert world.patient_a.name in html and world.patient_a.national_id in html
+
+
+def test_one_list_event_with_the_uuids_shown(world: World) -> None:
+    before = AuditEvent.objects.count()
+    logged_in(world.county_d).get(LIST)
+    assert AuditEvent.objects.count() == before + 1
+    event = AuditEvent.objects.filter(actor=world.county_d).get()
+    assert event.action == Action.LIST
+    assert {s.patient_uuid for s in event.subjects.all()} == {world.patient_a.uuid, world.patient_b.uuid}
+
+
+def test_search_events_hold_no_search_terms(world: World) -> None:
+    client = logged_in(world.doctor_a)
+    patient = world.patient_a
+    terms = [patient.name, patient.name[1:], patient.national_id, patient.phone, patient.phone[-4:]]
+    for term in terms:
+        client.get(LIST, {"q": term})
+    actions = AuditEvent.objects.filter(actor=world.doctor_a).exclude(action=Action.CREATE).values_list("action")
+    assert {action for (action,) in actions} == {Action.SEARCH}
+    text = audit_text()
+    for term in terms:
+        assert term not in text
+
+
+# --- query counts --------------------------------------------------------------------------------------------
+
+
+def _count_queries(client: Client, params: dict[str, Any]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(LIST, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status": "ACTIVE", "village": "320508001001"}, {"q": "周杰"}, {"q": "1234"}, {"q": "NATIONAL_ID"}],
+    ids=["plain", "filtered", "name", "phone", "national_id"],
+)
+def test_query_count_does_not_grow_with_rows_or_page_size(world: World, settings: Any, params: dict[str, Any]) -> None:
+    first = make_patient(world.doctor_a, world.village_a1, name="周杰", phone="13900001234")
+    if params.get("q") == "NATIONAL_ID":
+        params = {"q": first.national_id}
+    client = logged_in(world.doctor_a)
+    client.get(LIST)  # the session row exists from here on, as for every later request
+    settings.PATIENT_LIST_PAGE_SIZE = 2
+    few = _count_queries(client, params)
+    for _ in range(6):
+        make_patient(world.doctor_a, world.village_a1, name="周杰", phone="13900001234")
+    settings.PATIENT_LIST_PAGE_SIZE = 5
+    many = _count_queries(client, params)
+    assert few == many
+
+
+# Every page: session, user, memberships, the villages of the filter, then the search and the page, then the
+# audit event and its subjects, then the session save (savepoint, update, release).
+PINNED = {"plain": 11, "national_id": 11, "name": 12, "phone": 11}
+
+
+def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_queries: Any) -> None:
+    for _ in range(5):
+        make_patient(world.doctor_a, world.village_a1, name="张三丰")
+    client = logged_in(world.doctor_a)
+    client.get(LIST)
+    with django_assert_num_queries(PINNED["plain"]):  # count + page rows
+        client.get(LIST)
+    with django_assert_num_queries(PINNED["national_id"]):  # count + page rows
+        client.get(LIST, {"q": world.patient_a.national_id})
+    with django_assert_num_queries(PINNED["name"]):  # exact candidates + bounded scan + page rows, no count
+        client.get(LIST, {"q": "张"})
+    with django_assert_num_queries(PINNED["phone"]):  # candidates + page rows, no count
+        client.get(LIST, {"q": world.patient_a.phone[-4:]})
