@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class MetricsConfig(AppConfig):
     name = "metrics"
+
+    def ready(self) -> None:
+        from metrics import options  # noqa: F401  (registers the settings check)

@@ -34,6 +34,7 @@ from itertools import pairwise
 
 from metrics.periods import Period, add_months
 
+RULE_SET = "bphs-2017"
 SEVERE_DISORDERS = frozenset(range(1, 7))
 SCHIZOPHRENIA = 1
 REGISTERED_STATUSES = frozenset({"ACTIVE", "LOST", "REFUSED"})

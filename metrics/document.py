@@ -6,10 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.definitions import Options, Ratio, Tally, indicators
+from metrics.definitions import RULE_SET, Options, Ratio, Tally, indicators
 from metrics.periods import SHANGHAI, Period
-
-RULE_SET = "bphs-2017"
 
 
 @dataclass(frozen=True)
