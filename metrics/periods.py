@@ -65,6 +65,16 @@ class Period:
         return self.start.year
 
     @property
+    def is_partial(self) -> bool:
+        """The period had not ended when computed: the figures are as of the cut-off, today."""
+        return self.cutoff_date < self.end
+
+    @property
+    def population_year(self) -> int:
+        """报告患病率 divides by the resident population of the year of C."""
+        return self.cutoff_date.year
+
+    @property
     def label(self) -> str:
         if self.kind == "year":
             return _("%(year)d年") % {"year": self.year}
@@ -73,6 +83,19 @@ class Period:
         if self.kind == "month":
             return _("%(year)d年%(month)d月") % {"year": self.year, "month": self.start.month}
         return _("%(year)d年1—%(month)d月") % {"year": self.year, "month": self.end.month}
+
+    @property
+    def full_label(self) -> str:
+        """The label, plus the actual cut-off when the period had not ended yet."""
+        if not self.is_partial:
+            return self.label
+        day = self.cutoff_date
+        return _("%(label)s（截至%(year)d年%(month)d月%(day)d日）") % {
+            "label": self.label,
+            "year": day.year,
+            "month": day.month,
+            "day": day.day,
+        }
 
     def quarters_within(self, since: dt.date, until: dt.date | None = None) -> list[Quarter]:
         """Calendar quarters lying wholly inside [max(start, since), min(cut-off, until)]."""

@@ -1,0 +1,48 @@
+"""``python manage.py indicators --area 320508 --period 2025 --format json`` (exchange.md §2).
+
+Prints aggregates only; bad input ends with a Chinese message and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from metrics import text_table
+from metrics.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES
+from metrics.engine import AreaNotFound, compute, find_area
+from metrics.options import default_options
+from metrics.periods import PeriodError, parse_period
+
+
+class Command(BaseCommand):
+    help = "Compute the indicators of domain.md §11 for an area and a period (JSON contract: exchange.md §2)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--area", required=True, help="12-digit area code or its 2/4/6/9-digit prefix")
+        parser.add_argument("--period", required=True, help="2025, 2025-Q3, 2025-07 or 2025-YTD-08")
+        parser.add_argument("--format", choices=("json", "table"), default="json")
+        parser.add_argument("--children", action="store_true", help="add one entry per child area")
+        parser.add_argument("--regular-management", choices=REGULAR_MANAGEMENT_RULES)
+        parser.add_argument("--medication-denominator", choices=MEDICATION_DENOMINATORS)
+        parser.add_argument("--deaths-in-period", choices=DEATHS_IN_PERIOD)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            period = parse_period(options["period"])
+            area = find_area(options["area"])
+        except (PeriodError, AreaNotFound) as exc:
+            raise CommandError(str(exc)) from None
+        rules = default_options(
+            regular_management=options["regular_management"],
+            medication_denominator=options["medication_denominator"],
+            deaths_in_period=options["deaths_in_period"],
+        )
+        report = compute(area, period, rules, children=options["children"])
+        document = report.document()
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(text_table.render(document, period, rules))
