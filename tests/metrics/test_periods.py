@@ -70,3 +70,21 @@ def test_calendar_months(day: dt.date, months: int, expected: dt.date) -> None:
 def test_months_for_trends_stop_at_the_cutoff() -> None:
     assert [m.key for m in parse_period("2026", today=TODAY).months()][-1] == "2026-11"
     assert len(parse_period("2025", today=TODAY).months()) == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("2025", "2025年"), ("2025-Q3", "2025年第3季度"), ("2025-07", "2025年7月"), ("2025-YTD-08", "2025年1—8月")],
+)
+def test_labels(text: str, label: str) -> None:
+    period = parse_period(text, today=TODAY)
+    assert period.label == label
+    assert period.full_label == label and not period.is_partial
+
+
+def test_a_running_period_says_when_it_was_cut_off() -> None:
+    period = parse_period("2026-Q4", today=TODAY)
+    assert period.is_partial
+    assert period.full_label == "2026年第4季度（截至2026年11月23日）"
+    assert period.population_year == 2026
+    assert [q.number for q in period.quarters_within(dt.date(2020, 1, 1))] == []  # Q4 is not over yet
