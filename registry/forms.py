@@ -192,7 +192,9 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         self.setup_dates()
         for name in ("name", "national_id"):
             self.fields[name].required = True
-        self.fields["sex"].required = False
+        sex: Any = self.fields["sex"]
+        sex.required = False
+        sex.choices = [("", _("按身份证号自动填写")), *codes.Sex.choices]
         self.fields["birth_date"].required = False
         for name in PHONE_FIELDS:
             self.fields[name].validators.append(phone_validator)
@@ -325,6 +327,8 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.setup_dates()
         self.fields["filled_on"].required = False
+        consent: Any = self.fields["consent"]
+        consent.choices = codes.Consent.choices  # a radio group: no blank "---------" button
         for name in COUNT_FIELDS:
             self.fields[name].required = False
         self.birth_date = birth_date
