@@ -207,3 +207,23 @@ def test_a_panel_returning_plain_text_is_escaped(world: World) -> None:
     finally:
         unregister_panel(raw)
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_detail_query_count_does_not_grow_with_the_history(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(world.doctor_a2)
+    client.get(detail(world.patient_a))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(detail(world.patient_a))
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for to_status, reason in ((codes.Status.LOST, codes.LostReason.MOVED), (codes.Status.ACTIVE, None)) * 3:
+        services.change_status(
+            actor=world.doctor_a, patient=world.patient_a, to_status=to_status, effective_date=TODAY, lost_reason=reason
+        )
+    assert queries() == before

@@ -264,3 +264,24 @@ def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_qu
         client.get(LIST, {"q": "张"})
     with django_assert_num_queries(PINNED["phone"]):  # candidates + page rows, no count
         client.get(LIST, {"q": world.patient_a.phone[-4:]})
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "term"),
+    [
+        ("", "none", ""),
+        ("   ", "none", ""),
+        ("11010519491231002x", "national_id", "11010519491231002X"),
+        ("110105 19491231 0021", "national_id", "110105194912310021"),
+        ("1234", "phone", "1234"),
+        ("138-0000-1234", "phone", "13800001234"),
+        ("１２３４", "phone", "1234"),  # full-width digits from a Chinese keyboard
+        ("123", "too_short", "123"),
+        ("张三", "name", "张三"),
+        ("Zhang San", "name", "ZHANGSAN"),
+    ],
+)
+def test_classify_the_search_box(text: str, kind: str, term: str) -> None:
+    from registry.search import classify
+
+    assert classify(text) == (kind, term)
