@@ -174,18 +174,20 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 # --- one record ----------------------------------------------------------------------------------------------
 
 
-def _render_detail(
-    request: HttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None, status: int = 200
-) -> HttpResponse:
+def _render_detail(request: HttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None) -> HttpResponse:
+    """The patient page at the depth this user may see (see registry.disclosure).
+
+    Re-shown because of a bad reason (``open_form`` with errors), it writes nothing: the same masked summary
+    was logged when it was first shown.
+    """
     user: Any = request.user
     disclosure = disclosure_for(user, request.session, patient)
     context = _patient_context(request, patient, disclosure)
     context["identity"] = identity_facts(patient, disclosure)
-    if disclosure != Disclosure.MASKED:
-        context["guardian"] = guardian_facts(patient)
     if disclosure == Disclosure.MASKED:
-        context["clinical"] = clinical_facts(patient)
-        context["open_form"] = open_form or OpenWithReasonForm()
+        context.update(clinical=clinical_facts(patient), open_form=open_form or OpenWithReasonForm())
+    else:
+        context["guardian"] = guardian_facts(patient)
     if disclosure == Disclosure.FULL:
         supplementary = SupplementaryForm.objects.select_related("filled_by").filter(patient=patient).first()
         closure = _pending_closure(patient)
@@ -200,8 +202,9 @@ def _render_detail(
             ),
         )
     context["extra_panels"] = render_panels(request, patient, str(disclosure))
-    _record_view(request, patient, "detail", disclosure)
-    return render(request, "registry/patient_detail.html", context, status=status)
+    if open_form is None:
+        _record_view(request, patient, "detail", disclosure)
+    return render(request, "registry/patient_detail.html", context)
 
 
 @login_required

@@ -122,8 +122,10 @@ def test_an_opening_expires(world: World, settings: Any) -> None:
 @pytest.mark.parametrize("purpose", ["", "看看", "理" * 201])
 def test_a_missing_or_poor_reason_is_refused_and_nothing_opens(world: World, purpose: str) -> None:
     client = logged_in(world.county_d)
+    before = AuditEvent.objects.count()
     response = client.post(open_url(world.patient_a), {"purpose": purpose})
     assert response.status_code == 200
+    assert AuditEvent.objects.count() == before
     assert response.context["open_form"].errors["purpose"]
     assert response.context["disclosure"] == "masked"
     assert not AuditEvent.objects.filter(action=Action.OPEN_WITH_REASON).exists()
