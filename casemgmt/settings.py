@@ -138,8 +138,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Registry list page size.
+# Registry list page size; how many names a partial-name search may decrypt; how long a record opened with a
+# stated reason (county staff) stays open.
 PATIENT_LIST_PAGE_SIZE = env_int("PATIENT_LIST_PAGE_SIZE", 25)
+PATIENT_NAME_SCAN_LIMIT = env_int("PATIENT_NAME_SCAN_LIMIT", 20_000)
+REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS", 15 * 60)
+
+# Indicator options (domain.md §11), each named in the report footer; reports may override them.
+METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"
+METRICS_MEDICATION_DENOMINATOR = env_str("METRICS_MEDICATION_DENOMINATOR", "registered")  # or "managed"
+METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or "included"
 
 LOGGING = {
     "version": 1,

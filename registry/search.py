@@ -15,8 +15,10 @@ Every search starts from a queryset that is already the user's visible set; noth
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -131,3 +133,26 @@ def _by_name(patients: PatientQuerySet, term: str) -> SearchResult:
         if patient.pk not in seen and term in normalize_for_index(patient.name):
             partial.append(patient.pk)
     return SearchResult(SearchKind.NAME, pks=exact + partial, capped=count > limit)
+
+
+# --- keeping search terms out of URLs ------------------------------------------------------------------------
+# A search term is identity (an ID number, a name, a phone). It is POSTed, kept in the session under a random
+# token, and the list is then shown at ?s=<token>: URLs, browser history and access logs never hold the term.
+
+SESSION_KEY = "registry_searches"
+REMEMBERED_SEARCHES = 20
+
+
+def remember_search(session: Any, term: str) -> str:
+    searches: dict[str, str] = dict(session.get(SESSION_KEY, {}))
+    token = secrets.token_urlsafe(9)
+    searches[token] = term
+    session[SESSION_KEY] = dict(list(searches.items())[-REMEMBERED_SEARCHES:])
+    return token
+
+
+def recall_search(session: Any, token: str | None) -> str | None:
+    """The term behind *token*, or None when there is no token or it has expired with the session."""
+    if not token:
+        return None
+    return dict(session.get(SESSION_KEY, {})).get(token)

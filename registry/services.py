@@ -148,7 +148,17 @@ def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> 
 
 
 def update_supplementary(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> SupplementaryForm:
-    form = patient.supplementary
+    """Edit the supplementary form; a record migrated without one gets it created here."""
+    form = SupplementaryForm.objects.filter(patient=patient).first()
+    if form is None:
+        with transaction.atomic():
+            form = SupplementaryForm.objects.create(
+                patient=patient, filled_by=actor, filled_on=timezone.localdate(), **{"consent": 1, **changes}
+            )
+            record_event(
+                actor=actor, action=Action.UPDATE, patient_uuids=[patient.uuid], detail={"supplementary": "created"}
+            )
+        return form
     changed = [name for name, value in changes.items() if getattr(form, name) != value]
     if changed:
         with transaction.atomic():

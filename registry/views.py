@@ -61,7 +61,7 @@ from registry.forms import (
 from registry.masking import mask_name
 from registry.models import ClosureRequest, Patient, PatientQuerySet, SupplementaryForm
 from registry.panels import render_panels
-from registry.search import SearchKind, SearchResult, name_scan_limit, search
+from registry.search import SearchKind, SearchResult, name_scan_limit, recall_search, remember_search, search
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -132,10 +132,20 @@ def _paginate(
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """GET shows the list; POST takes a search and redirects to ?s=<token> (see registry.search)."""
+    if request.method == "POST":
+        return _redirect_to_search(request)
     user: Any = request.user
-    form = PatientFilterForm(request.GET or None, villages=villages_in_jurisdiction(user))
+    data = request.GET.copy()
+    data.pop("q", None)  # a term in the URL is never used: it would sit in logs and browser history
+    term = recall_search(request.session, request.GET.get("s"))
+    if request.GET.get("s") and term is None:
+        messages.warning(request, _("检索已过期，请重新输入。"))
+    if term:
+        data["q"] = term
+    form = PatientFilterForm(data or None, villages=villages_in_jurisdiction(user))
     filters = form.valid_filters() if form.is_bound else {}
     patients = _filtered(visible_patients(user), filters)
     result = search(patients, filters.get("q", ""))
@@ -169,6 +179,18 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "scan_limit": name_scan_limit() if result.capped else None,
         },
     )
+
+
+def _redirect_to_search(request: HttpRequest) -> HttpResponse:
+    params = request.POST.copy()
+    term = params.pop("q", [""])[-1].strip()
+    params.pop("csrfmiddlewaretoken", None)
+    params.pop("page", None)
+    params.pop("s", None)
+    if term:
+        params["s"] = remember_search(request.session, term)
+    query = params.urlencode()
+    return redirect(reverse("registry:patient_list") + (f"?{query}" if query else ""))
 
 
 # --- one record ----------------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_wrong_method_is_405(world: World, closures: dict[str, ClosureRequest], 
 
 def test_wrong_method_on_list_and_registration(world: World) -> None:
     client = logged_in(world.doctor_a)
-    assert client.post(reverse("registry:patient_list")).status_code == 405
+    assert client.put(reverse("registry:patient_list")).status_code == 405
     assert client.delete(reverse("registry:patient_register")).status_code == 405
 
 

@@ -40,6 +40,15 @@ def shown(response: Any) -> list[Any]:
     return [row.uuid for row in response.context["rows"]]
 
 
+def search_url(client: Client, params: dict[str, Any]) -> str:
+    """Searches are POSTed and shown at ?s=<token>; the URL to GET for these parameters."""
+    if "q" not in params:
+        return LIST + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+    response = client.post(LIST, params)
+    assert response.status_code == 302
+    return str(response["Location"])
+
+
 def audit_text() -> str:
     """Everything audit rows hold besides UUIDs, to check that no identity leaked into them."""
     return json.dumps([[e.action, e.purpose, e.detail] for e in AuditEvent.objects.all()], ensure_ascii=False)
@@ -50,7 +59,7 @@ def audit_text() -> str:
 
 def test_exact_id_number_search(world: World) -> None:
     number = world.patient_a.national_id
-    response = logged_in(world.doctor_a).get(LIST, {"q": number.lower()})
+    response = logged_in(world.doctor_a).post(LIST, {"q": number.lower()}, follow=True)
     assert shown(response) == [world.patient_a.uuid]
     assert response.context["result"].kind == "national_id"
 
@@ -58,26 +67,26 @@ def test_exact_id_number_search(world: World) -> None:
 def test_id_number_with_a_wrong_check_digit_says_so(world: World) -> None:
     number = world.patient_a.national_id
     wrong = number[:17] + ("0" if number[17] != "0" else "1")
-    response = logged_in(world.doctor_a).get(LIST, {"q": wrong})
+    response = logged_in(world.doctor_a).post(LIST, {"q": wrong}, follow=True)
     assert shown(response) == []
     assert "校验不通过" in response.content.decode()
 
 
 def test_id_number_of_another_township_finds_nothing(world: World) -> None:
-    response = logged_in(world.doctor_a).get(LIST, {"q": world.patient_b.national_id})
+    response = logged_in(world.doctor_a).post(LIST, {"q": world.patient_b.national_id}, follow=True)
     assert shown(response) == []
 
 
 def test_phone_ending_and_full_phone(world: World) -> None:
     client = logged_in(world.doctor_a)
     phone = world.patient_a.phone
-    assert world.patient_a.uuid in shown(client.get(LIST, {"q": phone[-4:]}))
-    assert shown(client.get(LIST, {"q": phone})) == [world.patient_a.uuid]
-    assert shown(client.get(LIST, {"q": world.patient_b.phone})) == []
+    assert world.patient_a.uuid in shown(client.post(LIST, {"q": phone[-4:]}, follow=True))
+    assert shown(client.post(LIST, {"q": phone}, follow=True)) == [world.patient_a.uuid]
+    assert shown(client.post(LIST, {"q": world.patient_b.phone}, follow=True)) == []
 
 
 def test_too_few_digits_asks_for_more(world: World) -> None:
-    response = logged_in(world.doctor_a).get(LIST, {"q": "12"})
+    response = logged_in(world.doctor_a).post(LIST, {"q": "12"}, follow=True)
     assert shown(response) == []
     assert response.context["result"].notice
 
@@ -87,16 +96,16 @@ def test_name_search_exact_and_partial(world: World) -> None:
     partial = make_patient(world.doctor_a, world.village_a2, name="李明华")
     make_patient(world.doctor_a, world.village_a2, name="王建国")
     client = logged_in(world.doctor_a)
-    assert shown(client.get(LIST, {"q": "欧阳明华"})) == [exact.uuid]
+    assert shown(client.post(LIST, {"q": "欧阳明华"}, follow=True)) == [exact.uuid]
     # Exact matches come first, then substring matches newest first.
-    assert set(shown(client.get(LIST, {"q": "明华"}))) == {exact.uuid, partial.uuid}
-    assert shown(client.get(LIST, {"q": " 欧阳 明华 "})) == [exact.uuid]
+    assert set(shown(client.post(LIST, {"q": "明华"}, follow=True))) == {exact.uuid, partial.uuid}
+    assert shown(client.post(LIST, {"q": " 欧阳 明华 "}, follow=True)) == [exact.uuid]
 
 
 def test_name_search_stays_inside_visibility(world: World) -> None:
     other = make_patient(world.doctor_b, world.village_b1, name="赵子涵")
-    assert shown(logged_in(world.doctor_a).get(LIST, {"q": "赵子涵"})) == []
-    assert shown(logged_in(world.doctor_b).get(LIST, {"q": "子涵"})) == [other.uuid]
+    assert shown(logged_in(world.doctor_a).post(LIST, {"q": "赵子涵"}, follow=True)) == []
+    assert shown(logged_in(world.doctor_b).post(LIST, {"q": "子涵"}, follow=True)) == [other.uuid]
 
 
 def test_name_scan_is_capped_and_says_so_but_exact_names_are_still_found(world: World, settings: Any) -> None:
@@ -105,11 +114,11 @@ def test_name_scan_is_capped_and_says_so_but_exact_names_are_still_found(world: 
     for _ in range(3):
         make_patient(world.doctor_a, world.village_a1, name="猪八戒")
     client = logged_in(world.doctor_a)
-    partial = client.get(LIST, {"q": "悟空"})
+    partial = client.post(LIST, {"q": "悟空"}, follow=True)
     assert partial.context["result"].capped
     assert "只查找了最近建档的 2 份档案" in partial.content.decode()
     assert oldest.uuid not in shown(partial)
-    assert shown(client.get(LIST, {"q": "孙悟空"})) == [oldest.uuid]
+    assert shown(client.post(LIST, {"q": "孙悟空"}, follow=True)) == [oldest.uuid]
 
 
 # --- filters and pages ---------------------------------------------------------------------------------------
@@ -169,9 +178,13 @@ def test_pagination_of_name_search_keeps_the_query(world: World, settings: Any) 
     settings.PATIENT_LIST_PAGE_SIZE = 2
     for _ in range(3):
         make_patient(world.doctor_a, world.village_a1, name="周杰")
-    response = logged_in(world.doctor_a).get(LIST, {"q": "周杰", "page": "2"})
+    client = logged_in(world.doctor_a)
+    url = search_url(client, {"q": "周杰"})
+    response = client.get(url + "&page=2")
     assert len(shown(response)) == 1
-    assert "q=%E5%91%A8%E6%9D%B0&amp;page=1" in response.content.decode()
+    token = url.split("s=")[1]
+    assert f"s={token}&amp;page=1" in response.content.decode()
+    assert "周杰" not in url and "%E5%91%A8" not in response.content.decode()
 
 
 # --- masking and audit ---------------------------------------------------------------------------------------
@@ -206,7 +219,7 @@ def test_search_events_hold_no_search_terms(world: World) -> None:
     patient = world.patient_a
     terms = [patient.name, patient.name[1:], patient.national_id, patient.phone, patient.phone[-4:]]
     for term in terms:
-        client.get(LIST, {"q": term})
+        client.post(LIST, {"q": term}, follow=True)
     actions = AuditEvent.objects.filter(actor=world.doctor_a).exclude(action=Action.CREATE).values_list("action")
     assert {action for (action,) in actions} == {Action.SEARCH}
     text = audit_text()
@@ -221,8 +234,9 @@ def _count_queries(client: Client, params: dict[str, Any]) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    url = search_url(client, params)
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(LIST, params).status_code == 200
+        assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
 
 
@@ -246,9 +260,9 @@ def test_query_count_does_not_grow_with_rows_or_page_size(world: World, settings
     assert few == many
 
 
-# Every page: session, user, memberships, the villages of the filter, then the search and the page, then the
+# Every page: session, user, memberships, live grants, the villages of the filter, then the search and the page,
 # audit event and its subjects, then the session save (savepoint, update, release).
-PINNED = {"plain": 11, "national_id": 11, "name": 12, "phone": 11}
+PINNED = {"plain": 12, "national_id": 12, "name": 13, "phone": 12}
 
 
 def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_queries: Any) -> None:
@@ -256,14 +270,17 @@ def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_qu
         make_patient(world.doctor_a, world.village_a1, name="张三丰")
     client = logged_in(world.doctor_a)
     client.get(LIST)
+    by_id = search_url(client, {"q": world.patient_a.national_id})
+    by_name = search_url(client, {"q": "张"})
+    by_phone = search_url(client, {"q": world.patient_a.phone[-4:]})
     with django_assert_num_queries(PINNED["plain"]):  # count + page rows
         client.get(LIST)
     with django_assert_num_queries(PINNED["national_id"]):  # count + page rows
-        client.get(LIST, {"q": world.patient_a.national_id})
+        client.get(by_id)
     with django_assert_num_queries(PINNED["name"]):  # exact candidates + bounded scan + page rows, no count
-        client.get(LIST, {"q": "张"})
+        client.get(by_name)
     with django_assert_num_queries(PINNED["phone"]):  # candidates + page rows, no count
-        client.get(LIST, {"q": world.patient_a.phone[-4:]})
+        client.get(by_phone)
 
 
 @pytest.mark.parametrize(
@@ -285,3 +302,29 @@ def test_classify_the_search_box(text: str, kind: str, term: str) -> None:
     from registry.search import classify
 
     assert classify(text) == (kind, term)
+
+
+# --- search terms never in URLs ------------------------------------------------------------------------------
+
+
+def test_search_terms_are_posted_and_never_appear_in_the_url(world: World) -> None:
+    client = logged_in(world.doctor_a)
+    number = world.patient_a.national_id
+    response = client.post(LIST, {"q": number, "status": "ACTIVE"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert number not in location and "q=" not in location
+    assert "status=ACTIVE" in location
+    assert shown(client.get(location)) == [world.patient_a.uuid]
+
+
+def test_a_term_put_in_the_url_by_hand_is_ignored(world: World) -> None:
+    client = logged_in(world.doctor_a)
+    make_patient(world.doctor_a, world.village_a1)
+    assert len(shown(client.get(LIST, {"q": world.patient_a.national_id}))) == 2
+
+
+def test_an_unknown_or_expired_search_token_says_so(world: World) -> None:
+    response = logged_in(world.doctor_a).get(LIST, {"s": "no-such-token"})
+    assert response.status_code == 200
+    assert "检索已过期" in response.content.decode()
