@@ -261,7 +261,7 @@ def test_query_count_does_not_grow_with_rows_or_page_size(world: World, settings
 
 
 # Every page: session, user, memberships, live grants, the villages of the filter, then the search and the page,
-# audit event and its subjects, then the session save (savepoint, update, release).
+# then the audit event and its subjects, then the session save (savepoint, update, release).
 PINNED = {"plain": 12, "national_id": 12, "name": 13, "phone": 12}
 
 
