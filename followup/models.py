@@ -1,1 +1,213 @@
-"""Models arrive with their issue."""
+"""Follow-ups (随访服务记录表, domain.md §5), their medication rows, the patient's care state, rehabilitation
+participation (§10) and the annual health check.
+
+Clinical fields are nullable: a not-reached, lost or dead attempt carries none, and records migrated from older
+systems may lack some (they then simply do not count as complete follow-ups in the indicators).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from followup import codes
+from registry.models import Patient
+
+POSITIVE = [MinValueValidator(Decimal("0.01"))]
+
+
+class FollowUp(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission_key = models.UUIDField(unique=True, editable=False)  # one follow-up per form submission
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followups")
+    date = models.DateField(_("随访日期"))
+    mode = models.PositiveSmallIntegerField(_("随访方式"), choices=codes.Mode.choices)
+    contacts = models.JSONField(_("随访对象"), default=list, blank=True)
+    outcome = models.CharField(_("随访结果"), max_length=12, choices=codes.Outcome.choices)
+
+    risk_level = models.PositiveSmallIntegerField(_("危险性评估"), choices=codes.RiskLevel.choices, null=True)
+    symptoms = models.JSONField(_("目前症状"), default=list, blank=True)
+    symptom_other = models.CharField(_("其他症状"), max_length=100, blank=True)
+    obvious_psychotic_symptoms = models.BooleanField(_("有明显精神病性症状"), default=False)
+    insight = models.PositiveSmallIntegerField(_("自知力"), choices=codes.Insight.choices, null=True)
+    sleep = models.PositiveSmallIntegerField(_("睡眠情况"), choices=codes.Grade.choices, null=True)
+    diet = models.PositiveSmallIntegerField(_("饮食情况"), choices=codes.Grade.choices, null=True)
+    social_selfcare = models.PositiveSmallIntegerField(_("个人生活料理"), choices=codes.Grade.choices, null=True)
+    social_housework = models.PositiveSmallIntegerField(_("家务劳动"), choices=codes.Grade.choices, null=True)
+    social_work = models.PositiveSmallIntegerField(_("生产劳动及工作"), choices=codes.WorkGrade.choices, null=True)
+    social_learning = models.PositiveSmallIntegerField(_("学习能力"), choices=codes.Grade.choices, null=True)
+    social_contact = models.PositiveSmallIntegerField(_("社会人际交往"), choices=codes.Grade.choices, null=True)
+    minor_trouble = models.PositiveSmallIntegerField(_("轻度滋事"), default=0)
+    trouble = models.PositiveSmallIntegerField(_("肇事"), default=0)
+    disaster = models.PositiveSmallIntegerField(_("肇祸"), default=0)
+    other_harm = models.PositiveSmallIntegerField(_("其他危害行为"), default=0)
+    self_harm = models.PositiveSmallIntegerField(_("自伤"), default=0)
+    suicide_attempt = models.PositiveSmallIntegerField(_("自杀未遂"), default=0)
+    self_harm_level_confirmed = models.BooleanField(default=False)
+    locking = models.PositiveSmallIntegerField(_("关锁情况"), choices=codes.Locking.choices, null=True)
+    hospitalisation = models.PositiveSmallIntegerField(_("住院情况"), choices=codes.Hospitalisation.choices, null=True)
+    last_discharge_date = models.DateField(_("末次出院时间"), null=True)
+    lab = models.PositiveSmallIntegerField(_("实验室检查"), choices=codes.Lab.choices, null=True)
+    lab_text = models.CharField(_("检查结果"), max_length=200, blank=True)
+    adherence = models.PositiveSmallIntegerField(_("用药依从性"), choices=codes.Adherence.choices, null=True)
+    adverse_reaction = models.PositiveSmallIntegerField(
+        _("药物不良反应"), choices=codes.AdverseReaction.choices, null=True
+    )
+    adverse_reaction_text = models.CharField(_("不良反应描述"), max_length=200, blank=True)
+    adverse_reaction_severe = models.BooleanField(_("严重药物不良反应"), default=False)
+    severe_physical_illness = models.BooleanField(_("严重躯体疾病"), default=False)
+    treatment_effect = models.PositiveSmallIntegerField(
+        _("治疗效果"), choices=codes.TreatmentEffect.choices, null=True
+    )
+    referral = models.PositiveSmallIntegerField(_("是否转诊"), choices=codes.Referral.choices, null=True)
+    referral_reason = models.CharField(_("转诊原因"), max_length=200, blank=True)
+    referral_institution = models.CharField(_("转诊机构及科室"), max_length=200, blank=True)
+    rehabilitation = models.JSONField(_("康复措施"), default=list, blank=True)
+    rehabilitation_other = models.CharField(_("其他康复措施"), max_length=100, blank=True)
+    family_support = models.BooleanField(_("已对家属进行心理支持和健康教育"), default=False)
+    suggested_classification = models.PositiveSmallIntegerField(choices=codes.Classification.choices, null=True)
+    classification = models.PositiveSmallIntegerField(
+        _("本次随访分类"), choices=codes.Classification.choices, null=True
+    )
+    suggested_next_date = models.DateField(null=True)
+    next_date = models.DateField(_("下次随访日期"), null=True)
+    next_date_reason = models.CharField(_("推迟随访的理由"), max_length=200, blank=True)
+    lost_reason = models.PositiveSmallIntegerField(_("失访原因"), null=True)
+    death_date = models.DateField(_("死亡日期"), null=True)
+    death_cause = models.PositiveSmallIntegerField(_("死亡原因"), null=True)
+    death_subcause = models.PositiveSmallIntegerField(_("躯体疾病死因"), null=True)
+
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["patient", "-date", "-id"], name="followup_patient_recent")]
+
+    def __str__(self) -> str:
+        return f"FollowUp {self.uuid} of {self.patient_id} on {self.date}"
+
+    @property
+    def is_reached(self) -> bool:
+        return self.outcome == codes.Outcome.REACHED
+
+    @property
+    def is_complete(self) -> bool:
+        """Counts for the indicators: reached with a risk level, or reached while in hospital (§11)."""
+        return self.is_reached and (
+            self.risk_level is not None or self.hospitalisation == codes.Hospitalisation.NOW
+        )
+
+
+class DosingShape(models.TextChoices):
+    SCHEDULE = "schedule", _("早/中/晚 剂量")
+    FREQUENCY = "frequency", _("每日次数 × 每次剂量")
+    DEPOT = "depot", _("长效针剂")
+
+
+SHAPE_FIELDS: dict[str, tuple[str, ...]] = {
+    DosingShape.SCHEDULE: ("morning_mg", "noon_mg", "evening_mg"),
+    DosingShape.FREQUENCY: ("times_per_day", "mg_per_dose"),
+    DosingShape.DEPOT: ("depot_every_weeks", "depot_mg"),
+}
+
+
+class MedicationRow(models.Model):
+    """One drug going forward (item 19), in one of three dosing shapes."""
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="medications")
+    drug = models.CharField(_("药物名称"), max_length=60)
+    shape = models.CharField(_("用法"), max_length=10, choices=DosingShape.choices)
+    morning_mg = models.DecimalField(_("早(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    noon_mg = models.DecimalField(_("中(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    evening_mg = models.DecimalField(_("晚(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    times_per_day = models.PositiveSmallIntegerField(_("每日次数"), null=True)
+    mg_per_dose = models.DecimalField(_("每次剂量(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    depot_every_weeks = models.PositiveSmallIntegerField(_("每几周一次"), null=True)
+    depot_mg = models.DecimalField(_("每次剂量(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} ({self.shape})"
+
+    def regimen_key(self) -> tuple[object, ...]:
+        """Equal keys mean the same prescription; used to spot medication changes on the timeline."""
+        return (self.drug, self.shape, *(getattr(self, name) for name in SHAPE_FIELDS[self.shape]))
+
+    def describe(self) -> str:
+        if self.shape == DosingShape.SCHEDULE:
+            parts = [f"{v:g}" if v is not None else "0" for v in (self.morning_mg, self.noon_mg, self.evening_mg)]
+            return f"{self.drug} {'-'.join(parts)} mg"
+        if self.shape == DosingShape.FREQUENCY:
+            return f"{self.drug} {self.times_per_day}×{self.mg_per_dose:g} mg/d"
+        return f"{self.drug} {self.depot_mg:g} mg / {self.depot_every_weeks} wk"
+
+
+class PatientCareState(models.Model):
+    """The patient's current risk, classification and schedule, kept current by record_followup.
+
+    The work list reads this one row per patient instead of scanning follow-ups.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="care_state", primary_key=True)
+    risk_level = models.PositiveSmallIntegerField(null=True)
+    classification = models.PositiveSmallIntegerField(choices=codes.Classification.choices, null=True)
+    next_due_date = models.DateField(null=True, db_index=True)
+    last_followup_date = models.DateField(null=True)
+    last_reached_date = models.DateField(null=True)
+    last_reached_classification = models.PositiveSmallIntegerField(null=True)
+    consecutive_not_reached = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Care state of {self.patient_id}"
+
+
+class RehabParticipation(models.Model):
+    """Participation in community rehabilitation (§10). Follow-up advice does not count as participation."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="rehab_participations")
+    provider_type = models.CharField(_("康复机构类型"), max_length=20, choices=codes.RehabProvider.choices)
+    provider_name = models.CharField(_("机构名称"), max_length=100, blank=True)
+    service_type = models.CharField(_("服务内容"), max_length=100, blank=True)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return f"Rehab {self.provider_type} of {self.patient_id} from {self.start_date}"
+
+
+class HealthCheck(models.Model):
+    """The annual health check (健康体检), offered with consent; may be combined with a follow-up."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="health_checks")
+    date = models.DateField(_("体检日期"))
+    consent = models.BooleanField(_("患者同意体检"), default=True)
+    physical_exam = models.CharField(_("一般体格检查"), max_length=200, blank=True)
+    blood_pressure = models.CharField(_("血压(mmHg)"), max_length=20, blank=True)
+    weight_kg = models.DecimalField(_("体重(kg)"), max_digits=5, decimal_places=1, null=True, blank=True)
+    blood_count = models.CharField(_("血常规"), max_length=200, blank=True)
+    liver_enzymes = models.CharField(_("转氨酶"), max_length=200, blank=True)
+    glucose = models.CharField(_("血糖"), max_length=50, blank=True)
+    ecg = models.CharField(_("心电图"), max_length=200, blank=True)
+    followup = models.ForeignKey(FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"Health check of {self.patient_id} on {self.date}"
