@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from registry.codes import DeathCause, Locking, LostReason, PhysicalDeathCause
+
+StrOrPromise = str | Promise
 
 __all__ = ["DeathCause", "Locking", "LostReason", "PhysicalDeathCause"]  # the same codes as the registry
 
@@ -124,7 +127,7 @@ class RehabProvider(models.TextChoices):
 
 
 # The six dangerous-behaviour counts (item 11), with the form's help texts.
-DANGER_FIELDS: tuple[tuple[str, str, str], ...] = (
+DANGER_FIELDS: tuple[tuple[str, StrOrPromise, StrOrPromise], ...] = (
     ("minor_trouble", _("轻度滋事"), _("公安机关出警但仅作一般教育等处理，未造成人身伤害或财物损失。")),
     ("trouble", _("肇事"), _("违反治安管理处罚法但未构成刑事犯罪。")),
     ("disaster", _("肇祸"), _("构成刑事犯罪的行为。")),
@@ -133,7 +136,7 @@ DANGER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("suicide_attempt", _("自杀未遂"), ""),
 )
 LOCKING_HELP = _("关锁：出于非医疗目的，使用绳索、铁链、笼子或上锁的房间等限制患者人身自由。")
-SOCIAL_FIELDS: tuple[tuple[str, str], ...] = (
+SOCIAL_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (
     ("social_selfcare", _("个人生活料理")),
     ("social_housework", _("家务劳动")),
     ("social_work", _("生产劳动及工作")),
