@@ -61,9 +61,7 @@ class FollowUp(models.Model):
     adverse_reaction_text = models.CharField(_("不良反应描述"), max_length=200, blank=True)
     adverse_reaction_severe = models.BooleanField(_("严重药物不良反应"), default=False)
     severe_physical_illness = models.BooleanField(_("严重躯体疾病"), default=False)
-    treatment_effect = models.PositiveSmallIntegerField(
-        _("治疗效果"), choices=codes.TreatmentEffect.choices, null=True
-    )
+    treatment_effect = models.PositiveSmallIntegerField(_("治疗效果"), choices=codes.TreatmentEffect.choices, null=True)
     referral = models.PositiveSmallIntegerField(_("是否转诊"), choices=codes.Referral.choices, null=True)
     referral_reason = models.CharField(_("转诊原因"), max_length=200, blank=True)
     referral_institution = models.CharField(_("转诊机构及科室"), max_length=200, blank=True)
@@ -99,9 +97,7 @@ class FollowUp(models.Model):
     @property
     def is_complete(self) -> bool:
         """Counts for the indicators: reached with a risk level, or reached while in hospital (§11)."""
-        return self.is_reached and (
-            self.risk_level is not None or self.hospitalisation == codes.Hospitalisation.NOW
-        )
+        return self.is_reached and (self.risk_level is not None or self.hospitalisation == codes.Hospitalisation.NOW)
 
 
 class DosingShape(models.TextChoices):
@@ -143,11 +139,15 @@ class MedicationRow(models.Model):
 
     def describe(self) -> str:
         if self.shape == DosingShape.SCHEDULE:
-            parts = [f"{v:g}" if v is not None else "0" for v in (self.morning_mg, self.noon_mg, self.evening_mg)]
+            parts = [_mg(v) for v in (self.morning_mg, self.noon_mg, self.evening_mg)]
             return f"{self.drug} {'-'.join(parts)} mg"
         if self.shape == DosingShape.FREQUENCY:
-            return f"{self.drug} {self.times_per_day}×{self.mg_per_dose:g} mg/d"
-        return f"{self.drug} {self.depot_mg:g} mg / {self.depot_every_weeks} wk"
+            return f"{self.drug} {self.times_per_day}×{_mg(self.mg_per_dose)} mg/d"
+        return f"{self.drug} {_mg(self.depot_mg)} mg / {self.depot_every_weeks} wk"
+
+
+def _mg(value: Decimal | None) -> str:
+    return "0" if value is None else f"{Decimal(value).normalize():f}"
 
 
 class PatientCareState(models.Model):

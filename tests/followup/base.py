@@ -1,0 +1,58 @@
+"""Follow-up data builders for tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from followup import services
+from followup.models import FollowUp
+from registry.models import Patient
+
+TODAY = dt.date.today()
+
+
+def reached_data(day: dt.date | None = None, **overrides: Any) -> dict[str, Any]:
+    day = day or TODAY - dt.timedelta(days=1)
+    data: dict[str, Any] = {
+        "date": day,
+        "mode": 2,
+        "contacts": [1],
+        "outcome": "REACHED",
+        "risk_level": 0,
+        "symptoms": [],
+        "insight": 1,
+        "sleep": 1,
+        "diet": 1,
+        "social_selfcare": 1,
+        "social_housework": 1,
+        "social_work": 9,
+        "social_learning": 1,
+        "social_contact": 1,
+        "locking": 1,
+        "hospitalisation": 0,
+        "lab": 1,
+        "adherence": 1,
+        "adverse_reaction": 1,
+        "treatment_effect": 2,
+        "referral": 1,
+        "family_support": True,
+        "classification": 3,
+        "next_date": day + dt.timedelta(days=60),
+    }
+    data.update(overrides)
+    return data
+
+
+RISPERIDONE = {"drug": "利培酮", "shape": "schedule", "morning_mg": "1", "evening_mg": "2"}
+
+
+def record(patient: Patient, actor: Any, data: dict[str, Any] | None = None, medications: Any = None) -> FollowUp:
+    return services.record_followup(
+        actor=actor,
+        patient=patient,
+        data=data if data is not None else reached_data(),
+        medications=medications if medications is not None else [RISPERIDONE],
+        submission_key=uuid.uuid4(),
+    )
