@@ -1,0 +1,118 @@
+"""Synthetic follow-up history for the demo county: schedules kept and missed, attempts, risk, medication.
+
+Written through ``record_followup`` so every row, care state and audit event is exactly what the pages would
+write. Deterministic for a seed; idempotent (patients that already have follow-ups are skipped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+
+from followup import rules, services
+from followup.drugs import DRUGS
+from followup.models import FollowUp
+from registry.models import Patient
+
+HISTORY_DAYS = 400
+MISS_SHARE = 0.12  # a scheduled visit that did not happen (the patient drifts overdue)
+NOT_REACHED_SHARE = 0.08
+ALWAYS_MISSING_SHARE = 0.04  # patients whose last three attempts all failed
+
+
+def _assessment(rng: random.Random) -> dict[str, Any]:
+    risk = rng.choices((0, 1, 2, 3, 4), weights=(70, 14, 8, 6, 2))[0]
+    poor = rng.random() < 0.15
+    symptoms = rng.sample(range(1, 12), rng.choice((1, 2))) if risk or poor else []
+    insight = 3 if risk >= 3 and rng.random() < 0.5 else rng.choices((1, 2), weights=(75, 25))[0]
+    social = [3 if poor and rng.random() < 0.5 else rng.choice((1, 2)) for _ in range(5)]
+    return {
+        "risk_level": risk,
+        "symptoms": symptoms,
+        "insight": insight,
+        "social_selfcare": social[0],
+        "social_housework": social[1],
+        "social_work": rng.choice((social[2], 9)),
+        "social_learning": social[3],
+        "social_contact": social[4],
+        "minor_trouble": 1 if risk >= 2 and rng.random() < 0.3 else 0,
+        "trouble": 1 if risk >= 3 and rng.random() < 0.2 else 0,
+    }
+
+
+def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str) -> tuple[dict[str, Any], list[Any]]:
+    data: dict[str, Any] = {
+        "date": day,
+        "mode": rng.choices((1, 2, 3), weights=(35, 45, 20))[0],
+        "contacts": [1, 2] if rng.random() < 0.6 else [2],
+        "outcome": "REACHED",
+        "sleep": rng.choice((1, 1, 2)),
+        "diet": rng.choice((1, 1, 2)),
+        "locking": 1,
+        "hospitalisation": 0,
+        "lab": 1,
+        "adherence": rng.choices((1, 2, 3), weights=(65, 25, 10))[0],
+        "adverse_reaction": 1,
+        "treatment_effect": rng.choice((2, 3)),
+        "referral": 1,
+        "family_support": rng.random() < 0.7,
+        **_assessment(rng),
+    }
+    suggestion = services.suggestion_for(data)
+    data["classification"] = suggestion.classification
+    data["next_date"] = rules.next_followup_date(suggestion.classification, day, previous)
+    if data["trouble"] and data["risk_level"] < 3:
+        data["trouble"] = 0
+    dose = rng.choice(("1", "2", "2", "3"))
+    return data, [{"drug": drug, "shape": "schedule", "morning_mg": dose, "evening_mg": dose}]
+
+
+def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
+    """Give every active patient without follow-ups a history; returns how many follow-ups were written.
+
+    ``actor_for(patient)`` names the doctor who records a patient's follow-ups.
+    """
+    rng = random.Random(seed)  # noqa: S311  (synthetic data, reproducible from the seed)
+    oral = [d.name for d in DRUGS if not d.long_acting]
+    patients = (
+        Patient.objects.filter(status="ACTIVE", disorder__lte=6)
+        .exclude(Exists(FollowUp.objects.filter(patient=OuterRef("pk"))))
+        .select_related("village")
+        .order_by("id")
+    )
+    written = 0
+    for patient in patients:
+        written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
+    return written
+
+
+def _history(rng: random.Random, patient: Patient, actor: Any, drug: str, today: dt.date) -> int:
+    """One patient's visits from registration (or HISTORY_DAYS ago) to today."""
+
+    def save(data: dict[str, Any], medications: list[Any]) -> None:
+        services.record_followup(
+            actor=actor, patient=patient, data=data, medications=medications, submission_key=uuid.uuid4(), today=today
+        )
+
+    start = max(patient.registered_on, today - dt.timedelta(days=HISTORY_DAYS))
+    day = start + dt.timedelta(days=rng.randrange(1, 10))
+    previous: int | None = None
+    failing = rng.random() < ALWAYS_MISSING_SHARE
+    written = 0
+    while day < today:
+        written += 1
+        if rng.random() < NOT_REACHED_SHARE or (failing and day > today - dt.timedelta(days=45)):
+            save({"date": day, "mode": 3, "outcome": "NOT_REACHED"}, [])
+            day += dt.timedelta(days=rng.randrange(3, 10))
+            continue
+        data, medications = _visit(rng, day, previous, drug)
+        save(data, medications)
+        previous = data["classification"]
+        gap = (data["next_date"] - day).days
+        late = rng.randrange(gap, gap * 2) if rng.random() < MISS_SHARE else rng.randrange(-3, 3)
+        day += dt.timedelta(days=max(1, gap + late))
+    return written

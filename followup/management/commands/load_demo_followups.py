@@ -1,0 +1,39 @@
+"""Add a synthetic follow-up history to the demo county's active patients (run after load_demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from casemgmt.accounts.models import Role, User
+from followup.demo import load_demo_followups
+from registry.models import Patient
+
+
+class Command(BaseCommand):
+    help = "Synthetic follow-ups for the demo patients (idempotent: patients with follow-ups are skipped)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        doctors = {
+            m.area.prefix: user
+            for user in User.objects.filter(role=Role.DOCTOR)
+            .prefetch_related("memberships__area")
+            .order_by("-username")
+            for m in user.memberships.all()
+        }
+
+        def actor_for(patient: Patient) -> User:
+            for prefix, doctor in doctors.items():
+                if patient.village_id.startswith(prefix):
+                    return doctor
+            return patient.created_by
+
+        with transaction.atomic():
+            written = load_demo_followups(actor_for=actor_for, seed=options["seed"], today=timezone.localdate())
+        self.stdout.write(f"演示随访记录：新增 {written} 条。")
