@@ -32,6 +32,7 @@ NumberedRows = Iterator[tuple[int, Sequence[Any]]]  # raw rows with their 1-base
 CSV_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark (Excel writes one)
 ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?$")  # a date, or midnight of it
 INTEGER = re.compile(r"^[+-]?\d+$")
+EXCEL_EXACT_LIMIT = 10**15  # numbers from 16 digits up are stored by Excel with their last digits lost
 
 
 class TabularError(Exception):
@@ -196,7 +197,11 @@ class XlsxSource(TabularSource):
         return list(self._book.sheetnames)
 
     def _raw_rows(self, name: str) -> Iterator[Sequence[Any]]:
-        yield from self._book[name].iter_rows(values_only=True)
+        worksheet = self._book[name]
+        # In read-only mode openpyxl stops at the size the file's <dimension> tag claims; some exporters write
+        # a wrong one (e.g. "A1"), which would silently drop rows and columns. Read what the sheet holds.
+        worksheet.reset_dimensions()
+        yield from worksheet.iter_rows(values_only=True)
 
     def close(self) -> None:
         self._book.close()
@@ -275,14 +280,23 @@ def open_source(path: str | Path) -> TabularSource:
 # --- Cell conversion --------------------------------------------------------------------------------------
 
 
+def _check_exact(number: float) -> None:
+    """Excel keeps 15 significant digits: a longer number typed into a number cell (an 18-digit ID number
+    is the usual victim) comes back with its last digits replaced by zeros. Refuse it rather than guess."""
+    if abs(number) >= EXCEL_EXACT_LIMIT:
+        raise CellError(_("数字超过15位，Excel已丢失末几位：请把该列设为文本格式后重新录入。"))
+
+
 def as_text(cell: Cell) -> str | None:
     """Text as typed. Whole numbers lose Excel's ``.0`` (a code typed as a number reads back as digits)."""
     if cell is None:
         return None
     if isinstance(cell, bool):
         raise CellError(_("应为文字，不是逻辑值。"))
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
+    if isinstance(cell, float):
+        _check_exact(cell)
+        if cell.is_integer():
+            return str(int(cell))
     if isinstance(cell, dt.datetime | dt.date):
         raise CellError(_("应为文字，不是日期。"))
     return str(cell).strip() or None
@@ -296,6 +310,7 @@ def as_int(cell: Cell) -> int | None:
     if isinstance(cell, int):
         return cell
     if isinstance(cell, float):
+        _check_exact(cell)
         if cell.is_integer():
             return int(cell)
         raise CellError(_("应为整数，不能有小数：%(value)s") % {"value": cell})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -205,9 +206,45 @@ def test_xlsx_is_read_in_read_only_mode(tmp_path: Path) -> None:
         assert type(source._book).__name__ == "Workbook" and source._book.read_only  # type: ignore[attr-defined]
 
 
+def test_xlsx_with_a_wrong_dimension_tag_is_read_whole(tmp_path: Path) -> None:
+    """Some exporters write <dimension ref="A1"/>; read-only openpyxl would then stop after one cell."""
+    path = write_xlsx(tmp_path / "book.xlsx", {"people": [HEADER, *ROWS]})
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data, replaced = re.subn(rb'<dimension ref="A1:D4"\s*/>', b'<dimension ref="A1"/>', data)
+                assert replaced == 1
+            dst.writestr(info, data)
+    assert read_all(damaged) == (
+        [],
+        [
+            (2, {"code": "320508001001", "name": "甲一社区", "born": "1980-05-17", "count": "12"}),
+            (4, {"code": "320508001002", "name": "乙社区", "born": "2001-01-02", "count": None}),
+        ],
+    )
+
+
+@pytest.mark.parametrize("number", [3.20508199001011e17, 1e15, -1e16])
+def test_numbers_excel_cannot_hold_exactly_are_refused(number: float) -> None:
+    with pytest.raises(CellError, match="超过15位"):
+        as_text(number)
+    with pytest.raises(CellError, match="超过15位"):
+        as_int(number)
+
+
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [(None, None), ("  x ", "x"), (320508001001.0, "320508001001"), (12, "12"), (1.5, "1.5")],
+    [
+        (None, None),
+        ("  x ", "x"),
+        (320508001001.0, "320508001001"),
+        (999999999999999.0, "999999999999999"),
+        (320508199001011234, "320508199001011234"),  # a real integer cell is exact
+        (12, "12"),
+        (1.5, "1.5"),
+    ],
 )
 def test_as_text(cell: Any, expected: str | None) -> None:
     assert as_text(cell) == expected
