@@ -136,3 +136,12 @@ def test_exit_status_is_non_zero(world: World) -> None:
     with pytest.raises(CommandError) as info:
         _run("x", "--role", "doctor")
     assert info.value.returncode != 0
+
+
+def test_a_superuser_made_doctor_loses_the_superuser_flag(world: World) -> None:
+    User.objects.filter(pk=world.admin_e.pk).update(is_superuser=True)
+    _run("admin_e", "--role", "admin")
+    assert User.objects.get(pk=world.admin_e.pk).is_superuser  # an administrator keeps it
+    _run("admin_e", "--role", "doctor", "--area", world.township_a.code)
+    user = User.objects.get(pk=world.admin_e.pk)
+    assert not user.is_superuser and not user.is_staff

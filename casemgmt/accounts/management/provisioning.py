@@ -117,8 +117,8 @@ def provision_account(
     """Create the account, or bring an existing one to exactly this role and these areas.
 
     Memberships not listed are removed; the account is (re)activated; ``is_staff`` follows the role (the
-    Django admin is for administrators only). The password changes only when one is given. Raises
-    ProvisioningError, writing nothing, when anything is wrong.
+    Django admin is for administrators only) and ``is_superuser`` survives only on an administrator. The
+    password changes only when one is given. Raises ProvisioningError, writing nothing, when anything is wrong.
     """
     problems = check_role_areas(role, areas)
     user = User.objects.filter(username=username).first()
@@ -138,6 +138,9 @@ def provision_account(
         raise ProvisioningError(problems)
     user.is_active = True
     user.is_staff = role == Role.ADMIN
+    # The role is the one source of what an account may do: a superuser flag (from createsuperuser) would
+    # bypass every Django permission check, so only an administrator may keep one.
+    user.is_superuser = user.is_superuser and role == Role.ADMIN
     if password is not None:
         user.set_password(password)
     elif created:
