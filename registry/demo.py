@@ -191,18 +191,17 @@ def create_patients(villages: dict[str, list[Area]], *, seed: int, today: dt.dat
             today=today,
             mix=DEMO_MIX,
         )
-    _close_two(villages[township_code(1)])
+    _close_two(villages[township_code(1)], today=today)
     return created
 
 
-def _close_two(villages: list[Area]) -> None:
+def _close_two(villages: list[Area], *, today: dt.date) -> None:
     """Close one record through the real two-person review, and leave a second request pending."""
     requester = User.objects.get(username="doctor1")
     reviewer = User.objects.get(username="doctor1b")
     active = list(Patient.objects.filter(village__in=villages, status=codes.Status.ACTIVE).order_by("id")[:2])
     if len(active) < 2:
         return
-    today = timezone.localdate()
     closed = services.request_closure(
         actor=requester, patient=active[0], effective_date=today, reason=codes.ClosureReason.DUPLICATE
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 
@@ -48,6 +49,16 @@ def test_demo_county_is_complete_and_spread() -> None:
     assert (registered[-1] - registered[0]).days > 2 * 365
     assert len(set(patients.values_list("village", flat=True))) > 40
     assert "Demo-Pass-2026" in output and "doctor1b" in output
+
+
+def test_every_date_lies_on_or_before_the_day_it_is_loaded_for() -> None:
+    today = dt.date(2026, 3, 1)
+    demo.load_demo(today=today)
+    assert Patient.objects.filter(registered_on__gt=today).count() == 0
+    assert Patient.objects.filter(status_since__gt=today).count() == 0
+    assert StatusChange.objects.filter(effective_date__gt=today).count() == 0
+    assert {c.effective_date for c in ClosureRequest.objects.all()} == {today}
+    assert set(AreaPopulation.objects.values_list("year", flat=True)) == {2024, 2025, 2026}
 
 
 def test_closure_through_the_real_two_person_review() -> None:
