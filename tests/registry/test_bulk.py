@@ -13,7 +13,15 @@ from django.db import connection
 from casemgmt.audit.models import AuditEvent, AuditSubject
 from registry import codes, idnumber
 from registry.bulk import NationalIdAllocator, create_synthetic_patients
-from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, name_index, national_id_index
+from registry.models import (
+    CustodySpan,
+    Patient,
+    StatusChange,
+    SupplementaryForm,
+    name_index,
+    national_id_index,
+    phone_tail_index,
+)
 from registry.services import ALLOWED_TRANSITIONS
 from tests.base import World
 
@@ -48,8 +56,13 @@ def test_records_decrypt_and_have_correct_blind_indexes(world: World) -> None:
         assert idnumber.sex_of(number) == patient.sex
         assert patient.national_id_index == national_id_index(number)
         assert patient.name_index == name_index(patient.name)
-        assert patient.name and patient.address
+        assert patient.phone_tail_index == (phone_tail_index(patient.phone) if patient.phone else "")
+        assert patient.name and patient.address and patient.hukou_address
+        assert bool(patient.guardian_name) == bool(patient.guardian_phone) == bool(patient.guardian_relation)
         assert patient.supplementary.consent_signer in ("", patient.name, patient.guardian_name)
+    # The blind index finds a record exactly as the registry's own duplicate check does.
+    sample = patients[17]
+    assert Patient.objects.get(national_id_index=national_id_index(sample.national_id)).pk == sample.pk
 
 
 def test_every_patient_has_form_custody_and_consistent_history(world: World) -> None:
