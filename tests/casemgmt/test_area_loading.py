@@ -261,3 +261,9 @@ def test_command_success_and_dry_run(tmp_path: Path) -> None:
     assert "新增6个" in out.getvalue() and Area.objects.count() == 6
     with pytest.raises(CommandError, match="找不到"):
         call_command("load_areas", str(tmp_path / "nope.zip"))
+
+
+def test_help_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        call_command("load_areas", "--help")
+    assert "导入行政区划" in capsys.readouterr().out

@@ -145,3 +145,9 @@ def test_a_superuser_made_doctor_loses_the_superuser_flag(world: World) -> None:
     _run("admin_e", "--role", "doctor", "--area", world.township_a.code)
     user = User.objects.get(pk=world.admin_e.pk)
     assert not user.is_superuser and not user.is_staff
+
+
+def test_help_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        call_command("provision_account", "--help")
+    assert "新建或更新工作人员账号" in capsys.readouterr().out

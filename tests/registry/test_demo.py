@@ -129,3 +129,9 @@ def test_refuses_a_database_with_patients_outside_the_demo_county() -> None:
     )
     with pytest.raises(CommandError, match="演示县以外"):
         _run()
+
+
+def test_help_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        call_command("load_demo", "--help")
+    assert "装入合成的演示县" in capsys.readouterr().out

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from registry import demo
 
@@ -27,8 +26,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 
 
 class Command(BaseCommand):
-    # help is translated lazily (it is read when the parser is built, in the active language).
-    help = gettext_lazy("装入合成的演示县（行政区划、人口、各角色账号、约250名虚构患者）；重复运行不会重复写入。")  # type: ignore[assignment]
+    # A plain str, not gettext_lazy: argparse formats the description with re, which refuses a lazy proxy
+    # (``--help`` crashed). Commands are imported after set-up, in the default language.
+    help = _("装入合成的演示县（行政区划、人口、各角色账号、约250名虚构患者）；重复运行不会重复写入。")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from casemgmt.accounts.management.provisioning import (
     ProvisioningError,
@@ -53,8 +52,9 @@ def resolve_areas(specs: list[str]) -> tuple[list[Area], list[str]]:
 
 
 class Command(BaseCommand):
-    # help is translated lazily (it is read when the parser is built, in the active language).
-    help = gettext_lazy("新建或更新工作人员账号：角色、辖区、显示名与密码。")  # type: ignore[assignment]
+    # A plain str, not gettext_lazy: argparse formats the description with re, which refuses a lazy proxy
+    # (``--help`` crashed). Commands are imported after set-up, in the default language.
+    help = _("新建或更新工作人员账号：角色、辖区、显示名与密码。")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username", help=_("用户名（登录名）"))

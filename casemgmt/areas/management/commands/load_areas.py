@@ -9,14 +9,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from casemgmt.areas.loading import AreaLoadError, load_areas
 
 
 class Command(BaseCommand):
-    # help is translated lazily (it is read when the parser is built, in the active language).
-    help = gettext_lazy("导入行政区划（areas）和常住人口（population）：.xlsx、CSV文件夹或.zip。")  # type: ignore[assignment]
+    # A plain str, not gettext_lazy: argparse formats the description with re, which refuses a lazy proxy
+    # (``--help`` crashed). Commands are imported after set-up, in the default language.
+    help = _("导入行政区划（areas）和常住人口（population）：.xlsx、CSV文件夹或.zip。")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help=_("Excel文件、装有CSV文件的文件夹，或CSV文件的.zip压缩包"))
