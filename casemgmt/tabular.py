@@ -17,17 +17,18 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.utils.translation import gettext as _
 
 Cell = str | int | float | dt.date | dt.datetime | None
 Row = tuple[int, dict[str, Cell]]
 NumberedRows = Iterator[tuple[int, Sequence[Any]]]  # raw rows with their 1-based row numbers
+FileT = TypeVar("FileT")
 
 CSV_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark (Excel writes one)
 ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?$")  # a date, or midnight of it
@@ -166,7 +167,8 @@ class TabularSource:
         self.close()
 
     def find(self, name: str) -> str | None:
-        return next((n for n in self.sheet_names() if n.casefold() == name.casefold()), None)
+        wanted = name.strip().casefold()
+        return next((n for n in self.sheet_names() if n.strip().casefold() == wanted), None)
 
     def has_sheet(self, name: str) -> bool:
         return self.find(name) is not None
@@ -218,11 +220,32 @@ def _csv_rows(stream: IO[str], label: str) -> Iterator[Sequence[Any]]:
         stream.close()
 
 
+def _by_sheet_name(files: Iterable[tuple[str, FileT]]) -> dict[str, FileT]:
+    """Index CSV files, given as (path, handle), by sheet name: the file name without ``.csv``.
+
+    Two files for one sheet (``areas.csv`` in two folders of a zip, or ``Areas.csv`` beside ``areas.csv``) are
+    refused: reading either would be a guess, and the other's rows would be silently ignored.
+    """
+    found: dict[str, FileT] = {}
+    paths: dict[str, str] = {}
+    for path, handle in files:
+        sheet = PurePosixPath(path.replace("\\", "/")).stem  # some Windows tools write backslashes in zips
+        key = sheet.casefold()
+        if key in paths:
+            raise TabularError(
+                _("有两个文件都对应工作表“%(sheet)s”：%(first)s 和 %(second)s，请只保留一个。")
+                % {"sheet": sheet, "first": paths[key], "second": path}
+            )
+        paths[key] = path
+        found[sheet] = handle
+    return found
+
+
 class CsvFolderSource(TabularSource):
     """A folder holding ``<sheet>.csv`` files (a single .csv file is a source with one sheet)."""
 
     def __init__(self, files: Sequence[Path]) -> None:
-        self._files = {f.stem: f for f in sorted(files)}
+        self._files = _by_sheet_name((f.name, f) for f in sorted(files))
 
     def sheet_names(self) -> list[str]:
         return list(self._files)
@@ -240,11 +263,16 @@ class ZipCsvSource(TabularSource):
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise TabularError(_("无法打开压缩文件，文件可能已损坏：%(name)s") % {"name": path.name}) from exc
-        self._members = {
-            Path(info.filename).stem: info
+        members = [
+            info
             for info in self._zip.infolist()
             if not info.is_dir() and info.filename.lower().endswith(".csv") and "__MACOSX" not in info.filename
-        }
+        ]
+        try:
+            self._members = _by_sheet_name((m.filename, m) for m in members)
+        except TabularError:
+            self._zip.close()
+            raise
 
     def sheet_names(self) -> list[str]:
         return list(self._members)

@@ -107,6 +107,31 @@ def test_zip_of_csv_at_root_or_in_a_folder(tmp_path: Path, member: str) -> None:
     assert read_all(archive) == ([], EXPECTED_CSV)
 
 
+def test_two_files_for_one_sheet_are_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "sheets.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("2024/people.csv", "code,name\n")
+        zf.writestr("2025/People.csv", "code,name\n")
+    with pytest.raises(TabularError, match=re.escape("2024/people.csv 和 2025/People.csv")):
+        open_source(archive)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_csv(folder / "people.csv", [HEADER])
+    write_csv(folder / "PEOPLE.csv", [HEADER])
+    with pytest.raises(TabularError, match="对应工作表"):
+        open_source(folder)
+
+
+def test_windows_paths_in_a_zip_and_padded_sheet_names(tmp_path: Path) -> None:
+    archive = tmp_path / "sheets.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("export\\people.csv", "\r\n".join(",".join(map(str, row)) for row in [HEADER]))
+    with open_source(archive) as source:
+        assert source.has_sheet("people")
+    book = write_xlsx(tmp_path / "book.xlsx", {"People ": [HEADER, *ROWS]})
+    assert read_all(book)[1][0][0] == 2
+
+
 def test_missing_sheet_is_none(tmp_path: Path) -> None:
     write_csv(tmp_path / "people.csv", [HEADER])
     with open_source(tmp_path) as source:
