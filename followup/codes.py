@@ -1,4 +1,9 @@
-"""Code values of the national follow-up form (随访服务记录表, domain.md §5). Never renumber."""
+"""Code values of the national follow-up form (随访服务记录表, domain.md §5). Never renumber.
+
+The numbers are the national form's own, so records exchanged with the national system and older spreadsheets
+keep their meaning. Lists shared with the registry's forms (symptoms, locking, lost reasons, death causes) are
+re-exported from ``registry.codes`` rather than repeated, so the two forms can never drift apart.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from registry.codes import DeathCause, Locking, LostReason, PhysicalDeathCause
+from registry.codes import DeathCause, Locking, LostReason, PhysicalDeathCause, Symptom
 
 StrOrPromise = str | Promise
 
-__all__ = ["DeathCause", "Locking", "LostReason", "PhysicalDeathCause"]  # the same codes as the registry
+# The same codes as the registry's supplementary form (domain.md §4.2–4.3).
+__all__ = ["DeathCause", "Locking", "LostReason", "PhysicalDeathCause", "Symptom"]
 
 
 class Mode(models.IntegerChoices):
@@ -126,14 +132,35 @@ class RehabProvider(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-# The six dangerous-behaviour counts (item 11), with the form's help texts.
-DANGER_FIELDS: tuple[tuple[str, StrOrPromise, StrOrPromise], ...] = (
-    ("minor_trouble", _("轻度滋事"), _("公安机关出警但仅作一般教育等处理，未造成人身伤害或财物损失。")),
-    ("trouble", _("肇事"), _("违反治安管理处罚法但未构成刑事犯罪。")),
-    ("disaster", _("肇祸"), _("构成刑事犯罪的行为。")),
-    ("other_harm", _("其他危害行为"), ""),
-    ("self_harm", _("自伤"), ""),
-    ("suicide_attempt", _("自杀未遂"), ""),
+class DangerousBehaviour(models.IntegerChoices):
+    """危险行为 (item 11): the form records a count of each since the previous follow-up (0 = none)."""
+
+    MINOR_TROUBLE = 1, _("轻度滋事")
+    TROUBLE = 2, _("肇事")
+    DISASTER = 3, _("肇祸")
+    OTHER_HARM = 4, _("其他危害行为")
+    SELF_HARM = 5, _("自伤")
+    SUICIDE_ATTEMPT = 6, _("自杀未遂")
+
+
+# The definitions the national spec gives; shown as help text beside the counts (domain.md §5).
+DANGER_HELP: dict[int, StrOrPromise] = {
+    DangerousBehaviour.MINOR_TROUBLE: _("公安机关出警但仅作一般教育等处理，未造成人身伤害或财物损失。"),
+    DangerousBehaviour.TROUBLE: _("违反治安管理处罚法但未构成刑事犯罪。"),
+    DangerousBehaviour.DISASTER: _("构成刑事犯罪的行为。"),
+}
+# The FollowUp column holding each behaviour's count.
+DANGER_FIELD_NAMES: dict[int, str] = {
+    DangerousBehaviour.MINOR_TROUBLE: "minor_trouble",
+    DangerousBehaviour.TROUBLE: "trouble",
+    DangerousBehaviour.DISASTER: "disaster",
+    DangerousBehaviour.OTHER_HARM: "other_harm",
+    DangerousBehaviour.SELF_HARM: "self_harm",
+    DangerousBehaviour.SUICIDE_ATTEMPT: "suicide_attempt",
+}
+# (column, label, help text) for each count, in the form's order.
+DANGER_FIELDS: tuple[tuple[str, StrOrPromise, StrOrPromise], ...] = tuple(
+    (DANGER_FIELD_NAMES[code], code.label, DANGER_HELP.get(code, "")) for code in DangerousBehaviour
 )
 LOCKING_HELP = _("关锁：出于非医疗目的，使用绳索、铁链、笼子或上锁的房间等限制患者人身自由。")
 SOCIAL_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (

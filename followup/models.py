@@ -7,12 +7,16 @@ systems may lack some (they then simply do not count as complete follow-ups in t
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from followup import codes
@@ -20,8 +24,30 @@ from registry.models import Patient
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
+# A complete follow-up (domain.md §11): reached with a risk level, or reached while in hospital. The indicators
+# count only these; FollowUp.is_complete is the same test on one row.
+COMPLETE = Q(outcome=codes.Outcome.REACHED) & (
+    Q(risk_level__isnull=False) | Q(hospitalisation=codes.Hospitalisation.NOW)
+)
+# Columns an attempt that did not reach the patient never fills (checked by a constraint as well).
+REACHED_ONLY_COLUMNS = ("risk_level", "insight", "adherence", "hospitalisation", "classification", "next_date")
+
+
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def reached(self) -> FollowUpQuerySet:
+        return self.filter(outcome=codes.Outcome.REACHED)
+
+    def complete(self) -> FollowUpQuerySet:
+        return self.filter(COMPLETE)
+
 
 class FollowUp(models.Model):
+    """One follow-up attempt. The doctor's entries are stored as entered; the system's proposals beside them.
+
+    ``suggested_classification`` / ``suggested_next_date`` keep what the rules proposed, so a supervisor can see
+    where the doctor chose differently; ``next_date_reason`` explains a date later than the proposal.
+    """
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission_key = models.UUIDField(unique=True, editable=False)  # one follow-up per form submission
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followups")
@@ -48,7 +74,8 @@ class FollowUp(models.Model):
     other_harm = models.PositiveSmallIntegerField(_("其他危害行为"), default=0)
     self_harm = models.PositiveSmallIntegerField(_("自伤"), default=0)
     suicide_attempt = models.PositiveSmallIntegerField(_("自杀未遂"), default=0)
-    self_harm_level_confirmed = models.BooleanField(default=False)
+    # The doctor confirmed a level below 4 despite recorded self-harm (§6: the level is never set silently).
+    self_harm_level_confirmed = models.BooleanField(_("已确认危险性等级"), default=False)
     locking = models.PositiveSmallIntegerField(_("关锁情况"), choices=codes.Locking.choices, null=True)
     hospitalisation = models.PositiveSmallIntegerField(_("住院情况"), choices=codes.Hospitalisation.choices, null=True)
     last_discharge_date = models.DateField(_("末次出院时间"), null=True)
@@ -65,27 +92,43 @@ class FollowUp(models.Model):
     referral = models.PositiveSmallIntegerField(_("是否转诊"), choices=codes.Referral.choices, null=True)
     referral_reason = models.CharField(_("转诊原因"), max_length=200, blank=True)
     referral_institution = models.CharField(_("转诊机构及科室"), max_length=200, blank=True)
+    referral_department = models.CharField(_("转诊科室"), max_length=100, blank=True)
     rehabilitation = models.JSONField(_("康复措施"), default=list, blank=True)
     rehabilitation_other = models.CharField(_("其他康复措施"), max_length=100, blank=True)
     family_support = models.BooleanField(_("已对家属进行心理支持和健康教育"), default=False)
-    suggested_classification = models.PositiveSmallIntegerField(choices=codes.Classification.choices, null=True)
+    suggested_classification = models.PositiveSmallIntegerField(
+        _("系统建议分类"), choices=codes.Classification.choices, null=True
+    )
     classification = models.PositiveSmallIntegerField(
         _("本次随访分类"), choices=codes.Classification.choices, null=True
     )
-    suggested_next_date = models.DateField(null=True)
+    suggested_next_date = models.DateField(_("系统建议下次随访日期"), null=True)
     next_date = models.DateField(_("下次随访日期"), null=True)
     next_date_reason = models.CharField(_("推迟随访的理由"), max_length=200, blank=True)
-    lost_reason = models.PositiveSmallIntegerField(_("失访原因"), null=True)
+    lost_reason = models.PositiveSmallIntegerField(_("失访原因"), choices=codes.LostReason.choices, null=True)
     death_date = models.DateField(_("死亡日期"), null=True)
-    death_cause = models.PositiveSmallIntegerField(_("死亡原因"), null=True)
-    death_subcause = models.PositiveSmallIntegerField(_("躯体疾病死因"), null=True)
+    death_cause = models.PositiveSmallIntegerField(_("死亡原因"), choices=codes.DeathCause.choices, null=True)
+    death_subcause = models.PositiveSmallIntegerField(
+        _("躯体疾病死因"), choices=codes.PhysicalDeathCause.choices, null=True
+    )
 
     doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = FollowUpQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["patient", "-date", "-id"], name="followup_patient_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(risk_level__isnull=True) | Q(risk_level__lte=5), name="followup_risk_level_0_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=codes.Outcome.REACHED) | Q(**{f"{c}__isnull": True for c in REACHED_ONLY_COLUMNS}),
+                name="followup_attempt_without_clinical_fields",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"FollowUp {self.uuid} of {self.patient_id} on {self.date}"
@@ -111,6 +154,59 @@ SHAPE_FIELDS: dict[str, tuple[str, ...]] = {
     DosingShape.FREQUENCY: ("times_per_day", "mg_per_dose"),
     DosingShape.DEPOT: ("depot_every_weeks", "depot_mg"),
 }
+DOSE_FIELDS: tuple[str, ...] = tuple(name for names in SHAPE_FIELDS.values() for name in names)
+WHOLE_NUMBER_FIELDS = frozenset({"times_per_day", "depot_every_weeks"})
+DOSE_MAX = Decimal("99999.99")  # what the mg columns hold (7 digits, 2 decimals)
+COUNT_MAX = 99  # times per day, weeks between injections
+
+
+def dose_problems(shape: str, values: dict[str, Any]) -> list[str]:
+    """What is wrong with one row's dosing (empty when it is valid); plain values in, Chinese messages out.
+
+    Exactly the shape's own fields may be filled: a schedule needs at least one of morning/noon/evening (noon is
+    often empty), the other two shapes need both of theirs; every filled value is a positive number. Shared by
+    ``MedicationRow.clean`` and the follow-up service, so a form and an import refuse the same rows.
+    """
+    if shape not in SHAPE_FIELDS:
+        return [str(_("请选择用法。"))]
+    problems: list[str] = []
+    own = SHAPE_FIELDS[shape]
+    if any(values.get(name) is not None for name in DOSE_FIELDS if name not in own):
+        problems.append(str(_("只能填写所选用法的剂量项目。")))
+    filled = {name: values.get(name) for name in own if values.get(name) is not None}
+    for name, value in filled.items():
+        problem = _number_problem(name, value)
+        if problem:
+            problems.append(problem)
+    if shape == DosingShape.SCHEDULE and not filled:
+        problems.append(str(_("早、中、晚至少填写一项剂量。")))
+    elif shape != DosingShape.SCHEDULE and len(filled) < len(own):
+        problems.append(str(_("请填写该用法的全部剂量项目。")))
+    return list(dict.fromkeys(problems))
+
+
+def _number_problem(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
+        return str(_("剂量必须是数字。"))
+    if value <= 0:
+        return str(_("剂量和次数必须大于0。"))
+    if name in WHOLE_NUMBER_FIELDS:
+        if value != int(value) or value > COUNT_MAX:
+            return str(_("次数和间隔周数必须是1至%(max)s的整数。") % {"max": COUNT_MAX})
+    elif value > DOSE_MAX or value != round(Decimal(value), 2):
+        return str(_("剂量最多两位小数，且不超过%(max)s mg。") % {"max": DOSE_MAX})
+    return ""
+
+
+def _shape_condition(shape: str) -> Q:
+    """The database's copy of the dosing rule: the shape's own fields filled (one of them for a schedule)."""
+    own = SHAPE_FIELDS[shape]
+    others = Q(**{f"{name}__isnull": True for name in DOSE_FIELDS if name not in own})
+    if shape == DosingShape.SCHEDULE:
+        filled = Q(morning_mg__isnull=False) | Q(noon_mg__isnull=False) | Q(evening_mg__isnull=False)
+    else:
+        filled = Q(**{f"{name}__isnull": False for name in own})
+    return Q(shape=shape) & others & filled
 
 
 class MedicationRow(models.Model):
@@ -129,9 +225,26 @@ class MedicationRow(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_shape_condition(DosingShape.SCHEDULE)
+                | _shape_condition(DosingShape.FREQUENCY)
+                | _shape_condition(DosingShape.DEPOT),
+                name="medication_row_fields_match_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(*(Q(**{f"{n}__isnull": True}) | Q(**{f"{n}__gt": 0}) for n in DOSE_FIELDS)),
+                name="medication_row_doses_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.drug} ({self.shape})"
+
+    def clean(self) -> None:
+        problems = dose_problems(self.shape, {name: getattr(self, name) for name in DOSE_FIELDS})
+        if problems:
+            raise ValidationError(problems)
 
     def regimen_key(self) -> tuple[object, ...]:
         """Equal keys mean the same prescription; used to spot medication changes on the timeline."""
@@ -157,14 +270,24 @@ class PatientCareState(models.Model):
     """
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="care_state", primary_key=True)
-    risk_level = models.PositiveSmallIntegerField(null=True)
+    risk_level = models.PositiveSmallIntegerField(choices=codes.RiskLevel.choices, null=True)
     classification = models.PositiveSmallIntegerField(choices=codes.Classification.choices, null=True)
     next_due_date = models.DateField(null=True, db_index=True)
     last_followup_date = models.DateField(null=True)
     last_reached_date = models.DateField(null=True)
-    last_reached_classification = models.PositiveSmallIntegerField(null=True)
+    last_reached_classification = models.PositiveSmallIntegerField(choices=codes.Classification.choices, null=True)
     consecutive_not_reached = models.PositiveSmallIntegerField(default=0)
+    last_complete_followup = models.ForeignKey(
+        FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The work list's "unstable" and "three not reached" sections filter on these.
+            models.Index(fields=["classification", "risk_level"], name="care_state_class_risk"),
+            models.Index(fields=["consecutive_not_reached"], name="care_state_not_reached"),
+        ]
 
     def __str__(self) -> str:
         return f"Care state of {self.patient_id}"
@@ -184,9 +307,22 @@ class RehabParticipation(models.Model):
 
     class Meta:
         ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="rehab_ends_after_start"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Rehab {self.provider_type} of {self.patient_id} from {self.start_date}"
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.end_date is None
+
+    def overlaps(self, start: dt.date, end: dt.date) -> bool:
+        """Whether the participation touches [start, end] (the rehabilitation indicator's test, §11)."""
+        return self.start_date <= end and (self.end_date is None or self.end_date >= start)
 
 
 class HealthCheck(models.Model):
