@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("casemgmt.accounts.urls")),
     path("patients/", include("registry.urls")),
+    path("followup/", include("followup.urls")),
 ]

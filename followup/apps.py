@@ -5,3 +5,10 @@ from django.apps import AppConfig
 
 class FollowupConfig(AppConfig):
     name = "followup"
+
+    def ready(self) -> None:
+        # The registry's patient page shows the follow-up panel through registry.panels (registry never
+        # imports followup).
+        from followup import panel
+
+        panel.register()

@@ -1,0 +1,26 @@
+"""The follow-up panel on the registry's patient page, contributed through ``registry.panels``.
+
+The registry never imports ``followup`` (dependencies point one way), so the follow-up app registers this
+renderer when it starts (``FollowupConfig.ready``). The panel shows risk, classification and next due date,
+which the case team may see too (domain.md §8); links to the clinical pages follow the disclosure level.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from registry.models import Patient
+from registry.panels import register_panel
+
+TEMPLATE = "followup/partials/patient_panel.html"
+
+
+def followup_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString:
+    """The same partial any page can include; it decides what to show from the request's user."""
+    return render_to_string(TEMPLATE, {"patient": patient}, request=request)
+
+
+def register() -> None:
+    register_panel(followup_panel)

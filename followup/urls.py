@@ -1,0 +1,20 @@
+"""Follow-up pages. Patients and records are addressed by UUID only, never by primary key or identity."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from followup import views
+
+app_name = "followup"
+
+urlpatterns = [
+    path("worklist/", views.worklist, name="worklist"),
+    path("patients/<uuid:patient_uuid>/new/", views.followup_new, name="followup_new"),
+    path("patients/<uuid:patient_uuid>/visits/<uuid:followup_uuid>/", views.followup_detail, name="followup_detail"),
+    path("patients/<uuid:patient_uuid>/timeline/", views.timeline, name="timeline"),
+    path("patients/<uuid:patient_uuid>/medication/", views.medication, name="medication"),
+    path("patients/<uuid:patient_uuid>/rehab/", views.rehab, name="rehab"),
+    path("patients/<uuid:patient_uuid>/rehab/<uuid:rehab_uuid>/end/", views.rehab_end, name="rehab_end"),
+    path("patients/<uuid:patient_uuid>/health-check/", views.health_check, name="health_check"),
+]

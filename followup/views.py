@@ -1,0 +1,352 @@
+"""The follow-up pages: the doctor's work list, the follow-up form, one follow-up, the timeline, the medication
+page, rehabilitation participation and the annual health check.
+
+Views stay thin. Patients are reached only through ``registry.access`` (the same 404 for missing and not
+visible; 403 for writes by read-only users); forms parse; ``followup.services`` validates and writes. The
+clinical pages show the history only at full disclosure (``registry.disclosure``): county staff state a reason
+on the patient page first, and case-team members never see it. Every page that shows or changes patient data
+leaves an audit event with UUIDs and no identity; a page re-shown because of bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
+from followup import codes, display, queries, services
+from followup.drugs import DRUG_NAMES
+from followup.forms import (
+    MEDICATION_PREFIX,
+    EndRehabForm,
+    FollowUpForm,
+    HealthCheckForm,
+    MedicationFormSet,
+    RehabParticipationForm,
+    regimen_initial,
+)
+from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
+from registry.access import can_view_access_log, can_write, get_patient_for_user
+from registry.disclosure import Disclosure, disclosure_for
+from registry.models import Patient
+
+# --- shared helpers ------------------------------------------------------------------------------------------
+
+
+class NeedsReason(Exception):
+    """County staff reach a clinical page before stating why they open the record."""
+
+    def __init__(self, patient: Patient) -> None:
+        super().__init__(str(patient.uuid))
+        self.patient = patient
+
+
+def _clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
+    """The patient, if this user may read the clinical history (404 / 403 as ``get_patient_for_user``).
+
+    Case-team members (limited disclosure) get 403; county staff who have not stated a reason are sent to the
+    patient page, where they can (``NeedsReason``, handled by ``_clinical_page``).
+    """
+    patient = get_patient_for_user(request, patient_uuid, write=write)
+    disclosure = disclosure_for(request.user, request.session, patient)
+    if disclosure == Disclosure.LIMITED:
+        raise PermissionDenied
+    if disclosure == Disclosure.MASKED:
+        raise NeedsReason(patient)
+    return patient
+
+
+def _ask_for_reason(request: HttpRequest, patient: Patient) -> HttpResponse:
+    messages.info(request, _("查看随访记录前，请先在档案页说明查看理由。"))
+    return redirect("registry:patient_detail", patient_uuid=patient.uuid)
+
+
+def _context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+    """What the patient header (the registry's) and the follow-up tabs need."""
+    user: Any = request.user
+    return {
+        "patient": patient,
+        "patient_title": patient.name,
+        "can_write": can_write(user, patient),
+        "can_view_access_log": can_view_access_log(user, patient),
+        "accepts_followups": display.accepts_followups(patient),
+        "tab": tab,
+        **extra,
+    }
+
+
+def _viewed(request: HttpRequest, patient: Patient, page: str) -> None:
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
+
+
+# --- the work list -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    """A doctor's overdue, due-soon, unstable and not-reached patients; area staff get overdue counts per
+    township (aggregates, no identity)."""
+    user: Any = request.user
+    today = timezone.localdate()
+    if user.is_doctor:
+        work = queries.work_list(user, today)
+        sections = {
+            "overdue": display.work_rows(work.overdue),
+            "due_soon": display.work_rows(work.due_soon),
+            "unstable": display.work_rows(work.unstable),
+            "not_reached": display.work_rows(work.not_reached),
+        }
+        shown = [row.uuid for rows in sections.values() for row in rows]
+        record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "worklist"})
+        context: dict[str, Any] = {
+            **sections,
+            "without_schedule": work.without_schedule,
+            "limit": queries.WORK_LIST_LIMIT,
+            "today": today,
+        }
+        return render(request, "followup/worklist.html", context)
+    if user.is_area_staff:
+        counts = queries.overdue_counts_by_township(user, today)
+        record_event(actor=user, action=Action.LIST, detail={"page": "overdue_counts", "townships": len(counts)})
+        totals = (sum(overdue for _a, overdue, _t in counts), sum(total for _a, _o, total in counts))
+        return render(request, "followup/overdue_counts.html", {"counts": counts, "totals": totals, "today": today})
+    raise PermissionDenied
+
+
+# --- the follow-up form --------------------------------------------------------------------------------------
+
+
+def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
+    today = timezone.localdate()
+    config = display.form_config(
+        previous_classification=services.previous_reached_classification(patient),
+        registered_on=patient.registered_on,
+        today=today,
+    )
+    context = _context(
+        request,
+        patient,
+        "new",
+        form=form,
+        formset=formset,
+        drug_names=DRUG_NAMES,
+        config=config,
+        state=display.panel(
+            patient,
+            PatientCareState.objects.filter(patient=patient).first(),
+            can_write=True,
+            can_read_clinical=True,
+            today=today,
+        ),
+    )
+    return render(request, "followup/followup_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """Record one follow-up. The hidden submission key makes a double tap, refresh or retry save it once."""
+    patient = get_patient_for_user(request, patient_uuid, write=True)
+    if not display.accepts_followups(patient):
+        messages.error(request, _("该档案已死亡或注销，不能再录入随访。"))
+        return redirect("followup:timeline", patient_uuid=patient.uuid)
+    if request.method != "POST":
+        form = FollowUpForm()
+        formset = MedicationFormSet(prefix=MEDICATION_PREFIX, initial=regimen_initial(queries.current_regimen(patient)))
+        _viewed(request, patient, "followup_new")
+        return _form_page(request, patient, form, formset)
+    form = FollowUpForm(request.POST)
+    formset = MedicationFormSet(request.POST, prefix=MEDICATION_PREFIX)
+    forms_valid = form.is_valid()
+    if formset.is_valid() and forms_valid:
+        try:
+            followup = services.record_followup(
+                actor=request.user,
+                patient=patient,
+                data=form.service_data(),
+                medications=formset.rows(),
+                submission_key=form.cleaned_data["submission_key"],
+                today=timezone.localdate(),
+            )
+        except services.FollowUpError as exc:
+            form.apply_service_errors(exc.errors, formset)
+        except IntegrityError:  # the key belongs to another patient's follow-up: a tampered or stale form
+            form.add_error(None, _("此表单已用于另一次提交，请重新打开随访表。"))
+        else:
+            messages.success(request, _saved_message(followup))
+            return redirect("followup:timeline", patient_uuid=patient.uuid)
+    return _form_page(request, patient, form, formset)
+
+
+def _saved_message(followup: FollowUp) -> str:
+    if followup.is_reached and followup.next_date:
+        return _("随访已保存。下次随访日期：%(date)s。") % {"date": followup.next_date.isoformat()}
+    return _("随访已保存。")
+
+
+# --- one follow-up, the timeline, medication --------------------------------------------------------------
+
+
+def _clinical_page(view: Any) -> Any:
+    """Turns ``NeedsReason`` into the redirect to the patient page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response: HttpResponse = view(request, *args, **kwargs)
+        except NeedsReason as exc:
+            return _ask_for_reason(request, exc.patient)
+        return response
+
+    return wrapped
+
+
+@login_required
+@require_GET
+@_clinical_page
+def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID) -> HttpResponse:
+    patient = _clinical_patient(request, patient_uuid)
+    followup = FollowUp.objects.filter(patient=patient, uuid=followup_uuid).select_related("doctor").first()
+    if followup is None:
+        raise Http404
+    medications = list(followup.medications.all())
+    record_event(
+        actor=request.user,
+        action=Action.VIEW,
+        patient_uuids=[patient.uuid],
+        detail={"page": "followup", "followup": str(followup.uuid)},
+    )
+    context = _context(
+        request, patient, "timeline", followup=followup, facts=display.followup_facts(followup), medications=medications
+    )
+    return render(request, "followup/followup_detail.html", context)
+
+
+@login_required
+@require_GET
+@_clinical_page
+def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """Follow-ups, status changes, medication changes, rehabilitation and checks, newest first."""
+    patient = _clinical_patient(request, patient_uuid)
+    _viewed(request, patient, "timeline")
+    return render(
+        request, "followup/timeline.html", _context(request, patient, "timeline", entries=queries.timeline(patient))
+    )
+
+
+@login_required
+@require_GET
+@_clinical_page
+def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """The current regimen, every prescription since registration, and adherence over time."""
+    patient = _clinical_patient(request, patient_uuid)
+    _viewed(request, patient, "medication")
+    adherence = [
+        (day, value, display.label_of(codes.Adherence, value), display.ADHERENCE_CSS.get(value or 0, "unknown"))
+        for day, value in queries.adherence_over_time(patient)
+    ]
+    context = _context(
+        request,
+        patient,
+        "medication",
+        regimen=queries.current_regimen(patient),
+        history=queries.medication_history(patient),
+        adherence=adherence,
+        adherence_legend=[(label, display.ADHERENCE_CSS[value]) for value, label in codes.Adherence.choices],
+    )
+    return render(request, "followup/medication.html", context)
+
+
+# --- rehabilitation and health check -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_clinical_page
+def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """Participation in community rehabilitation (§10): the records, and a form for the patient's doctors."""
+    posting = request.method == "POST"
+    patient = _clinical_patient(request, patient_uuid, write=posting)
+    form = RehabParticipationForm(request.POST if posting else None)
+    if posting and form.is_valid():
+        try:
+            services.record_rehab_participation(actor=request.user, patient=patient, data=form.service_data())
+        except services.FollowUpError as exc:
+            _add_errors(form, exc.errors)
+        else:
+            messages.success(request, _("康复记录已保存。"))
+            return redirect("followup:rehab", patient_uuid=patient.uuid)
+    if not posting:
+        _viewed(request, patient, "rehab")
+    participations = RehabParticipation.objects.filter(patient=patient).select_related("recorded_by")
+    context = _context(request, patient, "rehab", form=form, participations=participations, end_form=EndRehabForm())
+    return render(request, "followup/rehab.html", context)
+
+
+@login_required
+@require_POST
+@_clinical_page
+def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
+    patient = _clinical_patient(request, patient_uuid, write=True)
+    participation = RehabParticipation.objects.filter(patient=patient, uuid=rehab_uuid).first()
+    if participation is None:
+        raise Http404
+    form = EndRehabForm(request.POST)
+    problem = None
+    if participation.end_date is not None:
+        problem = _("该康复记录已结束。")
+    elif not form.is_valid():
+        problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    else:
+        end_date = form.cleaned_data["end_date"]
+        try:
+            services.end_rehab_participation(actor=request.user, participation=participation, end_date=end_date)
+        except services.FollowUpError as exc:
+            problem = " ".join(message for errors in exc.errors.values() for message in errors)
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, _("康复记录已结束。"))
+    return redirect("followup:rehab", patient_uuid=patient.uuid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_clinical_page
+def health_check(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+    """The annual health check: the records, and a form for the patient's doctors."""
+    posting = request.method == "POST"
+    patient = _clinical_patient(request, patient_uuid, write=posting)
+    form = HealthCheckForm(request.POST if posting else None)
+    if posting and form.is_valid():
+        try:
+            services.record_health_check(actor=request.user, patient=patient, data=form.service_data())
+        except services.FollowUpError as exc:
+            _add_errors(form, exc.errors)
+        else:
+            messages.success(request, _("体检记录已保存。"))
+            return redirect("followup:health_check", patient_uuid=patient.uuid)
+    if not posting:
+        _viewed(request, patient, "health_check")
+    checks = HealthCheck.objects.filter(patient=patient).select_related("recorded_by")
+    context = _context(request, patient, "health_check", form=form, checks=checks)
+    return render(request, "followup/health_check.html", context)
+
+
+def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
+    for field, field_messages in errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
