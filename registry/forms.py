@@ -412,12 +412,13 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
         }
         if to_status in required:
             name, message = required[to_status]
-            if cleaned.get(name) is None:
+            if cleaned.get(name) is None and name not in self.errors:  # an invalid choice says so already
                 self.add_error(name, message)
         if (
             to_status == codes.Status.DEAD
             and cleaned.get("death_cause") == codes.DeathCause.PHYSICAL
             and cleaned.get("death_subcause") is None
+            and "death_subcause" not in self.errors
         ):
             self.add_error("death_subcause", _("死于躯体疾病时请选择具体疾病类别。"))
         return cleaned

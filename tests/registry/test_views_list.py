@@ -121,6 +121,16 @@ def test_name_scan_is_capped_and_says_so_but_exact_names_are_still_found(world: 
     assert shown(client.post(LIST, {"q": "孙悟空"}, follow=True)) == [oldest.uuid]
 
 
+def test_phone_scan_is_capped_and_says_so(world: World, settings: Any) -> None:
+    settings.PATIENT_NAME_SCAN_LIMIT = 1
+    for _ in range(2):
+        make_patient(world.doctor_a, world.village_a1, phone="13900005678")
+    response = logged_in(world.doctor_a).post(LIST, {"q": "5678"}, follow=True)
+    assert response.context["result"].capped
+    html = response.content.decode()
+    assert "手机号检索只核对了最近建档的 1 份候选档案" in html and "姓名模糊检索" not in html
+
+
 # --- filters and pages ---------------------------------------------------------------------------------------
 
 

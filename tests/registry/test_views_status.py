@@ -108,6 +108,25 @@ def test_bad_status_changes_show_a_message_and_write_nothing(
     assert reload(world.patient_a).status == codes.Status.ACTIVE
 
 
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"to_status": codes.Status.LOST, "lost_reason": "abc"}, "lost_reason"),
+        ({"to_status": codes.Status.CLOSED, "closure_reason": "77"}, "closure_reason"),
+        (
+            {"to_status": codes.Status.DEAD, "death_cause": codes.DeathCause.PHYSICAL, "death_subcause": "999"},
+            "death_subcause",
+        ),
+    ],
+)
+def test_an_invalid_reason_gets_one_message_not_two(world: World, values: dict[str, Any], field: str) -> None:
+    before = writes()
+    response = post_status(world.doctor_a, world.patient_a, **values)
+    assert response.status_code == 200
+    assert len(response.context["form"].errors[field]) == 1
+    assert writes() == before
+
+
 def test_closing_creates_a_request_not_a_closure(world: World) -> None:
     response = post_status(
         world.doctor_a, world.patient_a, to_status=codes.Status.CLOSED, closure_reason=codes.ClosureReason.MOVED_OUT
