@@ -7,6 +7,7 @@ patient. Views go through ``registry.access`` instead. This scan is cheap insura
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -28,22 +29,79 @@ def view_modules() -> list[Path]:
     return sorted(p for p in found if ".venv" not in p.parts and "migrations" not in p.parts)
 
 
+MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+
+
+def _patient_names(tree: ast.AST) -> set[str]:
+    """``Patient`` and any alias it was imported under (``from registry.models import Patient as P``)."""
+    names = {"Patient"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in node.names if alias.name == "Patient")
+    return names
+
+
+def _is_patient(node: ast.expr, names: set[str]) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.Attribute):  # registry.models.Patient
+        return node.attr == "Patient"
+    if isinstance(node, ast.Call):  # apps.get_model("registry", "Patient") / get_model("registry.Patient")
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        return called == "get_model" and any(s == "Patient" or s.endswith(".Patient") for s in strings)
+    return False
+
+
 def violations(source: str) -> list[str]:
-    return [
-        f"line {number}: {line.strip()}"
+    """Direct manager access to Patient, found in the syntax tree (aliases, line breaks) and in the text."""
+    found = {
+        number: line.strip()
         for number, line in enumerate(source.splitlines(), start=1)
         if any(pattern in line for pattern in FORBIDDEN)
-    ]
+    }
+    tree = ast.parse(source)
+    names = _patient_names(tree)
+    lines = source.splitlines()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in MANAGERS and _is_patient(node.value, names):
+            found.setdefault(node.lineno, lines[node.lineno - 1].strip())
+    return [f"line {number}: {line}" for number, line in sorted(found.items())]
 
 
 def test_the_scan_covers_the_registry_views() -> None:
     assert ROOT / "registry" / "views.py" in view_modules()
 
 
-def test_the_detector_recognises_direct_queries() -> None:
-    assert violations("p = Patient.objects.get(uuid=u)")
-    assert violations("qs = Patient._default_manager.all()")
-    assert not violations("qs = visible_patients(request.user)")
+@pytest.mark.parametrize(
+    "source",
+    [
+        "p = Patient.objects.get(uuid=u)",
+        "qs = Patient._default_manager.all()",
+        "qs = Patient._base_manager.all()",
+        "from registry.models import Patient as P\nqs = P.objects.all()",
+        "from registry import models\nqs = models.Patient.objects.all()",
+        "qs = (\n    Patient\n    .objects.all()\n)",
+        "qs = apps.get_model('registry', 'Patient').objects.all()",
+        "qs = apps.get_model('registry.Patient')._default_manager.all()",
+    ],
+)
+def test_the_detector_recognises_direct_queries(source: str) -> None:
+    assert violations(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "qs = visible_patients(request.user)",
+        "patient = get_patient_for_user(request, uuid)",
+        "qs = FollowUp.objects.filter(patient=patient)",
+        "from registry.models import Patient\nfields = Patient._meta.get_fields()",
+    ],
+)
+def test_the_detector_leaves_legitimate_code_alone(source: str) -> None:
+    assert not violations(source)
 
 
 @pytest.mark.parametrize("module", view_modules(), ids=lambda p: str(p.relative_to(ROOT)))
