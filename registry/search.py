@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from casemgmt import crypto
 from casemgmt.crypto import normalize_for_index
 from registry import idnumber
 from registry.models import (
@@ -138,15 +139,18 @@ def _by_name(patients: PatientQuerySet, term: str) -> SearchResult:
 # --- keeping search terms out of URLs ------------------------------------------------------------------------
 # A search term is identity (an ID number, a name, a phone). It is POSTed, kept in the session under a random
 # token, and the list is then shown at ?s=<token>: URLs, browser history and access logs never hold the term.
+# Sessions live in the database (and its backups), so the term is stored there encrypted like the identity
+# columns, bound to its token; a token whose key has since been retired simply counts as expired.
 
 SESSION_KEY = "registry_searches"
 REMEMBERED_SEARCHES = 20
+SEALED_TABLE = "django_session"  # associated data: where the token lives, and its search token as the row
 
 
 def remember_search(session: Any, term: str) -> str:
     searches: dict[str, str] = dict(session.get(SESSION_KEY, {}))
     token = secrets.token_urlsafe(9)
-    searches[token] = term
+    searches[token] = crypto.encrypt(term, table=SEALED_TABLE, column=SESSION_KEY, row_uuid=token)
     session[SESSION_KEY] = dict(list(searches.items())[-REMEMBERED_SEARCHES:])
     return token
 
@@ -155,4 +159,10 @@ def recall_search(session: Any, token: str | None) -> str | None:
     """The term behind *token*, or None when there is no token or it has expired with the session."""
     if not token:
         return None
-    return dict(session.get(SESSION_KEY, {})).get(token)
+    sealed = dict(session.get(SESSION_KEY, {})).get(token)
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return crypto.decrypt(sealed, table=SEALED_TABLE, column=SESSION_KEY, row_uuid=token)
+    except crypto.DecryptionError:
+        return None

@@ -328,6 +328,35 @@ def test_search_terms_are_posted_and_never_appear_in_the_url(world: World) -> No
     assert shown(client.get(location)) == [world.patient_a.uuid]
 
 
+def test_the_session_row_holds_search_terms_only_encrypted(world: World) -> None:
+    from django.contrib.sessions.models import Session
+
+    client = logged_in(world.doctor_a)
+    patient = world.patient_a
+    terms = [patient.national_id, patient.name, patient.phone]
+    for term in terms:
+        client.post(LIST, {"q": term})
+    stored = json.dumps(Session.objects.get(session_key=client.session.session_key).get_decoded(), ensure_ascii=False)
+    for term in terms:
+        assert term not in stored
+
+
+def test_a_tampered_search_token_counts_as_expired(world: World) -> None:
+    from registry.search import SESSION_KEY
+
+    client = logged_in(world.doctor_a)
+    location = search_url(client, {"q": world.patient_a.national_id})
+    token = location.split("s=")[1]
+    session = client.session
+    searches = session[SESSION_KEY]
+    searches["other"] = searches.pop(token)  # a sealed term moved to another token does not decrypt
+    session[SESSION_KEY] = searches
+    session.save()
+    response = client.get(LIST, {"s": "other"})
+    assert response.status_code == 200
+    assert "检索已过期" in response.content.decode()
+
+
 def test_a_term_put_in_the_url_by_hand_is_ignored(world: World) -> None:
     client = logged_in(world.doctor_a)
     make_patient(world.doctor_a, world.village_a1)
