@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from followup import codes, rules
 from followup.drugs import DRUGS
-from followup.models import FollowUp, MedicationRow, PatientCareState
+from followup.models import FollowUp, PatientCareState
 from followup.queries import WorkItem
 from registry import codes as registry_codes
 from registry.models import Patient
@@ -95,28 +95,18 @@ COMMON_FIELDS = ("date", "mode", "contacts", "outcome")
 OUTCOME_DETAIL_FIELDS = ("lost_reason", "death_date", "death_cause", "death_subcause")
 CLINICAL_DISPLAY_FIELDS = (
     "risk_level", "minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt",
-    "symptoms", "symptom_other", "obvious_psychotic_symptoms", "insight", "sleep", "diet",
+    "self_harm_level_confirmed", "symptoms", "symptom_other", "obvious_psychotic_symptoms", "insight", "sleep", "diet",
     *(name for name, _label in codes.SOCIAL_FIELDS),
     "locking", "hospitalisation", "last_discharge_date", "lab", "lab_text", "adherence", "adverse_reaction",
     "adverse_reaction_text", "adverse_reaction_severe", "severe_physical_illness", "treatment_effect", "referral",
-    "referral_reason", "referral_institution", "rehabilitation", "rehabilitation_other", "family_support",
+    "referral_reason", "referral_institution", "referral_department", "rehabilitation", "rehabilitation_other",
+    "family_support",
     "suggested_classification", "classification", "suggested_next_date", "next_date", "next_date_reason",
 )  # fmt: skip
 LIST_LABELS: dict[str, type[models.Choices]] = {
     "contacts": codes.Contact,
     "symptoms": registry_codes.Symptom,
     "rehabilitation": codes.Rehabilitation,
-}
-EXTRA_CHOICES: dict[str, type[models.Choices]] = {
-    "lost_reason": registry_codes.LostReason,
-    "death_cause": registry_codes.DeathCause,
-    "death_subcause": registry_codes.PhysicalDeathCause,
-    "suggested_classification": codes.Classification,
-}
-EXTRA_LABELS = {
-    "suggested_classification": lambda: _("系统建议分类"),
-    "suggested_next_date": lambda: _("规则建议的下次随访日期"),
-    "lost_reason": lambda: _("失访原因"),
 }
 
 
@@ -128,8 +118,6 @@ def _value(followup: FollowUp, name: str) -> Any:
         return "、".join(str(labels.get(code, code)) for code in value or [])
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    if name in EXTRA_CHOICES:
-        return label_of(EXTRA_CHOICES[name], value)
     choices = getattr(field, "choices", None)
     if choices and value is not None:
         return str(dict(choices).get(value, value))
@@ -137,8 +125,6 @@ def _value(followup: FollowUp, name: str) -> Any:
 
 
 def _label(name: str) -> str:
-    if name in EXTRA_LABELS:
-        return str(EXTRA_LABELS[name]())
     return str(FollowUp._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
 
 
@@ -153,10 +139,6 @@ def followup_facts(followup: FollowUp) -> list[Fact]:
     facts = [(_label(name), _value(followup, name)) for name in names]
     facts.append((_("随访医生"), str(followup.doctor)))
     return facts
-
-
-def describe_rows(rows: Iterable[MedicationRow]) -> str:
-    return "；".join(row.describe() for row in rows)
 
 
 # --- the compact patient panel -------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ SHOW_IF: dict[str, str] = {
     "adverse_reaction_text": f"adverse_reaction={codes.AdverseReaction.PRESENT}",
     "referral_reason": f"referral={codes.Referral.YES}",
     "referral_institution": f"referral={codes.Referral.YES}",
+    "referral_department": f"referral={codes.Referral.YES}",
     "rehabilitation_other": f"rehabilitation={codes.Rehabilitation.OTHER}",
     "death_subcause": f"death_cause={registry_codes.DeathCause.PHYSICAL}",
 }
@@ -149,6 +150,7 @@ class FollowUpForm(forms.Form):
                 "referral",
                 "referral_reason",
                 "referral_institution",
+                "referral_department",
                 "rehabilitation",
                 "rehabilitation_other",
                 "family_support",
@@ -197,7 +199,8 @@ class FollowUpForm(forms.Form):
     treatment_effect = code_field(_("治疗效果"), codes.TreatmentEffect.choices)
     referral = code_field(_("是否转诊"), codes.Referral.choices)
     referral_reason = text_field(_("转诊原因"), 200)
-    referral_institution = text_field(_("转诊机构及科室"), 200)
+    referral_institution = text_field(_("转诊机构"), 200)
+    referral_department = text_field(_("转诊科室"), 100)
     rehabilitation = multi_code_field(_("康复措施（建议）"), codes.Rehabilitation.choices)
     rehabilitation_other = text_field(_("其他康复措施"), 100)
     family_support = flag_field(_("已对家属进行心理支持和健康教育"))
@@ -405,6 +408,15 @@ class RehabParticipationForm(forms.ModelForm):
             "start_date": {"required": _("请填写开始日期。"), "invalid": _("请输入有效日期（年-月-日）。")},
             "end_date": {"invalid": _("请输入有效日期（年-月-日）。")},
         }
+
+    def clean(self) -> dict[str, Any]:
+        """The order of the dates, with its own message (the model's constraint would only say it is violated;
+        an error on the field also keeps that constraint from being checked a second time)."""
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("结束日期不能早于开始日期。"))
+        return cleaned
 
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
