@@ -170,3 +170,18 @@ SOCIAL_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (
     ("social_learning", _("学习能力")),
     ("social_contact", _("社会人际交往")),
 )
+
+# Labels of the reasons ``rules.suggest_classification`` gives, shown beside the suggestion.
+SUGGESTION_REASONS: dict[str, StrOrPromise] = {
+    "risk_3_5": _("危险性评估3—5级"),
+    "psychotic_symptoms": _("有明显精神病性症状"),
+    "insight_absent": _("自知力缺失"),
+    "severe_adverse_reaction": _("严重药物不良反应"),
+    "severe_physical_illness": _("严重躯体疾病"),
+    "risk_1_2": _("危险性评估1—2级"),
+    "symptoms": _("有精神症状"),
+    "social_poor": _("社会功能有“较差”项"),
+    "insight_partial": _("自知力不全：规则不作判断，请医生决定"),
+    "risk_unknown": _("未评估危险性（如住院中）：规则不作判断，请医生决定"),
+    "insight_unknown": _("未评估自知力（如住院中）：规则不作判断，请医生决定"),
+}
