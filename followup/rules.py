@@ -26,6 +26,9 @@ DEFAULTS: dict[str, int] = {
     "BASICALLY_STABLE_INTERVAL_DAYS": 14,
     "BASICALLY_STABLE_REPEAT_MONTHS": 1,  # the 2-week check found the patient still basically stable
     "STABLE_INTERVAL_MONTHS": 3,
+    # "Every patient needs at least 4 follow-ups a year": a next date further out than this is flagged to the
+    # doctor (advice only: with a reason it is accepted, like any date later than the suggestion).
+    "MAXIMUM_INTERVAL_MONTHS": 3,
     "MINIMUM_FOLLOWUPS_PER_YEAR": 4,
     # Risk thresholds (domain.md §6–7).
     "UNSTABLE_RISK_FROM": 3,
@@ -52,6 +55,7 @@ UNSTABLE_INTERVAL_DAYS = _RULES["UNSTABLE_INTERVAL_DAYS"]
 BASICALLY_STABLE_INTERVAL_DAYS = _RULES["BASICALLY_STABLE_INTERVAL_DAYS"]
 BASICALLY_STABLE_REPEAT_MONTHS = _RULES["BASICALLY_STABLE_REPEAT_MONTHS"]
 STABLE_INTERVAL_MONTHS = _RULES["STABLE_INTERVAL_MONTHS"]
+MAXIMUM_INTERVAL_MONTHS = _RULES["MAXIMUM_INTERVAL_MONTHS"]
 MINIMUM_FOLLOWUPS_PER_YEAR = _RULES["MINIMUM_FOLLOWUPS_PER_YEAR"]
 UNSTABLE_RISK_FROM = _RULES["UNSTABLE_RISK_FROM"]
 SELF_HARM_RISK_LEVEL = _RULES["SELF_HARM_RISK_LEVEL"]
@@ -168,12 +172,21 @@ class NextDate(enum.Enum):
 def check_next_date(proposed: dt.date, suggested: dt.date, visit_date: dt.date | None = None) -> NextDate:
     """Earlier than the suggestion is always accepted (the doctor may look sooner); later needs a reason (§7).
 
-    No upper limit beyond that: a patient who will be away for months is better recorded as LOST (外出务工)
-    than scheduled far ahead, and the reason is kept for supervisors to read.
+    A date beyond MAXIMUM_INTERVAL_MONTHS (``beyond_maximum_interval``) is flagged by the form but not refused:
+    the doctor's reason is kept for supervisors to read.
     """
     if visit_date is not None and proposed <= visit_date:
         return NextDate.NOT_AFTER_VISIT
     return NextDate.NEEDS_REASON if proposed > suggested else NextDate.ACCEPTED
+
+
+def latest_advised_next_date(visit_date: dt.date) -> dt.date:
+    """The furthest next date that still keeps four follow-ups a year; later ones are flagged, not refused."""
+    return add_months(visit_date, MAXIMUM_INTERVAL_MONTHS)
+
+
+def beyond_maximum_interval(proposed: dt.date, visit_date: dt.date) -> bool:
+    return proposed > latest_advised_next_date(visit_date)
 
 
 # --- risk (§6) ---------------------------------------------------------------------------------------------------

@@ -122,10 +122,11 @@ def _missing(value: Any) -> bool:
     return value is None or value in ("", [], ())
 
 
-def _entered(value: Any) -> bool:
-    """Something a not-reached attempt must not carry: any answer other than blank, 0 (the counts' default) or
-    an unticked box."""
-    return not (_missing(value) or value is False or (type(value) is int and value == 0))
+def _entered(name: str, value: Any) -> bool:
+    """Something a not-reached attempt must not carry: any answer but a blank, an unticked box or a zero count
+    (the counts' default). A coded 0 is an answer (hospitalisation 0 未住院)."""
+    zero_count = name in COUNT_FIELDS and type(value) is int and value == 0
+    return not (_missing(value) or value is False or zero_count)
 
 
 def _code(value: Any) -> int | None:
@@ -405,7 +406,7 @@ def _check_schedule(form: _Form, history: Sequence[rules.Attempt]) -> None:
 
 def _clean_attempt(form: _Form, patient: Patient, history: Sequence[rules.Attempt], has_medications: bool) -> None:
     """A not-reached, lost or dead attempt: no clinical item, and the outcome's own details."""
-    if has_medications or any(_entered(form.raw(name)) for name in CLINICAL_FIELDS):
+    if has_medications or any(_entered(name, form.raw(name)) for name in CLINICAL_FIELDS):
         form.add("outcome", _("未随访到患者时不能填写临床项目和用药。"))
     outcome, visit = form.values["outcome"], form.values["date"]
     if outcome == codes.Outcome.LOST:

@@ -48,11 +48,26 @@ def reached_data(day: dt.date | None = None, **overrides: Any) -> dict[str, Any]
 RISPERIDONE = {"drug": "利培酮", "shape": "schedule", "morning_mg": "1", "evening_mg": "2"}
 
 
-def record(patient: Patient, actor: Any, data: dict[str, Any] | None = None, medications: Any = None) -> FollowUp:
+def attempt_data(day: dt.date | None = None, outcome: str = "NOT_REACHED", **extra: Any) -> dict[str, Any]:
+    """A not-reached (or lost, or dead) attempt by telephone."""
+    return {"date": day or TODAY - dt.timedelta(days=1), "mode": 3, "outcome": outcome, **extra}
+
+
+def record(
+    patient: Patient,
+    actor: Any,
+    data: dict[str, Any] | None = None,
+    medications: Any = None,
+    *,
+    key: uuid.UUID | None = None,
+) -> FollowUp:
+    """``record_followup`` with a fresh key, today's date passed explicitly (no drift between the test's
+    local date and Asia/Shanghai around midnight)."""
     return services.record_followup(
         actor=actor,
         patient=patient,
         data=data if data is not None else reached_data(),
         medications=medications if medications is not None else [RISPERIDONE],
-        submission_key=uuid.uuid4(),
+        submission_key=key or uuid.uuid4(),
+        today=TODAY,
     )

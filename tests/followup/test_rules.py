@@ -206,6 +206,23 @@ def test_check_next_date(proposed: dt.date, suggested: dt.date, visit: dt.date |
     assert rules.check_next_date(proposed, suggested, visit) is verdict
 
 
+@pytest.mark.parametrize(
+    ("proposed", "visit", "beyond"),
+    [
+        (D(2025, 6, 10), D(2025, 3, 10), False),  # exactly 3 months: the longest interval that keeps 4 a year
+        (D(2025, 6, 11), D(2025, 3, 10), True),  # flagged to the doctor (a reason is still enough)
+        (D(2026, 2, 28), D(2025, 11, 30), False),  # month ends clamp
+        (D(2026, 3, 1), D(2025, 11, 30), True),
+    ],
+)
+def test_a_next_date_beyond_the_longest_interval_is_flagged(proposed: dt.date, visit: dt.date, beyond: bool) -> None:
+    assert rules.beyond_maximum_interval(proposed, visit) is beyond
+    assert rules.check_next_date(proposed, rules.next_followup_date(STABLE, visit), visit) in (
+        NextDate.ACCEPTED,
+        NextDate.NEEDS_REASON,
+    )
+
+
 # --- overdue ----------------------------------------------------------------------------------------------------
 
 
