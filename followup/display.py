@@ -204,26 +204,19 @@ def panel(
 # --- the live suggestion in the browser ----------------------------------------------------------------------
 
 
-def reason_labels() -> dict[str, str]:
-    """Labels of the reasons ``rules.suggest_classification`` gives (shown beside the suggestion)."""
-    return {
-        "risk_3_5": _("危险性评估3—5级"),
-        "psychotic_symptoms": _("有明显精神病性症状"),
-        "insight_absent": _("自知力缺失"),
-        "severe_adverse_reaction": _("严重药物不良反应"),
-        "severe_physical_illness": _("严重躯体疾病"),
-        "risk_1_2": _("危险性评估1—2级"),
-        "symptoms": _("有精神症状"),
-        "social_poor": _("社会功能有“较差”项"),
-        "insight_partial": _("自知力不全：规则不作判断，请医生决定"),
-    }
+REACHED_HISTORY_LIMIT = 12  # the previous class is the latest reached before the visit; older ones never matter
 
 
-def form_config(*, previous_classification: int | None, registered_on: dt.date, today: dt.date) -> dict[str, Any]:
+def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, Any]:
     """Everything static/js/followup.js needs to repeat the §7 rules live: the thresholds and intervals come
-    from ``followup.rules`` so the browser and the server cannot drift apart on a number."""
+    from ``followup.rules`` so the browser and the server cannot drift apart on a number.
+
+    ``reached`` lists (date, class) of the latest reached follow-ups, oldest first: the next-date rule looks at
+    the latest one on or before the visit date, which the doctor may change while filling the form.
+    """
+    reached = sorted((a.date, a.key, a.classification) for a in history if a.outcome == rules.REACHED)
     return {
-        "previousClassification": previous_classification,
+        "reached": [[day.isoformat(), klass] for day, _key, klass in reached[-REACHED_HISTORY_LIMIT:]],
         "registeredOn": registered_on.isoformat(),
         "today": today.isoformat(),
         "rules": {
@@ -241,7 +234,7 @@ def form_config(*, previous_classification: int | None, registered_on: dt.date, 
             "insightAbsent": rules.INSIGHT_ABSENT,
         },
         "classifications": {str(value): str(label) for value, label in codes.Classification.choices},
-        "reasons": reason_labels(),
+        "reasons": {key: str(label) for key, label in codes.SUGGESTION_REASONS.items()},
         "longActing": [drug.name for drug in DRUGS if drug.long_acting],
         "text": {
             "suggested": _("系统建议"),
@@ -251,6 +244,5 @@ def form_config(*, previous_classification: int | None, registered_on: dt.date, 
             "adopt": _("采用建议"),
             "differs": _("与建议不同：以您的选择为准。"),
             "later": _("晚于建议日期，请填写理由。"),
-            "incomplete": _("请先填写危险性评估。"),
         },
     }

@@ -114,7 +114,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         context: dict[str, Any] = {
             **sections,
             "without_schedule": work.without_schedule,
-            "limit": queries.WORK_LIST_LIMIT,
+            "totals": work.totals,
             "today": today,
         }
         return render(request, "followup/worklist.html", context)
@@ -132,9 +132,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
     today = timezone.localdate()
     config = display.form_config(
-        previous_classification=services.previous_reached_classification(patient),
-        registered_on=patient.registered_on,
-        today=today,
+        history=services.attempts_of(patient), registered_on=patient.registered_on, today=today
     )
     context = _context(
         request,

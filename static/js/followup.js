@@ -88,29 +88,52 @@
 
   // --- the rules (followup/rules.py) -------------------------------------------------------------------
 
+  /* rules.suggest_classification: unstable wins over basically stable, which wins over stable; a risk level or
+     insight not assessed (a patient in hospital) proves nothing, so the rules leave that call to the doctor. */
   function suggest(a) {
-    var unstable = [
-      ["risk_3_5", a.risk >= R.unstableRiskFrom],
+    var unstable = present([
+      ["risk_3_5", a.risk !== null && a.risk >= R.unstableRiskFrom],
       ["psychotic_symptoms", a.psychotic],
       ["insight_absent", a.insight === R.insightAbsent],
       ["severe_adverse_reaction", a.severeAdverse],
       ["severe_physical_illness", a.severePhysical]
-    ].filter(function (pair) { return pair[1]; }).map(function (pair) { return pair[0]; });
+    ]);
     if (unstable.length) {
       return { classification: R.unstable, reasons: unstable, doctorDecides: false };
     }
-    var basic = [
-      ["risk_1_2", a.risk >= 1],
+    var basic = present([
+      ["risk_1_2", a.risk !== null && a.risk >= 1],
       ["symptoms", a.symptoms.length > 0],
       ["social_poor", a.social.indexOf(R.poor) !== -1]
-    ].filter(function (pair) { return pair[1]; }).map(function (pair) { return pair[0]; });
+    ]);
     if (basic.length) {
       return { classification: R.basic, reasons: basic, doctorDecides: false };
     }
-    if (a.insight === R.insightPartial) {
-      return { classification: R.basic, reasons: ["insight_partial"], doctorDecides: true };
+    var undecided = present([
+      ["risk_unknown", a.risk === null],
+      ["insight_unknown", a.insight === null],
+      ["insight_partial", a.insight === R.insightPartial]
+    ]);
+    if (undecided.length) {
+      return { classification: R.basic, reasons: undecided, doctorDecides: true };
     }
     return { classification: R.stable, reasons: [], doctorDecides: false };
+  }
+
+  function present(checks) {
+    return checks.filter(function (pair) { return pair[1]; }).map(function (pair) { return pair[0]; });
+  }
+
+  /* rules.previous_reached_classification: the class of the latest reached follow-up on or before the visit. */
+  function previousClassification(visit) {
+    var found = null;
+    config.reached.forEach(function (entry) {
+      var day = parseDate(entry[0]);
+      if (day && day.getTime() <= visit.getTime()) {
+        found = entry[1];
+      }
+    });
+    return found;
   }
 
   function nextDate(classification, visit, previous) {
@@ -129,12 +152,16 @@
     return harmed && (risk === "" || parseInt(risk, 10) < R.selfHarmRiskLevel);
   }
 
+  function optionalInteger(name) {
+    return first(name) === "" ? null : integer(name);
+  }
+
   function assessment() {
     return {
-      risk: integer("risk_level"),
+      risk: optionalInteger("risk_level"),
       symptoms: values("symptoms"),
       psychotic: flag("obvious_psychotic_symptoms"),
-      insight: first("insight") === "" ? 1 : integer("insight"),
+      insight: optionalInteger("insight"),
       social: SOCIAL.map(function (name) { return integer(name); }).filter(function (v) { return v > 0; }),
       severeAdverse: flag("adverse_reaction_severe"),
       severePhysical: flag("severe_physical_illness")
@@ -222,19 +249,18 @@
     var suggestion = suggest(assessment());
     var chosen = first("classification") === "" ? 0 : integer("classification");
     var visit = parseDate(first("date"));
-    var proposed = visit ? nextDate(chosen || suggestion.classification, visit, config.previousClassification) : null;
+    var proposed = visit ? nextDate(chosen || suggestion.classification, visit, previousClassification(visit)) : null;
     if (proposed && nextInput && !nextDateSetByDoctor) {
       nextInput.value = formatDate(proposed);
     }
     renderSuggestion(suggestion, chosen, proposed);
+    var entered = nextInput ? parseDate(nextInput.value) : null;
+    var later = Boolean(proposed && entered && entered.getTime() > proposed.getTime());
     if (laterReason) {
-      var entered = nextInput ? parseDate(nextInput.value) : null;
-      var later = Boolean(proposed && entered && entered.getTime() > proposed.getTime());
-      toggle(laterReason, later || Boolean(inputs("next_date_reason").some(function (el) { return el.value; })));
-      var note = box.querySelector(".later");
-      if (later && !note) {
-        box.appendChild(element("p", "differs later", text.later));
-      }
+      toggle(laterReason, later || inputs("next_date_reason").some(function (el) { return el.value; }));
+    }
+    if (later) {
+      box.appendChild(element("p", "differs later", text.later));
     }
   }
 

@@ -154,7 +154,7 @@ def test_the_rules_config_carries_the_previous_classification(world: World) -> N
     day = TODAY - dt.timedelta(days=20)
     record(world.patient_a, world.doctor_a, reached_data(day, classification=2, next_date=day + dt.timedelta(days=14)))
     config = logged_in(world.doctor_a).get(new_url(world.patient_a)).context["config"]
-    assert config["previousClassification"] == 2
+    assert config["reached"] == [[day.isoformat(), 2]]
     assert config["rules"]["stableMonths"] == 3 and config["rules"]["unstableDays"] == 14
     assert "棕榈酸帕利哌酮注射液" in config["longActing"]
 
