@@ -97,7 +97,8 @@ SECTION_ORDER: dict[str, tuple[Any, ...]] = {
 def work_list(user: Any, today: dt.date) -> WorkList:
     """Overdue (longest first, then highest risk), due within DUE_SOON_DAYS, unstable, and not reached in a row.
 
-    Six queries whatever the number of patients: the user's grants, one per section, one for the totals.
+    Seven queries whatever the number of patients: the user's areas (cached on the user after the first call)
+    and grants, one per section, one for the totals.
     """
     base = _followed(user).select_related("village", "care_state")
     filters = _section_filters(today)
@@ -117,7 +118,7 @@ class TownshipOverdue(NamedTuple):
 
 def overdue_counts_by_township(user: Any, today: dt.date) -> list[TownshipOverdue]:
     """(township, overdue, under management) for every township where the user sees active patients, in code
-    order: one grouped query (plus the user's grants and the townships' names)."""
+    order: one grouped query (plus the user's areas and grants, and the townships' names)."""
     rows = (
         _followed(user)
         .annotate(township=Substr("village_id", 1, TOWNSHIP_DIGITS))
