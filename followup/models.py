@@ -146,7 +146,7 @@ class FollowUp(models.Model):
 class DosingShape(models.TextChoices):
     SCHEDULE = "schedule", _("早/中/晚 剂量")
     FREQUENCY = "frequency", _("每日次数 × 每次剂量")
-    DEPOT = "depot", _("长效针剂")
+    DEPOT = "depot", _("长效制剂（每几周一次）")  # depot injections, and weekly oral penfluridol
 
 
 SHAPE_FIELDS: dict[str, tuple[str, ...]] = {
