@@ -112,6 +112,8 @@ REQUIRED_WHEN_REACHED = (
     "next_date",
 )
 ASSESSABLE_ONLY_OUTSIDE_HOSPITAL = ("risk_level", "insight")
+# What the care-state rules read of each follow-up (rules.Attempt), in its field order after the key.
+ATTEMPT_COLUMNS = ("pk", "date", "outcome", "risk_level", "classification", "next_date", "hospitalisation")
 
 
 # --- small value parsers -----------------------------------------------------------------------------------------
@@ -281,15 +283,15 @@ def suggestion_for(data: dict[str, Any]) -> rules.Suggestion:
 
 def attempts_of(patient: Patient) -> list[rules.Attempt]:
     """The patient's follow-ups as the pure rules take them (one query)."""
-    rows = FollowUp.objects.filter(patient=patient).values_list(
-        "pk", "date", "outcome", "risk_level", "classification", "next_date", "hospitalisation"
+    return [_attempt(row) for row in FollowUp.objects.filter(patient=patient).values_list(*ATTEMPT_COLUMNS)]
+
+
+def _attempt(row: Sequence[Any]) -> rules.Attempt:
+    """A values_list row of ATTEMPT_COLUMNS as a rules.Attempt."""
+    pk, date, outcome, risk, klass, nxt, hospital = row
+    return rules.Attempt(
+        date, outcome, pk, risk_level=risk, classification=klass, next_date=nxt, hospitalisation=hospital
     )
-    return [
-        rules.Attempt(
-            key=pk, date=date, outcome=outcome, risk_level=risk, classification=klass, next_date=nxt, hospitalisation=h
-        )
-        for pk, date, outcome, risk, klass, nxt, h in rows
-    ]
 
 
 def previous_reached_classification(patient: Patient, visit_date: dt.date | None = None) -> int | None:
@@ -466,26 +468,68 @@ def validate(
 # --- care state and status ---------------------------------------------------------------------------------------
 
 
+def _state_values(snapshot: rules.CareSnapshot) -> dict[str, Any]:
+    return {
+        "risk_level": snapshot.risk_level,
+        "classification": snapshot.classification,
+        "next_due_date": snapshot.next_due_date,
+        "last_followup_date": snapshot.last_followup_date,
+        "last_reached_date": snapshot.last_reached_date,
+        "last_reached_classification": snapshot.last_reached_classification,
+        "consecutive_not_reached": snapshot.consecutive_not_reached,
+        "last_complete_followup_id": snapshot.last_complete_key,
+    }
+
+
 def refresh_care_state(patient: Patient, history: Sequence[rules.Attempt] | None = None) -> PatientCareState:
     """Recompute the patient's PatientCareState from their whole follow-up history (``rules.care_snapshot``).
 
     Called by ``record_followup``; call it directly to rebuild a state (the result is the same either way).
     """
     snapshot = rules.care_snapshot(attempts_of(patient) if history is None else history)
-    state, _created = PatientCareState.objects.update_or_create(
-        patient=patient,
-        defaults={
-            "risk_level": snapshot.risk_level,
-            "classification": snapshot.classification,
-            "next_due_date": snapshot.next_due_date,
-            "last_followup_date": snapshot.last_followup_date,
-            "last_reached_date": snapshot.last_reached_date,
-            "last_reached_classification": snapshot.last_reached_classification,
-            "consecutive_not_reached": snapshot.consecutive_not_reached,
-            "last_complete_followup_id": snapshot.last_complete_key,
-        },
-    )
+    state, _created = PatientCareState.objects.update_or_create(patient=patient, defaults=_state_values(snapshot))
     return state
+
+
+def rebuild_care_states(*, batch_size: int = 1000) -> tuple[int, int]:
+    """Recompute every patient's care state from the follow-ups; returns (patients checked, states changed).
+
+    The incremental path (``record_followup``) and this rebuild use the same ``rules.care_snapshot``, so a
+    rebuild changes nothing unless rows were written around the service (an import, a repair). Works in
+    batches of patients, a few queries each, so a province's history never sits in memory at once. The care
+    state is derived data: no audit event, as nothing a person entered changes.
+    """
+    checked = changed = last = 0
+    while True:
+        chunk = list(
+            FollowUp.objects.filter(patient_id__gt=last)
+            .order_by("patient_id")
+            .values_list("patient_id", flat=True)
+            .distinct()[:batch_size]
+        )
+        if not chunk:
+            return checked, changed
+        last = chunk[-1]
+        histories: dict[int, list[rules.Attempt]] = {pk: [] for pk in chunk}
+        rows = FollowUp.objects.filter(patient_id__in=chunk).values_list("patient_id", *ATTEMPT_COLUMNS)
+        for patient_id, *columns in rows:
+            histories[patient_id].append(_attempt(columns))
+        current = {s.patient_id: s for s in PatientCareState.objects.filter(patient_id__in=chunk)}
+        fresh, stale = [], []
+        for patient_id, history in histories.items():
+            values = _state_values(rules.care_snapshot(history))
+            state = current.get(patient_id)
+            if state is None:
+                fresh.append(PatientCareState(patient_id=patient_id, **values))
+            elif any(getattr(state, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(state, name, value)
+                state.updated_at = timezone.now()  # bulk_update does not touch auto_now fields
+                stale.append(state)
+        with transaction.atomic():
+            PatientCareState.objects.bulk_create(fresh)
+            PatientCareState.objects.bulk_update(stale, [*_state_values(rules.CareSnapshot()), "updated_at"])
+        checked, changed = checked + len(chunk), changed + len(fresh) + len(stale)
 
 
 def _apply_status(actor: Any, patient: Patient, followup: FollowUp, newest: bool) -> None:

@@ -571,3 +571,27 @@ def test_a_second_check_on_the_same_day_or_another_patients_follow_up_is_refused
         services.record_health_check, "followup", actor=world.doctor_a, patient=world.patient_a,
         data=health(date=TODAY - 2 * DAY, followup=other), today=TODAY,
     )  # fmt: skip
+
+
+# --- rebuilding every care state -----------------------------------------------------------------------------------
+
+
+def test_rebuild_changes_nothing_after_the_service_and_repairs_what_was_written_around_it(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    record(world.patient_a, world.doctor_a, reached_data(TODAY - 30 * DAY))
+    record(world.patient_a, world.doctor_a, attempt_data(TODAY - 10 * DAY), [])
+    record(world.patient_b, world.doctor_b, reached_data(TODAY - 5 * DAY, risk_level=1, classification=2,
+                                                         next_date=TODAY + 9 * DAY))  # fmt: skip
+    fields = [f.attname for f in PatientCareState._meta.fields if f.name != "updated_at"]
+    before = list(PatientCareState.objects.order_by("patient_id").values(*fields))
+    assert services.rebuild_care_states(batch_size=1) == (2, 0)
+
+    PatientCareState.objects.filter(patient=world.patient_a).update(next_due_date=None, consecutive_not_reached=0)
+    PatientCareState.objects.filter(patient=world.patient_b).delete()  # e.g. follow-ups imported in bulk
+    out = StringIO()
+    call_command("rebuild_care_states", "--batch-size", "1", stdout=out)
+    assert "2" in out.getvalue()
+    assert list(PatientCareState.objects.order_by("patient_id").values(*fields)) == before
