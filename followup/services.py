@@ -137,13 +137,22 @@ def _code(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         return int(value)
     return None
 
 
 def _date(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else None
+
+
+def _text_problem(value: str, limit: int) -> str:
+    """Too long for its column, or holding a NUL character (PostgreSQL refuses those in text)."""
+    if "\x00" in value:
+        return _("含有无效字符。")
+    if limit and len(value) > limit:
+        return _("最多%(limit)s个字。") % {"limit": limit}
+    return ""
 
 
 def _max_length(model: type[models.Model], name: str) -> int:
@@ -214,9 +223,9 @@ class _Form:
 
     def text(self, model: type[models.Model], name: str) -> str:
         value = str(self.raw(name) or "").strip()
-        limit = _max_length(model, name)
-        if limit and len(value) > limit:
-            self.add(name, _("最多%(limit)s个字。") % {"limit": limit})
+        problem = _text_problem(value, _max_length(model, name))
+        if problem:
+            self.add(name, problem)
         return value
 
 
@@ -251,8 +260,8 @@ def clean_medications(rows: Sequence[dict[str, Any]]) -> tuple[list[MedicationRo
         problems: list[str] = []
         if not drug:
             problems.append(_("请填写药物名称。"))
-        elif len(drug) > limit:
-            problems.append(_("药物名称最多%(limit)s个字。") % {"limit": limit})
+        elif problem := _text_problem(drug, limit):
+            problems.append(_("药物名称：%(problem)s") % {"problem": problem})
         problems += dose_problems(shape, values)
         if problems:
             errors[f"medication-{index}"] = problems

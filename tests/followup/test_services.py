@@ -198,6 +198,8 @@ REACHED_REFUSALS = [
     ("referral without institution", {"referral": 2, "referral_reason": "加重"}, "referral_institution"),
     ("rehabilitation 'other' without text", {"rehabilitation": [5]}, "rehabilitation_other"),
     ("text too long", {"lab": 2, "lab_text": LONG}, "lab_text"),
+    ("text with a NUL character", {"lab": 2, "lab_text": "正常\x00"}, "lab_text"),
+    ("a superscript is not a digit", {"risk_level": "²"}, "risk_level"),
     ("self-harm below level 4 unconfirmed", {"risk_level": 2, "self_harm": 1}, "risk_level"),
     ("suicide attempt at level 0 unconfirmed", {"suicide_attempt": 1}, "risk_level"),
 ]
@@ -215,6 +217,7 @@ MEDICATION_REFUSALS = [
     ("negative dose", {"drug": "奥氮平", "shape": "schedule", "evening_mg": "-5"}),
     ("no drug name", {"drug": " ", "shape": "schedule", "evening_mg": "5"}),
     ("drug name too long", {"drug": "药" * 61, "shape": "schedule", "evening_mg": "5"}),
+    ("drug name with a NUL character", {"drug": "奥氮\x00平", "shape": "schedule", "evening_mg": "5"}),
     ("unknown shape", {"drug": "奥氮平", "shape": "daily", "evening_mg": "5"}),
     ("frequency without mg", {"drug": "奥氮平", "shape": "frequency", "times_per_day": "2"}),
     ("depot without interval", {"drug": "棕榈酸帕利哌酮注射液", "shape": "depot", "depot_mg": "150"}),
