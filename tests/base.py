@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -57,11 +58,13 @@ def make_user(username: str, role: str, *areas: Area) -> User:
 
 
 _rng = random.Random(20261123)
+# A fresh birth date per synthetic patient keeps their ID numbers unique (the random part has only 500 values).
+_birth_dates = (dt.date(1940, 1, 1) + dt.timedelta(days=n) for n in itertools.count())
 
 
 def patient_fields(**overrides: Any) -> dict[str, Any]:
     sex = overrides.pop("sex", _rng.choice((1, 2)))
-    birth = overrides.pop("birth_date", dt.date(1980, 5, 17))
+    birth = overrides.pop("birth_date", None) or next(_birth_dates)
     fields = {
         "name": synthetic_name(_rng),
         "national_id": synthetic_national_id(_rng, "320508", birth, sex),

@@ -48,6 +48,18 @@ def pytest_runtest_setup(item: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def default_language() -> Any:
+    """Each test starts in the default language (Chinese): a request in English leaves its language active
+    in the thread, which would otherwise leak into the next test's command output and messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """PBKDF2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
