@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("casemgmt.accounts.urls")),
     path("patients/", include("registry.urls")),
     path("followup/", include("followup.urls")),
+    path("reports/", include("metrics.urls")),
 ]

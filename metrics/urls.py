@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from metrics import views
+
+app_name = "metrics"
+
+urlpatterns = [
+    path("", views.report, name="report"),
+    path("api/indicators", views.indicators_api, name="indicators_api"),
+]

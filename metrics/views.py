@@ -1,0 +1,126 @@
+"""Indicator report pages for area staff: the HTML report and the exchange.md §2 JSON document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
+from metrics.access import may_view_area
+from metrics.definitions import INDICATOR_NAMES
+from metrics.document import AreaResult, area_json
+from metrics.engine import compute
+from metrics.forms import QueryError, ReportQuery, parse_query
+from metrics.labels import INDICATOR_LABELS, format_rate
+from metrics.options import default_options, footer_lines
+from metrics.targets import is_met, targets_for
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    numerator: int
+    denominator: int | None
+    rate: str
+    target: str
+    met: bool | None
+
+
+def _default_area(user: Any) -> str:
+    prefixes = user.jurisdiction_prefixes()
+    return prefixes[0] if prefixes else ""
+
+
+def _query_or_error(request: HttpRequest) -> ReportQuery:
+    """Parse and authorise; raises QueryError (400) or Http404 (outside the user's scope)."""
+    query = parse_query(request.GET, _default_area(request.user))
+    if not may_view_area(request.user, query.area.code):
+        raise Http404(_("无权查看该地区。"))
+    return query
+
+
+def _forbidden_unless_area_staff(request: HttpRequest) -> HttpResponse | None:
+    if not getattr(request.user, "is_area_staff", False):
+        return HttpResponse(_("仅县、市、省级精防管理人员可查看指标报告。"), status=403)
+    return None
+
+
+def indicator_rows(result: AreaResult, year: int) -> list[Row]:
+    body = area_json(result, default_options())["indicators"]
+    targets = targets_for(result.area.code, year)
+    rows = []
+    for name in INDICATOR_NAMES:
+        figure = body[name]
+        target = targets.get(name)
+        rows.append(
+            Row(
+                label=str(INDICATOR_LABELS[name]),
+                numerator=figure["numerator"],
+                denominator=figure["denominator"],
+                rate=format_rate(figure["value"], name) if figure["denominator"] is not None else _("未知"),
+                target=f"≥{target.value.normalize():f}{target.unit}" if target else "—",
+                met=is_met(target, figure["value"]),
+            )
+        )
+    return rows
+
+
+def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str) -> None:
+    record_event(
+        actor=request.user,
+        action=action,
+        detail={"report": kind, "area": query.area.code, "period": query.period.key},
+    )
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest) -> HttpResponse:
+    denied = _forbidden_unless_area_staff(request)
+    if denied:
+        return denied
+    try:
+        query = _query_or_error(request)
+    except QueryError as error:
+        entered = {"area_text": request.GET.get("area", "")[:12], "period_text": request.GET.get("period", "")[:12]}
+        return render(request, "metrics/report.html", {"error": str(error), **entered}, status=400)
+    result = compute(query.area, query.period, default_options(), children=True)
+    _audit(request, Action.LIST, query, "indicators")
+    children = [
+        {"area": child.area, "rows": indicator_rows(child, query.period.year), "may_drill": child.area.level < 5}
+        for child in result.children
+    ]
+    context = {
+        "query": query,
+        "area_text": query.area.code,
+        "period_text": query.period.key,
+        "area": result.area,
+        "rows": indicator_rows(result.area, query.period.year),
+        "children": children,
+        "missing_population": result.area.missing_population,
+        "footer": footer_lines(result.options),
+    }
+    return render(request, "metrics/report.html", context)
+
+
+@login_required
+@require_GET
+def indicators_api(request: HttpRequest) -> JsonResponse:
+    if not getattr(request.user, "is_area_staff", False):
+        return JsonResponse({"error": _("仅县、市、省级精防管理人员可查看指标报告。")}, status=403)
+    try:
+        query = _query_or_error(request)
+    except QueryError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    except Http404:
+        return JsonResponse({"error": _("无权查看该地区。")}, status=404)
+    _audit(request, Action.LIST, query, "indicators_api")
+    document = compute(query.area, query.period, default_options(), children=query.children).document()
+    return JsonResponse(document, json_dumps_params={"ensure_ascii": False})

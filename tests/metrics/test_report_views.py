@@ -1,0 +1,88 @@
+"""The report page and the JSON endpoint: access matrix, bad input, audit, the §2 document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from casemgmt.audit.models import Action, AuditEvent
+from metrics.engine import compute_indicators
+from metrics.periods import parse_period
+from tests.base import World
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_county_staff_sees_the_table_children_targets_and_footer(world: World) -> None:
+    response = client_for(world.county_d).get("/reports/", {"area": "320508", "period": "2025"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "规范管理率" in text and "≥80%" in text and "甲街道" in text and "乙街道" in text
+    assert "?area=320508001000&amp;period=2025" in text
+    assert "指标口径：bphs-2017" in text
+    event = AuditEvent.objects.filter(action=Action.LIST).latest("pk")
+    assert event.detail == {"report": "indicators", "area": "320508000000", "period": "2025"}
+
+
+def test_default_area_and_period(world: World) -> None:
+    response = client_for(world.county_d).get("/reports/")
+    assert response.status_code == 200
+    assert "姑苏区" in response.content.decode()
+
+
+@pytest.mark.parametrize("user", ["doctor_a", "police_c", "admin_e"])
+def test_other_roles_are_refused(world: World, user: str) -> None:
+    client = client_for(getattr(world, user))
+    assert client.get("/reports/").status_code == 403
+    assert client.get("/reports/api/indicators", {"area": "320508", "period": "2025"}).status_code == 403
+
+
+def test_an_area_outside_the_scope_is_not_found(world: World) -> None:
+    client = client_for(world.county_d)
+    assert client.get("/reports/", {"area": "3205", "period": "2025"}).status_code == 404
+    response = client.get("/reports/api/indicators", {"area": "32", "period": "2025"})
+    assert response.status_code == 404 and "无权" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"area": "320508", "period": "2025-13"}, "月份"),
+        ({"area": "320508", "period": "abc"}, "统计期格式不正确"),
+        ({"area": "12x", "period": "2025"}, "区划代码"),
+        ({"area": "320508\x00", "period": "2025"}, "无效字符"),
+    ],
+)
+def test_bad_input_is_a_chinese_400(world: World, params: dict[str, str], fragment: str) -> None:
+    client = client_for(world.county_d)
+    page = client.get("/reports/", params)
+    assert page.status_code == 400 and fragment in page.content.decode()
+    api = client.get("/reports/api/indicators", params)
+    assert api.status_code == 400 and fragment in api.json()["error"]
+
+
+def test_login_is_required() -> None:
+    assert Client().get("/reports/").status_code == 302
+    assert Client().get("/reports/api/indicators").status_code == 302
+
+
+def test_the_api_returns_the_exchange_document(world: World) -> None:
+    response = client_for(world.county_d).get(
+        "/reports/api/indicators", {"area": "320508", "period": "2025", "children": "1"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    expected = compute_indicators("320508", parse_period("2025"), children=True)
+    for key in ("computed_at",):
+        body.pop(key, None)
+        expected.pop(key, None)
+    assert body == expected
+    assert AuditEvent.objects.filter(action=Action.LIST, detail__report="indicators_api").exists()
