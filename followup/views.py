@@ -93,6 +93,8 @@ def _viewed(request: HttpRequest, patient: Patient, page: str) -> None:
 
 # --- the work list -------------------------------------------------------------------------------------------
 
+SHOWN_PER_SECTION = 50  # rows per section on the page; "more" shows a section up to queries.WORK_LIST_LIMIT
+
 
 @login_required
 @require_GET
@@ -103,11 +105,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if user.is_doctor:
         work = queries.work_list(user, today)
+        expanded = request.GET.get("more", "")
         sections = {
-            "overdue": display.work_rows(work.overdue),
-            "due_soon": display.work_rows(work.due_soon),
-            "unstable": display.work_rows(work.unstable),
-            "not_reached": display.work_rows(work.not_reached),
+            name: display.work_rows(items if name == expanded else items[:SHOWN_PER_SECTION])
+            for name, items in (
+                ("overdue", work.overdue),
+                ("due_soon", work.due_soon),
+                ("unstable", work.unstable),
+                ("not_reached", work.not_reached),
+            )
         }
         shown = [row.uuid for rows in sections.values() for row in rows]
         record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "worklist"})
@@ -115,6 +121,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             **sections,
             "without_schedule": work.without_schedule,
             "totals": work.totals,
+            "fetched": {name: min(total, queries.WORK_LIST_LIMIT) for name, total in work.totals.items()},
             "today": today,
         }
         return render(request, "followup/worklist.html", context)

@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms, template
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from followup import display
 from followup.models import PatientCareState
@@ -52,3 +54,28 @@ def widget_kind(bound: forms.BoundField) -> str:
 @register.filter
 def risk_short(level: int | None) -> str:
     return display.risk_short(level)
+
+
+@register.filter
+def choice_inputs(bound: forms.BoundField) -> SafeString:
+    """The radio buttons or checkboxes of a choice field, each inside its label.
+
+    The same markup Django's RadioSelect / CheckboxSelectMultiple render, built directly: the follow-up form
+    has about a hundred options and rendering each through the widget templates was most of the page's
+    server time. Values and labels are escaped by ``format_html``.
+    """
+    widget = bound.field.widget
+    input_type = "checkbox" if isinstance(widget, forms.CheckboxSelectMultiple) else "radio"
+    current = bound.value()
+    values = current if isinstance(current, list | tuple) else [current]
+    checked = {str(v) for v in values if v not in (None, "")}
+    choices: Any = getattr(bound.field, "choices", ())
+    mark = {True: " checked", False: ""}
+    return format_html_join(
+        "",
+        '<div><label for="{0}_{1}"><input type="{2}" name="{3}" value="{4}" id="{0}_{1}"{5}> {6}</label></div>',
+        (
+            (bound.auto_id, index, input_type, bound.html_name, value, mark[str(value) in checked], label)
+            for index, (value, label) in enumerate(choices)
+        ),
+    )

@@ -368,3 +368,19 @@ def test_the_panel_can_be_included_on_any_page(world: World, rf: Any) -> None:
     html = render_to_string("followup/partials/patient_panel.html", {"patient": world.patient_a}, request=request)
     assert "尚无随访记录。" in html and "新增随访" in html
     assert render_to_string("followup/partials/patient_panel.html", {"patient": world.patient_a}).strip() == ""
+
+
+def test_long_sections_show_the_first_rows_and_a_link_to_the_rest(
+    world: World, township: dict[str, Patient], monkeypatch: Any
+) -> None:
+    from followup import views
+
+    monkeypatch.setattr(views, "SHOWN_PER_SECTION", 2)
+    client = logged_in(world.doctor_a)
+    response = client.get(reverse("followup:worklist"))
+    assert len(response.context["overdue"]) == 2 and response.context["totals"]["overdue"] == 4
+    assert "?more=overdue#overdue" in response.content.decode()
+    subjects = {str(s.patient_uuid) for s in AuditEvent.objects.latest("id").subjects.all()}
+    assert str(township["calm_overdue"].uuid) not in subjects  # only what was shown is logged as seen
+    expanded = client.get(reverse("followup:worklist") + "?more=overdue")
+    assert len(expanded.context["overdue"]) == 4 and len(expanded.context["due_soon"]) == 1
