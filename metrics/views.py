@@ -21,6 +21,7 @@ from metrics.forms import QueryError, ReportQuery, parse_query
 from metrics.labels import INDICATOR_LABELS, format_rate
 from metrics.options import default_options, footer_lines
 from metrics.targets import is_met, targets_for
+from metrics.xlsx import build_workbook
 
 
 @dataclass(frozen=True)
@@ -124,3 +125,25 @@ def indicators_api(request: HttpRequest) -> JsonResponse:
     _audit(request, Action.LIST, query, "indicators_api")
     document = compute(query.area, query.period, default_options(), children=query.children).document()
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_GET
+def report_xlsx(request: HttpRequest) -> HttpResponse:
+    denied = _forbidden_unless_area_staff(request)
+    if denied:
+        return denied
+    try:
+        query = _query_or_error(request)
+    except QueryError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    result = compute(query.area, query.period, default_options(), children=True)
+    year = query.period.year
+    sections = [(result.area.area.name, indicator_rows(result.area, year))]
+    sections += [(child.area.name, indicator_rows(child, year)) for child in result.children]
+    title = f"{_('严重精神障碍患者管理指标报告')} {result.area.area.name} {query.period.full_label}"
+    content = build_workbook(title, sections, footer_lines(result.options))
+    _audit(request, Action.EXPORT, query, "indicators_xlsx")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'
+    return response

@@ -86,3 +86,22 @@ def test_the_api_returns_the_exchange_document(world: World) -> None:
         expected.pop(key, None)
     assert body == expected
     assert AuditEvent.objects.filter(action=Action.LIST, detail__report="indicators_api").exists()
+
+
+def test_the_spreadsheet_has_chinese_headers_child_rows_and_is_audited(world: World) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = client_for(world.county_d).get("/reports/xlsx", {"area": "320508", "period": "2025"})
+    assert response.status_code == 200
+    rows = list(load_workbook(BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
+    assert rows[1][:7] == ("地区", "指标", "分子", "分母", "率", "目标", "是否达标")
+    areas = {row[0] for row in rows[2:] if row and row[0]}
+    assert {"姑苏区", "甲街道", "乙街道"} <= areas
+    assert any(row[1] == "规范管理率" and row[5] == "≥80%" for row in rows[2:] if row)
+    event = AuditEvent.objects.filter(action=Action.EXPORT).latest("pk")
+    assert event.detail == {"report": "indicators_xlsx", "area": "320508000000", "period": "2025"}
+    assert client_for(world.doctor_a).get("/reports/xlsx").status_code == 403
+    assert client_for(world.county_d).get("/reports/xlsx", {"area": "32"}).status_code == 404
+    assert client_for(world.county_d).get("/reports/xlsx", {"period": "x"}).status_code == 400
