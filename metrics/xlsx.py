@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 
 def build_workbook(title: str, sections: Iterable[tuple[str, list[Row]]], footer: Iterable[str]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book = Workbook(write_only=False)
+    sheet = book.create_sheet(index=0)
+    book.remove(book.worksheets[1])
     sheet.title = _("指标报告")
     sheet.append([title])
     sheet.append([_("地区"), _("指标"), _("分子"), _("分母"), _("率"), _("目标"), _("是否达标")])
