@@ -20,6 +20,7 @@ from metrics.engine import compute
 from metrics.forms import QueryError, ReportQuery, parse_query
 from metrics.labels import INDICATOR_LABELS, format_rate
 from metrics.options import default_options, footer_lines
+from metrics.periods import Period, parse_period
 from metrics.targets import is_met, targets_for
 from metrics.xlsx import build_workbook
 
@@ -73,6 +74,28 @@ def indicator_rows(result: AreaResult, year: int) -> list[Row]:
     return rows
 
 
+TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
+TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
+CHART_W, CHART_H, CHART_PAD = 600, 200, 30
+
+
+def trend_series(area: Any, period: Period) -> list[dict[str, Any]]:
+    """Month by month of the period's year up to the cut-off: SVG polyline points of the key rates (0–100%)."""
+    year_period = parse_period(str(period.year), today=period.cutoff_date)
+    monthly = [compute(area, month, default_options()).area for month in year_period.months()]
+    step = (CHART_W - 2 * CHART_PAD) / 11
+    series = []
+    for name, colour in zip(TREND_INDICATORS, TREND_COLOURS, strict=True):
+        points = []
+        for index, result in enumerate(monthly):
+            value = area_json(result, default_options())["indicators"][name]["value"]
+            if value is not None:
+                y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
+                points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
+        series.append({"label": str(INDICATOR_LABELS[name]), "colour": colour, "points": " ".join(points)})
+    return series
+
+
 def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str) -> None:
     record_event(
         actor=request.user,
@@ -107,6 +130,8 @@ def report(request: HttpRequest) -> HttpResponse:
         "children": children,
         "missing_population": result.area.missing_population,
         "footer": footer_lines(result.options),
+        "trend": trend_series(query.area, query.period),
+        "chart": {"width": CHART_W, "height": CHART_H, "pad": CHART_PAD, "bottom": CHART_H - CHART_PAD},
     }
     return render(request, "metrics/report.html", context)
 

@@ -105,3 +105,8 @@ def test_the_spreadsheet_has_chinese_headers_child_rows_and_is_audited(world: Wo
     assert client_for(world.doctor_a).get("/reports/xlsx").status_code == 403
     assert client_for(world.county_d).get("/reports/xlsx", {"area": "32"}).status_code == 404
     assert client_for(world.county_d).get("/reports/xlsx", {"period": "x"}).status_code == 400
+
+
+def test_the_page_draws_the_monthly_trend_as_inline_svg(world: World) -> None:
+    text = client_for(world.county_d).get("/reports/", {"area": "320508", "period": "2025-Q2"}).content.decode()
+    assert "<svg" in text and text.count("<polyline") == 3 and "2025年逐月趋势" in text
