@@ -1,0 +1,102 @@
+"""The printed report (reportlab): embedded CJK font, header, the table with targets, the trend chart, and a
+verification code printed on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+if TYPE_CHECKING:
+    from metrics.views import Row
+
+FONT = "CJK"
+FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+if FONT not in pdfmetrics.getRegisteredFontNames():
+    pdfmetrics.registerFont(TTFont(FONT, FONT_PATH, subfontIndex=0))
+
+TITLE = ParagraphStyle("title", fontName=FONT, fontSize=16, leading=22)
+BODY = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=13)
+
+
+@dataclass(frozen=True)
+class PdfContent:
+    area_name: str
+    period_label: str
+    cutoff: str
+    sections: Sequence[tuple[str, Sequence[Row]]]
+    footer: Sequence[str]
+    trend: Sequence[tuple[str, Sequence[float | None]]]  # label, monthly values in %
+    verification_code: str
+
+
+def _table(sections: Iterable[tuple[str, Sequence[Row]]]) -> Table:
+    met_text = {True: _("达标"), False: _("未达标"), None: "—"}
+    data: list[list[str]] = [[_("地区"), _("指标"), _("分子"), _("分母"), _("率"), _("目标"), _("是否达标")]]
+    for area_name, rows in sections:
+        for row in rows:
+            denominator = str(row.denominator) if row.denominator is not None else _("未知")
+            data.append(
+                [area_name, row.label, str(row.numerator), denominator, row.rate, row.target, met_text[row.met]]
+            )
+    table = Table(data, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+            ]
+        )
+    )
+    return table
+
+
+def _chart(trend: Sequence[tuple[str, Sequence[float | None]]]) -> Drawing:
+    drawing = Drawing(460, 170)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 30, 400, 120
+    chart.data = [[value if value is not None else 0 for value in values] or [0] for _label, values in trend]
+    months = max((len(values) for _label, values in trend), default=1)
+    chart.categoryAxis.categoryNames = [f"{m}月" for m in range(1, months + 1)]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = 100
+    chart.valueAxis.labels.fontName = FONT
+    palette = (colors.blue, colors.green, colors.orange)
+    for index in range(len(trend)):
+        chart.lines[index].strokeColor = palette[index % len(palette)]
+    drawing.add(chart)
+    return drawing
+
+
+def render_pdf(content: PdfContent) -> bytes:
+    out = BytesIO()
+    document = SimpleDocTemplate(out, pagesize=A4, title=_("严重精神障碍患者管理指标报告"))
+    story = [
+        Paragraph(_("严重精神障碍患者管理指标报告"), TITLE),
+        Paragraph(f"{_('地区')}：{content.area_name}　{_('统计期')}：{content.period_label}", BODY),
+        Paragraph(f"{_('统计截止')}：{content.cutoff}", BODY),
+        Spacer(1, 8),
+        _table(content.sections),
+        Spacer(1, 12),
+        Paragraph("、".join(label for label, _values in content.trend), BODY),
+        _chart(content.trend),
+        Spacer(1, 8),
+        *[Paragraph(str(line), BODY) for line in content.footer],
+        Paragraph(f"{_('验证码')}：{content.verification_code}", BODY),
+    ]
+    document.build(story)
+    return out.getvalue()
