@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +41,38 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} ≥{self.value}{self.unit}"
+
+
+class PdfExport(models.Model):
+    """One printed report: who asked, for what, the job's progress, and the code that verifies the file."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    area_code = models.CharField(_("地区编码"), max_length=12)
+    period = models.CharField(_("统计期"), max_length=16)
+    options = models.JSONField(_("口径选项"), default=dict)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    code = models.CharField(_("验证码"), max_length=12, blank=True, default="")
+    file_path = models.CharField(_("文件路径"), max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("PDF报告")
+        verbose_name_plural = _("PDF报告")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requested_by", "area_code", "period", "options"],
+                condition=Q(status__in=["pending", "running"]),
+                name="metrics_pdfexport_one_open_job",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="metrics_pdfexport_progress_pct"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.period} {self.status}"

@@ -3,6 +3,7 @@ verification code printed on the page."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -19,6 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 if TYPE_CHECKING:
+    from metrics.models import PdfExport
     from metrics.views import Row
 
 FONT = "CJK"
@@ -100,3 +102,33 @@ def render_pdf(content: PdfContent) -> bytes:
     ]
     document.build(story)
     return out.getvalue()
+
+
+def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
+    """Compute the report of an export; the verification code is an HMAC of the figures (canonical JSON)."""
+    from metrics.engine import compute, find_area
+    from metrics.options import default_options, footer_lines
+    from metrics.periods import parse_period
+    from metrics.tasks import verification_code
+    from metrics.views import indicator_rows, trend_values
+
+    area = find_area(export.area_code)
+    period = parse_period(export.period)
+    options = default_options(**export.options)
+    report = compute(area, period, options, children=True)
+    document = report.document()
+    document.pop("computed_at", None)
+    canonical = json.dumps([export.pk, document], sort_keys=True, ensure_ascii=False, default=str).encode()
+    code = verification_code(canonical)
+    sections = [(area.name, indicator_rows(report.area, period.year))]
+    sections += [(child.area.name, indicator_rows(child, period.year)) for child in report.children]
+    content = PdfContent(
+        area_name=area.name,
+        period_label=str(period.full_label),
+        cutoff=period.cutoff_date.isoformat(),
+        sections=sections,
+        footer=[str(line) for line in footer_lines(options)],
+        trend=trend_values(area, period),
+        verification_code=code,
+    )
+    return content, code

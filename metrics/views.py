@@ -79,20 +79,24 @@ TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
 CHART_W, CHART_H, CHART_PAD = 600, 200, 30
 
 
-def trend_series(area: Any, period: Period) -> list[dict[str, Any]]:
-    """Month by month of the period's year up to the cut-off: SVG polyline points of the key rates (0–100%)."""
+def trend_values(area: Any, period: Period) -> list[tuple[str, list[float | None]]]:
+    """Month by month of the period's year up to the cut-off: the key rates in %."""
     year_period = parse_period(str(period.year), today=period.cutoff_date)
-    monthly = [compute(area, month, default_options()).area for month in year_period.months()]
+    monthly = [area_json(compute(area, m).area, default_options())["indicators"] for m in year_period.months()]
+    return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
+
+
+def trend_series(area: Any, period: Period) -> list[dict[str, Any]]:
+    """SVG polyline points of the key rates (0–100%)."""
     step = (CHART_W - 2 * CHART_PAD) / 11
     series = []
-    for name, colour in zip(TREND_INDICATORS, TREND_COLOURS, strict=True):
+    for (label, values), colour in zip(trend_values(area, period), TREND_COLOURS, strict=True):
         points = []
-        for index, result in enumerate(monthly):
-            value = area_json(result, default_options())["indicators"][name]["value"]
+        for index, value in enumerate(values):
             if value is not None:
                 y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
                 points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
-        series.append({"label": str(INDICATOR_LABELS[name]), "colour": colour, "points": " ".join(points)})
+        series.append({"label": label, "colour": colour, "points": " ".join(points)})
     return series
 
 

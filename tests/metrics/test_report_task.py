@@ -1,0 +1,35 @@
+"""The PDF task run eagerly: file written, status done, code stored and printed on the page."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casemgmt.celery import app
+from metrics.models import PdfExport
+from metrics.tasks import build_report_pdf
+from tests.base import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_the_task_builds_the_pdf(world: World, eager: None) -> None:
+    export = PdfExport.objects.create(requested_by=world.county_d, area_code="320508000000", period="2025")
+    build_report_pdf.delay(export.pk)
+    export.refresh_from_db()
+    assert export.status == PdfExport.Status.DONE and export.progress == 100 and len(export.code) == 12
+    command = ["/usr/bin/pdftotext", export.file_path, "-"]
+    text = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603  (fixed tool)
+    assert "严重精神障碍患者管理指标报告" in text and export.code in text and "姑苏区" in text
+    Path(export.file_path).unlink()
