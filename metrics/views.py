@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -19,6 +21,7 @@ from metrics.document import AreaResult, area_json
 from metrics.engine import compute
 from metrics.forms import QueryError, ReportQuery, parse_query
 from metrics.labels import INDICATOR_LABELS, format_rate
+from metrics.models import PdfExport
 from metrics.options import default_options, footer_lines
 from metrics.periods import Period, parse_period
 from metrics.targets import is_met, targets_for
@@ -176,3 +179,71 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'
     return response
+
+
+def _options_json() -> dict[str, str]:
+    options = default_options()
+    return {
+        name: getattr(options, name) for name in ("regular_management", "medication_denominator", "deaths_in_period")
+    }
+
+
+@login_required
+@require_POST
+def pdf_start(request: HttpRequest) -> HttpResponse:
+    """Start a PDF job, or return the user's open job for the same area, period and options."""
+    denied = _forbidden_unless_area_staff(request)
+    if denied:
+        return denied
+    try:
+        query = _query_or_error(request)
+    except QueryError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    key = {"requested_by": request.user, "area_code": query.area.code, "period": query.period.key}
+    open_jobs = PdfExport.objects.filter(**key, options=_options_json(), status__in=["pending", "running"])
+    export = open_jobs.first()
+    if export is None:
+        try:
+            with transaction.atomic():
+                export = PdfExport.objects.create(**key, options=_options_json())
+        except IntegrityError:  # a concurrent click created it first
+            export = open_jobs.get()
+        else:
+            from metrics.tasks import build_report_pdf
+
+            transaction.on_commit(lambda: build_report_pdf.delay(export.pk))
+    return redirect("metrics:pdf_status", export_id=export.pk)
+
+
+def _own_export(request: HttpRequest, export_id: int) -> PdfExport:
+    return get_object_or_404(PdfExport, pk=export_id, requested_by=request.user)
+
+
+@login_required
+@require_GET
+def pdf_status(request: HttpRequest, export_id: int) -> HttpResponse:
+    return render(request, "metrics/pdf_status.html", {"export": _own_export(request, export_id)})
+
+
+@login_required
+@require_GET
+def pdf_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+    export = _own_export(request, export_id)
+    if export.status != PdfExport.Status.DONE:
+        raise Http404(_("报告尚未生成。"))
+    record_event(
+        actor=request.user,
+        action=Action.PRINT,
+        detail={"report": "indicators_pdf", "area": export.area_code, "period": export.period, "code": export.code},
+    )
+    name = f"indicators-{export.area_code}-{export.period}.pdf"
+    return FileResponse(open(export.file_path, "rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_GET
+def pdf_verify(request: HttpRequest, code: str) -> HttpResponse:
+    export = PdfExport.objects.filter(code=code.lower()[:12], status=PdfExport.Status.DONE).first() if code else None
+    return render(
+        request, "metrics/pdf_verify.html", {"export": export, "code": code[:12]}, status=200 if export else 404
+    )
