@@ -19,6 +19,7 @@
     return;
   }
   var config = JSON.parse(configNode.textContent);
+  config.reached = config.reached || [];
   var R = config.rules;
   var text = config.text;
   var REACHED = "REACHED";
@@ -145,6 +146,14 @@
     }
     return addMonths(visit, R.stableMonths);
   }
+
+  /* The rules, for the parity test that checks them against followup/rules.py case by case. */
+  window.followupRules = {
+    suggest: suggest,
+    nextDate: function (classification, visitIso, previous) {
+      return formatDate(nextDate(classification, parseDate(visitIso), previous));
+    }
+  };
 
   function needsSelfHarmConfirmation() {
     var risk = first("risk_level");
