@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -117,7 +117,7 @@ def test_work_list_query_count_does_not_grow_with_the_patients(
     # the user's areas and grants, one query per section, one for the totals
     with django_assert_num_queries(7):
         work = queries.work_list(world.doctor_a, TODAY)
-        _ = [(item.patient.village.name, item.patient.care_state.risk_level) for item in work.overdue]  # type: ignore[attr-defined]
+        _ = [(item.patient.village.name, cast(Any, item.patient).care_state.risk_level) for item in work.overdue]
     assert len(work.overdue) == patients
 
 
