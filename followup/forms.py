@@ -384,9 +384,30 @@ def regimen_initial(rows: Sequence[MedicationRow]) -> list[dict[str, Any]]:
         values: dict[str, Any] = {"drug": row.drug, "shape": row.shape}
         for name in SHAPE_FIELDS.get(row.shape, ()):
             value = getattr(row, name)
-            values[name] = value.normalize() if isinstance(value, Decimal) else value
+            values[name] = _plain(value) if isinstance(value, Decimal) else value
         initial.append(values)
     return initial
+
+
+def _plain(value: Decimal) -> str:
+    """150.00 → "150", 0.50 → "0.5" (``normalize`` alone would give "1.5E+2")."""
+    return f"{value.normalize():f}"
+
+
+def _regimen_key(rows: Sequence[dict[str, Any]]) -> list[tuple[tuple[str, str], ...]]:
+    def text(value: Any) -> str:
+        return _plain(Decimal(value)) if isinstance(value, int | Decimal) else str(value or "")
+
+    return sorted(tuple((name, text(value)) for name, value in sorted(row.items())) for row in rows)
+
+
+def is_prefilled_regimen(rows: Sequence[dict[str, Any]], regimen: Sequence[MedicationRow]) -> bool:
+    """The rows are exactly the prefilled current regimen, left as they were.
+
+    Without JavaScript the medication rows of a not-reached attempt stay on the page, prefilled; sending them
+    back unchanged is not an entry, so the view drops them instead of refusing the attempt.
+    """
+    return bool(rows) and _regimen_key(rows) == _regimen_key(regimen_initial(regimen))
 
 
 # --- rehabilitation and health check -----------------------------------------------------------------------

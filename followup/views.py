@@ -35,6 +35,7 @@ from followup.forms import (
     HealthCheckForm,
     MedicationFormSet,
     RehabParticipationForm,
+    is_prefilled_regimen,
     regimen_initial,
 )
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
@@ -177,12 +178,15 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     formset = MedicationFormSet(request.POST, prefix=MEDICATION_PREFIX)
     forms_valid = form.is_valid()
     if formset.is_valid() and forms_valid:
+        medications = formset.rows()
+        if not form.reached and is_prefilled_regimen(medications, queries.current_regimen(patient)):
+            medications = []  # the prefilled rows of a page without JavaScript: nothing was entered
         try:
             followup = services.record_followup(
                 actor=request.user,
                 patient=patient,
                 data=form.service_data(),
-                medications=formset.rows(),
+                medications=medications,
                 submission_key=form.cleaned_data["submission_key"],
                 today=timezone.localdate(),
             )

@@ -148,6 +148,7 @@ def test_the_current_regimen_is_prefilled(world: World) -> None:
     formset = response.context["formset"]
     assert [f.initial.get("drug") for f in formset.forms] == ["利培酮", "棕榈酸帕利哌酮注射液", None]
     assert formset.forms[1].initial["depot_every_weeks"] == 4
+    assert 'name="med-1-depot_mg" value="150"' in response.content.decode()  # not "1.5E+2"
 
 
 def test_the_rules_config_carries_the_previous_classification(world: World) -> None:
@@ -229,6 +230,21 @@ def test_a_not_reached_attempt(world: World) -> None:
     followup = FollowUp.objects.get()
     assert followup.outcome == "NOT_REACHED" and followup.risk_level is None
     assert PatientCareState.objects.get(patient=world.patient_a).consecutive_not_reached == 1
+
+
+def test_without_javascript_the_prefilled_regimen_does_not_block_an_attempt(world: World) -> None:
+    """The page without JavaScript still shows the prefilled rows; sent back unchanged they are no entry."""
+    record(world.patient_a, world.doctor_a, reached_data(TODAY - dt.timedelta(days=20)), [RISPERIDONE, DEPOT])
+    prefilled = [
+        {"drug": "利培酮", "shape": "schedule", "morning_mg": "1", "evening_mg": "2"},
+        {"drug": "棕榈酸帕利哌酮注射液", "shape": "depot", "depot_every_weeks": "4", "depot_mg": "150"},
+    ]
+    attempt = {"date": TODAY, "mode": 3, "outcome": "NOT_REACHED"}
+    assert post(world.doctor_a, world.patient_a, attempt, prefilled).status_code == 302
+    assert FollowUp.objects.filter(outcome="NOT_REACHED").get().medications.count() == 0
+    changed = [{**prefilled[0], "evening_mg": "3"}]
+    response = post(world.doctor_a, world.patient_a, attempt, changed)
+    assert "未随访到患者时不能填写临床项目和用药。" in errors_of(response)["outcome"]
 
 
 def test_a_lost_outcome_changes_the_status(world: World) -> None:
