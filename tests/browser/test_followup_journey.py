@@ -166,3 +166,39 @@ def test_the_form_applies_the_rules_live(world: World, live_server: Any, phone_p
     assert "请核实并勾选确认" in page.inner_text("#followup-form")
     assert FollowUp.objects.filter(date=TODAY).count() == 0
     screenshot(page, "followup-08-server-refuses")
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_patient_pages_fit_a_phone_and_a_desktop(
+    world: World, live_server: Any, phone_page: Any, desktop_page: Any
+) -> None:
+    make_overdue(world)
+    base = f"{live_server.url}/followup/patients/{world.patient_a.uuid}"
+    log_in(desktop_page, live_server, "doctor_a", PASSWORD)
+    desktop_page.goto(f"{base}/new/")
+    desktop_page.check("input[name=outcome][value='REACHED']")
+    screenshot(desktop_page, "followup-09-form-desktop")
+    assert no_sideways_scroll(desktop_page)
+
+    log_in(phone_page, live_server, "doctor_a", PASSWORD)
+    for path, text, name in (
+        ("/new/", "随访服务记录表", "followup-10-form-phone"),
+        ("/timeline/", "随访时间线", "followup-11-timeline-phone"),
+        ("/medication/", "服药依从性", "followup-12-medication-phone"),
+        ("/rehab/", "登记社区康复", "followup-13-rehab-phone"),
+        ("/health-check/", "登记健康体检", "followup-14-health-check-phone"),
+    ):
+        phone_page.goto(f"{base}{path}")
+        if path == "/new/":
+            phone_page.check("input[name=outcome][value='REACHED']")
+        assert text in phone_page.inner_text("main"), path
+        assert no_sideways_scroll(phone_page), path
+        screenshot(phone_page, name)
+    phone_page.goto(f"{live_server.url}/patients/{world.patient_a.uuid}/")
+    assert "逾期 16 天" in phone_page.inner_text(".followup-panel")
+    assert no_sideways_scroll(phone_page)
+    screenshot(phone_page, "followup-15-registry-panel-phone")
