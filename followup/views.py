@@ -164,12 +164,16 @@ def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, forms
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
-    """Record one follow-up. The hidden submission key makes a double tap, refresh or retry save it once."""
+    """Record one follow-up. The hidden submission key makes a double tap, refresh or retry save it once.
+
+    A POST goes to the service even for a dead or withdrawn record: the service answers a repeated key with the
+    follow-up already saved (the second tap after a "dead" outcome) and refuses anything new with its message.
+    """
     patient = get_patient_for_user(request, patient_uuid, write=True)
-    if not display.accepts_followups(patient):
-        messages.error(request, _("该档案已死亡或注销，不能再录入随访。"))
-        return redirect("followup:timeline", patient_uuid=patient.uuid)
     if request.method != "POST":
+        if not display.accepts_followups(patient):
+            messages.error(request, _("该档案已死亡或注销，不能再录入随访。"))
+            return redirect("followup:timeline", patient_uuid=patient.uuid)
         form = FollowUpForm()
         formset = MedicationFormSet(prefix=MEDICATION_PREFIX, initial=regimen_initial(queries.current_regimen(patient)))
         _viewed(request, patient, "followup_new")

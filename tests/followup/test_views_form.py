@@ -405,5 +405,15 @@ def test_no_follow_up_for_a_dead_patient(world: World) -> None:
     client = logged_in(world.doctor_a)
     assert client.get(new_url(world.patient_a)).status_code == 302
     response = client.post(new_url(world.patient_a), post_data(stable_visit()))
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "不能再记录随访" in all_messages(response)
     assert FollowUp.objects.count() == 0
+
+
+def test_a_dead_outcome_tapped_twice_is_saved_once(world: World) -> None:
+    key = uuid.uuid4()
+    data = {"date": TODAY, "mode": 2, "outcome": "DEAD", "death_date": TODAY, "death_cause": 4}
+    first = post(world.doctor_a, world.patient_a, data, key=key)
+    second = post(world.doctor_a, world.patient_a, data, key=key)  # the record is DEAD by now
+    assert first.status_code == second.status_code == 302
+    assert FollowUp.objects.count() == 1
