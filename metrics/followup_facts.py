@@ -6,6 +6,7 @@ Kept apart from ``metrics.facts`` because it reads the followup app's tables, wh
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from metrics.definitions import FollowUpFact
@@ -23,6 +24,41 @@ class SideFacts:
     emergencies: dict[int, tuple[dt.date, ...]] = field(default_factory=dict)
 
 
+FOLLOWUP_COLUMNS = (
+    "date", "outcome", "risk_level", "hospitalisation", "adherence", "mode", "classification", "family_support",
+    "next_date", "minor_trouble", "trouble", "disaster",
+)  # fmt: skip
+
+
 def load(ids: list[int], period: Period) -> SideFacts:
-    """The followup app's facts for the patients *ids*: filled in when its models land."""
-    return SideFacts()
+    """The followup app's facts for the patients *ids*, up to the cut-off: three queries per chunk.
+
+    Case management and emergency handling arrive with their issue; until then those stay empty.
+    """
+    from followup.models import FollowUp, HealthCheck, RehabParticipation
+
+    cutoff = period.cutoff_date
+    followups: dict[int, list[FollowUpFact]] = defaultdict(list)
+    rows = (
+        FollowUp.objects.filter(patient_id__in=ids, date__lte=cutoff)
+        .order_by("patient_id", "date", "id")
+        .values_list("patient_id", *FOLLOWUP_COLUMNS)
+    )
+    for patient_id, *values in rows:
+        fact = FollowUpFact(**dict(zip(FOLLOWUP_COLUMNS, values, strict=True)))
+        followups[patient_id].append(fact)
+    rehab: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for patient_id, start, end in RehabParticipation.objects.filter(
+        patient_id__in=ids, start_date__lte=cutoff
+    ).values_list("patient_id", "start_date", "end_date"):
+        rehab[patient_id].append((start, end))
+    checks: dict[int, list[dt.date]] = defaultdict(list)
+    for patient_id, day in HealthCheck.objects.filter(patient_id__in=ids, date__lte=cutoff, consent=True).values_list(
+        "patient_id", "date"
+    ):
+        checks[patient_id].append(day)
+    return SideFacts(
+        followups={k: tuple(v) for k, v in followups.items()},
+        rehab={k: tuple(v) for k, v in rehab.items()},
+        health_checks={k: tuple(v) for k, v in checks.items()},
+    )

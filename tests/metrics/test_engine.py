@@ -158,7 +158,7 @@ def test_facts_stream_in_chunks_with_a_fixed_number_of_queries(
     whole = sorted(f.key for f in iter_facts("320508", period))
     assert sorted(f.key for f in iter_facts("320508", period, chunk_size=2)) == whole
     assert len(whole) == 7  # every candidate held here at C, whatever its status; not other_99, not after_c
-    queries_per_chunk = 2 + 1  # statuses, custody; the candidates' page
+    queries_per_chunk = 2 + 3 + 1  # statuses, custody; follow-ups, rehabilitation, health checks; the page
     chunks = -(-len(whole) // 3)
     with django_assert_num_queries(chunks * queries_per_chunk + 1):  # + the empty page that ends the walk
         list(iter_facts("320508", period, chunk_size=3))
@@ -252,3 +252,19 @@ def test_compute_gives_the_report_objects_for_pages(registry: Registry) -> None:
     report = compute(find_area("320508"), parse_period(str(Y)), Options(), children=True)
     assert report.area.tally.counts["registered"] == 5
     assert [child.area.code for child in report.children] == ["320508001000", "320508002000"]
+
+
+def test_a_recorded_follow_up_makes_the_patient_managed(db: Any) -> None:
+    import datetime as dt
+
+    from metrics.facts import iter_facts as facts_of
+    from tests.base import build_world
+    from tests.followup.base import reached_data, record
+
+    world = build_world()
+    record(world.patient_a, world.doctor_a, reached_data(dt.date.today() - dt.timedelta(days=1)))
+    period = parse_period(str(dt.date.today().year))
+    facts = {f.key: f for f in facts_of("320508", period)}
+    followups = facts[str(world.patient_a.pk)].followups
+    assert len(followups) == 1 and followups[0].is_complete
+    assert facts[str(world.patient_b.pk)].followups == ()
