@@ -347,3 +347,7 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"Health check of {self.patient_id} on {self.date}"
+
+
+from followup.case_models import *  # noqa: E402,F403  (case management, domain.md §8)
+from followup.emergency_models import *  # noqa: E402,F403  (emergency handling, domain.md §9)

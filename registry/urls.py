@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from registry import views
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("<uuid:patient_uuid>/status/", views.status_change, name="status_change"),
     path("<uuid:patient_uuid>/closure/<uuid:closure_uuid>/", views.closure_review, name="closure_review"),
     path("<uuid:patient_uuid>/access/", views.access_log, name="access_log"),
+    path("", include("registry.transfer_urls")),
 ]

@@ -1,0 +1,3 @@
+"""Transfer models (filled in by the transfer work); imported by registry.models so Django sees them."""
+
+from __future__ import annotations

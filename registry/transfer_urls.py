@@ -1,0 +1,7 @@
+"""Transfer pages (filled in by the transfer work)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
