@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -286,27 +287,54 @@ def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 # --- rehabilitation and health check -------------------------------------------------------------------------
 
 
+def _records_page(
+    request: HttpRequest,
+    patient_uuid: uuid.UUID,
+    *,
+    page: str,
+    form_class: Any,
+    save: Callable[..., Any],
+    saved_message: str,
+    records: Callable[[Patient], Any],
+    **extra: Any,
+) -> HttpResponse:
+    """A patient's records of one kind and a form to add one (rehabilitation, health checks).
+
+    GET shows them (audited as a view); POST validates the form, calls ``save`` (a service that raises
+    FollowUpError with per-field messages) and redirects back, or shows the form with its errors.
+    """
+    posting = request.method == "POST"
+    patient = _clinical_patient(request, patient_uuid, write=posting)
+    form = form_class(request.POST if posting else None)
+    if posting and form.is_valid():
+        try:
+            save(actor=request.user, patient=patient, data=form.service_data())
+        except services.FollowUpError as exc:
+            _add_errors(form, exc.errors)
+        else:
+            messages.success(request, saved_message)
+            return redirect(f"followup:{page}", patient_uuid=patient.uuid)
+    if not posting:
+        _viewed(request, patient, page)
+    context = _context(request, patient, page, form=form, records=records(patient), **extra)
+    return render(request, f"followup/{page}.html", context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @_clinical_page
 def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Participation in community rehabilitation (§10): the records, and a form for the patient's doctors."""
-    posting = request.method == "POST"
-    patient = _clinical_patient(request, patient_uuid, write=posting)
-    form = RehabParticipationForm(request.POST if posting else None)
-    if posting and form.is_valid():
-        try:
-            services.record_rehab_participation(actor=request.user, patient=patient, data=form.service_data())
-        except services.FollowUpError as exc:
-            _add_errors(form, exc.errors)
-        else:
-            messages.success(request, _("康复记录已保存。"))
-            return redirect("followup:rehab", patient_uuid=patient.uuid)
-    if not posting:
-        _viewed(request, patient, "rehab")
-    participations = RehabParticipation.objects.filter(patient=patient).select_related("recorded_by")
-    context = _context(request, patient, "rehab", form=form, participations=participations, end_form=EndRehabForm())
-    return render(request, "followup/rehab.html", context)
+    return _records_page(
+        request,
+        patient_uuid,
+        page="rehab",
+        form_class=RehabParticipationForm,
+        save=services.record_rehab_participation,
+        saved_message=_("康复记录已保存。"),
+        records=lambda patient: RehabParticipation.objects.filter(patient=patient).select_related("recorded_by"),
+        end_form=EndRehabForm(),
+    )
 
 
 @login_required
@@ -341,22 +369,15 @@ def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UU
 @_clinical_page
 def health_check(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The annual health check: the records, and a form for the patient's doctors."""
-    posting = request.method == "POST"
-    patient = _clinical_patient(request, patient_uuid, write=posting)
-    form = HealthCheckForm(request.POST if posting else None)
-    if posting and form.is_valid():
-        try:
-            services.record_health_check(actor=request.user, patient=patient, data=form.service_data())
-        except services.FollowUpError as exc:
-            _add_errors(form, exc.errors)
-        else:
-            messages.success(request, _("体检记录已保存。"))
-            return redirect("followup:health_check", patient_uuid=patient.uuid)
-    if not posting:
-        _viewed(request, patient, "health_check")
-    checks = HealthCheck.objects.filter(patient=patient).select_related("recorded_by")
-    context = _context(request, patient, "health_check", form=form, checks=checks)
-    return render(request, "followup/health_check.html", context)
+    return _records_page(
+        request,
+        patient_uuid,
+        page="health_check",
+        form_class=HealthCheckForm,
+        save=services.record_health_check,
+        saved_message=_("体检记录已保存。"),
+        records=lambda patient: HealthCheck.objects.filter(patient=patient).select_related("recorded_by"),
+    )
 
 
 def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
