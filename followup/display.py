@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from casemgmt.listing import enumeration
 from followup import codes, rules
 from followup.drugs import DRUGS
 from followup.models import FollowUp, PatientCareState
@@ -142,7 +143,7 @@ def _value(followup: FollowUp, name: str) -> Any:
     value = getattr(followup, name)
     if name in LIST_LABELS:
         labels = dict(LIST_LABELS[name].choices)
-        return "、".join(str(labels.get(code, code)) for code in value or [])
+        return enumeration(labels.get(code, code) for code in value or [])
     if isinstance(value, bool):
         return _("是") if value else _("否")
     choices = getattr(field, "choices", None)

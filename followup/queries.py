@@ -18,6 +18,7 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
+from casemgmt.listing import clauses
 from followup import codes, rules
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from registry import codes as registry_codes
@@ -196,7 +197,7 @@ def _followup_entries(followups: list[FollowUp]) -> list[TimelineEntry]:
         rows = list(followup.medications.all())
         regimen = regimen_key(rows)
         if previous is not None and regimen != previous:
-            described = "；".join(row.describe() for row in rows) or str(_("停用全部药物"))
+            described = clauses(row.describe() for row in rows) or str(_("停用全部药物"))
             entries.append(TimelineEntry(followup.date, MEDICATION, str(_("用药调整")), described, followup))
         previous = regimen
     return entries

@@ -25,6 +25,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.listing import enumeration
 from registry import codes, masking
 from registry.access import can_write, sees_masked_identity
 from registry.models import Patient, SupplementaryForm
@@ -129,7 +130,7 @@ def _display(field: Any, value: Any) -> Any:
         return _("是") if value else _("否")
     if field.name == "past_symptoms":
         labels = dict(codes.Symptom.choices)
-        return "、".join(str(labels.get(code, code)) for code in value)
+        return enumeration(labels.get(code, code) for code in value)
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     return value

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.listing import enumeration
 
 ALLOWED_AREA_LEVELS: dict[str, frozenset[int]] = {
     Role.DOCTOR: frozenset({codes.TOWNSHIP, codes.VILLAGE}),
@@ -77,7 +78,7 @@ def check_role_areas(role: str, areas: Sequence[Area]) -> list[str]:
         return [_("%(role)s不能设置辖区。") % {"role": label}] if areas else []
     if not areas:
         return [_("%(role)s至少需要一个辖区（--area）。") % {"role": label}]
-    allowed_names = "、".join(str(AreaLevel(level).label) for level in sorted(allowed))
+    allowed_names = enumeration(AreaLevel(level).label for level in sorted(allowed))
     return [
         _("%(role)s的辖区必须是%(levels)s：%(area)s不符合。")
         % {"role": label, "levels": allowed_names, "area": f"{area.name}（{area.code}）"}
