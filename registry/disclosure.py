@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from casemgmt.listing import enumeration
 from registry import codes, masking
@@ -80,7 +81,8 @@ def _patient_facts(patient: Patient, names: tuple[str, ...]) -> list[Fact]:
 
 def identity_facts(patient: Patient, disclosure: Disclosure) -> list[Fact]:
     today = timezone.localdate()
-    age = _("%(age)d 岁") % {"age": patient.age_on(today)}
+    years = patient.age_on(today)
+    age = ngettext("%(age)d 岁", "%(age)d 岁", years) % {"age": years}
     if disclosure == Disclosure.MASKED:
         return [
             (_label(Patient, "name"), masking.mask_name(patient.name)),
