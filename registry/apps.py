@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry"
+
+    def ready(self) -> None:
+        # The transfer panel on the patient page (registry.panels).
+        from registry import transfer_panel
+
+        transfer_panel.register()

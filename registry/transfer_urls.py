@@ -1,7 +1,14 @@
-"""Transfer pages (filled in by the transfer work)."""
+"""Transfer pages (domain.md §4.4), included under /patients/ in the registry namespace."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from registry import transfer_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("transfers/", transfer_views.transfer_list, name="transfer_list"),
+    path("transfers/<uuid:transfer_uuid>/accept/", transfer_views.transfer_accept, name="transfer_accept"),
+    path("transfers/<uuid:transfer_uuid>/reject/", transfer_views.transfer_reject, name="transfer_reject"),
+    path("<uuid:patient_uuid>/transfer/", transfer_views.transfer_request, name="transfer_request"),
+]
