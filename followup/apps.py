@@ -9,6 +9,7 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         # The registry's patient page shows the follow-up panel through registry.panels (registry never
         # imports followup).
-        from followup import panel
+        from followup import emergency_panel, panel
 
         panel.register()
+        emergency_panel.register()

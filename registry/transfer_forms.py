@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -37,8 +37,7 @@ class TransferRequestForm(forms.Form):
         self.patient = patient
         choices = village_choices(target_choices(patient))
         choices[0] = ("", _("请选择"))
-        village_field = self.fields["to_village"]
-        assert isinstance(village_field, forms.ChoiceField)
+        village_field = cast(forms.ChoiceField, self.fields["to_village"])
         village_field.choices = choices
         self.fields["to_code"].error_messages["max_length"] = _("区划代码为12位数字。")
         self.fields["reason"].error_messages["max_length"] = _("迁移原因不能超过%(limit_value)d个字。")

@@ -1,0 +1,83 @@
+"""The county overview of unstable patients (domain.md §8, §9, §4.4) for area staff, within their scope.
+
+Aggregates and masked line lists only (张*三): open cases per township, overdue plan reviews, unstable
+patients without a follow-up in 14 days, emergencies of the month (and those not completed within 24 hours),
+and transfers pending for more than 14 days. The scope is the user's memberships (``jurisdiction_prefixes``),
+the same areas ``Patient.objects.visible_to`` grants them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
+from followup import emergency_services
+from followup.emergency_models import Emergency
+from registry import transfers
+
+LINES_SHOWN = 50  # masked lines per section; the counts above each list are complete
+
+
+def month_start(today: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(today.year, today.month, 1))
+
+
+def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
+    return (
+        Emergency.objects.filter(emergency_services.in_areas(prefixes), occurred_at__gte=month_start(today))
+        .select_related("patient", "area")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
+    """Open more than 24 hours after the event (any month: they still need completing)."""
+    return (
+        Emergency.objects.filter(emergency_services.in_areas(prefixes))
+        .filter(emergency_services.open_late_q(now))
+        .select_related("patient", "area")
+        .order_by("occurred_at", "id")
+    )
+
+
+@login_required
+@require_GET
+def county_overview(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_area_staff:
+        raise PermissionDenied
+    prefixes = user.jurisdiction_prefixes()
+    today = timezone.localdate()
+    now = timezone.now()
+    month = emergencies_of_month(prefixes, today)
+    month_total = month.count()
+    month_late = month.filter(emergency_services.late_q(now)).count()
+    late = late_emergencies(prefixes, now)
+    late_rows = emergency_services.rows(late[:LINES_SHOWN], masked=True, now=now)
+    month_rows = emergency_services.rows(month[:LINES_SHOWN], masked=True, now=now)
+    pending = transfers.long_pending(prefixes, today)
+    pending_rows = transfers.rows(pending.select_related("requested_by")[:LINES_SHOWN], today)
+    context: dict[str, Any] = {
+        "today": today,
+        "month_total": month_total,
+        "month_late": month_late,
+        "month_rows": month_rows,
+        "late_rows": late_rows,
+        "late_total": late.count(),
+        "pending_rows": pending_rows,
+        "pending_total": pending.count(),
+    }
+    shown = {r.patient_uuid for r in (*late_rows, *month_rows) if r.patient_uuid} | {
+        r.patient_uuid for r in pending_rows
+    }
+    record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "county_overview"})
+    return render(request, "followup/overview.html", context)
