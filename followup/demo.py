@@ -12,10 +12,11 @@ import uuid
 from typing import Any
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from followup import rules, services
+from followup import emergency_services, rules, services
 from followup.drugs import DRUGS
-from followup.models import FollowUp
+from followup.models import Emergency, FollowUp
 from registry.models import Patient
 
 HISTORY_DAYS = 400
@@ -87,7 +88,59 @@ def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
     written = 0
     for patient in patients:
         written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
+    load_demo_emergencies(actor_for=actor_for)
     return written
+
+
+def load_demo_emergencies(*, actor_for: Any) -> int:
+    """Three emergency records through the real service (only when there are none yet): one completed in time,
+    one of a registered patient still incomplete 30 hours after the event (flagged on the lists and the county
+    page), and one of a person not registered yet."""
+    if Emergency.objects.exists():
+        return 0
+    patients = list(
+        Patient.objects.filter(status="ACTIVE", disorder__lte=6).select_related("village").order_by("id")[:2]
+    )
+    if len(patients) < 2:
+        return 0
+    now = timezone.now()
+    complete = {
+        "place": "家中",
+        "situations": ["danger"],
+        "risk_level": 3,
+        "reported_by": "家属",
+        "participants": "精防医生、社区民警",
+        "measures": ["deescalation", "transport"],
+        "disposition": "admit",
+        "hospital": "青溪市精神卫生中心",
+        "consent": 2,
+    }
+    emergency_services.record_emergency(
+        actor=actor_for(patients[0]),
+        values={"occurred_at": now - dt.timedelta(days=3), **complete},
+        handler=None,
+        complete=True,
+        now=now - dt.timedelta(days=3) + dt.timedelta(hours=4),
+        patient=patients[0],
+    )
+    emergency_services.record_emergency(
+        actor=actor_for(patients[1]),
+        values={"occurred_at": now - dt.timedelta(hours=30), "place": "村委会门口", "situations": ["relapse"]},
+        handler=None,
+        complete=False,
+        now=now - dt.timedelta(hours=29),
+        patient=patients[1],
+    )
+    emergency_services.record_emergency(
+        actor=actor_for(patients[1]),
+        values={"occurred_at": now - dt.timedelta(hours=5), "place": "集市", "situations": ["danger"]},
+        handler=None,
+        complete=False,
+        now=now,
+        area=patients[1].village,
+        person_name="不详（男，约40岁）",
+    )
+    return 3
 
 
 def _history(rng: random.Random, patient: Patient, actor: Any, drug: str, today: dt.date) -> int:

@@ -21,7 +21,7 @@ from casemgmt.accounts.management.provisioning import provision_account
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas import codes as area_codes
 from casemgmt.areas.models import Area, AreaPopulation
-from registry import bulk, codes, services
+from registry import bulk, codes, services, transfers
 from registry.models import Patient
 
 DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105  (a throw-away demo password, documented in README)
@@ -192,7 +192,28 @@ def create_patients(villages: dict[str, list[Area]], *, seed: int, today: dt.dat
             mix=DEMO_MIX,
         )
     _close_two(villages[township_code(1)], today=today)
+    _pending_transfers(villages, today=today)
     return created
+
+
+def _pending_transfers(villages: dict[str, list[Area]], *, today: dt.date) -> None:
+    """Two pending transfers through the real service: one from township 1 to 2 waiting for 20 days (shown to
+    county staff), one from township 2 to 1 asked yesterday (on doctor1's transfers page)."""
+    for source, target, days in ((1, 2, 20), (2, 1, 1)):
+        patient = (
+            Patient.objects.filter(village__in=villages[township_code(source)], status=codes.Status.ACTIVE)
+            .order_by("-id")
+            .first()
+        )
+        if patient is None:
+            continue
+        transfers.request_transfer(
+            actor=User.objects.get(username=f"doctor{source}"),
+            patient=patient,
+            to_village=villages[township_code(target)][0],
+            reason=str(_("随子女居住")),
+            today=today - dt.timedelta(days=days),
+        )
 
 
 def _close_two(villages: list[Area], *, today: dt.date) -> None:

@@ -1,0 +1,23 @@
+"""The demo emergencies: one completed, one incomplete after 24 hours, one of an unregistered person."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from followup import emergency_services
+from followup.demo import load_demo_emergencies
+from followup.emergency_models import Emergency
+from tests.base import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_emergencies(world: World) -> None:
+    def actor_for(patient: object) -> object:
+        return world.doctor_a if patient == world.patient_a else world.doctor_b
+
+    assert load_demo_emergencies(actor_for=actor_for) == 3
+    assert load_demo_emergencies(actor_for=actor_for) == 0  # idempotent
+    assert Emergency.objects.filter(emergency_services.open_late_q(timezone.now())).count() == 1
+    assert Emergency.objects.filter(patient__isnull=True).count() == 1

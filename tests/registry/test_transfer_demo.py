@@ -1,0 +1,22 @@
+"""The demo county holds pending transfers: one waiting long enough for the county page, one for doctor1."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from registry import transfers
+from registry.demo import load_demo
+from registry.transfer_models import Transfer, TransferState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_pending_transfers() -> None:
+    today = timezone.localdate()
+    load_demo(today=today)
+    pending = Transfer.objects.filter(state=TransferState.PENDING)
+    assert pending.count() == 2
+    assert list(transfers.long_pending(["320508"], today)) == [pending.get(requested_on=today - dt.timedelta(days=20))]
