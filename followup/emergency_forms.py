@@ -82,7 +82,8 @@ class EmergencyForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: Any, instance: Emergency | None = None, **kwargs: Any) -> None:
-        if instance is not None and not args and "initial" not in kwargs:
+        unbound = not args or args[0] is None
+        if instance is not None and unbound and "initial" not in kwargs:
             kwargs["initial"] = {
                 **{name: getattr(instance, name) for name in VALUE_FIELDS},
                 "occurred_at": timezone.localtime(instance.occurred_at),

@@ -179,3 +179,9 @@ def test_list_query_count_is_pinned(world: World, django_assert_max_num_queries:
     client = client_for(world.doctor_a)
     with django_assert_max_num_queries(18):
         assert client.get(reverse("followup:emergency_list")).status_code == 200
+
+
+def test_edit_form_is_prefilled(world: World) -> None:
+    emergency = make(world, world.patient_a)
+    body = client_for(world.doctor_a).get(edit(emergency)).content.decode()
+    assert 'value="路边"' in body
