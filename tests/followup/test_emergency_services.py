@@ -199,3 +199,14 @@ def test_close_follow_until_two_stable_follow_ups(world: World) -> None:
     state = services.close_follow_for(world.patient_a, TODAY)
     assert state is not None and not state.active
     assert services.close_follow_rows(world.doctor_a, TODAY) == []
+
+
+def test_emergency_dates_for_the_indicators(world: World) -> None:
+    occurred = timezone.now() - dt.timedelta(days=2)
+    services.record_emergency(
+        actor=world.doctor_a, values=values(hours_ago=48), handler=None, complete=False, now=timezone.now(),
+        patient=world.patient_a,
+    )  # fmt: skip
+    day = timezone.localdate(occurred)
+    assert services.emergency_dates([world.patient_a.pk, world.patient_b.pk], day) == {world.patient_a.pk: (day,)}
+    assert services.emergency_dates([world.patient_a.pk], day - dt.timedelta(days=1)) == {}
