@@ -29,6 +29,7 @@ class TransferState(models.TextChoices):
     PENDING = "pending", _("待接收")
     ACCEPTED = "accepted", _("已接收")
     REJECTED = "rejected", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class Transfer(models.Model):

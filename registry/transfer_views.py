@@ -115,6 +115,25 @@ def transfer_accept(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_POST
+def transfer_withdraw(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
+    """The sender withdraws a pending request (404 outside the sending jurisdiction, 403 for read-only users)."""
+    user: Any = request.user
+    transfer = transfers.outgoing_for(user).select_related("patient").filter(uuid=transfer_uuid).first()
+    if transfer is None:
+        raise Http404
+    if not user.is_doctor:
+        raise PermissionDenied
+    try:
+        transfers.withdraw_transfer(actor=user, transfer=transfer, today=timezone.localdate())
+    except transfers.TransferError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("迁移申请已撤回。"))
+    return redirect("registry:transfer_list")
+
+
+@login_required
+@require_POST
 def transfer_reject(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
     transfer = _incoming_transfer(request, transfer_uuid)
     form = TransferRejectForm(request.POST)

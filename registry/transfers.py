@@ -118,6 +118,8 @@ def _locked_pending(transfer: Transfer, *, accepting: bool) -> Transfer:
         raise TransferError(_("该迁移申请已于%(day)s被接收，不能再拒绝。") % {"day": locked.decided_on})
     if locked.state == TransferState.REJECTED:
         raise TransferError(_("该迁移申请已于%(day)s被拒绝，不能再处理。") % {"day": locked.decided_on})
+    if locked.state == TransferState.WITHDRAWN:
+        raise TransferError(_("该迁移申请已于%(day)s被迁出方撤回。") % {"day": locked.decided_on})
     return locked
 
 
@@ -139,8 +141,9 @@ def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transf
         locked = _locked_pending(transfer, accepting=True)
         _check_receiver(actor, locked)
         patient = Patient.objects.select_for_update().get(pk=locked.patient_id)
-        if patient.village_id != locked.from_village_id:
-            raise TransferError(_("患者现住址已变更，该申请已失效，请迁出方重新申请。"))
+        # A move within the sending township while the request waited changes nothing; anything else does.
+        if township_code(patient.village_id) != township_code(locked.from_village_id):
+            raise TransferError(_("患者现住址已变更，该申请已失效，请迁出方撤回后重新申请。"))
         if patient.status not in codes.REGISTERED_STATUSES:
             raise TransferError(_("该档案已死亡或注销，不能接收。"))
         open_spans = CustodySpan.objects.filter(patient=patient, end_date__isnull=True)
@@ -180,6 +183,29 @@ def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.da
         locked.rejection_reason = reason
         locked.save(update_fields=["state", "decided_by", "decided_on", "decided_at", "rejection_reason"])
         _audit(actor, locked, "reject")
+    return locked
+
+
+def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
+    """The sender takes back a pending request (e.g. the patient stays after all); the patient stays put.
+
+    Permission: the caller reached the transfer through ``outgoing_for(actor)`` and refused read-only users;
+    checked again here: a doctor of the sending jurisdiction.
+    """
+    with transaction.atomic():
+        locked = Transfer.objects.select_for_update().select_related("patient").get(pk=transfer.pk)
+        if locked.state == TransferState.ACCEPTED:
+            raise TransferError(_("该迁移申请已于%(day)s被接收，不能撤回。") % {"day": locked.decided_on})
+        if locked.state != TransferState.PENDING:
+            raise TransferError(_("该迁移申请已处理，无需撤回。"))
+        if not (getattr(actor, "is_doctor", False) and in_jurisdiction(actor, locked.from_village_id)):
+            raise TransferError(_("只有迁出地的精防医生可以撤回该申请。"))
+        locked.state = TransferState.WITHDRAWN
+        locked.decided_by = actor
+        locked.decided_on = today
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["state", "decided_by", "decided_on", "decided_at"])
+        _audit(actor, locked, "withdraw")
     return locked
 
 

@@ -174,3 +174,20 @@ def test_accept_reject_foreign_404_readonly_403_method_405(world: World) -> None
 def test_anonymous_is_sent_to_login(world: World) -> None:
     transfer = pending(world)
     assert Client().post(accept_url(transfer)).status_code == 302
+
+
+def withdraw_url(transfer: Transfer) -> str:
+    return reverse("registry:transfer_withdraw", kwargs={"transfer_uuid": transfer.uuid})
+
+
+def test_withdraw_allowed_404_403_405(world: World) -> None:
+    transfer = pending(world)
+    url = withdraw_url(transfer)
+    assert client_for(world.doctor_b).post(url).status_code == 404  # the receiver
+    assert client_for(world.county_d).post(url).status_code == 403
+    assert client_for(world.doctor_a).get(url).status_code == 405
+    response = client_for(world.doctor_a).post(url, follow=True)
+    assert "迁移申请已撤回" in response.content.decode()
+    assert Transfer.objects.get().state == TransferState.WITHDRAWN
+    again = client_for(world.doctor_a).post(url, follow=True)
+    assert "无需撤回" in again.content.decode()

@@ -211,3 +211,26 @@ def test_two_requests_at_once_leave_one_pending() -> None:
         thread.join(timeout=30)
     assert outcomes.count("requested") == 1
     assert Transfer.objects.filter(state=TransferState.PENDING).count() == 1
+
+
+def test_withdraw_by_the_sender_only_while_pending(world: World) -> None:
+    transfer = request(world)
+    with pytest.raises(transfers.TransferError, match="迁出地"):
+        transfers.withdraw_transfer(actor=world.doctor_b, transfer=transfer, today=TODAY)
+    transfers.withdraw_transfer(actor=world.doctor_a, transfer=transfer, today=TODAY)
+    assert Transfer.objects.get(pk=transfer.pk).state == TransferState.WITHDRAWN
+    with pytest.raises(transfers.TransferError, match="撤回"):
+        transfers.accept_transfer(actor=world.doctor_b, transfer=transfer, today=TODAY)
+    with pytest.raises(transfers.TransferError, match="无需撤回"):
+        transfers.withdraw_transfer(actor=world.doctor_a, transfer=transfer, today=TODAY)
+    accepted = request(world)
+    transfers.accept_transfer(actor=world.doctor_b, transfer=accepted, today=TODAY)
+    with pytest.raises(transfers.TransferError, match="不能撤回"):
+        transfers.withdraw_transfer(actor=world.doctor_a, transfer=accepted, today=TODAY)
+
+
+def test_a_move_within_the_township_while_pending_still_accepts(world: World) -> None:
+    transfer = request(world)
+    Patient.objects.filter(pk=world.patient_a.pk).update(village=world.village_a2)
+    transfers.accept_transfer(actor=world.doctor_b, transfer=transfer, today=TODAY)
+    assert Patient.objects.get(pk=world.patient_a.pk).village_id == world.village_b1.code
