@@ -191,3 +191,13 @@ def test_withdraw_allowed_404_403_405(world: World) -> None:
     assert Transfer.objects.get().state == TransferState.WITHDRAWN
     again = client_for(world.doctor_a).post(url, follow=True)
     assert "无需撤回" in again.content.decode()
+
+
+def test_pages_in_english(world: World) -> None:
+    from django.conf import settings as conf
+
+    pending(world)
+    client = client_for(world.doctor_b)
+    client.cookies[conf.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("registry:transfer_list")).content.decode()
+    assert "Incoming transfer requests" in body and "待接收的迁入申请" not in body
