@@ -234,3 +234,33 @@ def test_a_move_within_the_township_while_pending_still_accepts(world: World) ->
     Patient.objects.filter(pk=world.patient_a.pk).update(village=world.village_a2)
     transfers.accept_transfer(actor=world.doctor_b, transfer=transfer, today=TODAY)
     assert Patient.objects.get(pk=world.patient_a.pk).village_id == world.village_b1.code
+
+
+def test_indicators_count_the_patient_once_on_either_side_of_acceptance(world: World) -> None:
+    """Registered (R) per township for the month before and the month of acceptance: A then B, never both."""
+    from metrics.definitions import membership
+    from metrics.facts import iter_facts
+    from metrics.options import default_options
+    from metrics.periods import parse_period
+
+    this_month = TODAY.replace(day=1)
+    accepted_on = (this_month - dt.timedelta(days=1)).replace(day=10)  # the 10th of last month
+    month_before = (accepted_on.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    month_of = accepted_on.strftime("%Y-%m")
+    transfer = request(world, today=accepted_on - dt.timedelta(days=3))
+    transfers.accept_transfer(actor=world.doctor_b, transfer=transfer, today=accepted_on)
+    mine = str(world.patient_a.pk)
+
+    def registered(prefix: str, period_text: str) -> set[str]:
+        period = parse_period(period_text)
+        return {
+            f.key
+            for f in iter_facts(prefix, period)
+            if membership(f, prefix, period, default_options()).registered and f.key == mine
+        }
+
+    assert registered("320508001", month_before) == {mine}
+    assert registered("320508002", month_before) == set()
+    assert registered("320508001", month_of) == set()
+    assert registered("320508002", month_of) == {mine}
+    assert registered("320508", month_before) == registered("320508", month_of) == {mine}
