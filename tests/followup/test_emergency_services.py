@@ -44,7 +44,7 @@ class Listener:
         self.calls: list[dict[str, Any]] = []
 
     def __call__(self, **kwargs: Any) -> None:
-        self.calls.append({"patient_id": kwargs["patient_id"], "since": kwargs["since"]})
+        self.calls.append({"patient_ids": kwargs["patient_ids"], "since": kwargs["since"]})
 
     def __enter__(self) -> Listener:
         patient_facts_changed.connect(self)
@@ -67,7 +67,7 @@ def test_record_complete_for_a_patient_announces_the_change(world: World) -> Non
     assert emergency.completed_at is not None
     assert emergency.area_id == world.village_a1.code
     assert emergency.handler == world.doctor_a
-    assert heard.calls == [{"patient_id": world.patient_a.pk, "since": timezone.localdate(emergency.occurred_at)}]
+    assert heard.calls == [{"patient_ids": (world.patient_a.pk,), "since": timezone.localdate(emergency.occurred_at)}]
     event = AuditEvent.objects.get(detail__emergency=str(emergency.uuid))
     assert list(event.subjects.values_list("patient_uuid", flat=True)) == [world.patient_a.uuid]
 
@@ -123,7 +123,7 @@ def test_unregistered_person_identity_is_encrypted_and_linkable(world: World) ->
     with Listener() as heard:
         linked = services.link_emergency(actor=world.doctor_a, emergency=emergency)
     assert linked.patient == patient
-    assert heard.calls == [{"patient_id": patient.pk, "since": timezone.localdate(emergency.occurred_at)}]
+    assert heard.calls == [{"patient_ids": (patient.pk,), "since": timezone.localdate(emergency.occurred_at)}]
     # Linking again is harmless; doctor_b cannot link a record to a patient outside their view.
     assert services.link_emergency(actor=world.doctor_a, emergency=linked).patient == patient
 

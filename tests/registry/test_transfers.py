@@ -90,7 +90,7 @@ def test_accept_moves_the_record_and_the_custody(world: World) -> None:
     assert held_at("320508002", TODAY).filter(patient=patient).exists()
     assert not held_at("320508001", TODAY).filter(patient=patient).exists()
     assert announced == [
-        {"signal": patient_facts_changed, "sender": "registry", "patient_id": patient.pk, "since": TODAY}
+        {"signal": patient_facts_changed, "sender": "registry", "patient_ids": (patient.pk,), "since": TODAY}
     ]
     assert Patient.objects.visible_to(world.doctor_b).filter(pk=patient.pk).exists()
     assert not Patient.objects.visible_to(world.doctor_a).filter(pk=patient.pk).exists()
