@@ -57,6 +57,15 @@ def _forbidden_unless_area_staff(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+# The child areas' table: one row per child area with the key rates; the full table is one click down.
+CHILD_COLUMNS = (
+    "management_rate",
+    "regular_management_rate",
+    "medication_rate",
+    "regular_medication_rate",
+    "face_to_face_rate",
+    "stable_rate",
+)
 TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
 TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
 CHART_W, CHART_H, CHART_PAD = 600, 200, 30
@@ -139,10 +148,8 @@ def report(request: HttpRequest) -> HttpResponse:
     children = [
         {
             "area": child.area,
-            "rows": _linked_rows(indicator_rows(child, year, query.options), query, child.area.code),
-            "drill_url": f"{reverse('metrics:report')}?{urlencode({**query.params(), 'area': child.area.code})}"
-            if child.area.level < 5
-            else "",
+            "cells": [row for row in indicator_rows(child, year, query.options) if row.name in CHILD_COLUMNS],
+            "drill_url": f"{reverse('metrics:report')}?{urlencode({**query.params(), 'area': child.area.code})}",
         }
         for child in result.children
     ]
@@ -151,6 +158,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "area": result.area,
         "rows": _linked_rows(indicator_rows(result.area, year, query.options), query, query.area.code),
         "children": children,
+        "child_columns": [INDICATOR_LABELS[name] for name in CHILD_COLUMNS],
         "missing_population": result.area.missing_population,
         "footer": footer_lines(result.options),
         "export_note": suppression_lines(export_suppression(request.user, query.area.level)),
