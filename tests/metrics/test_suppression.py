@@ -119,3 +119,20 @@ def test_a_city_document_hides_small_township_cells_only() -> None:
     assert small["counts"]["registered"] is None
     assert document["children"][1]["counts"]["registered"] == 4  # the input is untouched
     assert suppress_document(document, NONE) is document
+
+
+def test_the_footer_names_an_applied_suppression() -> None:
+    from metrics.definitions import Options
+    from metrics.options import footer_lines
+
+    assert len(footer_lines(Options())) == 4
+    lines = footer_lines(Options(), Suppression(5))
+    assert len(lines) == 5 and "1至4例" in lines[4] and "“<5”" in lines[4]
+
+
+@pytest.mark.parametrize(("value", "errors"), [(5, []), (0, []), (-1, ["metrics.E002"]), ("5", ["metrics.E002"])])
+def test_the_threshold_setting_is_checked_at_start(settings: Any, value: Any, errors: list[str]) -> None:
+    from metrics.options import check_metrics_settings
+
+    settings.METRICS_SUPPRESS_BELOW = value
+    assert [error.id for error in check_metrics_settings()] == errors
