@@ -181,3 +181,14 @@ def test_the_report_links_every_figure_to_its_list_with_the_options(lists: Lists
     assert "/reports/patients?area=320508000000&amp;period=" in text
     assert "medication_denominator=managed&amp;deaths_in_period=excluded&amp;set=managed" in text
     assert "area=320508001000&amp;" in text and "set=regular" in text
+
+
+def test_the_report_page_costs_the_same_queries_for_more_patients(world: World) -> None:
+    # Every month of the trend already has a candidate patient (an empty month costs fewer queries).
+    make_patient(world.doctor_a, world.village_a1, registered_on=dt.date(Y - 1, 3, 1))
+    client = client_for(world.county_d)
+    url = f"/reports/?area=320508&period={PERIOD}"
+    before = _queries(client, url)
+    for _n in range(4):
+        make_patient(world.doctor_a, world.village_a2, registered_on=dt.date(Y - 1, 3, 1))
+    assert _queries(client, url) == before
