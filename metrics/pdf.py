@@ -94,8 +94,11 @@ def render_pdf(content: PdfContent) -> bytes:
         Spacer(1, 8),
         _table(content.sections),
         Spacer(1, 12),
-        Paragraph("、".join(label for label, _values in content.trend), BODY),
-        _chart(content.trend),
+        *(
+            [Paragraph("、".join(label for label, _values in content.trend), BODY), _chart(content.trend)]
+            if content.trend
+            else [Paragraph(_("趋势图因小数保护未显示。"), BODY)]
+        ),
         Spacer(1, 8),
         *[Paragraph(str(line), BODY) for line in content.footer],
         Paragraph(f"{_('验证码')}：{content.verification_code}", BODY),
@@ -124,13 +127,15 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     canonical = json.dumps([export.pk, document], sort_keys=True, ensure_ascii=False, default=str).encode()
     code = verification_code(canonical)
     sections = report_sections(report, period.year, suppression)
+    # A small area's monthly rates would reveal what its suppressed cells hide: no trend then.
+    own_suppressed = any(row.suppressed for row in sections[0][1])
     content = PdfContent(
         area_name=area.name,
         period_label=str(period.full_label),
         cutoff=period.cutoff_date.isoformat(),
         sections=sections,
         footer=[str(line) for line in footer_lines(options, suppression)],
-        trend=trend_values(area, period, options),
+        trend=[] if own_suppressed else trend_values(area, period, options),
         verification_code=code,
     )
     return content, code

@@ -11,6 +11,8 @@ The rule (pure, table-tested in tests/metrics/test_suppression.py):
   rate computed from a suppressed count is hidden. Counts of areas above county level are large enough not to
   identify anyone and are shown. Zero is shown: "nobody" identifies no one. The resident population (the
   denominator of 报告患病率) is not a person count of patients and is never suppressed.
+- The PDF leaves out the monthly trend chart when a figure of the report's own area was suppressed (a small
+  area's monthly rates would reveal the hidden counts).
 - The on-screen report is unchanged: it is shown only to staff whose scope already covers the masked line lists.
 
 Known limit: this is primary suppression only. A suppressed cell can sometimes be recovered by subtraction

@@ -3,6 +3,7 @@ each footer; exports that leave the county suppress small counts (domain.md §11
 
 from __future__ import annotations
 
+import subprocess
 from io import BytesIO
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from metrics.models import PdfExport
-from metrics.pdf import content_for_export
+from metrics.pdf import content_for_export, render_pdf
 from tests.base import TODAY, World, make_user
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,11 @@ def client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def pdf_text(pdf: bytes) -> str:
+    command = ["/usr/bin/pdftotext", "-", "-"]
+    return subprocess.run(command, input=pdf, capture_output=True, check=True).stdout.decode()  # noqa: S603
 
 
 def sheet_rows(content: bytes) -> list[tuple[Any, ...]]:
@@ -97,6 +103,9 @@ def test_a_city_member_exporting_a_county_gets_small_counts_suppressed(world: Wo
     content, _code = content_for_export(export)
     assert any("小数保护" in line for line in content.footer)
     assert any(row.numerator == "<5" for _name, rows in content.sections for row in rows)
+    assert content.trend == []  # two patients: the monthly rates would reveal the hidden counts
+    text = pdf_text(render_pdf(content))
+    assert "趋势图因小数保护未显示" in text and "<5" in text
 
 
 def test_suppression_can_be_turned_off_and_the_screen_is_never_suppressed(
