@@ -115,7 +115,7 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     from metrics.rows import report_sections
     from metrics.suppression import suppress_document
     from metrics.tasks import verification_code
-    from metrics.views import trend_values
+    from metrics.trend import trend_values
 
     area = find_area(export.area_code)
     period = parse_period(export.period)

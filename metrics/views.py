@@ -21,17 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from metrics.access import may_view_area
-from metrics.definitions import Options
-from metrics.document import area_json
 from metrics.engine import compute
 from metrics.forms import QueryError, ReportQuery, parse_query
-from metrics.labels import INDICATOR_LABELS
 from metrics.models import PdfExport
-from metrics.options import default_options, export_suppression, footer_lines, option_fields, suppression_lines
-from metrics.patient_lists import SETS, indicator_sets, member_ids, page_patients, visible_members
-from metrics.periods import Period, parse_period
-from metrics.pickers import area_choices, period_fields, years_offered
-from metrics.rows import Row, indicator_rows, report_sections
+from metrics.options import export_suppression, footer_lines
+from metrics.patient_lists import SETS, member_ids, page_patients, visible_members
+from metrics.report_page import page_context
+from metrics.rows import report_sections
 from metrics.suppression import suppress_document
 from metrics.xlsx import build_workbook
 from registry.access import sees_masked_identity
@@ -57,79 +53,12 @@ def _forbidden_unless_area_staff(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-# The child areas' table: one row per child area with the key rates; the full table is one click down.
-CHILD_COLUMNS = (
-    "management_rate",
-    "regular_management_rate",
-    "medication_rate",
-    "regular_medication_rate",
-    "face_to_face_rate",
-    "stable_rate",
-)
-TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
-TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
-CHART_W, CHART_H, CHART_PAD = 600, 200, 30
-
-
-def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
-    """Month by month of the period's year up to the cut-off: the key rates in %."""
-    year_period = parse_period(str(period.year), today=period.cutoff_date)
-    monthly = [area_json(compute(area, m, options).area, options)["indicators"] for m in year_period.months()]
-    return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
-
-
-def trend_series(area: Any, period: Period, options: Options) -> list[dict[str, Any]]:
-    """SVG polyline points of the key rates (0–100%)."""
-    step = (CHART_W - 2 * CHART_PAD) / 11
-    series = []
-    for (label, values), colour in zip(trend_values(area, period, options), TREND_COLOURS, strict=True):
-        points = []
-        for index, value in enumerate(values):
-            if value is not None:
-                y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
-                points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
-        series.append({"label": label, "colour": colour, "points": " ".join(points)})
-    return series
-
-
 def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str, **extra: Any) -> None:
     record_event(
         actor=request.user,
         action=action,
         detail={"report": kind, "area": query.area.code, "period": query.period.key, **extra},
     )
-
-
-def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[dict[str, Any]]:
-    """Rows with the links to their numerator's and denominator's masked patient lists."""
-    base = urlencode({**query.params(), "area": area_code})
-    linked = []
-    for row in rows:
-        numerator_set, denominator_set = indicator_sets(row.name, query.options)
-        linked.append(
-            {
-                "row": row,
-                "numerator_url": f"{reverse('metrics:patients')}?{base}&set={numerator_set}",
-                "denominator_url": f"{reverse('metrics:patients')}?{base}&set={denominator_set}"
-                if denominator_set
-                else "",
-            }
-        )
-    return linked
-
-
-def _picker_context(request: HttpRequest, query: ReportQuery) -> dict[str, Any]:
-    return {
-        "area_choices": area_choices(request.user, query.area),
-        "period_fields": period_fields(query.period),
-        "years": years_offered(),
-        "months": range(1, 13),
-        "quarters": range(1, 5),
-        "option_fields": [
-            (name, label, choices, getattr(query.options, name)) for name, label, choices in option_fields()
-        ],
-        "options_changed": query.options != default_options(),
-    }
 
 
 @login_required
@@ -144,29 +73,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "metrics/report.html", {"error": str(error)}, status=400)
     result = compute(query.area, query.period, query.options, children=True)
     _audit(request, Action.LIST, query, "indicators", options=query.options.as_dict())
-    year = query.period.year
-    children = [
-        {
-            "area": child.area,
-            "cells": [row for row in indicator_rows(child, year, query.options) if row.name in CHILD_COLUMNS],
-            "drill_url": f"{reverse('metrics:report')}?{urlencode({**query.params(), 'area': child.area.code})}",
-        }
-        for child in result.children
-    ]
-    context = {
-        "query": query,
-        "area": result.area,
-        "rows": _linked_rows(indicator_rows(result.area, year, query.options), query, query.area.code),
-        "children": children,
-        "child_columns": [INDICATOR_LABELS[name] for name in CHILD_COLUMNS],
-        "missing_population": result.area.missing_population,
-        "footer": footer_lines(result.options),
-        "export_note": suppression_lines(export_suppression(request.user, query.area.level)),
-        "trend": trend_series(query.area, query.period, query.options),
-        "chart": {"width": CHART_W, "height": CHART_H, "pad": CHART_PAD, "bottom": CHART_H - CHART_PAD},
-        **_picker_context(request, query),
-    }
-    return render(request, "metrics/report.html", context)
+    return render(request, "metrics/report.html", page_context(request.user, query, result))
 
 
 @login_required
