@@ -148,6 +148,8 @@ REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS",
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"
 METRICS_MEDICATION_DENOMINATOR = env_str("METRICS_MEDICATION_DENOMINATOR", "registered")  # or "managed"
 METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or "included"
+# Exports leaving the county show person counts 1..N-1 of county-or-lower areas as "<N"; 0 turns it off.
+METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
 
 LOGGING = {
     "version": 1,

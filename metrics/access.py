@@ -17,3 +17,8 @@ def may_view_area(user: Any, area_code: str) -> bool:
         return False
     area_prefix = codes.significant_prefix(area_code)
     return any(area_prefix.startswith(prefix) for prefix in user.jurisdiction_prefixes())
+
+
+def scope_levels(user: Any) -> list[int]:
+    """The levels of the user's membership areas (1 province … 5 village); decides small-count suppression."""
+    return [codes.level_of(codes.code_from_prefix(prefix)) for prefix in user.jurisdiction_prefixes()]

@@ -22,6 +22,7 @@ from metrics.definitions import (
     RULE_SET,
     Options,
 )
+from metrics.suppression import NONE, Suppression, policy_for
 
 SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     # option name: (settings name, allowed values)
@@ -44,8 +45,34 @@ def default_options(**overrides: str | None) -> Options:
     return Options(**values)
 
 
-def footer_lines(options: Options) -> list[str]:
-    """One sentence per configurable rule, for the footer of every report (domain.md §11)."""
+DEFAULT_SUPPRESS_BELOW = 5
+
+
+def suppress_below() -> int:
+    """``METRICS_SUPPRESS_BELOW``: counts 1 to this − 1 are suppressed in exports leaving the county; 0 = off."""
+    return int(getattr(settings, "METRICS_SUPPRESS_BELOW", DEFAULT_SUPPRESS_BELOW))
+
+
+def export_suppression(user: Any, report_level: int) -> Suppression:
+    """The small-count policy of an export by *user* of an area of *report_level* (metrics.suppression)."""
+    from metrics.access import scope_levels
+
+    return policy_for(below=suppress_below(), report_level=report_level, scope_levels=scope_levels(user))
+
+
+def option_fields() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Each option's name, label and labelled choices, for the report page's selects."""
+    regular = [("quarterly", _("按自然季度")), ("interval-3m", _("间隔不超过3个月"))]
+    return [
+        ("regular_management", _("规范管理判定"), regular),
+        ("medication_denominator", _("服药率分母"), [("registered", _("在册患者")), ("managed", _("在管患者"))]),
+        ("deaths_in_period", _("统计期内死亡患者"), [("excluded", _("不计入在册")), ("included", _("计入在册"))]),
+    ]
+
+
+def footer_lines(options: Options, suppression: Suppression = NONE) -> list[str]:
+    """One sentence per configurable rule, for the footer of every report (domain.md §11), and the
+    small-count suppression when it was applied (domain.md §12)."""
     regular = {
         "quarterly": _("规范管理：统计期内有完整随访，且建档后统计期内每个完整自然季度均有至少1次完整随访。"),
         "interval-3m": _("规范管理：每年至少4次完整随访（按完整季度数折算），且相邻两次间隔不超过3个月。"),
@@ -63,6 +90,17 @@ def footer_lines(options: Options) -> list[str]:
         regular[options.regular_management],
         denominator[options.medication_denominator],
         deaths[options.deaths_in_period],
+        *suppression_lines(suppression),
+    ]
+
+
+def suppression_lines(suppression: Suppression) -> list[str]:
+    """The footer sentence of an applied small-count suppression (none when it does not apply)."""
+    if not suppression.active:
+        return []
+    return [
+        _("小数保护：县级及以下地区1至%(last)d例的人数显示为“%(mark)s”，由其计算的率不显示（报告报送县外）。")
+        % {"last": suppression.below - 1, "mark": suppression.mark}
     ]
 
 
@@ -73,4 +111,7 @@ def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list[check
         value = getattr(settings, setting, None)
         if value is not None and value not in allowed:
             errors.append(checks.Error(f"{setting}={value!r} is not one of {', '.join(allowed)}.", id="metrics.E001"))
+    below = getattr(settings, "METRICS_SUPPRESS_BELOW", DEFAULT_SUPPRESS_BELOW)
+    if not isinstance(below, int) or below < 0:
+        errors.append(checks.Error(f"METRICS_SUPPRESS_BELOW={below!r} must be an integer >= 0.", id="metrics.E002"))
     return errors

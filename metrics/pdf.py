@@ -21,7 +21,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 if TYPE_CHECKING:
     from metrics.models import PdfExport
-    from metrics.views import Row
+    from metrics.rows import Row
 
 FONT = "CJK"
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -94,8 +94,11 @@ def render_pdf(content: PdfContent) -> bytes:
         Spacer(1, 8),
         _table(content.sections),
         Spacer(1, 12),
-        Paragraph("、".join(label for label, _values in content.trend), BODY),
-        _chart(content.trend),
+        *(
+            [Paragraph("、".join(label for label, _values in content.trend), BODY), _chart(content.trend)]
+            if content.trend
+            else [Paragraph(_("趋势图因小数保护未显示。"), BODY)]
+        ),
         Spacer(1, 8),
         *[Paragraph(str(line), BODY) for line in content.footer],
         Paragraph(f"{_('验证码')}：{content.verification_code}", BODY),
@@ -107,28 +110,32 @@ def render_pdf(content: PdfContent) -> bytes:
 def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     """Compute the report of an export; the verification code is an HMAC of the figures (canonical JSON)."""
     from metrics.engine import compute, find_area
-    from metrics.options import default_options, footer_lines
+    from metrics.options import default_options, export_suppression, footer_lines
     from metrics.periods import parse_period
+    from metrics.rows import report_sections
+    from metrics.suppression import suppress_document
     from metrics.tasks import verification_code
-    from metrics.views import indicator_rows, trend_values
+    from metrics.trend import trend_values
 
     area = find_area(export.area_code)
     period = parse_period(export.period)
     options = default_options(**export.options)
     report = compute(area, period, options, children=True)
-    document = report.document()
+    suppression = export_suppression(export.requested_by, area.level)
+    document = suppress_document(report.document(), suppression)
     document.pop("computed_at", None)
     canonical = json.dumps([export.pk, document], sort_keys=True, ensure_ascii=False, default=str).encode()
     code = verification_code(canonical)
-    sections = [(area.name, indicator_rows(report.area, period.year))]
-    sections += [(child.area.name, indicator_rows(child, period.year)) for child in report.children]
+    sections = report_sections(report, period.year, suppression)
+    # A small area's monthly rates would reveal what its suppressed cells hide: no trend then.
+    own_suppressed = any(row.suppressed for row in sections[0][1])
     content = PdfContent(
         area_name=area.name,
         period_label=str(period.full_label),
         cutoff=period.cutoff_date.isoformat(),
         sections=sections,
-        footer=[str(line) for line in footer_lines(options)],
-        trend=trend_values(area, period),
+        footer=[str(line) for line in footer_lines(options, suppression)],
+        trend=[] if own_suppressed else trend_values(area, period, options),
         verification_code=code,
     )
     return content, code

@@ -1,41 +1,37 @@
-"""Indicator report pages for area staff: the HTML report and the exchange.md §2 JSON document."""
+"""Indicator report pages for area staff: the HTML report, its exports, the exchange.md §2 JSON document and the
+masked patient lists behind each figure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from metrics.access import may_view_area
-from metrics.definitions import INDICATOR_NAMES
-from metrics.document import AreaResult, area_json
 from metrics.engine import compute
 from metrics.forms import QueryError, ReportQuery, parse_query
-from metrics.labels import INDICATOR_LABELS, format_rate
 from metrics.models import PdfExport
-from metrics.options import default_options, footer_lines
-from metrics.periods import Period, parse_period
-from metrics.targets import is_met, targets_for
+from metrics.options import export_suppression, footer_lines
+from metrics.patient_lists import SETS, member_ids, page_patients, visible_members
+from metrics.report_page import page_context
+from metrics.rows import report_sections
+from metrics.suppression import suppress_document
 from metrics.xlsx import build_workbook
-
-
-@dataclass(frozen=True)
-class Row:
-    label: str
-    numerator: int
-    denominator: int | None
-    rate: str
-    target: str
-    met: bool | None
+from registry.access import sees_masked_identity
+from registry.disclosure import list_row
 
 
 def _default_area(user: Any) -> str:
@@ -57,57 +53,11 @@ def _forbidden_unless_area_staff(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def indicator_rows(result: AreaResult, year: int) -> list[Row]:
-    body = area_json(result, default_options())["indicators"]
-    targets = targets_for(result.area.code, year)
-    rows = []
-    for name in INDICATOR_NAMES:
-        figure = body[name]
-        target = targets.get(name)
-        rows.append(
-            Row(
-                label=str(INDICATOR_LABELS[name]),
-                numerator=figure["numerator"],
-                denominator=figure["denominator"],
-                rate=format_rate(figure["value"], name) if figure["denominator"] is not None else _("未知"),
-                target=f"≥{target.value.normalize():f}{target.unit}" if target else "—",
-                met=is_met(target, figure["value"]),
-            )
-        )
-    return rows
-
-
-TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
-TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
-CHART_W, CHART_H, CHART_PAD = 600, 200, 30
-
-
-def trend_values(area: Any, period: Period) -> list[tuple[str, list[float | None]]]:
-    """Month by month of the period's year up to the cut-off: the key rates in %."""
-    year_period = parse_period(str(period.year), today=period.cutoff_date)
-    monthly = [area_json(compute(area, m).area, default_options())["indicators"] for m in year_period.months()]
-    return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
-
-
-def trend_series(area: Any, period: Period) -> list[dict[str, Any]]:
-    """SVG polyline points of the key rates (0–100%)."""
-    step = (CHART_W - 2 * CHART_PAD) / 11
-    series = []
-    for (label, values), colour in zip(trend_values(area, period), TREND_COLOURS, strict=True):
-        points = []
-        for index, value in enumerate(values):
-            if value is not None:
-                y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
-                points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
-        series.append({"label": label, "colour": colour, "points": " ".join(points)})
-    return series
-
-
-def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str) -> None:
+def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str, **extra: Any) -> None:
     record_event(
         actor=request.user,
         action=action,
-        detail={"report": kind, "area": query.area.code, "period": query.period.key},
+        detail={"report": kind, "area": query.area.code, "period": query.period.key, **extra},
     )
 
 
@@ -120,27 +70,10 @@ def report(request: HttpRequest) -> HttpResponse:
     try:
         query = _query_or_error(request)
     except QueryError as error:
-        entered = {"area_text": request.GET.get("area", "")[:12], "period_text": request.GET.get("period", "")[:12]}
-        return render(request, "metrics/report.html", {"error": str(error), **entered}, status=400)
-    result = compute(query.area, query.period, default_options(), children=True)
-    _audit(request, Action.LIST, query, "indicators")
-    children = [
-        {"area": child.area, "rows": indicator_rows(child, query.period.year), "may_drill": child.area.level < 5}
-        for child in result.children
-    ]
-    context = {
-        "query": query,
-        "area_text": query.area.code,
-        "period_text": query.period.key,
-        "area": result.area,
-        "rows": indicator_rows(result.area, query.period.year),
-        "children": children,
-        "missing_population": result.area.missing_population,
-        "footer": footer_lines(result.options),
-        "trend": trend_series(query.area, query.period),
-        "chart": {"width": CHART_W, "height": CHART_H, "pad": CHART_PAD, "bottom": CHART_H - CHART_PAD},
-    }
-    return render(request, "metrics/report.html", context)
+        return render(request, "metrics/report.html", {"error": str(error)}, status=400)
+    result = compute(query.area, query.period, query.options, children=True)
+    _audit(request, Action.LIST, query, "indicators", options=query.options.as_dict())
+    return render(request, "metrics/report.html", page_context(request.user, query, result))
 
 
 @login_required
@@ -154,8 +87,9 @@ def indicators_api(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": str(error)}, status=400)
     except Http404:
         return JsonResponse({"error": _("无权查看该地区。")}, status=404)
-    _audit(request, Action.LIST, query, "indicators_api")
-    document = compute(query.area, query.period, default_options(), children=query.children).document()
+    _audit(request, Action.LIST, query, "indicators_api", options=query.options.as_dict())
+    document = compute(query.area, query.period, query.options, children=query.children).document()
+    document = suppress_document(document, export_suppression(request.user, query.area.level))
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
 
 
@@ -169,23 +103,15 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
         query = _query_or_error(request)
     except QueryError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-    result = compute(query.area, query.period, default_options(), children=True)
-    year = query.period.year
-    sections = [(result.area.area.name, indicator_rows(result.area, year))]
-    sections += [(child.area.name, indicator_rows(child, year)) for child in result.children]
+    result = compute(query.area, query.period, query.options, children=True)
+    suppression = export_suppression(request.user, query.area.level)
+    sections = report_sections(result, query.period.year, suppression)
     title = f"{_('严重精神障碍患者管理指标报告')} {result.area.area.name} {query.period.full_label}"
-    content = build_workbook(title, sections, footer_lines(result.options))
-    _audit(request, Action.EXPORT, query, "indicators_xlsx")
+    content = build_workbook(title, sections, footer_lines(result.options, suppression))
+    _audit(request, Action.EXPORT, query, "indicators_xlsx", options=query.options.as_dict())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'
     return response
-
-
-def _options_json() -> dict[str, str]:
-    options = default_options()
-    return {
-        name: getattr(options, name) for name in ("regular_management", "medication_denominator", "deaths_in_period")
-    }
 
 
 @login_required
@@ -200,12 +126,13 @@ def pdf_start(request: HttpRequest) -> HttpResponse:
     except QueryError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     key = {"requested_by": request.user, "area_code": query.area.code, "period": query.period.key}
-    open_jobs = PdfExport.objects.filter(**key, options=_options_json(), status__in=["pending", "running"])
+    options = query.options.as_dict()
+    open_jobs = PdfExport.objects.filter(**key, options=options, status__in=["pending", "running"])
     export = open_jobs.first()
     if export is None:
         try:
             with transaction.atomic():
-                export = PdfExport.objects.create(**key, options=_options_json())
+                export = PdfExport.objects.create(**key, options=options)
         except IntegrityError:  # a concurrent click created it first
             export = open_jobs.get()
         else:
@@ -247,3 +174,49 @@ def pdf_verify(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request, "metrics/pdf_verify.html", {"export": export, "code": code[:12]}, status=200 if export else 404
     )
+
+
+@login_required
+@require_GET
+def indicator_patients(request: HttpRequest) -> HttpResponse:
+    """The masked patients of one set behind a figure (e.g. 在册 R, 规范管理 Reg), one page at a time."""
+    denied = _forbidden_unless_area_staff(request)
+    if denied:
+        return denied
+    try:
+        query = _query_or_error(request)
+        set_name = request.GET.get("set", "")
+        if set_name not in SETS:
+            raise QueryError(_("患者集合无效。"))
+    except QueryError as error:
+        return render(request, "metrics/patients.html", {"error": str(error)}, status=400)
+    members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
+    page = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    masked, today = sees_masked_identity(request.user), timezone.localdate()
+    rows = [list_row(patient, masked=masked, today=today) for patient in page_patients(request.user, list(page))]
+    record_event(
+        actor=request.user,
+        action=Action.LIST,
+        patient_uuids=[row.uuid for row in rows],
+        detail={
+            "report": "indicator_patients",
+            "area": query.area.code,
+            "period": query.period.key,
+            "set": set_name,
+            "options": query.options.as_dict(),
+            "page": page.number,
+            "results": page.paginator.count,
+        },
+    )
+    context = {
+        "query": query,
+        "set_label": SETS[set_name].label,
+        "members": members,
+        "hidden": members.counted - len(members.visible),
+        "rows": rows,
+        "page": page,
+        "masked": masked,
+        "page_query": urlencode({**query.params(), "set": set_name}),
+        "report_url": f"{reverse('metrics:report')}?{query.querystring}",
+    }
+    return render(request, "metrics/patients.html", context)

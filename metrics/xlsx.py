@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 if TYPE_CHECKING:
-    from metrics.views import Row
+    from metrics.rows import Row
 
 
-def build_workbook(title: str, sections: Iterable[tuple[str, list[Row]]], footer: Iterable[str]) -> bytes:
+def build_workbook(title: str, sections: Iterable[tuple[str, Sequence[Row]]], footer: Iterable[str]) -> bytes:
     book = Workbook(write_only=False)
     sheet = book.create_sheet(index=0)
     book.remove(book.worksheets[1])

@@ -22,9 +22,10 @@ def test_county_staff_builds_and_downloads_the_pdf(world: World, live_server: An
     try:
         log_in(page, live_server, "county_d", PASSWORD)
         page.goto(f"{live_server.url}/reports/")
-        page.fill("#id_area", "320508")
-        page.fill("#id_period", str(TODAY.year))
-        page.click("form.filters button[type=submit]")
+        assert page.locator("#id_area option:checked").inner_text().strip() == "姑苏区"  # the county by default
+        page.select_option("#id_period_kind", "year")
+        page.select_option("#id_period_year", str(TODAY.year))
+        page.click("#report-form button[type=submit]")
         page.wait_for_selector("table.list")
         assert "规范管理率" in page.content()
         screenshot(page, "report-table")

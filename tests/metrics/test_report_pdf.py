@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from metrics.pdf import PdfContent, render_pdf
-from metrics.views import Row
+from metrics.rows import Row
 
 
 def test_the_pdf_carries_the_chinese_title_figures_and_code(tmp_path: Path) -> None:

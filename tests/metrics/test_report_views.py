@@ -13,6 +13,7 @@ from metrics.periods import parse_period
 from tests.base import World
 
 pytestmark = pytest.mark.django_db
+DEFAULTS = {"regular_management": "quarterly", "medication_denominator": "registered", "deaths_in_period": "excluded"}
 
 
 def client_for(user: Any) -> Client:
@@ -26,10 +27,10 @@ def test_county_staff_sees_the_table_children_targets_and_footer(world: World) -
     assert response.status_code == 200
     text = response.content.decode()
     assert "规范管理率" in text and "≥80%" in text and "甲街道" in text and "乙街道" in text
-    assert "?area=320508001000&amp;period=2025" in text
+    assert "?area=320508001000&amp;period=2025&amp;" in text
     assert "指标口径：bphs-2017" in text
     event = AuditEvent.objects.filter(action=Action.LIST).latest("pk")
-    assert event.detail == {"report": "indicators", "area": "320508000000", "period": "2025"}
+    assert event.detail == {"report": "indicators", "area": "320508000000", "period": "2025", "options": DEFAULTS}
 
 
 def test_default_area_and_period(world: World) -> None:
@@ -101,7 +102,7 @@ def test_the_spreadsheet_has_chinese_headers_child_rows_and_is_audited(world: Wo
     assert {"姑苏区", "甲街道", "乙街道"} <= areas
     assert any(row[1] == "规范管理率" and row[5] == "≥80%" for row in rows[2:] if row)
     event = AuditEvent.objects.filter(action=Action.EXPORT).latest("pk")
-    assert event.detail == {"report": "indicators_xlsx", "area": "320508000000", "period": "2025"}
+    assert event.detail == {"report": "indicators_xlsx", "area": "320508000000", "period": "2025", "options": DEFAULTS}
     assert client_for(world.doctor_a).get("/reports/xlsx").status_code == 403
     assert client_for(world.county_d).get("/reports/xlsx", {"area": "32"}).status_code == 404
     assert client_for(world.county_d).get("/reports/xlsx", {"period": "x"}).status_code == 400

@@ -1,0 +1,40 @@
+"""The monthly trend of the key rates for the year of a report: values for the PDF, SVG points for the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from metrics.definitions import Options
+from metrics.document import area_json
+from metrics.engine import compute
+from metrics.labels import INDICATOR_LABELS
+from metrics.periods import Period, parse_period
+
+TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
+TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
+CHART_W, CHART_H, CHART_PAD = 600, 200, 30
+
+
+def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
+    """Month by month of the period's year up to the cut-off: the key rates in %."""
+    year_period = parse_period(str(period.year), today=period.cutoff_date)
+    monthly = [area_json(compute(area, m, options).area, options)["indicators"] for m in year_period.months()]
+    return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
+
+
+def trend_series(area: Any, period: Period, options: Options) -> list[dict[str, Any]]:
+    """SVG polyline points of the key rates (0–100%)."""
+    step = (CHART_W - 2 * CHART_PAD) / 11
+    series = []
+    for (label, values), colour in zip(trend_values(area, period, options), TREND_COLOURS, strict=True):
+        points = []
+        for index, value in enumerate(values):
+            if value is not None:
+                y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
+                points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
+        series.append({"label": label, "colour": colour, "points": " ".join(points)})
+    return series
+
+
+def chart_frame() -> dict[str, int]:
+    return {"width": CHART_W, "height": CHART_H, "pad": CHART_PAD, "bottom": CHART_H - CHART_PAD}
