@@ -143,6 +143,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 PATIENT_LIST_PAGE_SIZE = env_int("PATIENT_LIST_PAGE_SIZE", 25)
 PATIENT_NAME_SCAN_LIMIT = env_int("PATIENT_NAME_SCAN_LIMIT", 20_000)
 REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS", 15 * 60)
+# Case teams (domain.md §8): a member's grant runs to the plan's review date plus a margin, or this many days
+# from today while the plan has no review date.
+CASE_GRANT_DAYS = env_int("CASE_GRANT_DAYS", 90)
+CASE_GRANT_MARGIN_DAYS = env_int("CASE_GRANT_MARGIN_DAYS", 14)
 
 # Indicator options (domain.md §11), each named in the report footer; reports may override them.
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"
