@@ -98,15 +98,20 @@ DEMO_POLICE = "police1"  # the demo's case-team account (registry.demo)
 
 
 def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:
-    """Teams for the first open cases (the histories opened them through ``record_followup``), only when no case
-    has a team yet: the demo police account (a grant on exactly these patients), a family member without a
-    login, a plan with a review date, and two contacts. Returns how many cases got a team."""
+    """Only when no case has a team yet: close the cases whose last two follow-ups were stable (the histories
+    opened them through ``record_followup``), then give the first open cases a team — the demo police account (a
+    grant on exactly these patients) and a family member without a login — a plan with a review date and two
+    contacts. Returns how many cases got a team."""
     from casemgmt.accounts.models import User
     from followup import case_services
-    from followup.case_models import Case, CaseContactMode, CaseMember, CaseRole
+    from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseRole
 
     if CaseMember.objects.exists():
         return 0
+    for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("id"):
+        if case_services.closing_suggested(case):  # what a doctor does after two stable follow-ups
+            reason = CaseCloseReason.STABLE_TWICE
+            case_services.close_case(actor=actor_for(case.patient), case=case, reason=reason, today=today)
     police = User.objects.filter(username=DEMO_POLICE, is_active=True).first()
     cases = list(
         Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")[:DEMO_TEAMS]
