@@ -412,3 +412,12 @@ def test_the_open_case_constraint_holds_without_the_service(world: World) -> Non
     open_case(world)
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.create(patient=world.patient_a, opened_on=TODAY, opened_by=world.doctor_a)
+
+
+def test_the_one_active_membership_constraint_holds_without_the_service(world: World) -> None:
+    from django.db import IntegrityError, transaction
+
+    case = open_case(world)
+    add(world, case, world.police_c)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseMember.objects.create(case=case, role=CaseRole.GRID, user=world.police_c, added_by=world.doctor_a)
