@@ -247,3 +247,13 @@ def test_case_page_query_count_is_pinned(world: World, case: Case, django_assert
     client.get(case_url("case_detail", case))
     with django_assert_max_num_queries(25):
         client.get(case_url("case_detail", case))
+
+
+def test_a_doctor_on_another_townships_team_does_not_get_the_patient_on_the_work_list(world: World, case: Case) -> None:
+    add(world, case, world.doctor_b, CaseRole.PSYCHIATRIST)
+    client = client_for(world.doctor_b)
+    assert client.get(case_url("case_detail", case)).status_code == 200  # the limited view
+    assert not client.get(case_url("case_detail", case)).context["full"]
+    body = client.get(reverse("followup:worklist")).content.decode()
+    assert world.patient_a.name not in body
+    assert [r.uuid for r in client.get(reverse("followup:case_list")).context["rows"]] == []  # not their area
