@@ -480,6 +480,11 @@ def my_cases(user: Any) -> QuerySet[Case]:
     )
 
 
+def team_cases_elsewhere(user: Any) -> QuerySet[Case]:
+    """A doctor's open cases outside their own areas, on whose team they are (seen through the team's grant)."""
+    return my_cases(user).exclude(patient__in=Patient.objects.in_jurisdiction_of(user).values("pk"))
+
+
 def jurisdiction_cases(user: Any) -> QuerySet[Case]:
     """Open cases of the patients of a doctor's own areas."""
     ours = Patient.objects.in_jurisdiction_of(user).values("pk")

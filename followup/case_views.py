@@ -65,18 +65,22 @@ def _reasons(case: Case) -> list[str]:
 @login_required
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    """Doctors: the open cases of their areas. Team members: "my cases". Others: 403."""
+    """Doctors: the open cases of their areas, and the other areas' cases on whose team they are. Team members:
+    "my cases". Others: 403."""
     user: Any = request.user
     today = timezone.localdate()
+    team_rows: list[case_services.CaseRow] = []
     if user.is_doctor:
-        cases, mine = case_services.jurisdiction_cases(user), False
+        rows = case_services.case_rows(case_services.jurisdiction_cases(user), masked=False, today=today)
+        team_rows = case_services.case_rows(case_services.team_cases_elsewhere(user), masked=False, today=today)
     elif user.is_case_member:
-        cases, mine = case_services.my_cases(user), True
+        rows = case_services.case_rows(case_services.my_cases(user), masked=False, today=today)
     else:
         raise PermissionDenied
-    rows = case_services.case_rows(cases, masked=False, today=today)
-    record_event(actor=user, action=Action.LIST, patient_uuids=[r.patient_uuid for r in rows], detail={"page": "cases"})
-    return render(request, "followup/cases/list.html", {"rows": rows, "mine": mine, "today": today})
+    shown = [r.patient_uuid for r in (*rows, *team_rows)]
+    record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "cases"})
+    context = {"rows": rows, "team_rows": team_rows, "mine": user.is_case_member, "today": today}
+    return render(request, "followup/cases/list.html", context)
 
 
 # --- one case --------------------------------------------------------------------------------------------------

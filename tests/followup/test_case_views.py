@@ -233,9 +233,9 @@ def test_case_list_query_counts_are_pinned(
     more_cases(world, extra)
     url = reverse("followup:case_list")
     doctor, police = client_for(world.doctor_a), client_for(world.police_c)
-    # session, user, memberships, cases (patients, villages and care states joined), audit event + subjects,
-    # the session saved in a savepoint (3)
-    with django_assert_num_queries(9):
+    # session, user, memberships, cases (patients, villages and care states joined), grants + the cases of other
+    # areas' teams, audit event + subjects, the session saved in a savepoint (3)
+    with django_assert_num_queries(11):
         assert len(doctor.get(url).context["rows"]) == 1 + extra
     # the same, with the grants of the visibility rule in place of the memberships
     with django_assert_num_queries(9):
@@ -256,4 +256,6 @@ def test_a_doctor_on_another_townships_team_does_not_get_the_patient_on_the_work
     assert not client.get(case_url("case_detail", case)).context["full"]
     body = client.get(reverse("followup:worklist")).content.decode()
     assert world.patient_a.name not in body
-    assert [r.uuid for r in client.get(reverse("followup:case_list")).context["rows"]] == []  # not their area
+    listing = client.get(reverse("followup:case_list")).context
+    assert listing["rows"] == []  # not their area ...
+    assert [r.uuid for r in listing["team_rows"]] == [case.uuid]  # ... but their team
