@@ -3,8 +3,8 @@ contacts, closing, the lists and the indicators' case spans.
 
 Who checked permission:
 
-- ``open_case_for_followup`` runs inside ``followup.services.record_followup`` (the patient row is locked there;
-  the caller checked write access).
+- ``after_followup`` (opening, or closing at a death) runs inside ``followup.services.record_followup`` (the
+  patient row is locked there; the caller checked write access).
 - ``add_member`` / ``remove_member`` / ``update_plan`` / ``close_case``: the view reached the case through
   ``case_for_user`` (404 otherwise) and ``can_manage`` (403); ``can_manage`` is checked again here.
 - ``record_contact``: the view reached the case through ``case_for_user``; the actor must be one of the
@@ -178,6 +178,18 @@ def has_trouble_history(patient: Patient) -> bool:
     )
 
 
+def after_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case | None:
+    """The case side of a saved follow-up (called by ``record_followup`` in its transaction, patient row locked):
+    a death closes the open case (reason: death; the team's grants end), anything else may open one."""
+    if followup.outcome == Outcome.DEAD:
+        case = Case.objects.select_for_update().filter(patient=patient, closed_on__isnull=True).first()
+        if case is not None:  # a consequence of the recorded death, whoever recorded it
+            day = max(followup.death_date or followup.date, case.opened_on)
+            _close_locked(actor, case, CaseCloseReason.DEATH, "", day)
+        return None
+    return open_case_for_followup(actor=actor, patient=patient, followup=followup)
+
+
 def open_case_for_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case | None:
     """Open a case when the reached follow-up calls for one and none is open; returns the case it opened.
 
@@ -250,13 +262,17 @@ def close_case(*, actor: Any, case: Case, reason: str, note: str = "", today: dt
             raise _refuse(_("该个案已于%(day)s结案，无需重复结案。") % {"day": locked.closed_on})
         if today < locked.opened_on:
             raise CaseError({"__all__": [_("结案日期不能早于开案日期。")]})
-        locked.closed_on, locked.close_reason, locked.close_note, locked.closed_by = today, reason, note, actor
-        locked.save(update_fields=["closed_on", "close_reason", "close_note", "closed_by"])
-        for member in locked.members.filter(removed_at__isnull=True, grant__isnull=False).select_related("user"):
-            _revoke(actor, locked, member, "close")
-        _audit(actor, locked, "close", reason=reason)
-        announce_patient_change(patient_id=locked.patient_id, since=today)
+        _close_locked(actor, locked, reason, note, today)
     return locked
+
+
+def _close_locked(actor: Any, locked: Case, reason: str, note: str, day: dt.date) -> None:
+    locked.closed_on, locked.close_reason, locked.close_note, locked.closed_by = day, reason, note, actor
+    locked.save(update_fields=["closed_on", "close_reason", "close_note", "closed_by"])
+    for member in locked.members.filter(removed_at__isnull=True, grant__isnull=False).select_related("user"):
+        _revoke(actor, locked, member, "close")
+    _audit(actor, locked, "close", reason=reason)
+    announce_patient_change(patient_id=locked.patient_id, since=day)
 
 
 def _locked(case: Case) -> Case:

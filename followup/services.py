@@ -624,7 +624,7 @@ def record_followup(
             refresh_care_state(locked, [*history, mine])
             newest = all((a.date, a.key) < (mine.date, mine.key) for a in history)
             _apply_status(actor, locked, followup, newest)
-            case_services.open_case_for_followup(actor=actor, patient=locked, followup=followup)
+            case_services.after_followup(actor=actor, patient=locked, followup=followup)
             record_event(
                 actor=actor,
                 action=Action.CREATE,

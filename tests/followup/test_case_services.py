@@ -421,3 +421,14 @@ def test_the_one_active_membership_constraint_holds_without_the_service(world: W
     add(world, case, world.police_c)
     with pytest.raises(IntegrityError), transaction.atomic():
         CaseMember.objects.create(case=case, role=CaseRole.GRID, user=world.police_c, added_by=world.doctor_a)
+
+
+def test_a_recorded_death_closes_the_case_and_ends_the_grants(world: World) -> None:
+    grid = police(world)
+    case = open_case(world, day=TODAY - dt.timedelta(days=5))
+    add(world, case, grid)
+    death = attempt_data(TODAY, outcome="DEAD", death_date=TODAY - dt.timedelta(days=2), death_cause=2)
+    record(world.patient_a, world.doctor_a, death, medications=[])
+    closed = fresh(case)
+    assert (closed.closed_on, closed.close_reason) == (TODAY - dt.timedelta(days=2), "death")
+    assert not visible(grid, world.patient_a)
