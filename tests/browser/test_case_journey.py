@@ -73,3 +73,12 @@ def test_doctor_adds_and_removes_a_police_officer(
     screenshot(officer, "case-05-officer-404-phone")
     officer.goto(f"{live_server.url}/followup/cases/")
     assert officer.locator("table.list tbody tr").count() == 0
+
+    officer.click("text=退出")
+    log_in(officer, live_server, "county_d", PASSWORD)
+    officer.goto(f"{live_server.url}/followup/overview/")
+    main = officer.inner_text("main")
+    assert "进行中的个案（2）" in main and "甲街道" in main and "乙街道" in main
+    assert world.patient_a.name not in main  # masked lines only
+    assert no_sideways_scroll(officer)
+    screenshot(officer, "case-06-county-overview-phone")

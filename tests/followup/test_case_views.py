@@ -259,3 +259,15 @@ def test_a_doctor_on_another_townships_team_does_not_get_the_patient_on_the_work
     listing = client.get(reverse("followup:case_list")).context
     assert listing["rows"] == []  # not their area ...
     assert [r.uuid for r in listing["team_rows"]] == [case.uuid]  # ... but their team
+
+
+def test_case_pages_render_in_english(world: World, case: Case) -> None:
+    from django.conf import settings as conf
+
+    for user, names in ((world.doctor_a, ("case_detail", "case_plan")), (world.police_c, ("case_detail",))):
+        client = client_for(user)
+        client.cookies[conf.LANGUAGE_COOKIE_NAME] = "en"
+        assert client.get(reverse("followup:case_list")).status_code == 200
+        for name in names:
+            response = client.get(case_url(name, case))
+            assert response.status_code == 200 and 'lang="en"' in response.content.decode(), name
