@@ -91,6 +91,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Periodic tasks (celery -A casemgmt beat).
+CELERY_BEAT_SCHEDULE = {
+    "end-expired-case-grants": {"task": "followup.tasks.end_expired_case_grants", "schedule": 6 * 60 * 60},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -350,6 +350,31 @@ def remove_member(*, actor: Any, member: CaseMember) -> CaseMember:
     return locked
 
 
+def end_expired_memberships(*, now: dt.datetime) -> int:
+    """End the memberships of open cases whose grant reached its expiry (``removed_at`` = the expiry), each with
+    an audit event; returns how many. The grant stopped counting at its expiry already (``live_grants``); this
+    keeps the team list and the audit log in step. Run every few hours (``end_expired_case_grants``, Celery beat)."""
+    due = CaseMember.objects.filter(
+        case__closed_on__isnull=True, removed_at__isnull=True, grant__expires_at__lte=now
+    ).values_list("pk", flat=True)
+    ended = 0
+    for pk in list(due):
+        with transaction.atomic():
+            member = (
+                CaseMember.objects.select_for_update(of=("self",))
+                .select_related("case", "case__patient", "user", "grant")
+                .get(pk=pk)
+            )
+            expires = member.grant.expires_at if member.grant is not None else None
+            if member.removed_at is not None or expires is None or expires > now:
+                continue  # removed, or renewed, meanwhile
+            member.removed_at = expires
+            member.save(update_fields=["removed_at"])
+            _audit(None, member.case, "revoke", member_user=member.user, cause="expired", member=str(member.uuid))
+            ended += 1
+    return ended
+
+
 def member_of(case: Case, member_uuid: Any) -> CaseMember | None:
     return case.members.select_related("user").filter(uuid=member_uuid).first()
 

@@ -432,3 +432,37 @@ def test_a_recorded_death_closes_the_case_and_ends_the_grants(world: World) -> N
     closed = fresh(case)
     assert (closed.closed_on, closed.close_reason) == (TODAY - dt.timedelta(days=2), "death")
     assert not visible(grid, world.patient_a)
+
+
+def test_expired_memberships_are_ended_and_audited(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    grid = police(world)
+    case = open_case(world)
+    member = add(world, case, grid)
+    keep = add(world, case, world.police_c)
+    assert case_services.end_expired_memberships(now=timezone.now()) == 0
+    past = timezone.now() - dt.timedelta(hours=1)
+    PatientUserObjectPermission.objects.filter(pk=member.grant_id).update(expires_at=past)
+    out = StringIO()
+    call_command("end_expired_case_grants", stdout=out)
+    assert "1 个" in out.getvalue()
+    ended = CaseMember.objects.get(pk=member.pk)
+    assert ended.removed_at == past and CaseMember.objects.get(pk=keep.pk).removed_at is None
+    event = AuditEvent.objects.get(detail__case=str(case.uuid), detail__cause="expired")
+    assert event.actor is None and event.detail["member_user"] == str(grid.uuid)
+    assert case_services.end_expired_memberships(now=timezone.now()) == 0  # once
+    assert [m.user for m in case_services.team(case)] == [world.police_c]
+
+
+def test_the_beat_task_runs_the_same_service(world: World, settings: Any) -> None:
+    from followup.tasks import end_expired_case_grants
+
+    grid = police(world)
+    member = add(world, open_case(world), grid)
+    PatientUserObjectPermission.objects.filter(pk=member.grant_id).update(expires_at=timezone.now())
+    assert end_expired_case_grants() == 1  # called in-process; beat sends it to a worker
+    assert CaseMember.objects.get(pk=member.pk).removed_at is not None
+    assert "followup.tasks.end_expired_case_grants" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
