@@ -330,6 +330,8 @@ def add_member(
                 actor, locked, "add_member", member=str(member.uuid), role=role, external=user is None, member_user=user
             )
     except IntegrityError as exc:  # a racing request added the same user between our check and insert
+        if user is None:
+            raise
         raise _refuse(_("%(name)s 已在团队中，无需重复添加。") % {"name": user}) from exc
     return member
 

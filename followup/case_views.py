@@ -54,6 +54,19 @@ def _to_case(case: Case) -> HttpResponse:
     return redirect("followup:case_detail", case_uuid=case.uuid)
 
 
+def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
+    """A refusal of the whole request (the case closed meanwhile, closed already...): said on the case page,
+    whose forms may be gone by then. Field errors return None and are shown on the form."""
+    if set(exc.errors) != {"__all__"}:
+        return None
+    messages.error(request, str(exc))
+    return _to_case(case)
+
+
+def _on_team(case: Case, posted_user: str) -> bool:
+    return posted_user.isdigit() and case.members.filter(user_id=int(posted_user), removed_at__isnull=True).exists()
+
+
 def _reasons(case: Case) -> list[str]:
     labels = dict(CaseOpenReason.choices)
     return [str(labels.get(code, code)) for code in case.opened_reasons]
@@ -144,6 +157,8 @@ def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
                 actor=request.user, case=case, values=form.cleaned_data, today=timezone.localdate()
             )
         except case_services.CaseError as exc:
+            if refused := _refused_whole(request, exc, case):
+                return refused
             form.apply_service_errors(exc)
         else:
             messages.success(request, _("联系记录已保存。"))
@@ -169,11 +184,13 @@ def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
                 today=timezone.localdate(),
             )
         except case_services.CaseError as exc:
+            if refused := _refused_whole(request, exc, case):
+                return refused
             form.apply_service_errors(exc)
         else:
             messages.success(request, _("已将 %(name)s 加入团队。") % {"name": member.name})
             return _to_case(case)
-    elif request.POST.get("user") and "user" in form.errors:  # already on the team (not offered any more)
+    elif "user" in form.errors and _on_team(case, request.POST.get("user", "")):  # not offered any more
         form.errors.pop("user")
         form.add_error(None, _("该账号已在团队中，无需重复添加。"))
     return _render_detail(request, case, True, member_form=form)
@@ -236,9 +253,8 @@ def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
                 today=timezone.localdate(),
             )
         except case_services.CaseError as exc:
-            if set(exc.errors) == {"__all__"}:  # refused as a whole (e.g. closed already): say so on the case
-                messages.error(request, str(exc))
-                return _to_case(case)
+            if refused := _refused_whole(request, exc, case):
+                return refused
             form.apply_service_errors(exc)
         else:
             messages.success(request, _("个案已结案，团队成员的查看权限已收回。"))

@@ -271,3 +271,16 @@ def test_case_pages_render_in_english(world: World, case: Case) -> None:
         for name in names:
             response = client.get(case_url(name, case))
             assert response.status_code == 200 and 'lang="en"' in response.content.decode(), name
+
+
+def test_posts_to_a_closed_case_say_why(world: World, case: Case) -> None:
+    case_services.close_case(actor=world.doctor_a, case=case, reason="stable_twice", today=TODAY)
+    client = client_for(world.doctor_a)
+    data = {"date": TODAY.isoformat(), "mode": "1", "who": "监护人", "findings": "情况"}
+    response = client.post(case_url("case_contact_new", case), data, follow=True)
+    assert "该个案已结案，不能再登记联系记录" in response.content.decode()
+    grid = make_user("grid_f", Role.CASE_MEMBER)
+    response = client.post(case_url("case_member_add", case), {"role": "grid", "user": grid.pk}, follow=True)
+    assert "该个案已结案，不能再添加成员" in response.content.decode()
+    bad = client.post(case_url("case_member_add", case), {"role": "grid", "user": "x1"})
+    assert bad.status_code == 200 and "已在团队中" not in bad.content.decode()
