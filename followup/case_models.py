@@ -181,7 +181,7 @@ class CaseContact(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
     date = models.DateField(_("联系日期"))
     mode = models.PositiveSmallIntegerField(_("联系方式"), choices=CaseContactMode.choices)
-    who = models.CharField(_("联系对象"), max_length=100, help_text=_("如：患者本人、监护人、邻居"))
+    who = EncryptedTextField(_("联系对象"), max_plaintext_length=100, help_text=_("如：患者本人、监护人、邻居"))
     findings = EncryptedTextField(_("发现情况"), max_plaintext_length=1000)
     actions = EncryptedTextField(_("采取措施"), max_plaintext_length=1000)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
