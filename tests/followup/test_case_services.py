@@ -95,7 +95,8 @@ def test_risk_three_opens_and_a_stable_or_missed_visit_does_not(world: World) ->
     record(world.patient_b, world.doctor_b, attempt_data(), medications=[])
     assert not Case.objects.exists()
     followup = record(world.patient_b, world.doctor_b, unstable_data(TODAY, classification=UNSTABLE, risk_level=3))
-    assert case_services.opened_by_followup(followup).opened_reasons == ["unstable", "risk"]
+    opened = case_services.opened_by_followup(followup)
+    assert opened is not None and opened.opened_reasons == ["unstable", "risk"]
 
 
 def test_a_history_of_trouble_opens_a_case_once(world: World) -> None:
@@ -218,7 +219,8 @@ def test_removing_a_member_ends_the_grant_and_is_audited(world: World) -> None:
     member = add(world, case, grid)
     case_services.remove_member(actor=world.doctor_a, member=member)
     assert not visible(grid, world.patient_a)
-    assert grant_of(grid, world.patient_a).expires_at <= timezone.now()  # kept as history, no longer live
+    ended = grant_of(grid, world.patient_a).expires_at
+    assert ended is not None and ended <= timezone.now()  # kept as history, no longer live
     assert AuditEvent.objects.filter(detail__case=str(case.uuid), detail__step="revoke").count() == 1
     with pytest.raises(case_services.CaseError, match="已移出团队"):
         case_services.remove_member(actor=world.doctor_a, member=member)
@@ -445,7 +447,7 @@ def test_expired_memberships_are_ended_and_audited(world: World) -> None:
     keep = add(world, case, world.police_c)
     assert case_services.end_expired_memberships(now=timezone.now()) == 0
     past = timezone.now() - dt.timedelta(hours=1)
-    PatientUserObjectPermission.objects.filter(pk=member.grant_id).update(expires_at=past)
+    PatientUserObjectPermission.objects.filter(user=grid).update(expires_at=past)
     out = StringIO()
     call_command("end_expired_case_grants", stdout=out)
     assert "1 个" in out.getvalue()
@@ -462,7 +464,7 @@ def test_the_beat_task_runs_the_same_service(world: World, settings: Any) -> Non
 
     grid = police(world)
     member = add(world, open_case(world), grid)
-    PatientUserObjectPermission.objects.filter(pk=member.grant_id).update(expires_at=timezone.now())
+    PatientUserObjectPermission.objects.filter(user=grid).update(expires_at=timezone.now())
     assert end_expired_case_grants() == 1  # called in-process; beat sends it to a worker
     assert CaseMember.objects.get(pk=member.pk).removed_at is not None
     assert "followup.tasks.end_expired_case_grants" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}

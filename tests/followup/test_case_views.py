@@ -111,7 +111,7 @@ def test_the_team_never_reaches_the_clinical_pages(world: World, case: Case, who
             assert status in (302, 403), name  # asked for a reason first, or read-only
         else:
             assert status == 404, (who, name)
-    followup = world.patient_a.followups.first()
+    followup = world.patient_a.followups.get()
     detail = reverse(
         "followup:followup_detail", kwargs={"patient_uuid": world.patient_a.uuid, "followup_uuid": followup.uuid}
     )
