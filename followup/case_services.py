@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,12 +169,18 @@ def _audit(actor: Any, case: Case, step: str, **extra: Any) -> None:
 # --- opening (called by record_followup) ------------------------------------------------------------------------
 
 
-def has_trouble_history(patient: Patient) -> bool:
-    """肇事 or 肇祸 recorded on the supplementary form or on any follow-up."""
+def trouble_history_without_case(patient: Patient) -> bool:
+    """肇事 or 肇祸 recorded on the supplementary form or on any follow-up, for a patient who never had a case:
+    one query (a record that already had a case was opened for this history, or closed despite it)."""
     history = Q(trouble__gt=0) | Q(disaster__gt=0)
     return (
-        SupplementaryForm.objects.filter(history, patient=patient).exists()
-        or FollowUp.objects.filter(history, patient=patient).exists()
+        Patient.objects.filter(pk=patient.pk)
+        .filter(
+            Exists(SupplementaryForm.objects.filter(history, patient=OuterRef("pk")))
+            | Exists(FollowUp.objects.filter(history, patient=OuterRef("pk")))
+        )
+        .exclude(Exists(Case.objects.filter(patient=OuterRef("pk"))))
+        .exists()
     )
 
 
@@ -203,7 +209,7 @@ def open_case_for_followup(*, actor: Any, patient: Patient, followup: FollowUp) 
     if Case.objects.filter(patient=patient, closed_on__isnull=True).exists():
         return None
     recorded_now = followup.trouble > 0 or followup.disaster > 0
-    history = recorded_now or (not patient.cases.exists() and has_trouble_history(patient))
+    history = recorded_now or trouble_history_without_case(patient)
     reasons = open_reasons(
         classification=followup.classification, risk_level=followup.risk_level, trouble_history=history
     )
