@@ -91,6 +91,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Periodic tasks (celery -A casemgmt beat).
+CELERY_BEAT_SCHEDULE = {
+    "end-expired-case-grants": {"task": "followup.tasks.end_expired_case_grants", "schedule": 6 * 60 * 60},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -143,6 +147,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 PATIENT_LIST_PAGE_SIZE = env_int("PATIENT_LIST_PAGE_SIZE", 25)
 PATIENT_NAME_SCAN_LIMIT = env_int("PATIENT_NAME_SCAN_LIMIT", 20_000)
 REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS", 15 * 60)
+# Case teams (domain.md §8): a member's grant runs to the plan's review date plus a margin, or this many days
+# from today while the plan has no review date.
+CASE_GRANT_DAYS = env_int("CASE_GRANT_DAYS", 90)
+CASE_GRANT_MARGIN_DAYS = env_int("CASE_GRANT_MARGIN_DAYS", 14)
 
 # Indicator options (domain.md §11), each named in the report footer; reports may override them.
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"

@@ -9,7 +9,8 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         # The registry's patient page shows the follow-up panel through registry.panels (registry never
         # imports followup).
-        from followup import emergency_panel, panel
+        from followup import case_panel, emergency_panel, panel
 
         panel.register()
+        case_panel.register()
         emergency_panel.register()

@@ -89,7 +89,70 @@ def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
     for patient in patients:
         written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
     load_demo_emergencies(actor_for=actor_for)
+    load_demo_cases(actor_for=actor_for, today=today)
     return written
+
+
+DEMO_TEAMS = 3  # open cases that get a team, a plan and contacts
+DEMO_POLICE = "police1"  # the demo's case-team account (registry.demo)
+
+
+def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:
+    """Only when no case has a team yet: close the cases whose last two follow-ups were stable (the histories
+    opened them through ``record_followup``), then give the first open cases a team — the demo police account (a
+    grant on exactly these patients) and a family member without a login — a plan with a review date and two
+    contacts. Returns how many cases got a team."""
+    from casemgmt.accounts.models import User
+    from followup import case_services
+    from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseRole
+
+    if CaseMember.objects.exists():
+        return 0
+    for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("id"):
+        if case_services.closing_suggested(case):  # what a doctor does after two stable follow-ups
+            reason = CaseCloseReason.STABLE_TWICE
+            case_services.close_case(actor=actor_for(case.patient), case=case, reason=reason, today=today)
+    police = User.objects.filter(username=DEMO_POLICE, is_active=True).first()
+    cases = list(
+        Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")[:DEMO_TEAMS]
+    )
+    for index, case in enumerate(cases):
+        doctor = actor_for(case.patient)
+        case_services.update_plan(
+            actor=doctor,
+            case=case,
+            values={
+                "goals": "病情稳定，不发生肇事肇祸",
+                "treatment": "遵医嘱规律服药，每两周随访一次",
+                "rehabilitation": "参加社区康复站活动",
+                "risk_prevention": "民警和网格员每周走访一次，发现异常及时报告",
+                "family_support": "指导监护人看护服药，提供心理支持",
+                "review_date": today + dt.timedelta(days=30 + 7 * index),
+            },
+            today=today,
+        )
+        if police is not None:
+            case_services.add_member(actor=doctor, case=case, role=CaseRole.POLICE, user=police, today=today)
+        case_services.add_member(
+            actor=doctor,
+            case=case,
+            role=CaseRole.FAMILY,
+            person_name=case.patient.guardian_name or "家属",
+            person_phone=case.patient.guardian_phone or "",
+            today=today,
+        )
+        for days, mode, findings in (
+            (10, CaseContactMode.VISIT, "按时服药，情绪平稳"),
+            (3, CaseContactMode.PHONE, "睡眠稍差"),
+        ):
+            day = max(case.opened_on, today - dt.timedelta(days=days))
+            case_services.record_contact(
+                actor=doctor,
+                case=case,
+                values={"date": day, "mode": mode, "who": "监护人", "findings": findings, "actions": "嘱继续观察"},
+                today=today,
+            )
+    return len(cases)
 
 
 def load_demo_emergencies(*, actor_for: Any) -> int:

@@ -9,6 +9,7 @@ the same areas ``Patient.objects.visible_to`` grants them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,10 @@ from django.views.decorators.http import require_GET
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import emergency_services
+from followup import case_services, emergency_services
 from followup.emergency_models import Emergency
-from registry import transfers
+from registry import masking, transfers
+from registry.models import Patient
 
 LINES_SHOWN = 50  # masked lines per section; the counts above each list are complete
 
@@ -49,6 +51,28 @@ def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class QuietRow:
+    """An unstable patient without a recent follow-up, masked."""
+
+    patient_uuid: Any
+    name: str
+    village: str
+    last_followup: dt.date | None
+    next_due_date: dt.date | None
+
+
+def quiet_row(patient: Patient) -> QuietRow:
+    state = patient.care_state
+    return QuietRow(
+        patient_uuid=patient.uuid,
+        name=masking.mask_name(patient.name),
+        village=patient.village.name,
+        last_followup=state.last_followup_date,
+        next_due_date=state.next_due_date,
+    )
+
+
 @login_required
 @require_GET
 def county_overview(request: HttpRequest) -> HttpResponse:
@@ -66,8 +90,20 @@ def county_overview(request: HttpRequest) -> HttpResponse:
     month_rows = emergency_services.rows(month[:LINES_SHOWN], masked=True, now=now)
     pending = transfers.long_pending(prefixes, today)
     pending_rows = transfers.rows(pending.select_related("requested_by")[:LINES_SHOWN], today)
+    townships = case_services.open_cases_per_township(prefixes)
+    reviews = case_services.overdue_reviews(prefixes, today)
+    review_rows = case_services.case_rows(reviews[:LINES_SHOWN], masked=True, today=today)
+    quiet = case_services.unstable_without_followup(prefixes, today)
+    quiet_rows = [quiet_row(p) for p in quiet[:LINES_SHOWN]]
     context: dict[str, Any] = {
         "today": today,
+        "townships": townships,
+        "open_total": sum(n for _area, n in townships),
+        "review_rows": review_rows,
+        "review_total": reviews.count(),
+        "quiet_rows": quiet_rows,
+        "quiet_total": quiet.count(),
+        "quiet_days": case_services.UNSTABLE_GAP_DAYS,
         "month_total": month_total,
         "month_late": month_late,
         "month_rows": month_rows,
@@ -76,8 +112,8 @@ def county_overview(request: HttpRequest) -> HttpResponse:
         "pending_rows": pending_rows,
         "pending_total": pending.count(),
     }
-    shown = {r.patient_uuid for r in (*late_rows, *month_rows) if r.patient_uuid} | {
-        r.patient_uuid for r in pending_rows
-    }
+    shown = {r.patient_uuid for r in (*late_rows, *month_rows) if r.patient_uuid}
+    shown |= {r.patient_uuid for r in pending_rows}
+    shown |= {r.patient_uuid for r in review_rows} | {r.patient_uuid for r in quiet_rows}
     record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "county_overview"})
     return render(request, "followup/overview.html", context)

@@ -59,8 +59,10 @@ def _followed(user: Any) -> QuerySet[Patient]:
     """Patients the user may see who are under active management (the schedule applies to them).
 
     LOST, REFUSED, DEAD and CLOSED patients are not on the schedule; a LOST patient returns to it when reached.
+    Only the user's own areas: a doctor who sees another township's patient as a member of its case team does not
+    follow that patient up (the grant shows the limited view, never the follow-up form).
     """
-    return visible_patients(user).filter(status=registry_codes.Status.ACTIVE)
+    return visible_patients(user).in_jurisdiction_of(user).filter(status=registry_codes.Status.ACTIVE)
 
 
 def _item(patient: Patient, today: dt.date) -> WorkItem:

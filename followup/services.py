@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import codes, rules
+from followup import case_services, codes, rules
 from followup.models import (
     DOSE_FIELDS,
     SHAPE_FIELDS,
@@ -624,6 +624,7 @@ def record_followup(
             refresh_care_state(locked, [*history, mine])
             newest = all((a.date, a.key) < (mine.date, mine.key) for a in history)
             _apply_status(actor, locked, followup, newest)
+            case_services.after_followup(actor=actor, patient=locked, followup=followup)
             record_event(
                 actor=actor,
                 action=Action.CREATE,

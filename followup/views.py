@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import codes, display, queries, services
+from followup import case_views, codes, display, queries, services
 from followup.drugs import DRUG_NAMES
 from followup.forms import (
     MEDICATION_PREFIX,
@@ -58,12 +58,14 @@ class NeedsReason(Exception):
 def _clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
     """The patient, if this user may read the clinical history (404 / 403 as ``get_patient_for_user``).
 
-    Case-team members (limited disclosure) get 403; county staff who have not stated a reason are sent to the
-    patient page, where they can (``NeedsReason``, handled by ``_clinical_page``).
+    Case-team members (limited disclosure) get 404, as for a patient they do not see; county staff who have not
+    stated a reason are sent to the patient page, where they can (``NeedsReason``, handled by ``_clinical_page``).
     """
-    patient = get_patient_for_user(request, patient_uuid, write=write)
+    patient = get_patient_for_user(request, patient_uuid)
     disclosure = disclosure_for(request.user, request.session, patient)
     if disclosure == Disclosure.LIMITED:
+        raise Http404  # the case team never learns the clinical pages exist (domain.md §8)
+    if write and not can_write(request.user, patient):
         raise PermissionDenied
     if disclosure == Disclosure.MASKED:
         raise NeedsReason(patient)
@@ -170,7 +172,7 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     A POST goes to the service even for a dead or withdrawn record: the service answers a repeated key with the
     follow-up already saved (the second tap after a "dead" outcome) and refuses anything new with its message.
     """
-    patient = get_patient_for_user(request, patient_uuid, write=True)
+    patient = _clinical_patient(request, patient_uuid, write=True)
     if request.method != "POST":
         if not display.accepts_followups(patient):
             messages.error(request, _("该档案已死亡或注销，不能再录入随访。"))
@@ -201,6 +203,7 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
             form.add_error(None, _("此表单已用于另一次提交，请重新打开随访表。"))
         else:
             messages.success(request, _saved_message(followup))
+            case_views.tell_after_followup(request, followup)
             return redirect("followup:timeline", patient_uuid=patient.uuid)
     return _form_page(request, patient, form, formset)
 

@@ -33,8 +33,9 @@ FOLLOWUP_COLUMNS = (
 def load(ids: list[int], period: Period) -> SideFacts:
     """The followup app's facts for the patients *ids*, up to the cut-off: three queries per chunk.
 
-    Case management and emergency handling arrive with their issue; until then those stay empty.
+    Emergency handling arrives with its issue; until then it stays empty. Cases: one more query.
     """
+    from followup.case_services import case_spans
     from followup.models import FollowUp, HealthCheck, RehabParticipation
 
     cutoff = period.cutoff_date
@@ -61,4 +62,5 @@ def load(ids: list[int], period: Period) -> SideFacts:
         followups={k: tuple(v) for k, v in followups.items()},
         rehab={k: tuple(v) for k, v in rehab.items()},
         health_checks={k: tuple(v) for k, v in checks.items()},
+        cases=case_spans(ids, cutoff),
     )

@@ -343,7 +343,11 @@ def patient_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def supplementary_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
-    patient = get_patient_for_user(request, patient_uuid, write=True)
+    patient = get_patient_for_user(request, patient_uuid)
+    if disclosure_for(request.user, request.session, patient) == Disclosure.LIMITED:
+        raise Http404  # clinical history: the case team never learns the page exists (domain.md §8)
+    if not can_write(request.user, patient):
+        raise PermissionDenied
     current = SupplementaryForm.objects.filter(patient=patient).first()
     if current is None:  # every registration creates one; a record without it is not editable here
         raise Http404

@@ -1,0 +1,295 @@
+"""Case pages (个案管理, domain.md §8): the case list ("my cases" for team members), one case, the team, the
+plan, contacts and closing.
+
+Views stay thin. A case is reached through ``case_services.case_for_user`` (its patient must be in
+``Patient.objects.visible_to``; 404 otherwise). The patient's doctors get the full case page and manage it;
+team members who reach the patient through their grant get the limited view (identity, contacts, guardian,
+risk, classification, next due date, plan, contacts) and may add contacts; a grant-only user who is not on
+this case's team gets 404; area staff, read-only here, get 403 (they have the county overview).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
+from followup import case_services
+from followup.case_forms import CloseForm, ContactForm, MemberForm, PlanForm
+from followup.case_models import Case, CaseOpenReason
+from followup.models import FollowUp, PatientCareState
+from registry.disclosure import Disclosure, guardian_facts, identity_facts
+
+
+def _case(request: HttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
+    """The case and whether the user manages it (its patient's doctor); 404 / 403 as described above."""
+    user: Any = request.user
+    case = case_services.case_for_user(user, case_uuid)
+    if case is None:
+        raise Http404
+    if case_services.can_manage(user, case):
+        return case, True
+    if user.is_area_staff:
+        raise PermissionDenied
+    if not case_services.is_active_member(user, case):
+        raise Http404
+    if manage:
+        raise PermissionDenied
+    return case, False
+
+
+def _to_case(case: Case) -> HttpResponse:
+    return redirect("followup:case_detail", case_uuid=case.uuid)
+
+
+def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
+    """A refusal of the whole request (the case closed meanwhile, closed already...): said on the case page,
+    whose forms may be gone by then. Field errors return None and are shown on the form."""
+    if set(exc.errors) != {"__all__"}:
+        return None
+    messages.error(request, str(exc))
+    return _to_case(case)
+
+
+def _on_team(case: Case, posted_user: str) -> bool:
+    return posted_user.isdigit() and case.members.filter(user_id=int(posted_user), removed_at__isnull=True).exists()
+
+
+def _reasons(case: Case) -> list[str]:
+    labels = dict(CaseOpenReason.choices)
+    return [str(labels.get(code, code)) for code in case.opened_reasons]
+
+
+# --- the list --------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    """Doctors: the open cases of their areas, and the other areas' cases on whose team they are. Team members:
+    "my cases". Others: 403."""
+    user: Any = request.user
+    today = timezone.localdate()
+    team_rows: list[case_services.CaseRow] = []
+    if user.is_doctor:
+        rows = case_services.case_rows(case_services.jurisdiction_cases(user), masked=False, today=today)
+        team_rows = case_services.case_rows(case_services.team_cases_elsewhere(user), masked=False, today=today)
+    elif user.is_case_member:
+        rows = case_services.case_rows(case_services.my_cases(user), masked=False, today=today)
+    else:
+        raise PermissionDenied
+    shown = [r.patient_uuid for r in (*rows, *team_rows)]
+    record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "cases"})
+    context = {"rows": rows, "team_rows": team_rows, "mine": user.is_case_member, "today": today}
+    return render(request, "followup/cases/list.html", context)
+
+
+# --- one case --------------------------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, Any]:
+    patient = case.patient
+    state = PatientCareState.objects.filter(patient=patient).first()
+    context: dict[str, Any] = {
+        "case": case,
+        "patient": patient,
+        "full": full,
+        "reasons": _reasons(case),
+        "state": state,
+        "team": case_services.team(case),
+        "contacts": list(case.contacts.select_related("recorded_by")),
+        "contact_form": forms.get("contact_form") or ContactForm(),
+        "today": timezone.localdate(),
+    }
+    if full:
+        context.update(
+            member_form=forms.get("member_form") or MemberForm(users=case_services.member_users(case)),
+            close_form=forms.get("close_form") or CloseForm(),
+            closing_suggested=case_services.closing_suggested(case),
+            earlier=list(patient.cases.exclude(pk=case.pk).order_by("-opened_on")),
+            removed=list(case.members.filter(removed_at__isnull=False).select_related("user", "removed_by")),
+        )
+    else:
+        context.update(
+            identity=identity_facts(patient, Disclosure.LIMITED),
+            guardian=guardian_facts(patient),
+        )
+    return context
+
+
+def _render_detail(request: HttpRequest, case: Case, full: bool, **forms: Any) -> HttpResponse:
+    return render(request, "followup/cases/detail.html", _detail_context(request, case, full, **forms))
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+    case, full = _case(request, case_uuid)
+    record_event(
+        actor=request.user,
+        action=Action.VIEW,
+        patient_uuids=[case.patient.uuid],
+        detail={"page": "case", "case": str(case.uuid), "disclosure": "full" if full else "limited"},
+    )
+    return _render_detail(request, case, full)
+
+
+@login_required
+@require_POST
+def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+    case, full = _case(request, case_uuid)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.record_contact(
+                actor=request.user, case=case, values=form.cleaned_data, today=timezone.localdate()
+            )
+        except case_services.CaseError as exc:
+            if refused := _refused_whole(request, exc, case):
+                return refused
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("联系记录已保存。"))
+            return _to_case(case)
+    return _render_detail(request, case, full, contact_form=form)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+    case, _full = _case(request, case_uuid, manage=True)
+    form = MemberForm(request.POST, users=case_services.member_users(case))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = case_services.add_member(
+                actor=request.user,
+                case=case,
+                role=data["role"],
+                user=data.get("user"),
+                person_name=data.get("person_name", ""),
+                person_phone=data.get("person_phone", ""),
+                today=timezone.localdate(),
+            )
+        except case_services.CaseError as exc:
+            if refused := _refused_whole(request, exc, case):
+                return refused
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("已将 %(name)s 加入团队。") % {"name": member.name})
+            return _to_case(case)
+    elif "user" in form.errors and _on_team(case, request.POST.get("user", "")):  # not offered any more
+        form.errors.pop("user")
+        form.add_error(None, _("该账号已在团队中，无需重复添加。"))
+    return _render_detail(request, case, True, member_form=form)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.UUID) -> HttpResponse:
+    case, _full = _case(request, case_uuid, manage=True)
+    member = case_services.member_of(case, member_uuid)
+    if member is None:
+        raise Http404
+    try:
+        case_services.remove_member(actor=request.user, member=member)
+    except case_services.CaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已将 %(name)s 移出团队，其查看权限已收回。") % {"name": member.name})
+    return _to_case(case)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+    case, _full = _case(request, case_uuid, manage=True)
+    initial = {name: getattr(case, name) for name in case_services.PLAN_FIELDS}
+    form = PlanForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            case_services.update_plan(
+                actor=request.user, case=case, values=form.cleaned_data, today=timezone.localdate()
+            )
+        except case_services.CaseError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("管理方案已保存。"))
+            return _to_case(case)
+    elif not form.is_bound:
+        record_event(
+            actor=request.user,
+            action=Action.VIEW,
+            patient_uuids=[case.patient.uuid],
+            detail={"page": "case_plan", "case": str(case.uuid)},
+        )
+    return render(request, "followup/cases/plan.html", {"case": case, "patient": case.patient, "form": form})
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+    case, _full = _case(request, case_uuid, manage=True)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.close_case(
+                actor=request.user,
+                case=case,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                today=timezone.localdate(),
+            )
+        except case_services.CaseError as exc:
+            if refused := _refused_whole(request, exc, case):
+                return refused
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("个案已结案，团队成员的查看权限已收回。"))
+            return _to_case(case)
+    return _render_detail(request, case, True, close_form=form)
+
+
+# --- after a follow-up (called by followup.views.followup_new) -------------------------------------------------
+
+
+def tell_after_followup(request: HttpRequest, followup: FollowUp) -> None:
+    """Tell the doctor that saving the follow-up opened a case (with the link to build the team), or that the
+    last two reached follow-ups were stable, so the open case may be closed."""
+    opened = case_services.opened_by_followup(followup)
+    if opened is not None:
+        link = reverse("followup:case_detail", kwargs={"case_uuid": opened.uuid})
+        messages.warning(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("已为该患者开启个案管理（%(reasons)s）。") % {"reasons": "、".join(_reasons(opened))},
+                link,
+                _("添加团队成员并制定管理方案"),
+            ),
+        )
+        return
+    case = case_services.open_case_of(followup.patient)
+    if case is not None and case_services.closing_suggested(case):
+        link = reverse("followup:case_detail", kwargs={"case_uuid": case.uuid})
+        messages.info(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("最近两次随访病情稳定，可考虑结案。"),
+                link,
+                _("查看个案"),
+            ),
+        )

@@ -1,0 +1,14 @@
+"""Periodic work of the follow-up app (Celery beat; see ``CELERY_BEAT_SCHEDULE``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(ignore_result=True)
+def end_expired_case_grants() -> int:
+    """End case-team memberships whose grant expired, with their audit events (domain.md §8)."""
+    from followup.case_services import end_expired_memberships
+
+    return end_expired_memberships(now=timezone.now())
