@@ -17,10 +17,39 @@ from tests.base import World
 TODAY = dt.date.today()
 Sheets = dict[str, list[list[Any]]]
 
-PATIENT_HEADER = ["ref", "national_id", "name", "sex", "birth_date", "village_code", "disorder", "registered_on",
-                  "consent", "status", "status_date", "lost_reason", "death_cause", "phone", "guardian_name"]  # fmt: skip
-FOLLOWUP_HEADER = ["ref", "patient_ref", "date", "mode", "outcome", "risk_level", "insight", "symptoms",
-                   "adherence", "hospitalisation", "classification", "next_date", "family_support", "self_harm"]  # fmt: skip
+PATIENT_HEADER = [
+    "ref",
+    "national_id",
+    "name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "disorder",
+    "registered_on",
+    "consent",
+    "status",
+    "status_date",
+    "lost_reason",
+    "death_cause",
+    "phone",
+    "guardian_name",
+]
+FOLLOWUP_HEADER = [
+    "ref",
+    "patient_ref",
+    "date",
+    "mode",
+    "outcome",
+    "risk_level",
+    "insight",
+    "symptoms",
+    "adherence",
+    "hospitalisation",
+    "classification",
+    "next_date",
+    "family_support",
+    "self_harm",
+]
 
 
 def day(days_ago: int) -> str:
@@ -34,21 +63,43 @@ def national_id(seed: int, born: dt.date, sex: int) -> str:
 def patient_row(ref: str, village: str, *, seed: int, sex: int = 1, **over: Any) -> list[Any]:
     born = dt.date(1970, 1, 1) + dt.timedelta(days=seed)
     values = {
-        "ref": ref, "national_id": national_id(seed, born, sex), "name": synthetic_name(random.Random(seed)),
-        "sex": sex, "birth_date": born.isoformat(), "village_code": village, "disorder": 1,
-        "registered_on": day(400), "consent": 1, "status": "ACTIVE", "status_date": None, "lost_reason": None,
-        "death_cause": None, "phone": "13800001111", "guardian_name": None,
-    }  # fmt: skip
+        "ref": ref,
+        "national_id": national_id(seed, born, sex),
+        "name": synthetic_name(random.Random(seed)),
+        "sex": sex,
+        "birth_date": born.isoformat(),
+        "village_code": village,
+        "disorder": 1,
+        "registered_on": day(400),
+        "consent": 1,
+        "status": "ACTIVE",
+        "status_date": None,
+        "lost_reason": None,
+        "death_cause": None,
+        "phone": "13800001111",
+        "guardian_name": None,
+    }
     values.update(over)
     return [values[k] for k in PATIENT_HEADER]
 
 
 def followup_row(ref: str, patient_ref: str, days_ago: int, **over: Any) -> list[Any]:
     values = {
-        "ref": ref, "patient_ref": patient_ref, "date": day(days_ago), "mode": 2, "outcome": "REACHED",
-        "risk_level": 0, "insight": 1, "symptoms": "1,3", "adherence": 1, "hospitalisation": 0,
-        "classification": 3, "next_date": day(days_ago - 90), "family_support": 1, "self_harm": 0,
-    }  # fmt: skip
+        "ref": ref,
+        "patient_ref": patient_ref,
+        "date": day(days_ago),
+        "mode": 2,
+        "outcome": "REACHED",
+        "risk_level": 0,
+        "insight": 1,
+        "symptoms": "1,3",
+        "adherence": 1,
+        "hospitalisation": 0,
+        "classification": 3,
+        "next_date": day(days_ago - 90),
+        "family_support": 1,
+        "self_harm": 0,
+    }
     values.update(over)
     return [values[k] for k in FOLLOWUP_HEADER]
 
@@ -85,7 +136,7 @@ def valid_sheets(world: World) -> Sheets:
                 hospitalisation=None,
                 classification=None,
                 next_date=None,
-            ),  # fmt: skip
+            ),
         ],
         "medications": [
             ["followup_ref", "drug", "morning_mg", "noon_mg", "evening_mg", "depot_every_weeks", "depot_mg"],
