@@ -9,11 +9,13 @@ Messages never repeat identity cells (names, ID numbers, phones): the report may
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from casemgmt.tabular import Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
@@ -38,6 +40,17 @@ class ProblemLog:
 
     def __bool__(self) -> bool:
         return self.total > 0
+
+
+_NOT_A_CODE = object()
+
+
+@functools.cache
+def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Any]:
+    """Each code by its value and by its label in *language* (rendering lazy labels per cell is slow)."""
+    lookup = {str(label): value for value, label in choices.choices}
+    lookup.update({str(value): value for value, _label in choices.choices})
+    return lookup
 
 
 def choices_text(choices: type[models.Choices]) -> str:
@@ -108,9 +121,9 @@ class RowCheck:
         raw = self._convert(key, as_text)
         if self._missing(key, raw, required):
             return None
-        for value, label in choices.choices:
-            if raw == str(value) or raw == str(label):
-                return value
+        found = code_lookup(choices, get_language()).get(raw, _NOT_A_CODE)
+        if found is not _NOT_A_CODE:
+            return found
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": choices_text(choices)})
         return None
 
@@ -124,7 +137,7 @@ class RowCheck:
             part = piece.strip()
             if not part:
                 continue
-            if not part.isdigit() or int(part) not in choices.values:
+            if not part.isdigit() or str(int(part)) not in code_lookup(choices, get_language()):
                 message = _("代码“%(value)s”无效，可填：%(allowed)s。")
                 self.add(key, message % {"value": part, "allowed": choices_text(choices)})
                 return []
