@@ -62,7 +62,8 @@ class Plan:
     populations_unchanged: int = 0
     patients: dict[str, PatientKey] = field(default_factory=dict)
     transfers: dict[str, list[rows.TransferKey]] = field(default_factory=dict)
-    followup_refs: set[str] = field(default_factory=set)
+    followup_refs: set[str] = field(default_factory=set)  # dropped once the medications sheet is checked
+    medicated_refs: set[str] = field(default_factory=set)  # follow-ups that have medication rows
     row_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -307,12 +308,13 @@ class Validator:
             return
         for r in self.counted(reader):
             followup_ref, _values = rows.parse_medication(r)
-            if (
-                followup_ref is not None
-                and followup_ref not in self.plan.followup_refs
-                and FOLLOWUPS.name in self.plan.sheets
-            ):
+            if followup_ref is None:
+                continue
+            if followup_ref not in self.plan.followup_refs and FOLLOWUPS.name in self.plan.sheets:
                 r.add("followup_ref", _("随访编号“%(ref)s”在followups工作表中不存在。") % {"ref": followup_ref})
+            else:
+                self.plan.medicated_refs.add(followup_ref)
+        self.plan.followup_refs = set()  # no later sheet refers to follow-ups: free the memory
 
     def check_rehab(self) -> None:
         reader = self.reader(REHAB)
