@@ -117,3 +117,20 @@ def test_an_existing_patient_in_scope_is_matched_and_gets_new_followups(world: W
     assert report.counts["patients"].unchanged == 3 and report.counts["followups"].created == 1
     p1 = patient(world, sheets, "P1")
     assert PatientCareState.objects.get(patient=p1).last_followup_date.isoformat() == day(10)
+
+
+def test_progress_is_reported_for_both_passes(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from followup.workbook import loading, validation
+
+    monkeypatch.setattr(validation, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(loading, "PROGRESS_EVERY", 2)
+    calls: list[tuple[str, int, int]] = []
+    path = write_xlsx(tmp_path / "book.xlsx", valid_sheets(world))
+    import_workbook(path, actor=world.admin_e, progress=lambda *args: calls.append(args))
+    checks = [done for stage, done, _total in calls if stage == "check"]
+    loads = [(done, total) for stage, done, total in calls if stage == "load"]
+    assert checks == sorted(checks) and checks[-1] >= 10
+    assert loads[-1] == (12, 12) and [d for d, _t in loads] == sorted(d for d, _t in loads)
+    assert calls.index(next(c for c in calls if c[0] == "load")) > calls.index(
+        next(c for c in calls if c[0] == "check")
+    )
