@@ -134,3 +134,30 @@ def test_progress_is_reported_for_both_passes(world: World, tmp_path: Path, monk
     assert calls.index(next(c for c in calls if c[0] == "load")) > calls.index(
         next(c for c in calls if c[0] == "check")
     )
+
+
+def test_a_conflict_during_the_write_pass_rolls_everything_back(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone registers the same ID number between the check and the write: nothing of the file remains."""
+    import datetime as dt
+
+    from followup.workbook import loading
+    from tests.base import make_patient
+    from tests.followup.workbook_base import PATIENT_HEADER
+
+    monkeypatch.setattr(loading, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(loading, "BATCH", 1)  # one patient per batch: the conflict arrives before the last one
+    sheets = valid_sheets(world)
+    row = sheets["patients"][3]
+    column = PATIENT_HEADER.index
+
+    def register_the_same_person(stage: str, done: int, total: int) -> None:
+        if stage == "load" and not Patient.objects.filter(national_id_index=national_id_index(row[1])).exists():
+            born = dt.date.fromisoformat(row[column("birth_date")])
+            make_patient(world.doctor_a, world.village_a1, national_id=row[1], sex=row[column("sex")], birth_date=born)
+
+    path = write_xlsx(tmp_path / "book.xlsx", sheets)
+    with pytest.raises(loading.WorkbookError, match="未写入任何数据"):
+        import_workbook(path, actor=world.admin_e, progress=register_the_same_person)
+    assert Patient.objects.count() == 2 and not FollowUp.objects.filter(source_ref__isnull=False).exists()
