@@ -49,7 +49,7 @@ def test_a_valid_workbook_is_loaded_with_history_and_custody(world: World, tmp_p
     assert p3.status == "DEAD" and p3.status_since.isoformat() == day(30)
     assert MedicationRow.objects.get(followup__source_ref="F3").shape == "depot"
     assert RehabParticipation.objects.filter(patient=p1).count() == HealthCheck.objects.filter(patient=p1).count() == 1
-    assert PatientCareState.objects.get(patient=p1).last_followup_date.isoformat() == day(200)
+    assert PatientCareState.objects.get(patient=p1).last_followup_date == TODAY.fromisoformat(day(200))
     assert AuditEvent.objects.filter(detail__source="workbook_import").exists()
 
 
@@ -116,7 +116,7 @@ def test_an_existing_patient_in_scope_is_matched_and_gets_new_followups(world: W
     assert report.ok, report.lines()
     assert report.counts["patients"].unchanged == 3 and report.counts["followups"].created == 1
     p1 = patient(world, sheets, "P1")
-    assert PatientCareState.objects.get(patient=p1).last_followup_date.isoformat() == day(10)
+    assert PatientCareState.objects.get(patient=p1).last_followup_date == TODAY.fromisoformat(day(10))
 
 
 def test_progress_is_reported_for_both_passes(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -152,7 +152,7 @@ def test_the_template_has_every_sheet_with_chinese_headers_and_codes(world: Worl
     header = [cell.value for cell in book["patients"][1]]
     assert header[:3] == ["档案编号", "身份证号", "姓名"]
     sex = book["patients"].cell(row=1, column=4)
-    assert sex.value == "性别" and "1 男、2 女" in sex.comment.text
+    assert sex.value == "性别" and sex.comment is not None and "1 男、2 女" in sex.comment.text
 
 
 def test_the_template_loads_as_an_empty_workbook(world: World, tmp_path: Path) -> None:

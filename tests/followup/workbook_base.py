@@ -150,7 +150,7 @@ def valid_sheets(world: World) -> Sheets:
 
 def write_xlsx(path: Path, sheets: Sheets) -> Path:
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
         for row in rows:
