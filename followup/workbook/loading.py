@@ -102,7 +102,9 @@ class _Writer:
         self.progress = progress
         self.done = 0
         self.pk_by_ref: dict[str, int] = {}
-        self.new_followups: dict[str, int] = {}  # workbook ref -> pk, for follow-ups created by this load
+        self.new_patients: set[int] = set()  # created by this load (nothing of theirs can be stored already)
+        # workbook ref -> pk of the follow-ups created by this load that have medication rows
+        self.new_followups: dict[str, int] = {}
         self.since: dict[int, dt.date] = {}  # changed patient -> earliest date whose facts changed
         self.followup_patients: set[int] = set()
 
@@ -142,7 +144,6 @@ class _Writer:
     # -- the pass -----------------------------------------------------------------------------------------
 
     def run(self, audit_detail: dict[str, Any]) -> None:
-        self.new_patients: set[int] = set()
         self.write_areas()
         self.write_patients()
         self.write_followups()
