@@ -19,6 +19,7 @@ from django.utils import timezone
 from .loading import WorkbookError, import_workbook
 from .models import WorkbookImport
 from .report import ImportReport
+from .schema import PATIENTS, SHEET_ORDER
 from .validation import EVERYWHERE, Scope
 
 CHECK_SHARE = 50  # percent of the bar given to the checking pass (its row count is not known in advance)
@@ -48,7 +49,8 @@ def create_job(*, user: Any, upload: UploadedFile, dry_run: bool) -> WorkbookImp
     """Store the file under var/ and queue the job after the commit; the task receives the job's id only."""
     name = Path(upload.name or "workbook").name
     job = WorkbookImport.objects.create(requested_by=user, file_name=name[:200], dry_run=dry_run)
-    path = upload_dir() / f"{job.uuid}{Path(name).suffix.lower()}"
+    path = stored_path(job, name)
+    path.parent.mkdir(exist_ok=True)
     with path.open("wb") as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
@@ -57,6 +59,23 @@ def create_job(*, user: Any, upload: UploadedFile, dry_run: bool) -> WorkbookImp
 
     transaction.on_commit(lambda: run_workbook_import.delay(job.pk))
     return job
+
+
+def stored_path(job: WorkbookImport, name: str) -> Path:
+    """Where the upload waits for its job. A single CSV file is one sheet, named by the file: it keeps its name
+    when that names a sheet (``followups.csv``) and is the patients sheet otherwise."""
+    suffix = Path(name).suffix.lower()
+    if suffix != ".csv":
+        return upload_dir() / f"{job.uuid}{suffix}"
+    stem = Path(name).stem.lower()
+    return upload_dir() / str(job.uuid) / f"{stem if stem in SHEET_ORDER else PATIENTS.name}.csv"
+
+
+def discard(path: Path) -> None:
+    """Delete a stored upload (and the folder of a single CSV file)."""
+    path.unlink(missing_ok=True)
+    if path.parent != upload_dir() and path.parent.parent == upload_dir():
+        path.parent.rmdir()
 
 
 def progress_key(job_id: int) -> str:
@@ -114,7 +133,7 @@ def run_job(job_id: int) -> None:
     except WorkbookError as exc:
         status, data = WorkbookImport.Status.REJECTED, {"error": str(exc)}
     finally:
-        Path(job.file_path).unlink(missing_ok=True)
+        discard(Path(job.file_path))
         WorkbookImport.objects.filter(pk=job_id).update(
             status=status,
             progress=100,

@@ -176,3 +176,15 @@ def test_the_job_page_shows_progress_while_running(world: World) -> None:
     page = login(world.admin_e).get(reverse("followup:workbook_job", kwargs={"job_uuid": job.uuid}))
     content = page.content.decode()
     assert '<meta http-equiv="refresh" content="2">' in content and "87%" in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_csv_file_is_the_patients_sheet(world: World, tmp_path: Path) -> None:
+    from tests.followup.workbook_base import write_csv_folder
+
+    folder = write_csv_folder(tmp_path / "csv", {"patients": valid_sheets(world)["patients"]})
+    file = SimpleUploadedFile("县登记表.csv", (folder / "patients.csv").read_bytes())
+    page = upload(login(world.county_d), file).content.decode()
+    assert "导入完成" in page and Patient.objects.count() == 5
+    imports = Path(__file__).resolve().parents[2] / "var" / "imports"
+    assert not (imports / str(WorkbookImport.objects.get().uuid)).exists()
