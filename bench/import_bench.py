@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jf_import_bench")
 
@@ -41,6 +42,9 @@ def villages() -> list[str]:
     return [f"{COUNTY}{t:03d}{v:03d}" for t in range(1, TOWNSHIPS + 1) for v in range(1, VILLAGES + 1)]
 
 
+Planned = list[tuple[str, dt.date, str, str | None]]  # ref, registered on, village now, village before a move
+
+
 def generate(path: Path, patients: int, seed: int = 20261130) -> None:
     """Write the synthetic workbook, streaming: no sheet is ever held in memory."""
     import django
@@ -48,27 +52,42 @@ def generate(path: Path, patients: int, seed: int = 20261130) -> None:
     django.setup()
     import openpyxl
 
+    rng = random.Random(seed)
+    book = openpyxl.Workbook(write_only=True)
+    write_areas(book.create_sheet("areas"))
+    planned = write_patients(book.create_sheet("patients"), rng, patients)
+    transfers = book.create_sheet("transfers")
+    transfers.append(["patient_ref", "from_village_code", "to_village_code", "requested_on", "accepted_on"])
+    for ref, registered, village, before in planned:
+        if before is not None and before != village:
+            moved = registered + dt.timedelta(days=100)
+            transfers.append([ref, before, village, moved, moved + dt.timedelta(days=3)])
+    write_histories(book, rng, planned)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def write_areas(sheet: Any) -> None:
+    sheet.append(["code", "name", "level"])
+    sheet.append(["340000000000", "基准省", 1])
+    sheet.append(["340100000000", "基准市", 2])
+    sheet.append([f"{COUNTY}000000", "基准县", 3])
+    for t in range(1, TOWNSHIPS + 1):
+        sheet.append([f"{COUNTY}{t:03d}000", f"基准镇{t}", 4])
+        for v in range(1, VILLAGES + 1):
+            sheet.append([f"{COUNTY}{t:03d}{v:03d}", f"基准村{t}-{v}", 5])
+
+
+def write_patients(sheet: Any, rng: random.Random, patients: int) -> Planned:
     from registry.bulk import NationalIdAllocator
     from registry.synthetic import synthetic_address, synthetic_birth_date, synthetic_name, synthetic_phone
 
-    rng = random.Random(seed)
     today = dt.date.today()
-    book = openpyxl.Workbook(write_only=True)
-    areas = book.create_sheet("areas")
-    areas.append(["code", "name", "level"])
-    areas.append(["340000000000", "基准省", 1])
-    areas.append(["340100000000", "基准市", 2])
-    areas.append([f"{COUNTY}000000", "基准县", 3])
-    for t in range(1, TOWNSHIPS + 1):
-        areas.append([f"{COUNTY}{t:03d}000", f"基准镇{t}", 4])
-        for v in range(1, VILLAGES + 1):
-            areas.append([f"{COUNTY}{t:03d}{v:03d}", f"基准村{t}-{v}", 5])
     codes = villages()
     ids = NationalIdAllocator()
-    sheet = book.create_sheet("patients")
     sheet.append(["档案编号", "身份证号", "姓名", "性别", "联系电话", "现住址区划代码", "现住址", "诊断类别",
                   "确诊日期", "建档日期", "知情同意", "状态", "状态日期", "死亡原因"])  # fmt: skip
-    plan: list[tuple[str, dt.date, str, str | None]] = []  # ref, registered, village now, village before
+    planned: Planned = []
     for n in range(patients):
         registered = today - dt.timedelta(days=rng.randint(400, 365 * 5))
         sex = rng.choice((1, 2))
@@ -82,13 +101,11 @@ def generate(path: Path, patients: int, seed: int = 20261130) -> None:
         sheet.append([ref, ids.allocate(COUNTY, born, sex), synthetic_name(rng), sex, synthetic_phone(rng), village,
                       synthetic_address(rng), rng.choice((1, 1, 1, 4, 6)), registered, registered, 1, status,
                       status_date, cause])  # fmt: skip
-        plan.append((ref, registered, village, before))
-    transfers = book.create_sheet("transfers")
-    transfers.append(["patient_ref", "from_village_code", "to_village_code", "requested_on", "accepted_on"])
-    for ref, registered, village, before in plan:
-        if before is not None and before != village:
-            moved = registered + dt.timedelta(days=100)
-            transfers.append([ref, before, village, moved, moved + dt.timedelta(days=3)])
+        planned.append((ref, registered, village, before))
+    return planned
+
+
+def write_histories(book: Any, rng: random.Random, planned: Planned) -> None:
     followups = book.create_sheet("followups")
     followups.append(["随访编号", "档案编号", "随访日期", "随访方式", "随访结果", "危险性评估", "自知力", "目前症状",
                       "用药依从性", "住院情况", "本次随访分类", "下次随访日期", "家属心理支持"])  # fmt: skip
@@ -99,7 +116,7 @@ def generate(path: Path, patients: int, seed: int = 20261130) -> None:
     checks = book.create_sheet("health_checks")
     checks.append(["patient_ref", "date"])
     count = 0
-    for ref, registered, _village, _before in plan:
+    for ref, registered, _village, _before in planned:
         for k in range(FOLLOWUPS_PER_PATIENT):
             day = registered + dt.timedelta(days=90 * k + 7)
             fref = f"F{count:08d}"
@@ -115,12 +132,15 @@ def generate(path: Path, patients: int, seed: int = 20261130) -> None:
             rehab.append([ref, "clubhouse", registered + dt.timedelta(days=30), None])
         if rng.random() < 0.3:
             checks.append([ref, registered + dt.timedelta(days=200)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def reset_database() -> None:
@@ -140,16 +160,18 @@ def run_import(path: Path, label: str) -> None:
     def progress(stage: str, done: int, total: int) -> None:
         marks.setdefault(stage, time.perf_counter())
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = import_workbook(path, actor=system_actor(), progress=progress)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     if not report.ok:
         print("\n".join(report.lines()[:20]))
         raise SystemExit(1)
     rows = sum(c.created + c.unchanged + c.updated for c in report.counts.values())
     check = marks.get("load", time.perf_counter()) - start
-    print(f"{label}: {elapsed:7.1f} s  ({rows / elapsed:,.0f} rows/s; check pass {check:.1f} s, "
-          f"write pass {elapsed - check:.1f} s)  peak RSS so far {peak_rss_mb():.0f} MB")  # fmt: skip
+    print(
+        f"{label}: {elapsed:7.1f} s  ({rows / elapsed:,.0f} rows/s; check pass {check:.1f} s, write pass "
+        f"{elapsed - check:.1f} s; this process's CPU {cpu:.0f} s)  peak RSS so far {peak_rss_mb():.0f} MB"
+    )
     for name, count in report.sheet_rows():
         print(
             f"    {name:<14} created {count.created:>8,}  unchanged {count.unchanged:>8,}  updated {count.updated:>4,}"
@@ -177,8 +199,9 @@ def main() -> None:
     from registry.models import Patient
 
     print(f"import_bench  {dt.datetime.now():%Y-%m-%d %H:%M}  commit {commit()}  Python {platform.python_version()}")
-    print(f"workbook: {args.patients:,} patients, {args.patients * FOLLOWUPS_PER_PATIENT:,} follow-ups; "
-          f"patients already in the database: {Patient.objects.count():,}; RSS after set-up {peak_rss_mb():.0f} MB")  # fmt: skip
+    follow_ups = args.patients * FOLLOWUPS_PER_PATIENT
+    print(f"workbook: {args.patients:,} patients, {follow_ups:,} follow-ups; patients already in the database: "
+          f"{Patient.objects.count():,}; RSS after set-up {peak_rss_mb():.0f} MB")  # fmt: skip
     run_import(path, "first load ")
     run_import(path, "second load")
 
