@@ -188,3 +188,9 @@ def test_a_single_csv_file_is_the_patients_sheet(world: World, tmp_path: Path) -
     assert "导入完成" in page and Patient.objects.count() == 5
     imports = Path(__file__).resolve().parents[2] / "var" / "imports"
     assert not (imports / str(WorkbookImport.objects.get().uuid)).exists()
+
+
+@pytest.mark.parametrize(("who", "shown"), [("admin_e", True), ("county_d", True), ("doctor_a", False)])
+def test_the_menu_links_the_import_page_for_importers_only(world: World, who: str, shown: bool) -> None:
+    page = login(getattr(world, who)).get(reverse("home"), follow=True).content.decode()
+    assert (f'href="{UPLOAD}"' in page) is shown
