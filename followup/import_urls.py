@@ -1,7 +1,13 @@
-"""Registry workbook import pages (filled in by the import work)."""
+"""Registry workbook import pages (exchange.md §1)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from followup.workbook import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("import/", views.upload, name="workbook_upload"),
+    path("import/template.xlsx", views.template, name="workbook_template"),
+    path("import/<uuid:job_uuid>/", views.job, name="workbook_job"),
+]

@@ -114,6 +114,12 @@ class FollowUp(models.Model):
 
     doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The follow-up's ref in the registry workbook it was imported from (exchange.md §1): loading the same
+    # workbook again matches it by patient + ref instead of adding it twice. Empty for follow-ups entered here.
+    # Nullable on purpose (unlike the house rule for text): the unique constraint applies to imported rows only.
+    source_ref = models.CharField(  # noqa: DJ001
+        _("导入随访编号"), max_length=40, null=True, blank=True, editable=False
+    )
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -127,6 +133,11 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 condition=Q(outcome=codes.Outcome.REACHED) | Q(**{f"{c}__isnull": True for c in REACHED_ONLY_COLUMNS}),
                 name="followup_attempt_without_clinical_fields",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "source_ref"],
+                condition=Q(source_ref__isnull=False),
+                name="followup_one_per_workbook_ref",
             ),
         ]
 
@@ -351,3 +362,4 @@ class HealthCheck(models.Model):
 
 from followup.case_models import *  # noqa: E402,F403  (case management, domain.md §8)
 from followup.emergency_models import *  # noqa: E402,F403  (emergency handling, domain.md §9)
+from followup.workbook.models import *  # noqa: E402,F403  (workbook import jobs, exchange.md §1)

@@ -519,26 +519,39 @@ def rebuild_care_states(*, batch_size: int = 1000) -> tuple[int, int]:
         if not chunk:
             return checked, changed
         last = chunk[-1]
-        histories: dict[int, list[rules.Attempt]] = {pk: [] for pk in chunk}
-        rows = FollowUp.objects.filter(patient_id__in=chunk).values_list("patient_id", *ATTEMPT_COLUMNS)
-        for patient_id, *columns in rows:
-            histories[patient_id].append(_attempt(columns))
-        current = {s.patient_id: s for s in PatientCareState.objects.filter(patient_id__in=chunk)}
-        fresh, stale = [], []
-        for patient_id, history in histories.items():
-            values = _state_values(rules.care_snapshot(history))
-            state = current.get(patient_id)
-            if state is None:
-                fresh.append(PatientCareState(patient_id=patient_id, **values))
-            elif any(getattr(state, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(state, name, value)
-                state.updated_at = timezone.now()  # bulk_update does not touch auto_now fields
-                stale.append(state)
-        with transaction.atomic():
-            PatientCareState.objects.bulk_create(fresh)
-            PatientCareState.objects.bulk_update(stale, [*_state_values(rules.CareSnapshot()), "updated_at"])
-        checked, changed = checked + len(chunk), changed + len(fresh) + len(stale)
+        checked, changed = checked + len(chunk), changed + _rebuild_chunk(chunk)
+
+
+def rebuild_care_states_of(patient_ids: Sequence[int], *, batch_size: int = 1000) -> int:
+    """Recompute the care states of the given patients (those with follow-ups); returns how many changed.
+
+    For bulk writers such as the workbook import, inside their transaction.
+    """
+    ids = sorted(set(patient_ids))
+    return sum(_rebuild_chunk(ids[start : start + batch_size]) for start in range(0, len(ids), batch_size))
+
+
+def _rebuild_chunk(chunk: Sequence[int]) -> int:
+    histories: dict[int, list[rules.Attempt]] = {}
+    rows = FollowUp.objects.filter(patient_id__in=chunk).values_list("patient_id", *ATTEMPT_COLUMNS)
+    for patient_id, *columns in rows:
+        histories.setdefault(patient_id, []).append(_attempt(columns))
+    current = {s.patient_id: s for s in PatientCareState.objects.filter(patient_id__in=list(histories))}
+    fresh, stale = [], []
+    for patient_id, history in histories.items():
+        values = _state_values(rules.care_snapshot(history))
+        state = current.get(patient_id)
+        if state is None:
+            fresh.append(PatientCareState(patient_id=patient_id, **values))
+        elif any(getattr(state, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(state, name, value)
+            state.updated_at = timezone.now()  # bulk_update does not touch auto_now fields
+            stale.append(state)
+    with transaction.atomic():
+        PatientCareState.objects.bulk_create(fresh)
+        PatientCareState.objects.bulk_update(stale, [*_state_values(rules.CareSnapshot()), "updated_at"])
+    return len(fresh) + len(stale)
 
 
 def _apply_status(actor: Any, patient: Patient, followup: FollowUp, newest: bool) -> None:

@@ -1,0 +1,209 @@
+"""Reading one row's cells as typed values, collecting every problem with its sheet, row and column.
+
+``ProblemLog`` keeps the first ``cap`` problems for the report and counts them all, so a workbook with a
+hundred thousand bad rows neither floods memory nor hides how much is wrong. ``RowCheck`` wraps one row: each
+getter returns the value (or None) and records a plain Chinese message when the cell is impossible.
+Messages never repeat identity cells (names, ID numbers, phones): the report may be shown and stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from casemgmt.tabular import Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
+
+REPORT_CAP = 1000  # problems kept for the report; the total is always counted
+
+
+class ProblemLog:
+    def __init__(self, cap: int = REPORT_CAP) -> None:
+        self.cap = cap
+        self.shown: list[Problem] = []
+        self.total = 0
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self.shown) < self.cap:
+            self.shown.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+_NOT_A_CODE = object()
+
+
+@functools.cache
+def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Any]:
+    """Each code by its value and by its label in *language* (rendering lazy labels per cell is slow)."""
+    lookup = {str(label): value for value, label in choices.choices}
+    lookup.update({str(value): value for value, _label in choices.choices})
+    return lookup
+
+
+def choices_text(choices: type[models.Choices]) -> str:
+    return "、".join(f"{value} {label}" for value, label in choices.choices)
+
+
+class SheetReader:
+    """The rows of one sheet, each wrapped in a :class:`RowCheck`; a sheet that breaks mid-way is reported."""
+
+    def __init__(self, sheet: Sheet, problems: ProblemLog, today: dt.date) -> None:
+        self.sheet = sheet
+        self.problems = problems
+        self.today = today
+
+    def add(self, row: int | None, key: str | None, message: str) -> None:
+        self.problems.add(self.sheet.problem(row, key, message))
+
+    def rows(self) -> Iterator[RowCheck]:
+        try:
+            for number, cells in self.sheet:
+                yield RowCheck(self, number, cells)
+        except TabularError as exc:  # e.g. a CSV that is not UTF-8, found part-way through
+            self.add(None, None, str(exc))
+
+
+class RowCheck:
+    def __init__(self, reader: SheetReader, number: int, cells: Mapping[str, Cell]) -> None:
+        self.reader = reader
+        self.number = number
+        self.cells = cells
+        self.failed = False
+
+    def add(self, key: str | None, message: str) -> None:
+        self.failed = True
+        self.reader.add(self.number, key, message)
+
+    def _convert(self, key: str, convert: Any) -> Any:
+        try:
+            return convert(self.cells.get(key))
+        except CellError as exc:
+            self.add(key, str(exc))
+            return None
+
+    def _missing(self, key: str, value: Any, required: bool) -> bool:
+        if value is None:
+            if required and self.cells.get(key) is None:
+                self.add(key, _("不能为空。"))
+            return True
+        return False
+
+    def text(self, key: str, *, max_length: int, required: bool = False) -> str | None:
+        value = self._convert(key, as_text)
+        if self._missing(key, value, required):
+            return None
+        if len(value) > max_length:
+            self.add(key, _("内容过长：最多%(max)d个字。") % {"max": max_length})
+            return None
+        return str(value)
+
+    def integer(self, key: str, *, required: bool = False) -> int | None:
+        value = self._convert(key, as_int)
+        if self._missing(key, value, required):
+            return None
+        return int(value)
+
+    def code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Any:
+        """A code of *choices*, by its value (``1``, ``REACHED``) or its Chinese label."""
+        raw = self._convert(key, as_text)
+        if self._missing(key, raw, required):
+            return None
+        found = code_lookup(choices, get_language()).get(raw, _NOT_A_CODE)
+        if found is not _NOT_A_CODE:
+            return found
+        self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": choices_text(choices)})
+        return None
+
+    def code_list(self, key: str, choices: type[models.Choices]) -> list[int]:
+        """Codes separated by commas (Chinese or Western), e.g. ``1,3,10``."""
+        raw = self._convert(key, as_text)
+        if raw is None:
+            return []
+        values: list[int] = []
+        for piece in str(raw).replace("，", ",").replace("、", ",").split(","):
+            part = piece.strip()
+            if not part:
+                continue
+            if not part.isdigit() or str(int(part)) not in code_lookup(choices, get_language()):
+                message = _("代码“%(value)s”无效，可填：%(allowed)s。")
+                self.add(key, message % {"value": part, "allowed": choices_text(choices)})
+                return []
+            values.append(int(part))
+        return sorted(set(values))
+
+    def flag(self, key: str) -> bool | None:
+        raw = self._convert(key, as_text)
+        if raw is None:
+            return None
+        if raw in ("1", "是"):
+            return True
+        if raw in ("0", "否"):
+            return False
+        self.add(key, _("应填1（是）或0（否）：%(value)s") % {"value": raw})
+        return None
+
+    def count(self, key: str) -> int:
+        """A count of events (0 when empty)."""
+        value = self.integer(key)
+        if value is None:
+            return 0
+        if not 0 <= value <= 999:
+            self.add(key, _("次数应为0至999的整数。"))
+            return 0
+        return value
+
+    def decimal(self, key: str) -> Decimal | int | None:
+        cell = self.cells.get(key)
+        if cell is None:
+            return None
+        if isinstance(cell, bool | dt.date):
+            self.add(key, _("应为数字。"))
+            return None
+        try:
+            number = Decimal(str(cell).strip())
+        except InvalidOperation:
+            self.add(key, _("应为数字：%(value)s") % {"value": cell})
+            return None
+        if not number.is_finite():
+            self.add(key, _("应为数字：%(value)s") % {"value": cell})
+            return None
+        return int(number) if number == number.to_integral_value() and "." not in str(cell) else number
+
+    def date(self, key: str, *, required: bool = False) -> dt.date | None:
+        """A date, never after today (records describe the past)."""
+        value = self._convert(key, as_date)
+        if self._missing(key, value, required):
+            return None
+        if value > self.reader.today:
+            self.add(key, _("日期不能晚于今天（%(today)s）。") % {"today": self.reader.today.isoformat()})
+            return None
+        if value.year < 1900:
+            self.add(key, _("日期过早：%(value)s") % {"value": value.isoformat()})
+            return None
+        return value
+
+    def later_date(self, key: str, *, after: dt.date | None) -> dt.date | None:
+        """A date that may lie in the future (e.g. the next follow-up), not before *after*."""
+        value = self._convert(key, as_date)
+        if value is None:
+            return None
+        if after is not None and value < after:
+            self.add(key, _("日期不能早于%(day)s。") % {"day": after.isoformat()})
+            return None
+        return value
+
+
+__all__ = ["REPORT_CAP", "ProblemLog", "Row", "RowCheck", "SheetReader", "choices_text"]

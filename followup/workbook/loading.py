@@ -1,0 +1,440 @@
+"""The second pass, and the entry point: check everything, then write everything in one transaction.
+
+``import_workbook`` runs the checking pass (``validation``); a workbook with any problem writes nothing. A clean
+one is read again, streaming, and written in batches inside a single transaction: a failure part-way (a
+concurrent registration of the same ID number, a lost connection) rolls all of it back. A dry run performs the
+same writes and rolls them back, so its counts are exact and it proves the load would succeed.
+
+Matching, so that loading a workbook twice changes nothing: patients by ID number (blind index); follow-ups by
+patient + workbook ref (``FollowUp.source_ref``); their medication rows come with new follow-ups only; rehab
+participation by patient + provider type + start date; health checks by patient + date. A patient already
+registered is not modified (identity, status and custody stay as the system has them); transfers are written
+only for new patients, together with the custody history they imply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casemgmt.areas import loading as area_loading
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
+from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
+from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
+from followup.services import rebuild_care_states_of
+from registry.bulk import seal
+from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, TransferState
+from registry.signals import announce_patients_changed
+
+from . import rows
+from .cells import ProblemLog, RowCheck, SheetReader
+from .report import ImportReport
+from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, TRANSFERS
+from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
+
+BATCH = 1000
+ANNOUNCE_BATCH = 1000
+
+
+class WorkbookError(Exception):
+    """The file cannot be read at all, or the database changed under the load; the message is for the user."""
+
+
+class _Rollback(Exception):
+    """Raised to undo a dry run's writes."""
+
+
+def import_workbook(
+    path: str | Path,
+    *,
+    actor: Any,
+    scope: Scope = EVERYWHERE,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    audit_detail: dict[str, Any] | None = None,
+) -> ImportReport:
+    """Check the workbook at *path* and, when it has no problem, load it (the caller checked *actor* may).
+
+    *scope* limits where records may be written (the upload page passes the user's jurisdiction; the command
+    writes everywhere). Raises :class:`WorkbookError` when the file cannot be opened.
+    """
+    today = today or timezone.localdate()
+    report = ImportReport(dry_run=dry_run)
+    try:
+        source = open_source(path)
+    except TabularError as exc:
+        raise WorkbookError(str(exc)) from exc
+    with source:
+        validator = Validator(source, scope=scope, today=today, progress=progress)
+        plan = validator.run()
+        if validator.problems:
+            report.problems, report.problem_total = validator.problems.shown, validator.problems.total
+            return report
+        try:
+            with transaction.atomic():
+                _Writer(source, plan, actor=actor, report=report, progress=progress).run(audit_detail or {})
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        except IntegrityError as exc:  # someone registered the same person or row since the check
+            raise WorkbookError(_("导入期间数据库中的相关记录被他人修改，未写入任何数据，请重新导入。")) from exc
+    return report
+
+
+class _Writer:
+    def __init__(
+        self, source: TabularSource, plan: Plan, *, actor: Any, report: ImportReport, progress: Progress | None
+    ) -> None:
+        self.source = source
+        self.plan = plan
+        self.actor = actor
+        self.report = report
+        self.progress = progress
+        self.done = 0
+        self.pk_by_ref: dict[str, int] = {}
+        self.new_patients: set[int] = set()  # created by this load (nothing of theirs can be stored already)
+        # workbook ref -> pk of the follow-ups created by this load that have medication rows
+        self.new_followups: dict[str, int] = {}
+        self.since: dict[int, dt.date] = {}  # changed patient -> earliest date whose facts changed
+        self.followup_patients: set[int] = set()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def batches(self, spec: SheetSpec) -> Iterator[list[RowCheck]]:
+        """The sheet's rows again, in batches (the checking pass found them valid)."""
+        sheet = self.source.sheet(spec) if spec.name in self.plan.sheets else None
+        if sheet is None:
+            return
+        reader = SheetReader(sheet, ProblemLog(cap=0), self.plan.today)
+        batch: list[RowCheck] = []
+        for check in reader.rows():
+            batch.append(check)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def advance(self, count: int) -> None:
+        before, self.done = self.done, self.done + count
+        if self.progress is not None and (before // PROGRESS_EVERY != self.done // PROGRESS_EVERY):
+            self.progress("load", self.done, self.plan.total_rows)
+
+    def touch(self, patient_id: int, day: dt.date) -> None:
+        known = self.since.get(patient_id)
+        self.since[patient_id] = day if known is None or day < known else known
+
+    def existing_keys(self, model: Any, pks: Sequence[int], *fields: str) -> set[tuple[Any, ...]]:
+        """Natural keys already stored for the patients of a batch that were registered before this load."""
+        old = [pk for pk in pks if pk not in self.new_patients]
+        if not old:
+            return set()
+        return set(model.objects.filter(patient_id__in=old).values_list("patient_id", *fields))
+
+    # -- the pass -----------------------------------------------------------------------------------------
+
+    def run(self, audit_detail: dict[str, Any]) -> None:
+        self.write_areas()
+        self.write_patients()
+        self.write_followups()
+        self.write_medications()
+        self.write_rehab()
+        self.write_health_checks()
+        rebuild_care_states_of(sorted(self.followup_patients))
+        self.announce()
+        if self.report.changed:
+            counts = {name: [c.created, c.unchanged] for name, c in self.report.counts.items()}
+            detail = {"source": "workbook_import", "dry_run": self.report.dry_run, "counts": counts, **audit_detail}
+            record_event(actor=self.actor, action=Action.CREATE, detail=detail)
+        if self.progress is not None:
+            self.progress("load", self.plan.total_rows, self.plan.total_rows)
+
+    def write_areas(self) -> None:
+        area_plan = self.plan.area_plan
+        area_loading.write(area_plan)
+        if AREAS.name in self.plan.sheets:
+            counts = self.report.count(AREAS.name)
+            counts.created, counts.unchanged = len(area_plan.new_areas), self.plan.areas_unchanged
+        if POPULATION.name in self.plan.sheets:
+            counts = self.report.count(POPULATION.name)
+            counts.created, counts.updated = len(area_plan.new_populations), len(area_plan.changed_populations)
+            counts.unchanged = self.plan.populations_unchanged
+        self.advance(self.plan.row_counts.get(AREAS.name, 0) + self.plan.row_counts.get(POPULATION.name, 0))
+
+    def write_patients(self) -> None:
+        counts = self.report.count(PATIENTS.name)
+        for batch in self.batches(PATIENTS):
+            fresh: list[tuple[dict[str, Any], Patient]] = []
+            for check in batch:
+                row = rows.parse_patient(check)
+                key = self.plan.patients[row["ref"]]
+                if key.existing_pk is not None:
+                    self.pk_by_ref[row["ref"]] = key.existing_pk
+                    counts.unchanged += 1
+                else:
+                    fresh.append((row, self.build_patient(row)))
+            self.insert_patients(fresh)
+            counts.created += len(fresh)
+            self.advance(len(batch))
+        transfers = self.report.count(TRANSFERS.name) if TRANSFERS.name in self.plan.sheets else None
+        if transfers is not None:
+            total = sum(len(t) for t in self.plan.transfers.values())
+            transfers.created = sum(
+                len(t) for ref, t in self.plan.transfers.items() if self.pk_by_ref[ref] in self.new_patients
+            )
+            transfers.unchanged = total - transfers.created
+            self.advance(self.plan.row_counts.get(TRANSFERS.name, 0))
+
+    def build_patient(self, row: dict[str, Any]) -> Patient:
+        changed = row["status"] != rows.initial_status(row["consent"])
+        patient = Patient(
+            uuid=uuid.uuid4(),
+            village_id=row["village_code"],
+            created_by=self.actor,
+            status=row["status"],
+            status_since=row["status_date"] if changed else row["registered_on"],
+            **{name: row[name] for name in PATIENT_FIELDS},
+        )
+        patient.refresh_indexes()
+        return patient
+
+    def insert_patients(self, fresh: list[tuple[dict[str, Any], Patient]]) -> None:
+        if not fresh:
+            return
+        forms: list[SupplementaryForm] = []
+        history: list[StatusChange] = []
+        custody: list[CustodySpan] = []
+        transfers: list[Transfer] = []
+        for _row, patient in fresh:
+            seal(patient)
+        Patient.objects.bulk_create([patient for _row, patient in fresh])
+        for row, patient in fresh:
+            self.pk_by_ref[row["ref"]] = patient.pk
+            self.new_patients.add(patient.pk)
+            self.touch(patient.pk, row["registered_on"])
+            forms.append(self.build_form(row, patient))
+            history.extend(self.build_history(row, patient))
+            moves = self.plan.transfers.get(row["ref"], [])
+            custody.extend(custody_spans(patient, row["registered_on"], moves))
+            transfers.extend(self.build_transfer(patient, move) for move in moves)
+        for form in forms:
+            seal(form)
+        SupplementaryForm.objects.bulk_create(forms)
+        StatusChange.objects.bulk_create(history)
+        CustodySpan.objects.bulk_create(custody)
+        Transfer.objects.bulk_create(transfers)
+        record_event(
+            actor=self.actor,
+            action=Action.CREATE,
+            patient_uuids=[patient.uuid for _row, patient in fresh],
+            detail={"source": "workbook_import", "count": len(fresh)},
+        )
+
+    def build_form(self, row: dict[str, Any], patient: Patient) -> SupplementaryForm:
+        return SupplementaryForm(
+            uuid=uuid.uuid4(),
+            patient=patient,
+            household_type=row["household_type"],
+            employment=row["employment"],
+            consent=row["consent"],
+            onset_date=row["onset_date"],
+            economic_status=row["economic_status"],
+            filled_on=row["registered_on"],
+            filled_by=self.actor,
+        )
+
+    def build_history(self, row: dict[str, Any], patient: Patient) -> list[StatusChange]:
+        first = rows.initial_status(row["consent"])
+        history = [
+            StatusChange(patient=patient, to_status=first, effective_date=row["registered_on"], actor=self.actor)
+        ]
+        if row["status"] != first:
+            history.append(
+                StatusChange(
+                    patient=patient,
+                    from_status=first,
+                    to_status=row["status"],
+                    effective_date=row["status_date"],
+                    lost_reason=row["lost_reason"],
+                    death_cause=row["death_cause"],
+                    actor=self.actor,
+                    note=str(_("登记表导入")),
+                )
+            )
+        return history
+
+    def build_transfer(self, patient: Patient, move: rows.TransferKey) -> Transfer:
+        accepted = move.accepted_on is not None
+        return Transfer(
+            patient=patient,
+            from_village_id=move.from_village,
+            to_village_id=move.to_village,
+            state=TransferState.ACCEPTED if accepted else TransferState.PENDING,
+            requested_by=self.actor,
+            requested_on=move.requested_on,
+            decided_by=self.actor if accepted else None,
+            decided_on=move.accepted_on,
+            decided_at=timezone.now() if accepted else None,
+        )
+
+    def write_followups(self) -> None:
+        counts = self.report.count(FOLLOWUPS.name) if FOLLOWUPS.name in self.plan.sheets else None
+        keep_refs = MEDICATIONS.name in self.plan.sheets
+        for batch in self.batches(FOLLOWUPS):
+            parsed = [rows.parse_followup(check) for check in batch]
+            pks = [self.pk_by_ref[row["patient_ref"]] for row in parsed]
+            stored = self.existing_keys(FollowUp, pks, "source_ref")
+            fresh = []
+            for row, pk in zip(parsed, pks, strict=True):
+                if (pk, row["ref"]) in stored:
+                    continue
+                fresh.append(build_followup(row, pk, self.actor))
+                self.touch(pk, row["date"])
+                self.followup_patients.add(pk)
+            FollowUp.objects.bulk_create(fresh)
+            if keep_refs:
+                self.new_followups.update((f.source_ref, f.pk) for f in fresh if f.source_ref)
+            assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
+            counts.created += len(fresh)
+            counts.unchanged += len(parsed) - len(fresh)
+            self.advance(len(batch))
+
+    def write_medications(self) -> None:
+        counts = self.report.count(MEDICATIONS.name) if MEDICATIONS.name in self.plan.sheets else None
+        for batch in self.batches(MEDICATIONS):
+            fresh = []
+            for check in batch:
+                followup_ref, values = rows.parse_medication(check)
+                pk = self.new_followups.get(followup_ref or "")
+                if pk is not None:
+                    fresh.append(MedicationRow(followup_id=pk, **values))
+            MedicationRow.objects.bulk_create(fresh)
+            assert counts is not None  # noqa: S101
+            counts.created += len(fresh)
+            counts.unchanged += len(batch) - len(fresh)
+            self.advance(len(batch))
+
+    def write_rehab(self) -> None:
+        counts = self.report.count(REHAB.name) if REHAB.name in self.plan.sheets else None
+        for batch in self.batches(REHAB):
+            parsed = [rows.parse_rehab(check) for check in batch]
+            pks = [self.pk_by_ref[ref or ""] for ref, _row in parsed]
+            stored = self.existing_keys(RehabParticipation, pks, "provider_type", "start_date")
+            fresh = [
+                RehabParticipation(patient_id=pk, recorded_by=self.actor, **row)
+                for (_ref, row), pk in zip(parsed, pks, strict=True)
+                if (pk, row["provider_type"], row["start_date"]) not in stored
+            ]
+            RehabParticipation.objects.bulk_create(fresh)
+            for item in fresh:
+                self.touch(item.patient_id, item.start_date)
+            assert counts is not None  # noqa: S101
+            counts.created += len(fresh)
+            counts.unchanged += len(batch) - len(fresh)
+            self.advance(len(batch))
+
+    def write_health_checks(self) -> None:
+        counts = self.report.count(HEALTH_CHECKS.name) if HEALTH_CHECKS.name in self.plan.sheets else None
+        for batch in self.batches(HEALTH_CHECKS):
+            parsed = [rows.parse_health_check(check) for check in batch]
+            pks = [self.pk_by_ref[ref or ""] for ref, _day in parsed]
+            stored = self.existing_keys(HealthCheck, pks, "date")
+            fresh = [
+                HealthCheck(patient_id=pk, date=day, recorded_by=self.actor)
+                for (_ref, day), pk in zip(parsed, pks, strict=True)
+                if day is not None and (pk, day) not in stored
+            ]
+            HealthCheck.objects.bulk_create(fresh)
+            for item in fresh:
+                self.touch(item.patient_id, item.date)
+            assert counts is not None  # noqa: S101
+            counts.created += len(fresh)
+            counts.unchanged += len(batch) - len(fresh)
+            self.advance(len(batch))
+
+    def announce(self) -> None:
+        """Tell the indicators which patients changed, in batches (inside the transaction)."""
+        changed = sorted(self.since)
+        for start in range(0, len(changed), ANNOUNCE_BATCH):
+            chunk = changed[start : start + ANNOUNCE_BATCH]
+            announce_patients_changed(patient_ids=chunk, since=min(self.since[pk] for pk in chunk))
+
+
+PATIENT_FIELDS = (
+    "name",
+    "national_id",
+    "phone",
+    "address",
+    "hukou_address",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "sex",
+    "birth_date",
+    "disorder",
+    "diagnosis_date",
+    "diagnosis_hospital",
+    "registered_on",
+)
+FOLLOWUP_FIELDS = (
+    "date",
+    "mode",
+    "outcome",
+    "symptoms",
+    "family_support",
+    *rows.FOLLOWUP_CODES,
+    "social_selfcare",
+    "social_housework",
+    "social_work",
+    "social_learning",
+    "social_contact",
+    "minor_trouble",
+    "trouble",
+    "disaster",
+    "other_harm",
+    "self_harm",
+    "suicide_attempt",
+    "next_date",
+)
+
+
+def build_followup(row: dict[str, Any], patient_id: int, actor: Any) -> FollowUp:
+    return FollowUp(
+        uuid=uuid.uuid4(),
+        submission_key=uuid.uuid4(),
+        patient_id=patient_id,
+        doctor=actor,
+        source_ref=row["ref"],
+        **{name: row[name] for name in FOLLOWUP_FIELDS},
+    )
+
+
+def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:
+    """Which village held the record when: the first sender from registration, then each accepted receiver.
+
+    Spans end on the next one's start (exclusive), the last is open; a span of no days (a transfer accepted on
+    the registration day) is left out.
+    """
+    accepted = sorted((m for m in moves if m.accepted_on is not None), key=lambda m: (m.accepted_on, m.row))
+    holders = [accepted[0].from_village if accepted else patient.village_id, *(m.to_village for m in accepted)]
+    starts: list[dt.date] = [registered_on, *(m.accepted_on for m in accepted if m.accepted_on is not None)]
+    spans = []
+    for index, (holder, start) in enumerate(zip(holders, starts, strict=True)):
+        end = starts[index + 1] if index + 1 < len(starts) else None
+        if end is not None and end <= start:
+            continue
+        spans.append(CustodySpan(patient=patient, area_id=holder, start_date=start, end_date=end))
+    return spans
+
+
+__all__ = ["EVERYWHERE", "ImportReport", "Scope", "WorkbookError", "import_workbook"]

@@ -1,0 +1,223 @@
+"""Parsing one row of each sheet into plain typed values; shared by the checking and the writing pass.
+
+Each ``parse_*`` reads every cell of a row through a :class:`RowCheck` (which records what is wrong) and checks
+what one row alone can contradict: the ID number against sex and birth date, dates in order, clinical fields on
+an attempt that did not reach the patient. Checks that need other rows (references, duplicates, the database)
+are the validator's. A parsed row is returned even when some cell failed, so every problem of the row is found;
+``RowCheck.failed`` tells whether it may be written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from casemgmt.areas import codes as area_codes
+from followup import codes as fcodes
+from followup.models import REACHED_ONLY_COLUMNS, DosingShape, dose_problems
+from registry import codes as rcodes
+from registry import idnumber
+from registry.models import Patient
+
+from .cells import RowCheck
+from .schema import DANGER_COLUMNS, DOSE_COLUMNS, REF_MAX_LENGTH, SOCIAL_COLUMNS
+
+ID_MESSAGES = {
+    "shape": gettext_lazy("身份证号格式不正确：应为18位，最后一位可为数字或X。"),
+    "check_digit": gettext_lazy("身份证号校验位不正确，请核对。"),
+    "birth_date": gettext_lazy("身份证号中的出生日期不存在或晚于今天。"),
+}
+
+
+def _max(field: str) -> int:
+    model_field = Patient._meta.get_field(field)
+    length = getattr(model_field, "max_plaintext_length", None) or getattr(model_field, "max_length", None)
+    return int(length or 200)
+
+
+def village_code(r: RowCheck, key: str, *, required: bool = True) -> str | None:
+    code = r.text(key, max_length=12, required=required)
+    if code is None:
+        return None
+    if not area_codes.is_valid_code(code) or area_codes.level_of(code) != area_codes.VILLAGE:
+        r.add(key, _("区划代码“%(code)s”不是村(居)一级的12位代码。") % {"code": code})
+        return None
+    return code
+
+
+def ref(r: RowCheck, key: str) -> str | None:
+    return r.text(key, max_length=REF_MAX_LENGTH, required=True)
+
+
+def national_id(r: RowCheck, today: dt.date) -> str | None:
+    raw = r.text("national_id", max_length=30, required=True)
+    if raw is None:
+        return None
+    try:
+        return idnumber.validate(raw, today)
+    except idnumber.IdNumberError as exc:
+        r.add("national_id", str(ID_MESSAGES[str(exc)]))
+        return None
+
+
+def parse_patient(r: RowCheck) -> dict[str, Any]:
+    today = r.reader.today
+    number = national_id(r, today)
+    row: dict[str, Any] = {
+        "ref": ref(r, "ref"),
+        "national_id": number,
+        "name": r.text("name", max_length=_max("name"), required=True),
+        "sex": r.code("sex", rcodes.Sex),
+        "birth_date": r.date("birth_date"),
+        "phone": r.text("phone", max_length=_max("phone")) or "",
+        "village_code": village_code(r, "village_code"),
+        "address": r.text("address", max_length=_max("address")) or "",
+        "hukou_address": r.text("hukou_address", max_length=_max("hukou_address")) or "",
+        "household_type": r.code("household_type", rcodes.HouseholdType),
+        "employment": r.code("employment", rcodes.Employment),
+        "disorder": r.code("disorder", rcodes.Disorder, required=True),
+        "diagnosis_date": r.date("diagnosis_date"),
+        "diagnosis_hospital": r.text("diagnosis_hospital", max_length=_max("diagnosis_hospital")) or "",
+        "onset_date": r.date("onset_date"),
+        "registered_on": r.date("registered_on", required=True),
+        "consent": r.code("consent", rcodes.Consent),
+        "status": r.code("status", rcodes.Status) or rcodes.Status.ACTIVE,
+        "status_date": r.date("status_date"),
+        "lost_reason": r.code("lost_reason", rcodes.LostReason),
+        "death_cause": r.code("death_cause", rcodes.DeathCause),
+        "guardian_name": r.text("guardian_name", max_length=_max("guardian_name")) or "",
+        "guardian_relation": r.text("guardian_relation", max_length=_max("guardian_relation")) or "",
+        "guardian_phone": r.text("guardian_phone", max_length=_max("guardian_phone")) or "",
+        "economic_status": r.code("economic_status", rcodes.EconomicStatus),
+    }
+    if number is not None:
+        id_sex, id_birth = idnumber.sex_of(number), idnumber.birth_date_of(number)
+        if row["sex"] is not None and row["sex"] != id_sex:
+            r.add("sex", _("性别与身份证号不符（身份证号表示%(sex)s）。") % {"sex": rcodes.Sex(id_sex).label})
+        if row["birth_date"] is not None and row["birth_date"] != id_birth:
+            r.add("birth_date", _("出生日期与身份证号不符（身份证号表示%(day)s）。") % {"day": id_birth.isoformat()})
+        row["sex"], row["birth_date"] = id_sex, id_birth  # the ID number decides when the cells are empty
+    _check_patient_dates(r, row)
+    _check_status(r, row)
+    return row
+
+
+def _check_patient_dates(r: RowCheck, row: dict[str, Any]) -> None:
+    born, registered = row["birth_date"], row["registered_on"]
+    for key in ("diagnosis_date", "onset_date", "registered_on"):
+        if born is not None and row[key] is not None and row[key] < born:
+            r.add(key, _("日期早于出生日期。"))
+    if registered is not None and row["status_date"] is not None and row["status_date"] < registered:
+        r.add("status_date", _("状态日期早于建档日期。"))
+
+
+def initial_status(consent: int | None) -> str:
+    """The status at registration: REFUSED when consent was refused (registry.services.initial_status)."""
+    return rcodes.Status.REFUSED if consent == rcodes.Consent.REFUSE else rcodes.Status.ACTIVE
+
+
+def _check_status(r: RowCheck, row: dict[str, Any]) -> None:
+    status = row["status"]
+    if row["consent"] is None:  # unknown: a refusal is implied by the status, agreement otherwise
+        row["consent"] = rcodes.Consent.REFUSE if status == rcodes.Status.REFUSED else rcodes.Consent.AGREE
+    if status != initial_status(row["consent"]) and row["status_date"] is None:
+        r.add("status_date", _("状态为“%(status)s”时须填写状态日期。") % {"status": rcodes.Status(status).label})
+    if row["lost_reason"] is not None and status != rcodes.Status.LOST:
+        r.add("lost_reason", _("只有状态为失访（LOST）时才填写失访原因。"))
+    if row["death_cause"] is not None and status != rcodes.Status.DEAD:
+        r.add("death_cause", _("只有状态为死亡（DEAD）时才填写死亡原因。"))
+
+
+@dataclass(frozen=True, slots=True)
+class TransferKey:
+    row: int
+    from_village: str
+    to_village: str
+    requested_on: dt.date
+    accepted_on: dt.date | None
+
+
+def parse_transfer(r: RowCheck) -> tuple[str | None, TransferKey | None]:
+    patient_ref = ref(r, "patient_ref")
+    source = village_code(r, "from_village_code")
+    target = village_code(r, "to_village_code")
+    requested = r.date("requested_on", required=True)
+    accepted = r.date("accepted_on")
+    if source is not None and source == target:
+        r.add("to_village_code", _("迁入与迁出为同一村(居)。"))
+    if requested is not None and accepted is not None and accepted < requested:
+        r.add("accepted_on", _("接收日期早于申请日期。"))
+    if r.failed or source is None or target is None or requested is None:
+        return patient_ref, None
+    return patient_ref, TransferKey(r.number, source, target, requested, accepted)
+
+
+FOLLOWUP_CODES: dict[str, Any] = {
+    "risk_level": fcodes.RiskLevel,
+    "insight": fcodes.Insight,
+    "adherence": fcodes.Adherence,
+    "hospitalisation": fcodes.Hospitalisation,
+    "classification": fcodes.Classification,
+    "referral": fcodes.Referral,
+}
+
+
+def parse_followup(r: RowCheck) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "ref": ref(r, "ref"),
+        "patient_ref": ref(r, "patient_ref"),
+        "date": r.date("date", required=True),
+        "mode": r.code("mode", fcodes.Mode, required=True),
+        "outcome": r.code("outcome", fcodes.Outcome, required=True),
+        "symptoms": r.code_list("symptoms", fcodes.Symptom),
+        "family_support": bool(r.flag("family_support")),
+    }
+    for key, choices in FOLLOWUP_CODES.items():
+        row[key] = r.code(key, choices)
+    for key in SOCIAL_COLUMNS:
+        row[key] = r.code(key, fcodes.WorkGrade if key == "social_work" else fcodes.Grade)
+    for key in DANGER_COLUMNS:
+        row[key] = r.count(key)
+    row["next_date"] = r.later_date("next_date", after=row["date"])
+    if row["outcome"] is not None and row["outcome"] != fcodes.Outcome.REACHED:
+        for key in REACHED_ONLY_COLUMNS:
+            if r.cells.get(key) is not None:
+                r.add(key, _("未随访到（或失访、死亡）的记录不能填写此项。"))
+    return row
+
+
+def parse_medication(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
+    followup_ref = ref(r, "followup_ref")
+    values: dict[str, Any] = {key: r.decimal(key) for key in DOSE_COLUMNS}
+    drug = r.text("drug", max_length=60, required=True)
+    filled = {key for key, value in values.items() if value is not None}
+    if filled & {"depot_every_weeks", "depot_mg"}:
+        shape = DosingShape.DEPOT
+    elif filled & {"times_per_day", "mg_per_dose"}:
+        shape = DosingShape.FREQUENCY
+    else:
+        shape = DosingShape.SCHEDULE
+    if not r.failed:
+        for message in dose_problems(shape, values):
+            r.add(None, message)
+    return followup_ref, {"drug": drug, "shape": shape, **values}
+
+
+def parse_rehab(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
+    patient_ref = ref(r, "patient_ref")
+    row = {
+        "provider_type": r.code("provider_type", fcodes.RehabProvider, required=True),
+        "start_date": r.date("start_date", required=True),
+        "end_date": r.date("end_date"),
+    }
+    if row["start_date"] is not None and row["end_date"] is not None and row["end_date"] < row["start_date"]:
+        r.add("end_date", _("结束日期早于开始日期。"))
+    return patient_ref, row
+
+
+def parse_health_check(r: RowCheck) -> tuple[str | None, dt.date | None]:
+    return ref(r, "patient_ref"), r.date("date", required=True)

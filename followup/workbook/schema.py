@@ -1,0 +1,128 @@
+"""The sheets of the registry workbook and their columns (exchange.md §1, a public contract: changes are additive).
+
+Each column has an English key and its Chinese label; either is accepted in a sheet's first row. The areas and
+population sheets are those of ``casemgmt.areas.loading`` and are loaded by it.
+"""
+
+from __future__ import annotations
+
+from casemgmt.areas.loading import AREAS, POPULATION
+from casemgmt.tabular import SheetSpec
+
+PATIENTS = SheetSpec(
+    name="patients",
+    columns={
+        "ref": ("档案编号",),
+        "national_id": ("身份证号",),
+        "name": ("姓名",),
+        "sex": ("性别",),
+        "birth_date": ("出生日期",),
+        "phone": ("联系电话",),
+        "village_code": ("现住址区划代码",),
+        "address": ("现住址",),
+        "hukou_address": ("户籍地址",),
+        "household_type": ("户别",),
+        "employment": ("就业情况",),
+        "disorder": ("诊断类别",),
+        "diagnosis_date": ("确诊日期",),
+        "diagnosis_hospital": ("确诊医院",),
+        "onset_date": ("初次发病时间",),
+        "registered_on": ("建档日期",),
+        "consent": ("知情同意",),
+        "status": ("状态",),
+        "status_date": ("状态日期",),
+        "lost_reason": ("失访原因",),
+        "death_cause": ("死亡原因",),
+        "guardian_name": ("监护人姓名",),
+        "guardian_relation": ("与患者关系",),
+        "guardian_phone": ("监护人电话",),
+        "economic_status": ("经济状况",),
+    },
+    required=frozenset({"ref", "national_id", "name", "village_code", "disorder", "registered_on"}),
+)
+TRANSFERS = SheetSpec(
+    name="transfers",
+    columns={
+        "patient_ref": ("档案编号",),
+        "from_village_code": ("迁出区划代码",),
+        "to_village_code": ("迁入区划代码",),
+        "requested_on": ("申请日期",),
+        "accepted_on": ("接收日期",),
+    },
+    required=frozenset({"patient_ref", "from_village_code", "to_village_code", "requested_on"}),
+)
+DANGER_COLUMNS = ("minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt")
+SOCIAL_COLUMNS = ("social_selfcare", "social_housework", "social_work", "social_learning", "social_contact")
+FOLLOWUPS = SheetSpec(
+    name="followups",
+    columns={
+        "ref": ("随访编号",),
+        "patient_ref": ("档案编号",),
+        "date": ("随访日期",),
+        "mode": ("随访方式",),
+        "outcome": ("随访结果",),
+        "risk_level": ("危险性评估",),
+        "insight": ("自知力",),
+        "symptoms": ("目前症状",),
+        "social_selfcare": ("个人生活料理",),
+        "social_housework": ("家务劳动",),
+        "social_work": ("生产劳动及工作",),
+        "social_learning": ("学习能力",),
+        "social_contact": ("社会人际交往",),
+        "adherence": ("用药依从性",),
+        "hospitalisation": ("住院情况",),
+        "classification": ("本次随访分类",),
+        "next_date": ("下次随访日期",),
+        "family_support": ("家属心理支持",),
+        "minor_trouble": ("轻度滋事",),
+        "trouble": ("肇事",),
+        "disaster": ("肇祸",),
+        "other_harm": ("其他危害行为",),
+        "self_harm": ("自伤",),
+        "suicide_attempt": ("自杀未遂",),
+        "referral": ("转诊",),
+    },
+    required=frozenset({"ref", "patient_ref", "date", "mode", "outcome"}),
+)
+DOSE_COLUMNS = ("morning_mg", "noon_mg", "evening_mg", "times_per_day", "mg_per_dose", "depot_every_weeks", "depot_mg")
+MEDICATIONS = SheetSpec(
+    name="medications",
+    columns={
+        "followup_ref": ("随访编号",),
+        "drug": ("药物名称",),
+        "morning_mg": ("早(mg)",),
+        "noon_mg": ("中(mg)",),
+        "evening_mg": ("晚(mg)",),
+        "times_per_day": ("每日次数",),
+        "mg_per_dose": ("每次剂量(mg)",),
+        "depot_every_weeks": ("长效针剂间隔周数",),
+        "depot_mg": ("长效针剂剂量(mg)",),
+    },
+    required=frozenset({"followup_ref", "drug"}),
+)
+REHAB = SheetSpec(
+    name="rehab",
+    columns={
+        "patient_ref": ("档案编号",),
+        "provider_type": ("康复机构类型",),
+        "start_date": ("开始日期",),
+        "end_date": ("结束日期",),
+    },
+    required=frozenset({"patient_ref", "provider_type", "start_date"}),
+)
+HEALTH_CHECKS = SheetSpec(
+    name="health_checks",
+    columns={"patient_ref": ("档案编号",), "date": ("体检日期",)},
+    required=frozenset({"patient_ref", "date"}),
+)
+
+# In the order they are checked and loaded: a sheet only refers to sheets before it.
+SHEETS: tuple[SheetSpec, ...] = (AREAS, POPULATION, PATIENTS, TRANSFERS, FOLLOWUPS, MEDICATIONS, REHAB, HEALTH_CHECKS)
+SHEET_ORDER = {spec.name: index for index, spec in enumerate(SHEETS)}
+REF_MAX_LENGTH = 40
+
+
+def label(spec: SheetSpec, key: str) -> str:
+    """The Chinese label of a column (its first alias), or the key when it has none."""
+    aliases = spec.columns[key]
+    return aliases[0] if aliases else key

@@ -1,0 +1,352 @@
+"""The first pass: read every sheet once, streaming, and find every problem before anything is written.
+
+Only small keys stay in memory: per patient its row, blind index, village, registration date and (when already
+registered) primary key; per follow-up its ref; the transfers (few) per patient. Rows themselves are never kept —
+the writing pass reads the file again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from casemgmt.areas import loading as area_loading
+from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.tabular import Problem, Sheet, SheetSpec, TabularSource
+from registry.models import Patient, Transfer, national_id_index
+
+from . import rows
+from .cells import ProblemLog, RowCheck, SheetReader
+from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, SHEETS, TRANSFERS
+
+Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 when not yet known)
+DB_CHUNK = 5000
+PROGRESS_EVERY = 2000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the importing user may write: area code prefixes, or everything (None: the command, administrators)."""
+
+    prefixes: tuple[str, ...] | None = None
+
+    def covers(self, code: str) -> bool:
+        return self.prefixes is None or any(code.startswith(p) for p in self.prefixes)
+
+
+EVERYWHERE = Scope()
+
+
+@dataclass(slots=True)
+class PatientKey:
+    row: int
+    nid_index: str
+    village: str
+    registered_on: dt.date
+    existing_pk: int | None = None
+
+
+@dataclass
+class Plan:
+    """What the checking pass learnt, for the writing pass."""
+
+    today: dt.date
+    sheets: dict[str, Sheet] = field(default_factory=dict)  # the sheets present with a readable header
+    area_plan: area_loading._Plan = field(default_factory=area_loading._Plan)
+    areas_unchanged: int = 0
+    populations_unchanged: int = 0
+    patients: dict[str, PatientKey] = field(default_factory=dict)
+    transfers: dict[str, list[rows.TransferKey]] = field(default_factory=dict)
+    followup_refs: set[str] = field(default_factory=set)  # dropped once the medications sheet is checked
+    medicated_refs: set[str] = field(default_factory=set)  # follow-ups that have medication rows
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+class Villages:
+    """Is a code a known village? The workbook's own areas sheet first, then the database (memoised)."""
+
+    def __init__(self, from_sheet: Iterable[str]) -> None:
+        self._known: dict[str, bool] = dict.fromkeys(from_sheet, True)
+
+    def known(self, code: str) -> bool:
+        if code not in self._known:
+            self._known[code] = Area.objects.filter(code=code, level=AreaLevel.VILLAGE).exists()
+        return self._known[code]
+
+
+class Validator:
+    def __init__(self, source: TabularSource, *, scope: Scope, today: dt.date, progress: Progress | None) -> None:
+        self.source = source
+        self.scope = scope
+        self.problems = ProblemLog()
+        self.plan = Plan(today=today)
+        self.progress = progress
+        self.rows_seen = 0
+        self.villages = Villages(())
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def reader(self, spec: SheetSpec) -> SheetReader | None:
+        sheet = self.plan.sheets.get(spec.name)
+        return SheetReader(sheet, self.problems, self.plan.today) if sheet is not None else None
+
+    def counted(self, reader: SheetReader) -> Iterator[RowCheck]:
+        name = reader.sheet.spec.name
+        for check in reader.rows():
+            self.plan.row_counts[name] = self.plan.row_counts.get(name, 0) + 1
+            self.rows_seen += 1
+            if self.progress is not None and self.rows_seen % PROGRESS_EVERY == 0:
+                self.progress("check", self.rows_seen, 0)
+            yield check
+
+    def patient(self, r: RowCheck, key: str, patient_ref: str | None) -> PatientKey | None:
+        if patient_ref is None:
+            return None
+        found = self.plan.patients.get(patient_ref)
+        if found is None and PATIENTS.name in self.plan.sheets:  # an unreadable patients sheet is reported alone
+            r.add(key, _("档案编号“%(ref)s”在patients工作表中不存在。") % {"ref": patient_ref})
+        return found
+
+    def village(self, r: RowCheck, key: str, code: str | None, *, in_scope: bool) -> None:
+        if code is None:
+            return
+        if not self.villages.known(code):
+            r.add(key, _("区划代码%(code)s不是已知的村(居)：请先在areas工作表或系统中添加。") % {"code": code})
+        elif in_scope and not self.scope.covers(code):
+            r.add(key, _("区划代码%(code)s不在您的管辖范围内。") % {"code": code})
+
+    # -- the pass -----------------------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        for spec in SHEETS:
+            sheet = self.source.sheet(spec)
+            if sheet is None:
+                continue
+            self.problems.extend(sheet.header_problems)
+            if not sheet.header_problems:
+                self.plan.sheets[spec.name] = sheet
+        if not self.source.has_sheet(PATIENTS.name):
+            self.problems.add(Problem(PATIENTS.name, None, None, _("缺少patients工作表。")))
+        self.check_areas()
+        self.check_patients()
+        self.match_registered()
+        self.check_transfers()
+        self.check_followups()
+        self.check_medications()
+        self.check_rehab()
+        self.check_health_checks()
+        self.problems.shown.sort(key=_problem_order)
+        return self.plan
+
+    def check_areas(self) -> None:
+        plan, found = self.plan, list[Problem]()
+        areas, populations = plan.sheets.get(AREAS.name), plan.sheets.get(POPULATION.name)
+        file_codes: set[str] | None = None if AREAS.name in self._broken() else set()
+        if areas is not None:
+            area_rows, file_codes = area_loading.read_areas(areas, found)
+            plan.row_counts[AREAS.name] = len(area_rows)
+            plan.areas_unchanged = area_loading.check_areas(areas, area_rows, file_codes, found, plan.area_plan)
+            self.villages = Villages(c for c, a in area_rows.items() if a.level == AreaLevel.VILLAGE)
+        if populations is not None:
+            figures = area_loading.read_populations(populations, found, today=plan.today)
+            plan.row_counts[POPULATION.name] = len(figures)
+            plan.populations_unchanged = area_loading.check_populations(
+                populations, figures, file_codes, found, plan.area_plan
+            )
+        if self.scope.prefixes is not None:
+            for area in plan.area_plan.new_areas:
+                if not self.scope.covers(area.code):
+                    found.append(Problem(AREAS.name, area.row, "code", _("新增区划不在您的管辖范围内。")))
+            changed = [*plan.area_plan.new_populations, *plan.area_plan.changed_populations]
+            for figure in changed:
+                code = str(getattr(figure, "code", None) or getattr(figure, "area_id", ""))
+                if not self.scope.covers(code):
+                    row = getattr(figure, "row", None)
+                    found.append(Problem(POPULATION.name, row, "area_code", _("该地区不在您的管辖范围内。")))
+        self.problems.extend(found)
+
+    def _broken(self) -> set[str]:
+        """Sheets present whose header could not be read (their rows are not checked)."""
+        return {spec.name for spec in SHEETS if self.source.has_sheet(spec.name) and spec.name not in self.plan.sheets}
+
+    def check_patients(self) -> None:
+        reader = self.reader(PATIENTS)
+        if reader is None:
+            return
+        seen_ids: dict[str, int] = {}
+        for r in self.counted(reader):
+            row = rows.parse_patient(r)
+            self.village(r, "village_code", row["village_code"], in_scope=True)
+            ref = row["ref"]
+            if ref is not None and ref in self.plan.patients:
+                r.add("ref", _("档案编号重复：第%(row)d行已有。") % {"row": self.plan.patients[ref].row})
+                continue
+            index = national_id_index(row["national_id"]) if row["national_id"] else None
+            if index is not None and index in seen_ids:
+                r.add("national_id", _("身份证号重复：第%(row)d行已有同一身份证号。") % {"row": seen_ids[index]})
+            elif index is not None:
+                seen_ids[index] = r.number
+            if ref is not None and index is not None and row["village_code"] and row["registered_on"]:
+                self.plan.patients[ref] = PatientKey(r.number, index, row["village_code"], row["registered_on"])
+
+    def match_registered(self) -> None:
+        """Patients already in the database are matched by ID number; one held elsewhere is an error."""
+        by_index = {key.nid_index: key for key in self.plan.patients.values()}
+        indexes = sorted(by_index)
+        sheet = self.plan.sheets.get(PATIENTS.name)
+        for start in range(0, len(indexes), DB_CHUNK):
+            chunk = indexes[start : start + DB_CHUNK]
+            found = Patient.objects.filter(national_id_index__in=chunk).values_list(
+                "national_id_index", "pk", "village_id"
+            )
+            for index, pk, village in found:
+                key = by_index[index]
+                if sheet is None:
+                    continue
+                if not self.scope.covers(village):
+                    message = _("该身份证号已在其他辖区登记，不能重复建档；请联系对方申请迁入。")
+                    self.problems.add(sheet.problem(key.row, "national_id", message))
+                elif village != key.village:
+                    message = _("该患者已在系统中登记于村(居)%(code)s，与本行不符；迁移请在系统中办理。")
+                    self.problems.add(sheet.problem(key.row, "village_code", message % {"code": village}))
+                else:
+                    key.existing_pk = pk
+
+    def check_transfers(self) -> None:
+        reader = self.reader(TRANSFERS)
+        if reader is None:
+            return
+        found: dict[str, list[rows.TransferKey]] = defaultdict(list)
+        for r in self.counted(reader):
+            patient_ref, transfer = rows.parse_transfer(r)
+            self.village(r, "from_village_code", transfer.from_village if transfer else None, in_scope=False)
+            self.village(r, "to_village_code", transfer.to_village if transfer else None, in_scope=False)
+            patient = self.patient(r, "patient_ref", patient_ref)
+            if patient is None or transfer is None or patient_ref is None:
+                continue
+            if transfer.requested_on < patient.registered_on:
+                r.add("requested_on", _("申请日期早于建档日期。"))
+            if not r.failed:
+                found[patient_ref].append(transfer)
+        for patient_ref, transfers in found.items():
+            self._check_chain(reader, self.plan.patients[patient_ref], transfers)
+        existing = {self.plan.patients[ref].existing_pk: ref for ref in found if self.plan.patients[ref].existing_pk}
+        self._check_known_transfers(reader, existing, found)
+        self.plan.transfers = dict(found)
+
+    def _check_chain(self, reader: SheetReader, patient: PatientKey, transfers: list[rows.TransferKey]) -> None:
+        """Accepted transfers must chain from village to village and end where the record is now."""
+        accepted = sorted((t for t in transfers if t.accepted_on), key=lambda t: (t.accepted_on, t.row))
+        pending = [t for t in transfers if t.accepted_on is None]
+        for before, after in itertools.pairwise(accepted):
+            if after.from_village != before.to_village:
+                reader.add(
+                    after.row,
+                    "from_village_code",
+                    _("迁出村(居)与上一次迁入的村(居)%(code)s不一致。") % {"code": before.to_village},
+                )
+        if accepted and accepted[-1].to_village != patient.village:
+            reader.add(
+                accepted[-1].row,
+                "to_village_code",
+                _("最后一次已接收的迁入村(居)与patients工作表中的现住址区划代码不一致。"),
+            )
+        if len(pending) > 1:
+            for extra in pending[1:]:
+                reader.add(extra.row, "accepted_on", _("同一患者只能有一条待接收的迁移申请。"))
+        elif pending and pending[0].from_village != patient.village:
+            reader.add(pending[0].row, "from_village_code", _("待接收迁移的迁出村(居)应为患者现住址所在村(居)。"))
+
+    def _check_known_transfers(
+        self, reader: SheetReader, existing: dict[int | None, str], found: dict[str, list[rows.TransferKey]]
+    ) -> None:
+        """Patients already registered keep their custody history: their rows must all be known already."""
+        pks = [pk for pk in existing if pk is not None]
+        known: set[tuple[int, str, str, dt.date]] = set()
+        for start in range(0, len(pks), DB_CHUNK):
+            known.update(
+                Transfer.objects.filter(patient_id__in=pks[start : start + DB_CHUNK]).values_list(
+                    "patient_id", "from_village_id", "to_village_id", "requested_on"
+                )
+            )
+        for pk, patient_ref in existing.items():
+            for t in found[patient_ref]:
+                if (pk, t.from_village, t.to_village, t.requested_on) not in known:
+                    message = _("该患者已在系统中登记，新的迁移请在系统中办理，不能通过导入补录。")
+                    reader.add(t.row, "patient_ref", message)
+
+    def check_followups(self) -> None:
+        reader = self.reader(FOLLOWUPS)
+        if reader is None:
+            return
+        first_row: dict[str, int] = {}
+        for r in self.counted(reader):
+            row = rows.parse_followup(r)
+            patient = self.patient(r, "patient_ref", row["patient_ref"])
+            ref = row["ref"]
+            if ref is not None:
+                if ref in first_row:
+                    r.add("ref", _("随访编号重复：第%(row)d行已有。") % {"row": first_row[ref]})
+                else:
+                    first_row[ref] = r.number
+            if patient is not None and row["date"] is not None and row["date"] < patient.registered_on:
+                r.add("date", _("随访日期早于建档日期（%(day)s）。") % {"day": patient.registered_on.isoformat()})
+        self.plan.followup_refs = set(first_row)
+
+    def check_medications(self) -> None:
+        reader = self.reader(MEDICATIONS)
+        if reader is None:
+            return
+        for r in self.counted(reader):
+            followup_ref, _values = rows.parse_medication(r)
+            if followup_ref is None:
+                continue
+            if followup_ref not in self.plan.followup_refs and FOLLOWUPS.name in self.plan.sheets:
+                r.add("followup_ref", _("随访编号“%(ref)s”在followups工作表中不存在。") % {"ref": followup_ref})
+            else:
+                self.plan.medicated_refs.add(followup_ref)
+        self.plan.followup_refs = set()  # no later sheet refers to follow-ups: free the memory
+
+    def check_rehab(self) -> None:
+        reader = self.reader(REHAB)
+        if reader is None:
+            return
+        first_row: dict[tuple[str, str, dt.date], int] = {}
+        for r in self.counted(reader):
+            patient_ref, row = rows.parse_rehab(r)
+            patient = self.patient(r, "patient_ref", patient_ref)
+            if patient is None or patient_ref is None or r.failed:
+                continue
+            key = (patient_ref, row["provider_type"], row["start_date"])
+            if key in first_row:
+                r.add("start_date", _("康复记录重复：第%(row)d行已有。") % {"row": first_row[key]})
+            first_row.setdefault(key, r.number)
+
+    def check_health_checks(self) -> None:
+        reader = self.reader(HEALTH_CHECKS)
+        if reader is None:
+            return
+        first_row: dict[tuple[str, dt.date], int] = {}
+        for r in self.counted(reader):
+            patient_ref, day = rows.parse_health_check(r)
+            patient = self.patient(r, "patient_ref", patient_ref)
+            if patient is None or patient_ref is None or day is None:
+                continue
+            key = (patient_ref, day)
+            if key in first_row:
+                r.add("date", _("体检记录重复：第%(row)d行已有。") % {"row": first_row[key]})
+            first_row.setdefault(key, r.number)
+
+
+def _problem_order(problem: Problem) -> tuple[int, int]:
+    order = {spec.name: index for index, spec in enumerate(SHEETS)}
+    return order.get(problem.sheet, 99), problem.row or 0

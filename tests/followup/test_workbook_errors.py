@@ -1,0 +1,242 @@
+"""Every kind of problem the workbook import reports: located by sheet, row and column, in Chinese, and
+nothing written. One case per rule of exchange.md §1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from followup.models import FollowUp
+from followup.workbook.loading import import_workbook
+from followup.workbook.validation import Scope
+from registry.models import Patient
+from tests.base import World, make_area, make_patient
+from tests.followup.workbook_base import (
+    FOLLOWUP_HEADER,
+    PATIENT_HEADER,
+    TODAY,
+    Sheets,
+    day,
+    followup_row,
+    valid_sheets,
+    write_xlsx,
+)
+
+pytestmark = pytest.mark.django_db
+
+P, F = PATIENT_HEADER.index, FOLLOWUP_HEADER.index
+
+
+def set_cell(sheet: str, row: int, column: int, value: Any) -> Callable[[Sheets], None]:
+    def change(sheets: Sheets) -> None:
+        sheets[sheet][row][column] = value
+
+    return change
+
+
+def bad_check_digit(sheets: Sheets) -> None:
+    number = sheets["patients"][1][P("national_id")]
+    sheets["patients"][1][P("national_id")] = number[:17] + ("0" if number[17] != "0" else "1")
+
+
+def duplicate_patient_ref(sheets: Sheets) -> None:
+    sheets["patients"][2][P("ref")] = "P1"
+
+
+def duplicate_national_id(sheets: Sheets) -> None:
+    sheets["patients"][3][P("national_id")] = sheets["patients"][1][P("national_id")]
+
+
+def duplicate_followup_ref(sheets: Sheets) -> None:
+    sheets["followups"][2][F("ref")] = "F1"
+
+
+def unknown_followup_ref(sheets: Sheets) -> None:
+    sheets["medications"][1][0] = "F404"
+
+
+def broken_transfer_chain(sheets: Sheets) -> None:
+    sheets["transfers"][1][2] = "320508002001"  # to B1, but the record sits in A2
+
+
+def attempt_with_clinical_fields(sheets: Sheets) -> None:
+    sheets["followups"][4][F("risk_level")] = 2
+
+
+def missing_required_column(sheets: Sheets) -> None:
+    sheets["followups"] = [[c for c in row if c != "mode"] for row in sheets["followups"]]
+    for row in sheets["followups"][1:]:
+        del row[F("mode")]
+
+
+def unknown_column(sheets: Sheets) -> None:
+    sheets["health_checks"][0].append("blood_type")
+
+
+def bad_dose(sheets: Sheets) -> None:
+    sheets["medications"][1][2] = -1
+
+
+FUTURE = (TODAY + dt.timedelta(days=3)).isoformat()
+CASES: list[tuple[str, Callable[[Sheets], None], tuple[str, int | None, str | None], str]] = [
+    ("bad code", set_cell("patients", 1, P("disorder"), 7), ("patients", 2, "disorder"), "代码“7”无效"),
+    ("bad status", set_cell("patients", 1, P("status"), "GONE"), ("patients", 2, "status"), "代码“GONE”无效"),
+    ("bad check digit", bad_check_digit, ("patients", 2, "national_id"), "校验位不正确"),
+    (
+        "future date",
+        set_cell("patients", 1, P("registered_on"), FUTURE),
+        ("patients", 2, "registered_on"),
+        "不能晚于今天",
+    ),
+    ("sex against ID", set_cell("patients", 1, P("sex"), 2), ("patients", 2, "sex"), "性别与身份证号不符"),
+    (
+        "birth against ID",
+        set_cell("patients", 1, P("birth_date"), "1980-01-01"),
+        ("patients", 2, "birth_date"),
+        "出生日期与身份证号不符",
+    ),
+    (
+        "unknown village",
+        set_cell("patients", 1, P("village_code"), "320508001009"),
+        ("patients", 2, "village_code"),
+        "不是已知的村(居)",
+    ),
+    (
+        "not a village code",
+        set_cell("patients", 1, P("village_code"), "320508001000"),
+        ("patients", 2, "village_code"),
+        "不是村(居)一级",
+    ),
+    ("duplicate ref", duplicate_patient_ref, ("patients", 3, "ref"), "档案编号重复：第2行已有"),
+    ("duplicate ID number", duplicate_national_id, ("patients", 4, "national_id"), "身份证号重复"),
+    (
+        "status without date",
+        set_cell("patients", 3, P("status_date"), None),
+        ("patients", 4, "status_date"),
+        "须填写状态日期",
+    ),
+    (
+        "lost reason on active",
+        set_cell("patients", 1, P("lost_reason"), 1),
+        ("patients", 2, "lost_reason"),
+        "只有状态为失访",
+    ),
+    ("required empty", set_cell("patients", 1, P("name"), None), ("patients", 2, "name"), "不能为空"),
+    (
+        "follow-up before registration",
+        set_cell("followups", 1, F("date"), day(500)),
+        ("followups", 2, "date"),
+        "早于建档日期",
+    ),
+    ("future follow-up", set_cell("followups", 1, F("date"), FUTURE), ("followups", 2, "date"), "不能晚于今天"),
+    (
+        "unknown patient_ref",
+        set_cell("followups", 1, F("patient_ref"), "P404"),
+        ("followups", 2, "patient_ref"),
+        "“P404”在patients工作表中不存在",
+    ),
+    ("duplicate follow-up ref", duplicate_followup_ref, ("followups", 3, "ref"), "随访编号重复"),
+    ("bad symptom code", set_cell("followups", 1, F("symptoms"), "1,13"), ("followups", 2, "symptoms"), "代码“13”无效"),
+    ("clinical field on attempt", attempt_with_clinical_fields, ("followups", 5, "risk_level"), "未随访到"),
+    ("unknown follow-up ref", unknown_followup_ref, ("medications", 2, "followup_ref"), "在followups工作表中不存在"),
+    ("bad dose", bad_dose, ("medications", 2, None), "必须大于0"),
+    ("transfer chain", broken_transfer_chain, ("transfers", 2, "to_village_code"), "不一致"),
+    ("missing column", missing_required_column, ("followups", 1, "mode（随访方式）"), "缺少必需的列"),
+    ("unknown column", unknown_column, ("health_checks", 1, "blood_type"), "未知的列"),
+]
+
+
+@pytest.mark.parametrize(("change", "where", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_problem_is_located_and_nothing_is_written(
+    world: World, tmp_path: Path, change: Callable[[Sheets], None], where: tuple[Any, ...], message: str
+) -> None:
+    sheets = valid_sheets(world)
+    change(sheets)
+    before = Patient.objects.count()
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert not report.ok
+    located = [(p.sheet, p.row, p.column) for p in report.problems if message in p.message]
+    assert where in located, report.lines()
+    assert Patient.objects.count() == before and not FollowUp.objects.filter(source_ref__isnull=False).exists()
+
+
+def test_an_invalid_last_row_writes_nothing(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    sheets["health_checks"].append(["P1", FUTURE])
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert [(p.sheet, p.row) for p in report.problems] == [("health_checks", 3)]
+    assert Patient.objects.count() == 2  # the world's two patients only
+
+
+def test_every_problem_is_reported_not_just_the_first(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    for row in range(1, 4):
+        sheets["patients"][row][P("disorder")] = 8
+    sheets["followups"][1][F("mode")] = 5
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("patients", 2, "disorder"), ("patients", 3, "disorder"), ("patients", 4, "disorder"), ("followups", 2, "mode"),
+    ]  # fmt: skip
+    assert report.problem_total == 4
+    assert report.lines()[0].startswith("工作表“patients”第2行“disorder”列：")
+
+
+def test_the_report_is_capped_but_counts_everything(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    sheets["followups"] += [followup_row(f"X{n}", "P404", 10) for n in range(1100)]
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert report.problem_total == 1100 and len(report.problems) == 1000
+
+
+def test_a_village_from_the_areas_sheet_is_known(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    sheets["areas"] = [["code", "name", "level"], ["320508001009", "甲九社区", 5]]
+    sheets["patients"][1][P("village_code")] = "320508001009"
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert report.ok, report.lines()
+    assert report.counts["areas"].created == 1
+    assert Patient.objects.filter(village_id="320508001009").count() == 1
+
+
+def test_an_id_number_registered_in_another_jurisdiction_is_reported(world: World, tmp_path: Path) -> None:
+    other_county = make_area("320509000000", "吴中区", 3, world.city)
+    township = make_area("320509001000", "丙镇", 4, other_county)
+    village = make_area("320509001001", "丙一村", 5, township)
+    sheets = valid_sheets(world)
+    row = sheets["patients"][1]
+    born = dt.date.fromisoformat(row[P("birth_date")])
+    make_patient(world.doctor_a, village, national_id=row[P("national_id")], sex=row[P("sex")], birth_date=born)
+    county = Scope(prefixes=("320508",))
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.county_d, scope=county)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("patients", 2, "national_id")]
+    assert "已在其他辖区登记" in report.problems[0].message
+    assert "320509" not in report.problems[0].message  # reveals nothing about where
+
+
+def test_a_village_outside_the_users_scope_is_refused(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    township_a = Scope(prefixes=("320508001",))
+    sheets["patients"][1][P("village_code")] = world.village_b1.code
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.doctor_a, scope=township_a)
+    assert ("patients", 2, "village_code") in [(p.sheet, p.row, p.column) for p in report.problems]
+    assert any("不在您的管辖范围内" in p.message for p in report.problems)
+
+
+def test_a_file_without_patients_sheet(world: World, tmp_path: Path) -> None:
+    report = import_workbook(
+        write_xlsx(tmp_path / "b.xlsx", {"areas": [["code", "name", "level"]]}), actor=world.admin_e
+    )
+    assert [(p.sheet, p.message) for p in report.problems] == [("patients", "缺少patients工作表。")]
+
+
+def test_an_unreadable_file_raises_a_plain_error(world: World, tmp_path: Path) -> None:
+    from followup.workbook.loading import WorkbookError
+
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"not a workbook")
+    with pytest.raises(WorkbookError, match="无法打开Excel文件"):
+        import_workbook(bad, actor=world.admin_e)
