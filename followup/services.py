@@ -625,7 +625,9 @@ def record_followup(
             refresh_care_state(locked, [*history, mine])
             newest = all((a.date, a.key) < (mine.date, mine.key) for a in history)
             _apply_status(actor, locked, followup, newest)
-            announce_patient_change(patient_id=locked.pk, since=min(followup.date, followup.death_date or followup.date))
+            announce_patient_change(
+                patient_id=locked.pk, since=min(followup.date, followup.death_date or followup.date)
+            )
             record_event(
                 actor=actor,
                 action=Action.CREATE,

@@ -4,9 +4,10 @@
 because every write of facts updates the state in its transaction. A period the state does not hold (a
 running period computed for a day other than today, as some tests do) falls back to ``compute_direct``.
 
-``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.facts``, chunked) computes each patient's memberships once with
-the pure definitions; a patient also lands in the child area whose prefix holds their record at C, so
-``children=True`` costs no second pass. Populations come from ``casemgmt.areas.population``.
+``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.facts``,
+chunked) computes each patient's memberships once with the pure definitions; a patient also lands in the
+child area whose prefix holds their record at C, so ``children=True`` costs no second pass. Populations
+come from ``casemgmt.areas.population``.
 """
 
 from __future__ import annotations

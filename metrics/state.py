@@ -69,7 +69,10 @@ SLOTS: tuple[tuple[str, int, int], ...] = (
 )  # (kind, first month, last month)
 BATCH_SIZE = 2000
 OPTION_VARIANTS = (("x", "excluded"), ("i", "included"))
-_suspended = False
+# Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
+# ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
+HORIZON = dt.date(9999, 12, 31)
+_upkeep = {"suspended": False}
 
 
 def today() -> dt.date:
@@ -163,6 +166,44 @@ def _set_bits(row: _Row, member: Membership, suffix: str, bit: int) -> None:
             _flag(row, f"{name}_{suffix}", bit)
 
 
+SET_OPTIONS = {suffix: Options(deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS}
+INTERVAL_OPTIONS = {
+    suffix: Options(regular_management="interval-3m", deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS
+}
+RowKey = tuple[str, int | None]  # holder village, death cause
+
+
+def _add_slot(rows: dict[RowKey, _Row], yf: PatientFacts, period: Period, slot: int, has_death: bool) -> None:
+    """Set the bits of *slot* on the row of the village holding the record at its cut-off."""
+    holder = yf.holder_on(period.cutoff_date)
+    if holder is None:
+        return
+    excluded = membership(yf, "", period, SET_OPTIONS["x"])
+    members = {"x": excluded, "i": membership(yf, "", period, SET_OPTIONS["i"]) if has_death else excluded}
+    if not any(vars(excluded).values()) and not any(vars(members["i"]).values()):
+        return
+    bit = 1 << slot
+    row = rows.setdefault((holder, excluded.death_cause), _Row({}, [0] * len(SLOTS)))
+    for suffix, member in members.items():
+        _set_bits(row, member, suffix, bit)
+        if member.managed and membership(yf, "", period, INTERVAL_OPTIONS[suffix]).regular:
+            _flag(row, f"regular3m_{suffix}", bit)
+    for name in ("new_registration", "minor_trouble", "trouble", "disaster"):
+        if getattr(excluded, name):
+            _flag(row, name, bit)
+    if excluded.death_cause is not None:
+        _flag(row, "died", bit)
+    row.emergencies[slot] = excluded.emergencies
+
+
+def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for (holder, cause), row in rows.items():
+        key = {**base, "area_code": holder, "death_cause": cause}
+        yield {**key, "layer": 0, **row.masks, "emergency": _layer_mask(row.emergencies, 1)}
+        for layer in range(1, max(row.emergencies)):
+            yield {**key, "layer": layer, "emergency": _layer_mask(row.emergencies, layer + 1)}
+
+
 def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> list[dict[str, Any]]:
     """The state rows of one patient for *years*, computed as of *day*, as column dicts."""
     result: list[dict[str, Any]] = []
@@ -171,53 +212,16 @@ def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> lis
         if year < facts.registered_on.year or year > day.year:
             continue
         yf = _year_facts(facts, year)
-        rows: dict[tuple[str, int | None], _Row] = {}
+        rows: dict[RowKey, _Row] = {}
         for slot in range(len(SLOTS)):
             period = slot_period(year, slot, day)
-            if period.start > day:
-                continue
-            holder = yf.holder_on(period.cutoff_date)
-            if holder is None:
-                continue
-            bit = 1 << slot
-            members: dict[str, Membership] = {}
-            for suffix, deaths in OPTION_VARIANTS:
-                if suffix == "i" and not has_death:
-                    members[suffix] = members["x"]
-                    continue
-                members[suffix] = membership(yf, "", period, Options(deaths_in_period=deaths))
-            first = members["x"]
-            if not any(vars(first).values()) and not any(vars(members["i"]).values()):
-                continue
-            row = rows.setdefault((holder, first.death_cause), _Row({}, [0] * len(SLOTS)))
-            for suffix, deaths in OPTION_VARIANTS:
-                member = members[suffix]
-                _set_bits(row, member, suffix, bit)
-                if member.managed:
-                    other = membership(
-                        yf, "", period, Options(regular_management="interval-3m", deaths_in_period=deaths)
-                    )
-                    if other.regular:
-                        _flag(row, f"regular3m_{suffix}", bit)
-            for name in ("new_registration", "minor_trouble", "trouble", "disaster"):
-                if getattr(first, name):
-                    _flag(row, name, bit)
-            if first.death_cause is not None:
-                _flag(row, "died", bit)
-            row.emergencies[slot] = first.emergencies
-        until = valid_until(yf, year, day)
+            if period.start <= day:
+                _add_slot(rows, yf, period, slot, has_death)
         if not rows:  # a marker row, so the year is known to be computed and refreshed when it expires
-            holder = yf.holder_on(min(dt.date(year, 12, 31), day)) or ""
+            holder = yf.holder_on(min(dt.date(year, 12, 31), day)) or (yf.custody[0].area_code if yf.custody else "")
             rows[(holder, None)] = _Row({}, [0] * len(SLOTS))
-        base = {"patient_id": int(facts.key), "year": year, "disorder": facts.disorder, "valid_until": until}
-        for (holder, cause), row in rows.items():
-            layers = max(row.emergencies)
-            masks = dict(row.masks)
-            masks["emergency"] = _layer_mask(row.emergencies, 1)
-            result.append({**base, "area_code": holder, "death_cause": cause, "layer": 0, **masks})
-            for layer in range(1, layers):
-                extra = {"emergency": _layer_mask(row.emergencies, layer + 1)}
-                result.append({**base, "area_code": holder, "death_cause": cause, "layer": layer, **extra})
+        base = {"patient_id": int(facts.key), "year": year, "disorder": facts.disorder}
+        result.extend(_emit(rows, {**base, "valid_until": valid_until(yf, year, day)}))
     return result
 
 
@@ -254,7 +258,7 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
             PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
-            rows = rows_for_facts(facts_of_patients(chunk, until=day), range(since_year, day.year + 1), day)
+            rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
             _insert(rows)
             written += len(rows)
     return written
@@ -262,19 +266,18 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
 
 def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
     """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
-    if not _suspended:
+    if not _upkeep["suspended"]:
         refresh(patient_ids, since_year=since.year)
 
 
 @contextlib.contextmanager
 def suspended() -> Iterator[None]:
     """Skip incremental upkeep inside the block (a bulk load followed by ``rebuild``); never in the web."""
-    global _suspended
-    previous, _suspended = _suspended, True
+    previous, _upkeep["suspended"] = _upkeep["suspended"], True
     try:
         yield
     finally:
-        _suspended = previous
+        _upkeep["suspended"] = previous
 
 
 def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
@@ -376,7 +379,7 @@ def rebuild(
 
 def _batches_of_facts(batch_size: int, day: dt.date) -> Iterator[list[PatientFacts]]:
     for ids in _patient_batches(batch_size):
-        yield facts_of_patients(ids, until=day)
+        yield facts_of_patients(ids, until=HORIZON)
 
 
 _Compute = Callable[
@@ -485,6 +488,7 @@ def _table() -> str:
     return connection.ops.quote_name(PatientYearState._meta.db_table)
 
 
+# The SQL below is assembled from this module's column names and integer slots only; values are parameters.
 def tallies(
     prefix: str, year: int, slots: Sequence[int], options: Options, *, child_length: int | None = None
 ) -> dict[str, dict[int, Tally]]:
@@ -497,7 +501,8 @@ def tallies(
     result: dict[str, dict[int, Tally]] = defaultdict(lambda: {slot: Tally() for slot in slots})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {group}, {', '.join(expressions)} FROM {_table()} WHERE {where} GROUP BY 1", [year, lo, hi]
+            f"SELECT {group}, {', '.join(expressions)} FROM {_table()} WHERE {where} GROUP BY 1",  # noqa: S608
+            [year, lo, hi],
         )
         for key, *values in cursor.fetchall():
             for (slot, name), value in zip(names, values, strict=True):
@@ -505,7 +510,7 @@ def tallies(
                     result[key][slot].counts[name] += int(value)
         died = [f"SUM({_bit('died', slot)})" for slot in slots]
         cursor.execute(
-            f"SELECT {group}, COALESCE(death_cause, 0), {', '.join(died)} FROM {_table()} "
+            f"SELECT {group}, COALESCE(death_cause, 0), {', '.join(died)} FROM {_table()} "  # noqa: S608
             f"WHERE {where} AND died <> 0 GROUP BY 1, 2",
             [year, lo, hi],
         )

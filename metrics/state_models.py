@@ -39,6 +39,9 @@ class PatientYearState(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"state {self.patient_id}/{self.year}/{self.area_code}"
+
 
 for _column in MASK_COLUMNS:
     PatientYearState.add_to_class(_column, models.IntegerField(default=0))

@@ -21,7 +21,6 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.fields import encrypted_fields
 from registry import codes, idnumber
-from registry.signals import announce_patient_change
 from registry.models import (
     ClosureRequest,
     CustodySpan,
@@ -31,6 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
+from registry.signals import announce_patient_change
 
 
 class RegistryError(Exception):
