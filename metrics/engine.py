@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
-from casemgmt.areas.population import population_of
+from casemgmt.areas.population import PopulationResult, population_of
 from metrics import state
 from metrics.definitions import Options, Tally, membership
 from metrics.document import AreaRef, AreaResult, build_document
@@ -63,8 +63,8 @@ def find_area(code_or_prefix: str) -> Area:
     return area
 
 
-def _result(area: Area, tally: Tally, period: Period) -> AreaResult:
-    population = population_of(area.code, period.population_year)
+def _result(area: Area, tally: Tally, period: Period, population: PopulationResult | None = None) -> AreaResult:
+    population = population or population_of(area.code, period.population_year)
     return AreaResult(
         area=AreaRef(area.code, area.name, area.level),
         tally=tally,
@@ -108,7 +108,8 @@ def compute_months(area: Area, periods: list[Period], options: Options | None = 
     state.ensure_fresh(prefix)
     known = [slot for slot in slots if slot is not None]
     by_slot = state.tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
-    return [_result(area, by_slot[slot], period) for slot, period in zip(known, periods, strict=True)]
+    population = population_of(area.code, periods[0].population_year)  # one year: one population
+    return [_result(area, by_slot[slot], period, population) for slot, period in zip(known, periods, strict=True)]
 
 
 def compute_direct(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
