@@ -17,8 +17,10 @@ included), and so do both regular-management rules (``regular`` quarterly, ``reg
 medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
 rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
 
-Computing a row runs the pure ``membership()`` for each slot — the state is *defined* by the direct
-definition, and the property test (tests/metrics/test_state_equivalence.py) checks the three paths agree.
+Computing a row: ``metrics.slot_membership`` evaluates the same rules for all 26 slots of a patient-year at
+once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×
+slower. The property test (tests/metrics/test_state_equivalence.py) proves the incremental state, a full
+rebuild and the direct definition give the same documents.
 
 "Today". A period that has not ended is computed up to today, and some figures move with the calendar alone
 (overdue once the next date passes, stable within 3 months of the last follow-up, a quarter that has become
@@ -50,15 +52,14 @@ from metrics.definitions import (
     REACHED,
     SCHIZOPHRENIA,
     SEVERE_DISORDERS,
-    Membership,
     Options,
     PatientFacts,
     Tally,
-    membership,
 )
 from metrics.facts import facts_of_patients
 from metrics.periods import SHANGHAI, Period, Quarter, add_months, month_end
-from metrics.state_models import EVENT_SETS, MASK_COLUMNS, STATE_SETS, PatientYearState
+from metrics.slot_membership import PatientYear
+from metrics.state_models import EVENT_SETS, MASK_COLUMNS, PatientYearState
 
 YTD_SLOTS = (2, 4, 5, 6, 7, 8, 9, 10, 11)  # YTD-1 = month 1, YTD-3 = Q1, YTD-12 = the year
 SLOTS: tuple[tuple[str, int, int], ...] = (
@@ -160,40 +161,26 @@ def _flag(row: _Row, name: str, bit: int) -> None:
     row.masks[name] = row.masks.get(name, 0) | bit
 
 
-def _set_bits(row: _Row, member: Membership, suffix: str, bit: int) -> None:
-    for name in STATE_SETS:
-        if name != "regular3m" and getattr(member, name):
-            _flag(row, f"{name}_{suffix}", bit)
-
-
-SET_OPTIONS = {suffix: Options(deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS}
-INTERVAL_OPTIONS = {
-    suffix: Options(regular_management="interval-3m", deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS
-}
 RowKey = tuple[str, int | None]  # holder village, death cause
 
 
-def _add_slot(rows: dict[RowKey, _Row], yf: PatientFacts, period: Period, slot: int, has_death: bool) -> None:
+def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot: int) -> None:
     """Set the bits of *slot* on the row of the village holding the record at its cut-off."""
-    holder = yf.holder_on(period.cutoff_date)
-    if holder is None:
+    member = year.slot(period)
+    if member is None:
         return
-    excluded = membership(yf, "", period, SET_OPTIONS["x"])
-    members = {"x": excluded, "i": membership(yf, "", period, SET_OPTIONS["i"]) if has_death else excluded}
-    if not any(vars(excluded).values()) and not any(vars(members["i"]).values()):
+    bits = [name for name, value in member.events.items() if value]
+    for v, inside in member.registered.items():
+        if inside:
+            bits += [f"registered_{v}", *(f"{name}_{v}" for name, value in member.sets.items() if value)]
+    if member.death_cause is not None:
+        bits.append("died")
+    if not bits and not member.emergencies:
         return
-    bit = 1 << slot
-    row = rows.setdefault((holder, excluded.death_cause), _Row({}, [0] * len(SLOTS)))
-    for suffix, member in members.items():
-        _set_bits(row, member, suffix, bit)
-        if member.managed and membership(yf, "", period, INTERVAL_OPTIONS[suffix]).regular:
-            _flag(row, f"regular3m_{suffix}", bit)
-    for name in ("new_registration", "minor_trouble", "trouble", "disaster"):
-        if getattr(excluded, name):
-            _flag(row, name, bit)
-    if excluded.death_cause is not None:
-        _flag(row, "died", bit)
-    row.emergencies[slot] = excluded.emergencies
+    row = rows.setdefault((member.holder, member.death_cause), _Row({}, [0] * len(SLOTS)))
+    for name in bits:
+        _flag(row, name, 1 << slot)
+    row.emergencies[slot] = member.emergencies
 
 
 def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -207,16 +194,16 @@ def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, 
 def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> list[dict[str, Any]]:
     """The state rows of one patient for *years*, computed as of *day*, as column dicts."""
     result: list[dict[str, Any]] = []
-    has_death = any(s.status == "DEAD" for s in facts.statuses)
     for year in years:
         if year < facts.registered_on.year or year > day.year:
             continue
         yf = _year_facts(facts, year)
+        prepared = PatientYear(yf)
         rows: dict[RowKey, _Row] = {}
         for slot in range(len(SLOTS)):
             period = slot_period(year, slot, day)
             if period.start <= day:
-                _add_slot(rows, yf, period, slot, has_death)
+                _add_slot(rows, prepared, period, slot)
         if not rows:  # a marker row, so the year is known to be computed and refreshed when it expires
             holder = yf.holder_on(min(dt.date(year, 12, 31), day)) or (yf.custody[0].area_code if yf.custody else "")
             rows[(holder, None)] = _Row({}, [0] * len(SLOTS))
