@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
 
 from metrics.definitions import (
     FACE_TO_FACE_MODES,
@@ -28,6 +30,7 @@ from metrics.definitions import (
     OVERDUE_STATUSES,
     REACHED,
     REGISTERED_STATUSES,
+    REGULAR_INTERVAL_MONTHS,
     REGULAR_MEDICATION,
     SEVERE_DISORDERS,
     STABLE,
@@ -36,9 +39,8 @@ from metrics.definitions import (
     FollowUpFact,
     PatientFacts,
     StatusFact,
-    regularly_managed,
 )
-from metrics.periods import Period, add_months
+from metrics.periods import Period, Quarter, add_months
 
 
 @dataclass
@@ -131,8 +133,7 @@ class PatientYear:
         sets.update(
             managed=True,
             at_home=at_home,
-            regular=regularly_managed(dates, first, window_end, period, "quarterly"),
-            regular3m=regularly_managed(dates, first, window_end, period, "interval-3m"),
+            **_regular(dates, first, window_end, period),
             medication=in_hospital or last.adherence in TAKING_MEDICATION,
             regular_medication=in_hospital or last.adherence in REGULAR_MEDICATION,
             face_to_face=any(f.mode in FACE_TO_FACE_MODES for f in complete),
@@ -142,3 +143,20 @@ class PatientYear:
             rehabilitation=at_home and any(s <= cutoff and (e is None or e >= start) for s, e in self.facts.rehab),
         )
         return sets
+
+
+@lru_cache(maxsize=64)
+def _quarter_bounds(year: int) -> tuple[tuple[dt.date, dt.date], ...]:
+    return tuple((Quarter(year, q).start, Quarter(year, q).end) for q in range(1, 5))
+
+
+def _regular(dates: list[dt.date], first: dt.date, last: dt.date, period: Period) -> dict[str, bool]:
+    """``definitions.regularly_managed`` under both rules, with the year's quarter bounds computed once."""
+    lower, upper = max(period.start, first), min(period.cutoff_date, last)
+    quarters = [(s, e) for s, e in _quarter_bounds(period.year) if s >= lower and e <= upper]
+    anchors = [first, *dates, last]
+    return {
+        "regular": all(any(s <= day <= e for day in dates) for s, e in quarters),
+        "regular3m": len(dates) >= max(1, len(quarters))
+        and all(add_months(a, REGULAR_INTERVAL_MONTHS) >= b for a, b in pairwise(anchors)),
+    }

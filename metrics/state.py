@@ -44,6 +44,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -98,9 +99,17 @@ def answers(period: Period, day: dt.date | None = None) -> bool:
 
 
 def slot_period(year: int, slot: int, day: dt.date) -> Period:
-    kind, first, last = SLOTS[slot]
-    start, end = dt.date(year, first, 1), month_end(year, last)
-    return Period(kind=kind, key="", start=start, end=end, cutoff_date=min(end, day))
+    return slot_periods(year, day)[slot]
+
+
+@lru_cache(maxsize=256)
+def slot_periods(year: int, day: dt.date) -> tuple[Period, ...]:
+    """The 26 slot periods of *year* as computed on *day* (cut-off = min(end, day))."""
+    result = []
+    for kind, first, last in SLOTS:
+        start, end = dt.date(year, first, 1), month_end(year, last)
+        result.append(Period(kind=kind, key="", start=start, end=end, cutoff_date=min(end, day)))
+    return tuple(result)
 
 
 # --- computing one patient's rows -------------------------------------------------------------------------
@@ -157,10 +166,6 @@ class _Row:
     emergencies: list[int]  # per slot
 
 
-def _flag(row: _Row, name: str, bit: int) -> None:
-    row.masks[name] = row.masks.get(name, 0) | bit
-
-
 RowKey = tuple[str, int | None]  # holder village, death cause
 
 
@@ -169,17 +174,22 @@ def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot:
     member = year.slot(period)
     if member is None:
         return
-    bits = [name for name, value in member.events.items() if value]
+    names = [name for name, value in member.events.items() if value]
     for v, inside in member.registered.items():
         if inside:
-            bits += [f"registered_{v}", *(f"{name}_{v}" for name, value in member.sets.items() if value)]
+            names.append(f"registered_{v}")
+            names.extend([f"{name}_{v}" for name, value in member.sets.items() if value])
     if member.death_cause is not None:
-        bits.append("died")
-    if not bits and not member.emergencies:
+        names.append("died")
+    if not names and not member.emergencies:
         return
-    row = rows.setdefault((member.holder, member.death_cause), _Row({}, [0] * len(SLOTS)))
-    for name in bits:
-        _flag(row, name, 1 << slot)
+    key = (member.holder, member.death_cause)
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = _Row({}, [0] * len(SLOTS))
+    masks, bit = row.masks, 1 << slot
+    for name in names:
+        masks[name] = masks.get(name, 0) | bit
     row.emergencies[slot] = member.emergencies
 
 
@@ -200,8 +210,7 @@ def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> lis
         yf = _year_facts(facts, year)
         prepared = PatientYear(yf)
         rows: dict[RowKey, _Row] = {}
-        for slot in range(len(SLOTS)):
-            period = slot_period(year, slot, day)
+        for slot, period in enumerate(slot_periods(year, day)):
             if period.start <= day:
                 _add_slot(rows, prepared, period, slot)
         if not rows:  # a marker row, so the year is known to be computed and refreshed when it expires
@@ -223,8 +232,22 @@ def rows_for_facts(batch: list[PatientFacts], years: Sequence[int], day: dt.date
 # --- writing ---------------------------------------------------------------------------------------------
 
 
+INSERT_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
+
+
 def _insert(rows: list[dict[str, Any]]) -> None:
-    PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=5000)
+    """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=2000)
+        return
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    defaults = {c: 0 for c in MASK_COLUMNS}
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_table()} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = {**defaults, **row}
+            copy.write_row([values[c] for c in INSERT_COLUMNS])
 
 
 def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None = None) -> int:
