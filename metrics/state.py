@@ -60,7 +60,14 @@ from metrics.definitions import (
 from metrics.facts import facts_of_patients
 from metrics.periods import SHANGHAI, Period, Quarter, add_months, month_end
 from metrics.slot_membership import PatientYear
-from metrics.state_models import EVENT_SETS, MASK_COLUMNS, PatientYearState
+from metrics.state_models import (
+    COUNT_COLUMNS,
+    DEATH_CAUSE_CODES,
+    EVENT_SETS,
+    MASK_COLUMNS,
+    AreaSlotState,
+    PatientYearState,
+)
 
 YTD_SLOTS = (2, 4, 5, 6, 7, 8, 9, 10, 11)  # YTD-1 = month 1, YTD-3 = Q1, YTD-12 = the year
 SLOTS: tuple[tuple[str, int, int], ...] = (
@@ -267,9 +274,11 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
             list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
+            _add_totals(-1, chunk, since_year)
             PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
             rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
             _insert(rows)
+            _add_totals(+1, chunk, since_year)
             written += len(rows)
     return written
 
@@ -373,6 +382,8 @@ def rebuild(
         if years is not None:
             existing = existing.filter(year__in=list(years))
         existing.delete()
+        totals = AreaSlotState.objects.all()
+        (totals.filter(year__in=list(years)) if years is not None else totals).delete()
         first_year = min(years) if years else 2000
         span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
         with _computer(workers) as compute:
@@ -383,9 +394,11 @@ def rebuild(
                 stats.seconds = time.monotonic() - started
                 if progress:
                     progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
+        _add_totals(+1, None, first_year, years)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {_table()}")  # fresh statistics: the planner keeps to the area index
+                for model in (PatientYearState, AreaSlotState):  # fresh statistics: the planner keeps to the indexes
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -441,8 +454,8 @@ def code_range(prefix: str) -> tuple[str, str]:
     return prefix + "0" * pad, prefix + "9" * pad
 
 
-COUNT_COLUMNS = {
-    # Tally name: mask column ({v} = the deaths-in-period variant)
+COUNT_COLUMNS_BY_NAME = {
+    # Tally name: AreaSlotState column ({v} = the deaths-in-period reading)
     "registered": "registered_{v}",
     "managed": "managed_{v}",
     "at_home": "at_home_{v}",
@@ -456,45 +469,21 @@ COUNT_COLUMNS = {
     "health_check": "health_check_{v}",
     "overdue": "overdue_{v}",
     "open_case": "open_case_{v}",
+    "schizophrenia": "schizophrenia_{v}",
+    "schizophrenia_medication": "schizophrenia_medication_{v}",
+    "schizophrenia_managed": "schizophrenia_managed_{v}",
     "new_registration": "new_registration",
     "minor_trouble": "minor_trouble",
     "trouble": "trouble",
     "disaster": "disaster",
     "emergencies": "emergency",
 }
-SCHIZOPHRENIA_COLUMNS = {
-    "schizophrenia": "registered_{v}",
-    "schizophrenia_medication": "medication_{v}",
-    "schizophrenia_managed": "managed_{v}",
-}
 
 
-def _columns(options: Options) -> dict[str, str]:
-    v = "i" if options.deaths_in_period == "included" else "x"
-    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS.items()}
-    columns["regular"] = ("regular3m_{v}" if options.regular_management == "interval-3m" else "regular_{v}").format(v=v)
-    return columns
-
-
-def _bit(column: str, slot: int) -> str:
-    assert column in MASK_COLUMNS and 0 <= slot < len(SLOTS)  # noqa: S101  (names come from this module only)
-    return f'(("{column}" >> {slot}) & 1)'
-
-
-def _sums(options: Options, slots: Sequence[int]) -> tuple[list[str], list[tuple[int, str]]]:
-    """SELECT expressions and, for each, (slot, Tally name)."""
-    v = "i" if options.deaths_in_period == "included" else "x"
-    expressions, names = [], []
-    for slot in slots:
-        for name, column in _columns(options).items():
-            expressions.append(f"SUM({_bit(column, slot)})")
-            names.append((slot, name))
-        for name, column in SCHIZOPHRENIA_COLUMNS.items():
-            expressions.append(
-                f"SUM(CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(column.format(v=v), slot)} ELSE 0 END)"
-            )
-            names.append((slot, name))
-    return expressions, names
+def _bit(column: str, slot: int | None) -> str:
+    """Bit *slot* of a mask column (None: the ``slots.slot`` of the totals query)."""
+    assert column in MASK_COLUMNS and (slot is None or 0 <= slot < len(SLOTS))  # noqa: S101  (module names only)
+    return f'(("{column}" >> {"slots.slot" if slot is None else slot}) & 1)'
 
 
 def _table() -> str:
@@ -502,6 +491,54 @@ def _table() -> str:
 
 
 # The SQL below is assembled from this module's column names and integer slots only; values are parameters.
+def _total_expression(column: str) -> str:
+    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
+    if column.startswith("died_"):
+        cause = int(column.rsplit("_", 1)[1])
+        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {_bit('died', None)} ELSE 0 END"
+    if column.startswith("schizophrenia"):
+        kind, v = column[len("schizophrenia") :].rsplit("_", 1)
+        base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
+        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(f'{base}_{v}', None)} ELSE 0 END"
+    return _bit(column, None)
+
+
+def _add_totals(
+    sign: int, patient_ids: Sequence[int] | None, since_year: int, years: Sequence[int] | None = None
+) -> None:
+    """Add (+1) or take away (-1) the contribution of state rows to the per-village totals: those of
+    *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
+    sums = ", ".join(f"{int(sign)} * SUM({_total_expression(c)})" for c in COUNT_COLUMNS)
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
+    where, params = "year >= %s", [since_year]
+    if patient_ids is not None:
+        where += f" AND patient_id IN ({', '.join(['%s'] * len(patient_ids))})"
+        params += list(patient_ids)
+    if years is not None:
+        where += f" AND year IN ({', '.join(['%s'] * len(years))})"
+        params += list(years)
+    sql = (
+        f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
+        f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
+        f"SELECT year, area_code, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
+        f"GROUP BY year, area_code, slots.slot "
+        f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _count_columns(options: Options) -> dict[str, str]:
+    """Tally name → ``AreaSlotState`` column under *options*."""
+    v = "i" if options.deaths_in_period == "included" else "x"
+    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS_BY_NAME.items()}
+    columns["regular"] = f"regular3m_{v}" if options.regular_management == "interval-3m" else f"regular_{v}"
+    return columns
+
+
 def tallies(
     prefix: str, year: int, slots: Sequence[int], options: Options, *, child_length: int | None = None
 ) -> dict[str, dict[int, Tally]]:
@@ -509,28 +546,26 @@ def tallies(
     area, or the child prefix (the first *child_length* digits of the holder's code) when one is given."""
     lo, hi = code_range(prefix)
     group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
-    expressions, names = _sums(options, slots)
-    where = "year = %s AND area_code >= %s AND area_code <= %s"
+    columns = _count_columns(options)
+    died = [f"died_{cause}" for cause in DEATH_CAUSE_CODES]
+    sums = ", ".join(f"SUM({connection.ops.quote_name(c)})" for c in [*columns.values(), *died])
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    marks = ", ".join(["%s"] * len(slots))
     result: dict[str, dict[int, Tally]] = defaultdict(lambda: {slot: Tally() for slot in slots})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {group}, {', '.join(expressions)} FROM {_table()} WHERE {where} GROUP BY 1",  # noqa: S608
-            [year, lo, hi],
+            f"SELECT {group}, slot, {sums} FROM {table} "  # noqa: S608
+            f"WHERE year = %s AND slot IN ({marks}) AND area_code >= %s AND area_code <= %s GROUP BY 1, 2",
+            [year, *slots, lo, hi],
         )
-        for key, *values in cursor.fetchall():
-            for (slot, name), value in zip(names, values, strict=True):
+        for key, slot, *values in cursor.fetchall():
+            tally = result[key][slot]
+            for name, value in zip(columns, values, strict=False):
                 if value:
-                    result[key][slot].counts[name] += int(value)
-        died = [f"SUM({_bit('died', slot)})" for slot in slots]
-        cursor.execute(
-            f"SELECT {group}, COALESCE(death_cause, 0), {', '.join(died)} FROM {_table()} "  # noqa: S608
-            f"WHERE {where} AND died <> 0 GROUP BY 1, 2",
-            [year, lo, hi],
-        )
-        for key, cause, *values in cursor.fetchall():
-            for slot, value in zip(slots, values, strict=True):
+                    tally.counts[name] += int(value)
+            for cause, value in zip(DEATH_CAUSE_CODES, values[len(columns) :], strict=True):
                 if value:
-                    result[key][slot].deaths_by_cause[int(cause)] += int(value)
+                    tally.deaths_by_cause[cause] += int(value)
     return dict(result)
 
 
@@ -564,3 +599,9 @@ __all__ = [
     "suspended",
     "tallies",
 ]
+
+
+def counts_of_totals() -> set[tuple[Any, ...]]:
+    """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
+    rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
+    return {row for row in rows if any(row[3:])}

@@ -46,4 +46,41 @@ class PatientYearState(models.Model):
 for _column in MASK_COLUMNS:
     PatientYearState.add_to_class(_column, models.IntegerField(default=0))
 
-__all__ = ["EVENT_SETS", "MASK_COLUMNS", "STATE_SETS", "VARIANTS", "PatientYearState"]
+DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
+COUNT_COLUMNS = (
+    *(c for c in MASK_COLUMNS if c != "died"),
+    *(f"schizophrenia{kind}_{v}" for v in VARIANTS for kind in ("", "_medication", "_managed")),
+    *(f"died_{cause}" for cause in DEATH_CAUSE_CODES),
+)
+
+
+class AreaSlotState(models.Model):
+    """The state rows summed per village, year and slot, kept with them: a province report sums a few
+    thousand of these instead of scanning every patient's row (``metrics.state``)."""
+
+    year = models.PositiveSmallIntegerField()
+    area_code = models.CharField(max_length=12)
+    slot = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area_code", "slot"], name="metrics_area_slot_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_code}/{self.year}/{self.slot}"
+
+
+for _column in COUNT_COLUMNS:
+    AreaSlotState.add_to_class(_column, models.IntegerField(default=0))
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEATH_CAUSE_CODES",
+    "EVENT_SETS",
+    "MASK_COLUMNS",
+    "STATE_SETS",
+    "VARIANTS",
+    "AreaSlotState",
+    "PatientYearState",
+]

@@ -283,10 +283,12 @@ def test_incremental_state_rebuild_and_definition_agree(
     with transaction.atomic():
         build(places, registry)
         incremental = state.counts_of_rows(list(PatientYearState.objects.all()))
+        totals = state.counts_of_totals()
         assert_same(places, picks)  # the state kept by the writers' signals
 
         state.rebuild()
         assert state.counts_of_rows(list(PatientYearState.objects.all())) == incremental  # a rebuild changes nothing
+        assert state.counts_of_totals() == totals
         assert_same(places, picks)
 
         # State computed some days ago and never touched since: the report refreshes what the calendar made stale.
