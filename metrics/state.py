@@ -2,8 +2,9 @@
 
 Why: ``metrics.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
 Python; at a city or a province that is far too slow. Here each patient's memberships are computed once per
-report *slot* and kept in ``metrics_patientyearstate`` (``metrics.state_models``), so that a report for any
-area is one grouped SQL query over small rows.
+report *slot* and kept in ``metrics_patientyearstate`` (``metrics.state_models``), and those rows are summed
+per village, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
+query over at most a few thousand small rows (a province has ~20,000 villages; a county ~300).
 
 Slots. Every report period lies inside one calendar year: the year, four quarters, twelve months and the
 year-to-date periods. YTD-1 is month 1, YTD-3 is Q1 and YTD-12 the year, so a year has 26 distinct slots
@@ -16,6 +17,13 @@ the year). Both readings of the deaths-in-period option get their own masks (``_
 included), and so do both regular-management rules (``regular`` quarterly, ``regular3m`` interval-3m); the
 medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
 rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
+
+Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-village
+totals costs milliseconds. The totals are kept *by delta*: a refresh takes away the old rows' contribution
+(one INSERT … SELECT … ON CONFLICT DO UPDATE over the patients' rows × 26 slots), replaces the rows, and adds
+the new contribution — two statements per batch, inside the same transaction. A rebuild recomputes them in
+one statement. Concurrent writers in one village serialise on that village's total rows for the rest of
+their transaction, which at ~20 patients per village is no contention.
 
 Computing a row: ``metrics.slot_membership`` evaluates the same rules for all 26 slots of a patient-year at
 once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×

@@ -5,6 +5,8 @@ when the patient belongs to the set for slot s with deaths in the period exclude
 (``_i``). The row whose ``area_code`` is the village holding the record at the slot's cut-off carries the bit,
 so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
 carry further emergency handlings (the count per slot is the number of rows with the bit set).
+
+``AreaSlotState`` holds the same figures summed per village, year and slot (what a report reads).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class AreaSlotState(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["year", "area_code", "slot"], name="metrics_area_slot_state_unique")
+            models.UniqueConstraint(fields=["year", "slot", "area_code"], name="metrics_area_slot_state_unique")
         ]
 
     def __str__(self) -> str:
