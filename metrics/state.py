@@ -74,6 +74,7 @@ from metrics.state_models import (
     EVENT_SETS,
     MASK_COLUMNS,
     AreaSlotState,
+    IndicatorStateBuild,
     PatientYearState,
 )
 
@@ -111,6 +112,11 @@ def slot_of(period: Period) -> int | None:
 def answers(period: Period, day: dt.date | None = None) -> bool:
     """Whether the state holds *period*: a slot, and (when it is still running) computed up to today."""
     return slot_of(period) is not None and (not period.is_partial or period.cutoff_date == (day or today()))
+
+
+def is_built() -> bool:
+    """A complete build exists (``IndicatorStateBuild``); before the first rebuild reports go direct."""
+    return IndicatorStateBuild.objects.exists()
 
 
 def slot_period(year: int, slot: int, day: dt.date) -> Period:
@@ -407,6 +413,8 @@ def rebuild(
             with connection.cursor() as cursor:
                 for model in (PatientYearState, AreaSlotState):  # fresh statistics: the planner keeps to the indexes
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        if years is None:
+            IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
 

@@ -76,6 +76,19 @@ class AreaSlotState(models.Model):
 for _column in COUNT_COLUMNS:
     AreaSlotState.add_to_class(_column, models.IntegerField(default=0))
 
+
+class IndicatorStateBuild(models.Model):
+    """A complete build of the state exists (a full rebuild finished, or the tables were created on an empty
+    registry). Until then reports are computed directly: an upgraded database with patients but no state yet
+    must never show zeros."""
+
+    finished_at = models.DateTimeField(auto_now_add=True)
+    patients = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"indicator state built {self.finished_at:%Y-%m-%d %H:%M}"
+
+
 __all__ = [
     "COUNT_COLUMNS",
     "DEATH_CAUSE_CODES",
@@ -84,5 +97,6 @@ __all__ = [
     "STATE_SETS",
     "VARIANTS",
     "AreaSlotState",
+    "IndicatorStateBuild",
     "PatientYearState",
 ]

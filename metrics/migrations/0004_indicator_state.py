@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def mark_built_when_empty(apps, schema_editor):
+    """On an empty registry the (empty) state is complete; with patients it needs rebuild_indicator_state."""
+    if not apps.get_model("registry", "Patient").objects.exists():
+        apps.get_model("metrics", "IndicatorStateBuild").objects.create()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +18,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.CreateModel(
+            name='IndicatorStateBuild',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('finished_at', models.DateTimeField(auto_now_add=True)),
+                ('patients', models.PositiveIntegerField(default=0)),
+            ],
+        ),
         migrations.CreateModel(
             name='AreaSlotState',
             fields=[
@@ -124,4 +138,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['year', 'area_code'], name='metrics_state_year_area'), models.Index(fields=['patient', 'year'], name='metrics_state_patient_year'), models.Index(condition=models.Q(('valid_until__isnull', False)), fields=['valid_until'], name='metrics_state_valid_until')],
             },
         ),
+        migrations.RunPython(mark_built_when_empty, migrations.RunPython.noop),
     ]

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from metrics import state
 from metrics.engine import compute, compute_direct, compute_months
 from metrics.periods import parse_period
-from metrics.state_models import PatientYearState
+from metrics.state_models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
 from tests.followup.test_views_form import post, stable_visit
@@ -112,3 +112,19 @@ def test_announcements_in_a_batch_arrive_as_one(world: World) -> None:
     assert len(received) == 1
     assert received[0]["patient_ids"] == tuple(sorted((world.patient_a.pk, world.patient_b.pk)))
     assert received[0]["since"] == TODAY - dt.timedelta(days=3)
+
+
+def test_before_the_first_build_reports_are_computed_directly(world: World) -> None:
+    """An upgraded database: patients, but the state was never built. Reports must not read the empty state."""
+    period = parse_period(f"{TODAY.year}-{TODAY.month:02d}")
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY))
+    IndicatorStateBuild.objects.all().delete()
+    PatientYearState.objects.all().delete()
+    AreaSlotState.objects.all().delete()
+    assert not state.is_built()
+    report = compute(world.county, period)
+    assert report.document()["counts"]["registered"] == 2
+    assert document(report) == document(compute_direct(world.county, period))
+    call_command("rebuild_indicator_state", stdout=io.StringIO())
+    assert state.is_built()
+    assert document(compute(world.county, period)) == document(compute_direct(world.county, period))
