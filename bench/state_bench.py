@@ -15,6 +15,8 @@ import os
 import random
 import time
 import uuid
+from functools import partial
+from typing import Any
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jingfang_bench_state")  # before _django
 
@@ -94,7 +96,7 @@ def build_followups(actor: object, today: dt.date) -> None:
     print(f"follow-ups: {written + len(batch)}", flush=True)
 
 
-def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> object:
+def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> Any:
     from followup.models import FollowUp
 
     common = {"submission_key": uuid.uuid4(), "patient_id": patient_id, "doctor": actor, "date": day}
@@ -146,11 +148,11 @@ def measure_reports() -> list[str]:
             for _round in range(5):
                 for period in periods:
                     with CaptureQueriesContext(connection) as context:
-                        millis.append(timed(lambda a=area, p=period, c=children: compute(a, p, children=c)))
+                        millis.append(timed(partial(compute, area, period, children=children)))
                     queries.append(len(context))
             lines.append(summarize(f"report {label}, children={children}", millis, queries))
         months = parse_period(str(year)).months()
-        millis = [timed(lambda a=area, m=months: compute_months(a, m)) for _ in range(10)]
+        millis = [timed(partial(compute_months, area, months)) for _ in range(10)]
         lines.append(summarize(f"12-month trend {label}", millis, [0]))
     return lines
 
@@ -166,7 +168,7 @@ def measure_upkeep() -> list[str]:
     millis = []
     for pk in ids:
         with transaction.atomic():
-            millis.append(timed(lambda pk=pk: state.refresh([pk], since_year=since.year)))
+            millis.append(timed(partial(state.refresh, [pk], since_year=since.year)))
     batch = list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:2000])
     start = time.perf_counter()
     state.refresh(batch, since_year=since.year)
