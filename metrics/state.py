@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -90,7 +91,7 @@ OPTION_VARIANTS = (("x", "excluded"), ("i", "included"))
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
 # ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
 HORIZON = dt.date(9999, 12, 31)
-_upkeep = {"suspended": False}
+_upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
 
 
 def today() -> dt.date:
@@ -299,18 +300,19 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
 
 def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
     """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
-    if not _upkeep["suspended"]:
+    if not getattr(_upkeep, "suspended", False):
         refresh(patient_ids, since_year=since.year)
 
 
 @contextlib.contextmanager
 def suspended() -> Iterator[None]:
     """Skip incremental upkeep inside the block (a bulk load followed by ``rebuild``); never in the web."""
-    previous, _upkeep["suspended"] = _upkeep["suspended"], True
+    previous = getattr(_upkeep, "suspended", False)
+    _upkeep.suspended = True
     try:
         yield
     finally:
-        _upkeep["suspended"] = previous
+        _upkeep.suspended = previous
 
 
 def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:

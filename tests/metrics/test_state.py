@@ -128,3 +128,16 @@ def test_before_the_first_build_reports_are_computed_directly(world: World) -> N
     call_command("rebuild_indicator_state", stdout=io.StringIO())
     assert state.is_built()
     assert document(compute(world.county, period)) == document(compute_direct(world.county, period))
+
+
+def test_a_suspended_bulk_load_leaves_the_upkeep_to_the_rebuild(world: World) -> None:
+    before = rows()
+    with state.suspended():
+        post(world.doctor_a, world.patient_a, stable_visit(TODAY))
+    assert rows() == before
+    state.rebuild()
+    assert rows() != before
+    post(world.doctor_b, world.patient_b, stable_visit(TODAY))  # upkeep is back outside the block
+    after = rows()
+    state.rebuild()
+    assert rows() == after
