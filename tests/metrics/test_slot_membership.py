@@ -49,7 +49,13 @@ followups = st.builds(
     trouble=st.integers(0, 1),
     disaster=st.integers(0, 1),
 )
-spans = st.tuples(any_day, st.one_of(st.none(), any_day)).map(lambda t: (t[0], t[1] and max(t)))
+
+
+def _span(start: dt.date, end: dt.date | None) -> tuple[dt.date, dt.date | None]:
+    return start, None if end is None else max(start, end)
+
+
+spans = st.builds(_span, any_day, st.one_of(st.none(), any_day))
 
 
 @st.composite
