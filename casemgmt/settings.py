@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.env import database_from_url, env_bool, env_int, env_list, env_str, load_env_file
@@ -94,6 +95,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic tasks (celery -A casemgmt beat).
 CELERY_BEAT_SCHEDULE = {
     "end-expired-case-grants": {"task": "followup.tasks.end_expired_case_grants", "schedule": 6 * 60 * 60},
+    # Current-year indicator state that the calendar made stale (metrics.state): refreshed just after midnight.
+    "refresh-indicator-state": {"task": "metrics.tasks.refresh_indicator_state", "schedule": crontab(minute=5, hour=0)},
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -6,7 +6,7 @@ from typing import Any
 
 from metrics.definitions import Options
 from metrics.document import area_json
-from metrics.engine import compute
+from metrics.engine import compute_months
 from metrics.labels import INDICATOR_LABELS
 from metrics.periods import Period, parse_period
 
@@ -18,7 +18,8 @@ CHART_W, CHART_H, CHART_PAD = 600, 200, 30
 def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
     """Month by month of the period's year up to the cut-off: the key rates in %."""
     year_period = parse_period(str(period.year), today=period.cutoff_date)
-    monthly = [area_json(compute(area, m, options).area, options)["indicators"] for m in year_period.months()]
+    results = compute_months(area, year_period.months(), options)
+    monthly = [area_json(result, options)["indicators"] for result in results]
     return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
 
 

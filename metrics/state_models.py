@@ -1,0 +1,102 @@
+"""The per-patient indicator state (design.md §7): one row per patient, year, holder village and death cause.
+
+Each ``*_x`` / ``*_i`` column is a bitmask over the year's report slots (``metrics.state.SLOTS``): bit s is set
+when the patient belongs to the set for slot s with deaths in the period excluded (``_x``) or included
+(``_i``). The row whose ``area_code`` is the village holding the record at the slot's cut-off carries the bit,
+so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
+carry further emergency handlings (the count per slot is the number of rows with the bit set).
+
+``AreaSlotState`` holds the same figures summed per village, year and slot (what a report reads).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+STATE_SETS = (
+    "registered", "managed", "at_home", "regular", "regular3m", "medication", "regular_medication",
+    "face_to_face", "stable", "rehabilitation", "lost", "family_support", "health_check", "overdue", "open_case",
+)  # fmt: skip
+VARIANTS = ("x", "i")  # deaths in the period excluded / included
+EVENT_SETS = ("new_registration", "died", "minor_trouble", "trouble", "disaster", "emergency")
+MASK_COLUMNS = tuple(f"{name}_{v}" for v in VARIANTS for name in STATE_SETS) + EVENT_SETS
+
+
+class PatientYearState(models.Model):
+    patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
+    year = models.PositiveSmallIntegerField()
+    area_code = models.CharField(max_length=12)  # holder village at the slot's cut-off; "" = none
+    disorder = models.PositiveSmallIntegerField()
+    death_cause = models.PositiveSmallIntegerField(null=True)
+    layer = models.PositiveSmallIntegerField(default=0)
+    # Current-year rows depend on today (cut-off = today for a running period): recompute from this day on.
+    valid_until = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["year", "area_code"], name="metrics_state_year_area"),
+            models.Index(fields=["patient", "year"], name="metrics_state_patient_year"),
+            models.Index(
+                fields=["valid_until"], name="metrics_state_valid_until", condition=models.Q(valid_until__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"state {self.patient_id}/{self.year}/{self.area_code}"
+
+
+for _column in MASK_COLUMNS:
+    PatientYearState.add_to_class(_column, models.IntegerField(default=0))
+
+DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
+COUNT_COLUMNS = (
+    *(c for c in MASK_COLUMNS if c != "died"),
+    *(f"schizophrenia{kind}_{v}" for v in VARIANTS for kind in ("", "_medication", "_managed")),
+    *(f"died_{cause}" for cause in DEATH_CAUSE_CODES),
+)
+
+
+class AreaSlotState(models.Model):
+    """The state rows summed per village, year and slot, kept with them: a province report sums a few
+    thousand of these instead of scanning every patient's row (``metrics.state``)."""
+
+    year = models.PositiveSmallIntegerField()
+    area_code = models.CharField(max_length=12)
+    slot = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "slot", "area_code"], name="metrics_area_slot_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_code}/{self.year}/{self.slot}"
+
+
+for _column in COUNT_COLUMNS:
+    AreaSlotState.add_to_class(_column, models.IntegerField(default=0))
+
+
+class IndicatorStateBuild(models.Model):
+    """A complete build of the state exists (a full rebuild finished, or the tables were created on an empty
+    registry). Until then reports are computed directly: an upgraded database with patients but no state yet
+    must never show zeros."""
+
+    finished_at = models.DateTimeField(auto_now_add=True)
+    patients = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"indicator state built {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEATH_CAUSE_CODES",
+    "EVENT_SETS",
+    "MASK_COLUMNS",
+    "STATE_SETS",
+    "VARIANTS",
+    "AreaSlotState",
+    "IndicatorStateBuild",
+    "PatientYearState",
+]
