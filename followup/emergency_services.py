@@ -471,11 +471,12 @@ def close_follow_rows(user: Any, today: dt.date) -> list[CloseFollowRow]:
 def emergency_dates(patient_ids: list[int], cutoff: dt.date) -> dict[int, tuple[dt.date, ...]]:
     """Local dates of the emergency handlings of these registered patients up to ``cutoff`` (the indicators'
     count, domain.md §11): one query. Records of persons not registered (yet) are no patient's facts."""
-    until = timezone.make_aware(dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min))
+    rows = Emergency.objects.filter(patient_id__in=patient_ids)
+    if cutoff < dt.date.max:  # the indicator state asks for everything with date.max
+        rows = rows.filter(occurred_at__lte=timezone.make_aware(dt.datetime.combine(cutoff, dt.time.max)))
     dates: dict[int, list[dt.date]] = defaultdict(list)
     for patient_id, occurred in (
-        Emergency.objects.filter(patient_id__in=patient_ids, occurred_at__lt=until)
-        .order_by("patient_id", "occurred_at")
+        rows.order_by("patient_id", "occurred_at")
         .values_list("patient_id", "occurred_at")
     ):
         dates[patient_id].append(timezone.localdate(occurred))

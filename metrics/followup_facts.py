@@ -31,11 +31,10 @@ FOLLOWUP_COLUMNS = (
 
 
 def load(ids: list[int], period: Period) -> SideFacts:
-    """The followup app's facts for the patients *ids*, up to the cut-off: three queries per chunk.
-
-    Emergency handling arrives with its issue; until then it stays empty. Cases: one more query.
-    """
+    """The followup app's facts for the patients *ids*, up to the cut-off: five queries per chunk (follow-ups,
+    rehabilitation, health checks, case spans, emergency dates)."""
     from followup.case_services import case_spans
+    from followup.emergency_services import emergency_dates
     from followup.models import FollowUp, HealthCheck, RehabParticipation
 
     cutoff = period.cutoff_date
@@ -63,4 +62,5 @@ def load(ids: list[int], period: Period) -> SideFacts:
         rehab={k: tuple(v) for k, v in rehab.items()},
         health_checks={k: tuple(v) for k, v in checks.items()},
         cases=case_spans(ids, cutoff),
+        emergencies=emergency_dates(ids, cutoff),
     )

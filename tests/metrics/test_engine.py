@@ -160,7 +160,7 @@ def test_facts_stream_in_chunks_with_a_fixed_number_of_queries(
     whole = sorted(f.key for f in iter_facts("320508", period))
     assert sorted(f.key for f in iter_facts("320508", period, chunk_size=2)) == whole
     assert len(whole) == 7  # every candidate held here at C, whatever its status; not other_99, not after_c
-    queries_per_chunk = 2 + 4 + 1  # statuses, custody; follow-ups, rehabilitation, health checks, cases; the page
+    queries_per_chunk = 2 + 5 + 1  # statuses, custody; follow-ups, rehab, health checks, cases, emergencies; the page
     chunks = -(-len(whole) // 3)
     with django_assert_num_queries(chunks * queries_per_chunk + 1):  # + the empty page that ends the walk
         list(iter_facts("320508", period, chunk_size=3))
