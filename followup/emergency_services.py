@@ -475,9 +475,6 @@ def emergency_dates(patient_ids: list[int], cutoff: dt.date) -> dict[int, tuple[
     if cutoff < dt.date.max:  # the indicator state asks for everything with date.max
         rows = rows.filter(occurred_at__lte=timezone.make_aware(dt.datetime.combine(cutoff, dt.time.max)))
     dates: dict[int, list[dt.date]] = defaultdict(list)
-    for patient_id, occurred in (
-        rows.order_by("patient_id", "occurred_at")
-        .values_list("patient_id", "occurred_at")
-    ):
+    for patient_id, occurred in rows.order_by("patient_id", "occurred_at").values_list("patient_id", "occurred_at"):
         dates[patient_id].append(timezone.localdate(occurred))
     return {k: tuple(v) for k, v in dates.items()}
