@@ -11,6 +11,7 @@ this case's team gets 404; area staff, read-only here, get 403 (they have the co
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -60,6 +61,22 @@ def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Cas
     if set(exc.errors) != {"__all__"}:
         return None
     messages.error(request, str(exc))
+    return _to_case(case)
+
+
+def _submit(
+    request: HttpRequest, case: Case, form: Any, action: Callable[[], Any], success: Callable[[Any], str]
+) -> HttpResponse | None:
+    """Run the service call of a valid form. On success, or when the service refuses the whole request, the
+    answer is a redirect to the case page; None when the refusal was put on the form's fields (re-render it)."""
+    try:
+        result = action()
+    except case_services.CaseError as exc:
+        if refused := _refused_whole(request, exc, case):
+            return refused
+        form.apply_service_errors(exc)
+        return None
+    messages.success(request, success(result))
     return _to_case(case)
 
 
@@ -151,18 +168,18 @@ def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
     form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            case_services.record_contact(
+    if form.is_valid() and (
+        done := _submit(
+            request,
+            case,
+            form,
+            lambda: case_services.record_contact(
                 actor=request.user, case=case, values=form.cleaned_data, today=timezone.localdate()
-            )
-        except case_services.CaseError as exc:
-            if refused := _refused_whole(request, exc, case):
-                return refused
-            form.apply_service_errors(exc)
-        else:
-            messages.success(request, _("联系记录已保存。"))
-            return _to_case(case)
+            ),
+            lambda _contact: _("联系记录已保存。"),
+        )
+    ):
+        return done
     return _render_detail(request, case, full, contact_form=form)
 
 
@@ -173,8 +190,11 @@ def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     form = MemberForm(request.POST, users=case_services.member_users(case))
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            member = case_services.add_member(
+        done = _submit(
+            request,
+            case,
+            form,
+            lambda: case_services.add_member(
                 actor=request.user,
                 case=case,
                 role=data["role"],
@@ -182,14 +202,11 @@ def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
                 person_name=data.get("person_name", ""),
                 person_phone=data.get("person_phone", ""),
                 today=timezone.localdate(),
-            )
-        except case_services.CaseError as exc:
-            if refused := _refused_whole(request, exc, case):
-                return refused
-            form.apply_service_errors(exc)
-        else:
-            messages.success(request, _("已将 %(name)s 加入团队。") % {"name": member.name})
-            return _to_case(case)
+            ),
+            lambda member: _("已将 %(name)s 加入团队。") % {"name": member.name},
+        )
+        if done:
+            return done
     elif "user" in form.errors and _on_team(case, request.POST.get("user", "")):  # not offered any more
         form.errors.pop("user")
         form.add_error(None, _("该账号已在团队中，无需重复添加。"))
@@ -243,22 +260,22 @@ def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            case_services.close_case(
+    if form.is_valid() and (
+        done := _submit(
+            request,
+            case,
+            form,
+            lambda: case_services.close_case(
                 actor=request.user,
                 case=case,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
                 today=timezone.localdate(),
-            )
-        except case_services.CaseError as exc:
-            if refused := _refused_whole(request, exc, case):
-                return refused
-            form.apply_service_errors(exc)
-        else:
-            messages.success(request, _("个案已结案，团队成员的查看权限已收回。"))
-            return _to_case(case)
+            ),
+            lambda _closed: _("个案已结案，团队成员的查看权限已收回。"),
+        )
+    ):
+        return done
     return _render_detail(request, case, True, close_form=form)
 
 
