@@ -32,7 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from metrics.periods import Period, add_months
+from casemgmt.dates import add_months
+from metrics.periods import Period
 
 RULE_SET = "bphs-2017"
 SEVERE_DISORDERS = frozenset(range(1, 7))

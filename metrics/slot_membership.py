@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
+from casemgmt.dates import add_months
 from metrics.definitions import (
     FACE_TO_FACE_MODES,
     HOSPITALISED_NOW,
@@ -40,7 +41,7 @@ from metrics.definitions import (
     PatientFacts,
     StatusFact,
 )
-from metrics.periods import Period, Quarter, add_months
+from metrics.periods import Period, Quarter
 
 
 @dataclass

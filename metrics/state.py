@@ -58,6 +58,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from casemgmt.dates import add_months
 from metrics.definitions import (
     REACHED,
     SCHIZOPHRENIA,
@@ -67,7 +68,7 @@ from metrics.definitions import (
     Tally,
 )
 from metrics.facts import facts_of_patients
-from metrics.periods import SHANGHAI, Period, Quarter, add_months, month_end
+from metrics.periods import SHANGHAI, Period, Quarter, month_end
 from metrics.slot_membership import PatientYear
 from metrics.state_models import (
     COUNT_COLUMNS,

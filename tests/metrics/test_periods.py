@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from metrics.periods import PeriodError, add_months, parse_period
+from casemgmt.dates import add_months
+from metrics.periods import PeriodError, parse_period
 
 TODAY = dt.date(2026, 11, 23)
 
