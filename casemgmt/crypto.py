@@ -144,9 +144,13 @@ class BulkSealer:
         self._aead = AESGCM(ring.active_key)
         self._prefix = f"{TOKEN_VERSION}.{ring.active}."
         self._hmac = hmac.new(ring.blind_index_key, digestmod=hashlib.sha256)
+        self._nonces: list[bytes] = []
 
     def encrypt(self, plaintext: str, *, table: str, column: str, row_uuid: object) -> str:
-        nonce = os.urandom(NONCE_BYTES)
+        if not self._nonces:
+            pool = os.urandom(NONCE_BYTES * 4096)  # one system call for many nonces
+            self._nonces = [pool[i : i + NONCE_BYTES] for i in range(0, len(pool), NONCE_BYTES)]
+        nonce = self._nonces.pop()
         sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), associated_data(table, column, row_uuid))
         return self._prefix + _b64(nonce + sealed)
 

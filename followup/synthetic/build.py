@@ -11,6 +11,7 @@ random (see ``choice.uuid_strings``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 from collections.abc import Iterator
@@ -68,6 +69,8 @@ REHAB_SERVICES = ("生活技能训练", "职业康复", "社交技能训练", "�
 SYMPTOMS = tuple(codes.Symptom.values)
 NO_ENDING = (None, None, None, None)  # lost_reason, death_date, death_cause, death_subcause
 NO_DATES = (None, None, *NO_ENDING)  # and the suggested and agreed next dates
+# The schedule rule, memoised: histories ask it about the same (class, day, previous class) again and again.
+next_date = functools.lru_cache(maxsize=8192)(rules.next_followup_date)
 Step = tuple[str, dt.date, tuple[Any, ...]]  # status, effective date, (lost_reason, death_cause, death_subcause)
 
 PATIENT_COLUMNS = (
@@ -132,7 +135,7 @@ class Context:
 
     today: dt.date
     window_start: dt.date
-    now: dt.datetime
+    now: str  # the creation timestamp of every row, rendered once (ISO format with the offset)
     pools: Pools
     sealer: crypto.BulkSealer
     uuids: Iterator[str]
@@ -359,7 +362,7 @@ class CountyBuilder:
             klass = step[klass](rng)
             bucket = pools.reached[klass]
             tpl = bucket[int(rng.random() * len(bucket))]
-            due = rules.next_followup_date(klass, day, previous)
+            due = next_date(klass, day, previous)
             index = len(rows)
             rows.append(
                 [0, next(uuids), next(uuids), patient_id, day, due, due, None, None, None, None, doctor, now, tpl.fixed]

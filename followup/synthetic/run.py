@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from casemgmt import crypto
@@ -55,9 +56,15 @@ def generate(
     batch_size: int = 5000,
     announce: bool = True,
     copy: bool | None = None,
+    overlap: bool = False,
     progress: Progress | None = None,
 ) -> Summary:
-    """Generate a synthetic province of *patients* patients with *years* years of follow-up history."""
+    """Generate a synthetic province of *patients* patients with *years* years of follow-up history.
+
+    With *overlap*, a second thread (its own database connection) writes each batch while the next one is
+    built, so PostgreSQL's work runs beside Python's; only for autocommit callers such as the command, since
+    that connection cannot see an enclosing transaction of the caller (a test's, say).
+    """
     if patients < 1 or years < 1:
         raise ValueError("patients and years must be at least 1")
     if len(province) != 2 or not province.isdigit() or province == "00":
@@ -77,43 +84,74 @@ def generate(
     ctx = build.Context(
         today=today,
         window_start=window_start,
-        now=timezone.now(),
+        now=str(timezone.now()),
         pools=templates.build_pools(seed),
         sealer=crypto.BulkSealer(),
         uuids=uuid_strings(),
     )
     writer = Writer(copy=copy)
     actor = User.objects.get(pk=doctors[counties[0].code])
-    done = followups = 0
+    sink = _Sink(writer, actor=actor, announce=announce, overlap=overlap)
+    done = 0
     batch = build.Batch()
-    for county in counties:
-        builder = build.CountyBuilder(
-            ctx,
-            seed=seed,
-            county=county.code,
-            villages=county.villages,
-            doctor_id=doctors[county.code],
-            others=lambda rng: any_of(rng, every_village),
-        )
-        left = county.patients
-        while left:
-            take = min(left, batch_size - len(batch))
-            ids = writer.reserve_ids(Patient, take)
-            for patient_id in ids:
-                builder.add_patient(batch, patient_id)
-            left -= take
-            if len(batch) >= batch_size:
-                followups += _flush(writer, batch, actor=actor, announce=announce)
-                done += len(batch)
-                batch = build.Batch()
-                if progress:
-                    progress(done, patients)
-    if len(batch):
-        followups += _flush(writer, batch, actor=actor, announce=announce)
-        done += len(batch)
-        if progress:
-            progress(done, patients)
+    try:
+        for county in counties:
+            builder = build.CountyBuilder(
+                ctx,
+                seed=seed,
+                county=county.code,
+                villages=county.villages,
+                doctor_id=doctors[county.code],
+                others=lambda rng: any_of(rng, every_village),
+            )
+            left = county.patients
+            while left:
+                take = min(left, batch_size - len(batch))
+                for patient_id in writer.reserve_ids(Patient, take):
+                    builder.add_patient(batch, patient_id)
+                left -= take
+                if len(batch) >= batch_size or (not left and county is counties[-1]):
+                    sink.put(batch)
+                    done += len(batch)
+                    batch = build.Batch()
+                    if progress and done < patients:
+                        progress(done, patients)
+    finally:
+        followups = sink.close()
+    if progress:
+        progress(done, patients)
     return Summary(patients=done, followups=followups, counties=len(counties), province=province_code)
+
+
+class _Sink:
+    """Writes batches, inline or on one background thread (at most one batch waiting, to bound memory)."""
+
+    def __init__(self, writer: Writer, *, actor: Any, announce: bool, overlap: bool) -> None:
+        self.writer, self.actor, self.announce = writer, actor, announce
+        self.pool = ThreadPoolExecutor(max_workers=1) if overlap else None
+        self.pending: Future[int] | None = None
+        self.followups = 0
+
+    def put(self, batch: build.Batch) -> None:
+        if self.pool is None:
+            self.followups += _flush(self.writer, batch, actor=self.actor, announce=self.announce)
+            return
+        self._wait()
+        self.pending = self.pool.submit(_flush, self.writer, batch, actor=self.actor, announce=self.announce)
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            self.followups += self.pending.result()  # re-raises the writer's error here
+            self.pending = None
+
+    def close(self) -> int:
+        if self.pool is not None:
+            try:
+                self._wait()
+            finally:
+                self.pool.submit(connections.close_all).result()  # the thread's own connection
+                self.pool.shutdown()
+        return self.followups
 
 
 def _doctors(counties: list[areas.County]) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,39 @@ def _text(value: Any) -> str:  # noqa: PLR0911  (one return per type, the fast w
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+NULL = "\\N"
+
+
+def _fast_payload(rows: Sequence[Sequence[Any]], fixed: bool) -> str:
+    """``str()`` of every value, ``\\N`` for None: right for numbers, dates, timestamps, booleans (PostgreSQL
+    reads ``True``) and for strings without a backslash, tab or line break, which :func:`_well_formed` checks."""
+    if fixed:
+        lines = ["\t".join([NULL if v is None else str(v) for v in row[:-1]]) + "\t" + row[-1].text for row in rows]
+    else:
+        lines = ["\t".join([NULL if v is None else str(v) for v in row]) for row in rows]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _well_formed(payload: str, rows: int, columns: int) -> bool:
+    """Every backslash starts a NULL marker, and tabs and line breaks are exactly the separators."""
+    return (
+        payload.count("\\") == payload.count(NULL)
+        and payload.count("\n") == rows
+        and payload.count("\t") == rows * (columns - 1)
+        and "\r" not in payload
+    )
+
+
+def _careful_payload(rows: Sequence[Sequence[Any]], fixed: bool) -> str:
+    if fixed:
+        lines = ["\t".join([*map(_text, row[:-1]), row[-1].text]) for row in rows]
+    else:
+        lines = ["\t".join(map(_text, row)) for row in rows]
+    lines.append("")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -81,7 +114,7 @@ class Writer:
         self,
         model: type[models.Model],
         columns: Sequence[str],
-        rows: Iterable[Sequence[Any]],
+        rows: Sequence[Sequence[Any]],
         fixed: Sequence[str] = (),
     ) -> None:
         """Insert *rows*; when *fixed* names trailing columns, each row ends with a :class:`Fixed`."""
@@ -91,27 +124,22 @@ class Writer:
             self._bulk_create(model, columns, fixed, rows)
 
     def _copy(
-        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], fixed: bool
+        self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], fixed: bool
     ) -> None:
+        if not rows:
+            return
         by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
         names = ", ".join(connection.ops.quote_name(by_attname[c]) for c in columns)
-        lines = []
-        if fixed:
-            for row in rows:
-                lines.append("\t".join([*map(_text, row[:-1]), row[-1].text]))
-        else:
-            for row in rows:
-                lines.append("\t".join(map(_text, row)))
-        if not lines:
-            return
-        lines.append("")
+        payload = _fast_payload(rows, fixed)
+        if not _well_formed(payload, len(rows), len(columns)):  # a value needed escaping: render it carefully
+            payload = _careful_payload(rows, fixed)
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            copy.write("\n".join(lines))
+            copy.write(payload)
 
     @staticmethod
     def _bulk_create(
-        model: type[models.Model], columns: Sequence[str], fixed: Sequence[str], rows: Iterable[Sequence[Any]]
+        model: type[models.Model], columns: Sequence[str], fixed: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         meta = model._meta
         by_attname = {f.attname: f for f in meta.concrete_fields}

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from followup.synthetic.run import AlreadyGenerated, generate
@@ -55,6 +56,8 @@ class Command(BaseCommand):
                 province=options["province"],
                 batch_size=options["batch_size"],
                 announce=not options["no_state"],
+                # A second connection cannot see an enclosing transaction (a test's): overlap only in autocommit.
+                overlap=connection.vendor == "postgresql" and not connection.in_atomic_block,
                 progress=None if options["no_progress"] else ProgressLine(),
             )
         except AlreadyGenerated as exc:
