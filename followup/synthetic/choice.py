@@ -6,6 +6,7 @@ import bisect
 import itertools
 import os
 import random
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -25,17 +26,21 @@ class Chooser(Generic[T]):
 
 
 def uuid_strings(chunk: int = 4096) -> Iterator[str]:
-    """Random (version-less) UUIDs as hyphenated lowercase strings, the form ``str(uuid.UUID)`` gives.
+    """Unique UUIDs as hyphenated lowercase strings (the form ``str(uuid.UUID)`` gives), in increasing order.
 
-    Row UUIDs are random on purpose, not derived from the seed: the same seed can be loaded twice into one
-    database without colliding, and the data that matters (clear columns, decrypted identities) stays
-    deterministic.
+    The first 64 bits count up from the current time in milliseconds shifted left by 16 bits (as UUIDv7 puts
+    the time first), the last 64 are random. Increasing keys make PostgreSQL append to the unique indexes
+    instead of touching random pages, several times faster for millions of rows; the time prefix and the
+    random part keep a second run (same seed, same database) from colliding. Row UUIDs are not derived from the
+    seed: what must be deterministic is the data (clear columns, decrypted identities), not the keys.
     """
+    counter = (time.time_ns() // 1_000_000) << 16
     while True:
-        raw = os.urandom(16 * chunk).hex()
-        for i in range(0, 32 * chunk, 32):
-            h = raw[i : i + 32]
-            yield f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        raw = os.urandom(8 * chunk).hex()
+        for i in range(0, 16 * chunk, 16):
+            counter += 1
+            h = f"{counter:016x}"
+            yield f"{h[:8]}-{h[8:12]}-{h[12:16]}-{raw[i : i + 4]}-{raw[i + 4 : i + 16]}"
 
 
 def any_of(rng: random.Random, items: Any) -> Any:

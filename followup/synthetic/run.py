@@ -188,15 +188,16 @@ def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) ->
     for check in batch.health:
         check[11] = ids[check[11]]
     with transaction.atomic():
-        writer.write(Patient, build.PATIENT_COLUMNS, batch.patients)
-        writer.write(SupplementaryForm, build.FORM_COLUMNS, batch.forms)
-        writer.write(StatusChange, build.STATUS_COLUMNS, batch.statuses)
-        writer.write(CustodySpan, build.CUSTODY_COLUMNS, batch.custody)
-        writer.write(Transfer, build.TRANSFER_COLUMNS, batch.transfers)
-        writer.write(FollowUp, templates.DYNAMIC_COLUMNS, batch.followups, fixed=templates.FIXED_COLUMNS)
-        writer.write(PatientCareState, build.CARE_COLUMNS, batch.care)
-        writer.write(RehabParticipation, build.REHAB_COLUMNS, batch.rehab)
-        writer.write(HealthCheck, build.HEALTH_COLUMNS, batch.health)
+        with writer.consistent_rows():
+            writer.write(Patient, build.PATIENT_COLUMNS, batch.patients)
+            writer.write(SupplementaryForm, build.FORM_COLUMNS, batch.forms)
+            writer.write(StatusChange, build.STATUS_COLUMNS, batch.statuses)
+            writer.write(CustodySpan, build.CUSTODY_COLUMNS, batch.custody)
+            writer.write(Transfer, build.TRANSFER_COLUMNS, batch.transfers)
+            writer.write(FollowUp, templates.DYNAMIC_COLUMNS, batch.followups, fixed=templates.FIXED_COLUMNS)
+            writer.write(PatientCareState, build.CARE_COLUMNS, batch.care)
+            writer.write(RehabParticipation, build.REHAB_COLUMNS, batch.rehab)
+            writer.write(HealthCheck, build.HEALTH_COLUMNS, batch.health)
         record_event(
             actor=actor,
             action=Action.CREATE,
