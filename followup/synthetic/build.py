@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +118,10 @@ class Batch:
     statuses: list[tuple[Any, ...]] = field(default_factory=list)
     custody: list[tuple[Any, ...]] = field(default_factory=list)
     transfers: list[tuple[Any, ...]] = field(default_factory=list)
-    followups: list[list[Any]] = field(default_factory=list)
-    care: list[list[Any]] = field(default_factory=list)  # last_complete_followup_id holds a follow-up row index
+    followups: list[tuple[Any, ...]] = field(default_factory=list)
+    care: list[list[Any]] = field(default_factory=list)
     rehab: list[tuple[Any, ...]] = field(default_factory=list)
-    health: list[list[Any]] = field(default_factory=list)  # followup_id holds a follow-up row index
+    health: list[list[Any]] = field(default_factory=list)
     patient_uuids: list[str] = field(default_factory=list)
     earliest: dt.date | None = None
 
@@ -139,6 +139,7 @@ class Context:
     pools: Pools
     sealer: crypto.BulkSealer
     uuids: Iterator[str]
+    followup_id: Callable[[], int]  # primary keys reserved ahead, so care states and checks can point at rows
 
 
 class CountyBuilder:
@@ -306,6 +307,7 @@ class CountyBuilder:
     ) -> None:
         rng, ctx = self.rng, self.ctx
         pools, today, uuids, now, doctor = ctx.pools, ctx.today, ctx.uuids, ctx.now, self.doctor
+        new_id = ctx.followup_id
         rows = batch.followups
         if registered >= ctx.window_start:
             day = registered + DAY * (1 + int(rng.random() * 14))
@@ -338,24 +340,7 @@ class CountyBuilder:
             last_day = day
             if rng.random() < NOT_REACHED_SHARE or (failing_from is not None and day >= failing_from):
                 tpl = pools.not_reached[0 if rng.random() < 0.7 else 1]
-                rows.append(
-                    [
-                        0,
-                        next(uuids),
-                        next(uuids),
-                        patient_id,
-                        day,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        doctor,
-                        now,
-                        tpl.fixed,
-                    ]
-                )
+                rows.append((new_id(), next(uuids), next(uuids), patient_id, day, *NO_DATES, doctor, now, tpl.fixed))
                 not_reached += 1
                 day += DAY * (3 + int(rng.random() * 8))
                 continue
@@ -363,9 +348,24 @@ class CountyBuilder:
             bucket = pools.reached[klass]
             tpl = bucket[int(rng.random() * len(bucket))]
             due = next_date(klass, day, previous)
-            index = len(rows)
+            index = new_id()
             rows.append(
-                [0, next(uuids), next(uuids), patient_id, day, due, due, None, None, None, None, doctor, now, tpl.fixed]
+                (
+                    index,
+                    next(uuids),
+                    next(uuids),
+                    patient_id,
+                    day,
+                    due,
+                    due,
+                    None,
+                    None,
+                    None,
+                    None,
+                    doctor,
+                    now,
+                    tpl.fixed,
+                )
             )
             if tpl.complete:
                 last_complete = index
@@ -392,7 +392,19 @@ class CountyBuilder:
     def _ending(self, batch: Batch, patient_id: int, on: dt.date, tpl: Template, extra: tuple[Any, ...]) -> None:
         ctx = self.ctx
         batch.followups.append(
-            [0, next(ctx.uuids), next(ctx.uuids), patient_id, on, None, None, *extra, self.doctor, ctx.now, tpl.fixed]
+            (
+                ctx.followup_id(),
+                next(ctx.uuids),
+                next(ctx.uuids),
+                patient_id,
+                on,
+                None,
+                None,
+                *extra,
+                self.doctor,
+                ctx.now,
+                tpl.fixed,
+            )
         )
 
     def _care(  # noqa: PLR0917  (private helper of _history)

@@ -22,12 +22,12 @@ from django.utils import timezone
 from casemgmt import crypto
 from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas.models import Area
-from casemgmt.audit.models import Action
+from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.synthetic import areas, build, templates
 from followup.synthetic.choice import any_of, uuid_strings
-from followup.synthetic.writer import Writer
+from followup.synthetic.writer import IdPool, Writer
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.signals import announce_patients_changed
 
@@ -81,6 +81,7 @@ def generate(
         year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
         areas.create_areas(province=province, counties=counties, years=year_list, rng=plan_rng)
         doctors = _doctors(counties)
+    writer = Writer(copy=copy)
     ctx = build.Context(
         today=today,
         window_start=window_start,
@@ -88,8 +89,8 @@ def generate(
         pools=templates.build_pools(seed),
         sealer=crypto.BulkSealer(),
         uuids=uuid_strings(),
+        followup_id=IdPool(writer, FollowUp),
     )
-    writer = Writer(copy=copy)
     actor = User.objects.get(pk=doctors[counties[0].code])
     sink = _Sink(writer, actor=actor, announce=announce, overlap=overlap)
     done = 0
@@ -179,14 +180,6 @@ def _doctors(counties: list[areas.County]) -> dict[str, int]:
 
 def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) -> int:
     """Write one batch in one transaction; returns how many follow-ups it held."""
-    ids = writer.reserve_ids(FollowUp, len(batch.followups))
-    for row, pk in zip(batch.followups, ids, strict=True):
-        row[0] = pk
-    for care in batch.care:
-        if care[8] is not None:
-            care[8] = ids[care[8]]
-    for check in batch.health:
-        check[11] = ids[check[11]]
     with transaction.atomic():
         with writer.consistent_rows():
             writer.write(Patient, build.PATIENT_COLUMNS, batch.patients)
@@ -198,12 +191,11 @@ def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) ->
             writer.write(PatientCareState, build.CARE_COLUMNS, batch.care)
             writer.write(RehabParticipation, build.REHAB_COLUMNS, batch.rehab)
             writer.write(HealthCheck, build.HEALTH_COLUMNS, batch.health)
-        record_event(
-            actor=actor,
-            action=Action.CREATE,
-            patient_uuids=batch.patient_uuids,
-            detail={"source": "generate_synthetic", "count": len(batch)},
+        # One audit event naming every patient of the batch; its subjects go through the writer as well.
+        event = record_event(
+            actor=actor, action=Action.CREATE, detail={"source": "generate_synthetic", "count": len(batch)}
         )
+        writer.write(AuditSubject, ("event_id", "patient_uuid"), [(event.pk, u) for u in batch.patient_uuids])
         if announce and batch.earliest is not None:
             announce_patients_changed(patient_ids=[row[0] for row in batch.patients], since=batch.earliest)
     return len(batch.followups)

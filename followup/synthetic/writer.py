@@ -186,3 +186,16 @@ class Writer:
             instance.__dict__.update(zip(names, values, strict=True))
             instances.append(instance)
         model._default_manager.bulk_create(instances, batch_size=500)
+
+
+class IdPool:
+    """Primary keys handed out one at a time, reserved from the table's sequence in chunks (increasing)."""
+
+    def __init__(self, writer: Writer, model: type[models.Model], chunk: int = 20_000) -> None:
+        self.writer, self.model, self.chunk = writer, model, chunk
+        self._ids: list[int] = []
+
+    def __call__(self) -> int:
+        if not self._ids:
+            self._ids = self.writer.reserve_ids(self.model, self.chunk)[::-1]
+        return self._ids.pop()
