@@ -11,6 +11,7 @@ import random
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from followup import emergency_services, rules, services
 from followup.drugs import DRUGS
 from followup.models import Emergency, FollowUp
 from registry.models import Patient
+from registry.signals import announcements_batched
 
 HISTORY_DAYS = 400
 MISS_SHARE = 0.12  # a scheduled visit that did not happen (the patient drifts overdue)
@@ -86,8 +88,9 @@ def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
         .order_by("id")
     )
     written = 0
-    for patient in patients:
-        written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
+    with transaction.atomic(), announcements_batched():  # one state update for the whole demo history
+        for patient in patients:
+            written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
     load_demo_emergencies(actor_for=actor_for)
     return written
 

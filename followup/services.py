@@ -38,6 +38,7 @@ from followup.models import (
 from registry import codes as registry_codes
 from registry import services as registry_services
 from registry.models import Patient
+from registry.signals import announce_patient_change
 
 Errors = dict[str, list[str]]
 
@@ -624,6 +625,9 @@ def record_followup(
             refresh_care_state(locked, [*history, mine])
             newest = all((a.date, a.key) < (mine.date, mine.key) for a in history)
             _apply_status(actor, locked, followup, newest)
+            announce_patient_change(
+                patient_id=locked.pk, since=min(followup.date, followup.death_date or followup.date)
+            )
             record_event(
                 actor=actor,
                 action=Action.CREATE,
@@ -690,6 +694,7 @@ def record_rehab_participation(
             patient_uuids=[patient.uuid],
             detail={"record": "rehab", "rehab": str(participation.uuid)},
         )
+        announce_patient_change(patient_id=patient.pk, since=start)
     return participation
 
 
@@ -713,6 +718,7 @@ def end_rehab_participation(
             patient_uuids=[locked.patient.uuid],
             detail={"record": "rehab", "rehab": str(locked.uuid), "change": "ended"},
         )
+        announce_patient_change(patient_id=locked.patient_id, since=locked.start_date)
     participation.end_date = end_date
     return participation
 
@@ -777,4 +783,5 @@ def record_health_check(
             patient_uuids=[patient.uuid],
             detail={"record": "health_check", "health_check": str(check.uuid)},
         )
+        announce_patient_change(patient_id=patient.pk, since=day)
     return check

@@ -7,4 +7,10 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from metrics import options  # noqa: F401  (registers the settings check)
+        from metrics import (
+            options,  # noqa: F401  (registers the settings check)
+            state,
+        )
+        from registry.signals import patient_facts_changed
+
+        patient_facts_changed.connect(state.on_facts_changed, dispatch_uid="metrics.state")

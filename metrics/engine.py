@@ -1,8 +1,13 @@
 """The indicator engine: an area and a period in, the indicator document of exchange.md §2 out.
 
-One pass over the area's patients (``metrics.facts``, chunked) computes each patient's memberships once with
-the pure definitions; a patient also lands in the child area whose prefix holds their record at C, so
-``children=True`` costs no second pass. Populations come from ``casemgmt.areas.population``.
+``compute`` reads the per-patient state (``metrics.state``): one grouped query over the area's rows, fresh
+because every write of facts updates the state in its transaction. A period the state does not hold (a
+running period computed for a day other than today, as some tests do) falls back to ``compute_direct``.
+
+``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.facts``,
+chunked) computes each patient's memberships once with the pure definitions; a patient also lands in the
+child area whose prefix holds their record at C, so ``children=True`` costs no second pass. Populations
+come from ``casemgmt.areas.population``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
-from casemgmt.areas.population import population_of
+from casemgmt.areas.population import PopulationResult, population_of
+from metrics import state
 from metrics.definitions import Options, Tally, membership
 from metrics.document import AreaRef, AreaResult, build_document
 from metrics.facts import iter_facts
@@ -57,8 +63,8 @@ def find_area(code_or_prefix: str) -> Area:
     return area
 
 
-def _result(area: Area, tally: Tally, period: Period) -> AreaResult:
-    population = population_of(area.code, period.population_year)
+def _result(area: Area, tally: Tally, period: Period, population: PopulationResult | None = None) -> AreaResult:
+    population = population or population_of(area.code, period.population_year)
     return AreaResult(
         area=AreaRef(area.code, area.name, area.level),
         tally=tally,
@@ -69,6 +75,45 @@ def _result(area: Area, tally: Tally, period: Period) -> AreaResult:
 
 def compute(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
     """The report for *area* and *period*; options default to the METRICS_* settings."""
+    options = options or default_options()
+    slot = state.slot_of(period)
+    if slot is None or not state.answers(period):
+        return compute_direct(area, period, options, children=children)
+    prefix = codes.significant_prefix(area.code)
+    state.ensure_fresh(prefix)
+    child_areas = list(Area.objects.filter(parent=area).order_by("code")) if children else []
+    child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
+    groups = state.tallies(prefix, period.year, [slot], options, child_length=child_length)
+    total = Tally()
+    for by_slot in groups.values():
+        total.merge(by_slot[slot])
+    return Report(
+        area=_result(area, total, period),
+        period=period,
+        options=options,
+        children=[
+            _result(child, groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot], period)
+            for child in child_areas
+        ],
+    )
+
+
+def compute_months(area: Area, periods: list[Period], options: Options | None = None) -> list[AreaResult]:
+    """The area's result for each month of one year (the report's trend): one query when the state holds them."""
+    options = options or default_options()
+    slots = [state.slot_of(period) for period in periods]
+    if not periods or not all(state.answers(period) for period in periods):
+        return [compute(area, period, options).area for period in periods]
+    prefix = codes.significant_prefix(area.code)
+    state.ensure_fresh(prefix)
+    known = [slot for slot in slots if slot is not None]
+    by_slot = state.tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
+    population = population_of(area.code, periods[0].population_year)  # one year: one population
+    return [_result(area, by_slot[slot], period, population) for slot, period in zip(known, periods, strict=True)]
+
+
+def compute_direct(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
+    """The report computed from the pure definitions over every candidate patient (the reference path)."""
     options = options or default_options()
     prefix = codes.significant_prefix(area.code)
     child_areas = list(Area.objects.filter(parent=area).order_by("code")) if children else []

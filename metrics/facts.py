@@ -68,6 +68,18 @@ def iter_facts(prefix: str, period: Period, *, chunk_size: int = CHUNK_SIZE) -> 
         last_pk = rows[-1][0]
 
 
+def facts_of_patients(ids: list[int], *, until: dt.date) -> list[PatientFacts]:
+    """The whole history up to *until* of the patients *ids* with a severe disorder (the state's rebuild)."""
+    rows = list(
+        Patient.objects.filter(pk__in=ids, disorder__in=sorted(SEVERE_DISORDERS))
+        .order_by("pk")
+        .values_list("pk", "disorder", "registered_on")
+    )
+    if not rows:
+        return []
+    return list(_chunk_facts(rows, Period("year", "", dt.date(until.year, 1, 1), until, until)))
+
+
 def _chunk_facts(rows: list[tuple[int, int, dt.date]], period: Period) -> Iterator[PatientFacts]:
     ids = [row[0] for row in rows]
     statuses = _grouped(

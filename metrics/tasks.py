@@ -41,3 +41,12 @@ def build_report_pdf(export_id: int) -> None:
     PdfExport.objects.filter(pk=export_id).update(
         status=PdfExport.Status.DONE, progress=100, code=code, file_path=str(path)
     )
+
+
+@shared_task(ignore_result=True)
+def refresh_indicator_state() -> int:
+    """Nightly: recompute the indicator state rows the calendar made stale (a new day, month or quarter), so
+    the first report of the day does not wait for them (``metrics.state.refresh_stale``)."""
+    from metrics import state
+
+    return state.refresh_stale()

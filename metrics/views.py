@@ -18,7 +18,7 @@ from casemgmt.audit.services import record_event
 from metrics.access import may_view_area
 from metrics.definitions import INDICATOR_NAMES
 from metrics.document import AreaResult, area_json
-from metrics.engine import compute
+from metrics.engine import compute, compute_months
 from metrics.forms import QueryError, ReportQuery, parse_query
 from metrics.labels import INDICATOR_LABELS, format_rate
 from metrics.models import PdfExport
@@ -85,7 +85,10 @@ CHART_W, CHART_H, CHART_PAD = 600, 200, 30
 def trend_values(area: Any, period: Period) -> list[tuple[str, list[float | None]]]:
     """Month by month of the period's year up to the cut-off: the key rates in %."""
     year_period = parse_period(str(period.year), today=period.cutoff_date)
-    monthly = [area_json(compute(area, m).area, default_options())["indicators"] for m in year_period.months()]
+    options = default_options()
+    monthly = [
+        area_json(result, options)["indicators"] for result in compute_months(area, year_period.months(), options)
+    ]
     return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
 
 

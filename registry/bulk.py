@@ -28,6 +28,7 @@ from casemgmt.audit.services import record_event
 from casemgmt.fields import encrypted_fields
 from registry import codes, idnumber, synthetic
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, national_id_index
+from registry.signals import announce_patients_changed
 
 Progress = Callable[[int, int], None]
 
@@ -286,6 +287,9 @@ def insert_batch(rows: Sequence[PatientRows], *, actor: Any, allocator: National
             action=Action.CREATE,
             patient_uuids=[r.patient.uuid for r in rows],
             detail={"source": "synthetic_bulk", "count": len(rows)},
+        )
+        announce_patients_changed(
+            patient_ids=[r.patient.pk for r in rows], since=min(r.patient.registered_on for r in rows)
         )
 
 

@@ -30,6 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
+from registry.signals import announce_patient_change
 
 
 class RegistryError(Exception):
@@ -108,6 +109,7 @@ def register_patient(
             )
             CustodySpan.objects.create(patient=patient, area=village, start_date=registered_on)
             record_event(actor=actor, action=Action.CREATE, patient_uuids=[patient.uuid])
+            announce_patient_change(patient_id=patient.pk, since=registered_on)
     except IntegrityError as exc:  # a concurrent registration of the same number won the race
         duplicate = find_duplicate(actor=actor, national_id=national_id)
         if duplicate is None:
@@ -117,6 +119,7 @@ def register_patient(
 
 
 IDENTITY_FIELDS = tuple(f.name for f in encrypted_fields(Patient))
+FACT_FIELDS = frozenset({"disorder", "registered_on"})  # edits the indicators see
 
 
 def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> Patient:
@@ -131,6 +134,7 @@ def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> 
     if not changed:
         return patient
     previous_identity = {name: getattr(patient, name) for name in changed if name in IDENTITY_FIELDS}
+    since = min(patient.registered_on, changes.get("registered_on") or patient.registered_on)
     with transaction.atomic():
         if previous_identity:
             IdentityRevision.objects.create(
@@ -144,6 +148,8 @@ def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> 
         patient.refresh_indexes()
         patient.save()
         record_event(actor=actor, action=Action.UPDATE, patient_uuids=[patient.uuid], detail={"fields": changed})
+        if FACT_FIELDS.intersection(changed):
+            announce_patient_change(patient_id=patient.pk, since=since)
     return patient
 
 
@@ -216,6 +222,7 @@ def change_status(
         patient.status, patient.status_since = to_status, effective_date
         patient.save(update_fields=["status", "status_since", "updated_at"])
         record_event(actor=actor, action=Action.STATUS_CHANGE, patient_uuids=[patient.uuid], detail={"to": to_status})
+        announce_patient_change(patient_id=patient.pk, since=effective_date)
     return change
 
 
@@ -261,6 +268,7 @@ def decide_closure(*, actor: Any, closure: ClosureRequest, confirm: bool) -> Clo
             )
             patient.status, patient.status_since = codes.Status.CLOSED, closure.effective_date
             patient.save(update_fields=["status", "status_since", "updated_at"])
+            announce_patient_change(patient_id=patient.pk, since=closure.effective_date)
         record_event(
             actor=actor,
             action=Action.CLOSURE_DECISION,

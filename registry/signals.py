@@ -12,12 +12,15 @@ that a report read after the commit already shows the change.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from django.dispatch import Signal
 
 patient_facts_changed = Signal()
+_batch = threading.local()
 
 
 def announce_patient_change(*, patient_id: int, since: dt.date) -> None:
@@ -27,5 +30,29 @@ def announce_patient_change(*, patient_id: int, since: dt.date) -> None:
 
 def announce_patients_changed(*, patient_ids: Sequence[int], since: dt.date) -> None:
     """Tell listeners that the facts of a batch of patients changed from ``since`` on (bulk writers)."""
-    if patient_ids:
-        patient_facts_changed.send(sender="registry", patient_ids=tuple(patient_ids), since=since)
+    if not patient_ids:
+        return
+    pending = getattr(_batch, "pending", None)
+    if pending is not None:
+        pending["ids"].update(patient_ids)
+        pending["since"] = min(pending["since"] or since, since)
+        return
+    patient_facts_changed.send(sender="registry", patient_ids=tuple(patient_ids), since=since)
+
+
+@contextlib.contextmanager
+def announcements_batched() -> Iterator[None]:
+    """Gather the announcements made inside the block into one, sent when it ends (a loader that writes
+    through the per-patient services, so listeners update their state once per batch, not per write).
+    Use it inside the loader's transaction: the single signal then lands in the same transaction."""
+    if getattr(_batch, "pending", None) is not None:  # nested: the outer block sends
+        yield
+        return
+    _batch.pending = {"ids": set(), "since": None}
+    try:
+        yield
+        pending = _batch.pending
+    finally:
+        _batch.pending = None
+    if pending["ids"]:
+        announce_patients_changed(patient_ids=sorted(pending["ids"]), since=pending["since"])

@@ -22,6 +22,7 @@ from metrics.facts import iter_facts
 from metrics.periods import SHANGHAI, parse_period
 from registry import codes, services
 from registry.models import CustodySpan, Patient
+from registry.signals import announce_patient_change
 from tests.base import World, make_area
 from tests.base import make_patient as make_base_patient
 
@@ -39,6 +40,7 @@ def accept_transfer(patient: Patient, village: Area, on: dt.date) -> None:
     CustodySpan.objects.filter(patient=patient, end_date__isnull=True).update(end_date=on)
     CustodySpan.objects.create(patient=patient, area=village, start_date=on)
     Patient.objects.filter(pk=patient.pk).update(village=village)
+    announce_patient_change(patient_id=patient.pk, since=on)
 
 
 @dataclass

@@ -1,0 +1,114 @@
+"""The indicator state: slots, freshness through the web, the rebuild command, staleness, the trend query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from metrics import state
+from metrics.engine import compute, compute_direct, compute_months
+from metrics.periods import parse_period
+from metrics.state_models import PatientYearState
+from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
+from tests.base import World
+from tests.followup.test_views_form import post, stable_visit
+
+pytestmark = pytest.mark.django_db
+TODAY = state.today()
+
+
+def rows() -> Any:
+    return state.counts_of_rows(list(PatientYearState.objects.all()))
+
+
+def document(report: Any) -> dict[str, Any]:
+    body = report.document()
+    body.pop("computed_at")
+    return body
+
+
+def test_every_period_has_its_own_slot_and_the_aliases_share_one() -> None:
+    year = TODAY.year - 1
+    keys = [str(year)] + [f"{year}-Q{q}" for q in range(1, 5)] + [f"{year}-{m:02d}" for m in range(1, 13)]
+    slots = [state.slot_of(parse_period(key)) for key in keys]
+    assert sorted(slots) == list(range(17))  # type: ignore[type-var]
+    ytd = {m: state.slot_of(parse_period(f"{year}-YTD-{m:02d}")) for m in range(1, 13)}
+    assert (ytd[1], ytd[3], ytd[12]) == (slots[5], slots[1], slots[0])
+    assert len({ytd[m] for m in state.YTD_SLOTS} | set(slots)) == len(state.SLOTS) == 26
+
+
+def test_a_running_period_for_another_day_is_computed_directly() -> None:
+    running = parse_period(f"{TODAY.year}")
+    assert state.answers(running)
+    assert not state.answers(replace(running, cutoff_date=TODAY - dt.timedelta(days=1)))
+
+
+def test_a_followup_posted_through_the_web_is_in_the_next_report(world: World) -> None:
+    period = parse_period(f"{TODAY.year}-{TODAY.month:02d}")
+    before = compute(world.county, period, children=True).document()["counts"]["managed"]
+    response = post(world.doctor_a, world.patient_a, stable_visit(TODAY))
+    assert response.status_code == 302
+    report = compute(world.county, period, children=True)  # no task ran in between
+    assert report.document()["counts"]["managed"] == before + 1
+    assert document(report) == document(compute_direct(world.county, period, children=True))
+
+
+def test_the_rebuild_command_changes_nothing_after_the_incremental_path(world: World) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY))
+    kept = rows()
+    assert kept
+    out = io.StringIO()
+    call_command("rebuild_indicator_state", "--batch-size", "1", stdout=out)
+    assert "rebuilt: 2 patients" in out.getvalue()
+    assert rows() == kept
+    call_command("rebuild_indicator_state", "--years", str(TODAY.year), "--workers", "2", stdout=io.StringIO())
+    assert rows() == kept
+
+
+def test_the_rebuild_command_refuses_a_year_out_of_range(world: World) -> None:
+    with pytest.raises(CommandError, match="统计年份须在2000年至今年之间"):
+        call_command("rebuild_indicator_state", "--years", str(TODAY.year + 1), stdout=io.StringIO())
+
+
+def test_state_the_calendar_made_stale_is_refreshed(world: World) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    state.rebuild(day=TODAY - dt.timedelta(days=40))  # as if nothing had been written for 40 days
+    assert rows() != fresh
+    assert state.refresh_stale() == 2
+    assert rows() == fresh
+    assert state.refresh_stale() == 0
+
+
+def test_the_trend_is_one_query_and_agrees_with_the_definition(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY))
+    months = parse_period(str(TODAY.year)).months()
+    with django_assert_max_num_queries(6):
+        results = compute_months(world.county, months)
+    assert [r.tally.counts for r in results] == [compute_direct(world.county, m).area.tally.counts for m in months]
+
+
+def test_announcements_in_a_batch_arrive_as_one(world: World) -> None:
+    received: list[dict[str, Any]] = []
+
+    def listener(sender: Any, **kwargs: Any) -> None:
+        received.append(kwargs)
+
+    patient_facts_changed.connect(listener)
+    try:
+        with announcements_batched():
+            announce_patient_change(patient_id=world.patient_a.pk, since=TODAY)
+            announce_patient_change(patient_id=world.patient_b.pk, since=TODAY - dt.timedelta(days=3))
+            assert received == []
+    finally:
+        patient_facts_changed.disconnect(listener)
+    assert len(received) == 1
+    assert received[0]["patient_ids"] == tuple(sorted((world.patient_a.pk, world.patient_b.pk)))
+    assert received[0]["since"] == TODAY - dt.timedelta(days=3)
