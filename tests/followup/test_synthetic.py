@@ -241,3 +241,20 @@ def test_overlapped_writing_on_a_second_connection() -> None:
     assert FollowUp.objects.count() == summary.followups > 0
     assert threads and threading.get_ident() not in threads  # written on the writer thread
     assert connection.vendor == "postgresql"
+
+
+def test_the_announced_indicator_state_agrees_with_the_direct_definition() -> None:
+    """The per-batch announcements leave the indicator state exactly where the records say it should be."""
+    from metrics.engine import compute, compute_direct
+    from metrics.periods import parse_period
+
+    generate(patients=200, years=2, seed=4, province="71", batch_size=80)
+    area = Area.objects.get(code="710000000000")
+    year = dt.date.today().year
+    for text in (str(year - 1), f"{year - 1}-Q3", f"{year}-01"):
+        period = parse_period(text)
+        fast = compute(area, period, children=True).document()
+        direct = compute_direct(area, period, children=True).document()
+        fast.pop("computed_at", None)
+        direct.pop("computed_at", None)
+        assert fast == direct, text
