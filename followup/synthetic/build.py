@@ -138,7 +138,8 @@ class Context:
     now: str  # the creation timestamp of every row, rendered once (ISO format with the offset)
     pools: Pools
     sealer: crypto.BulkSealer
-    uuids: Iterator[str]
+    uuids: Iterator[str]  # hyphenated, for rows with encrypted columns
+    keys: Iterator[str]  # plain hex, for the others
     followup_id: Callable[[], int]  # primary keys reserved ahead, so care states and checks can point at rows
 
 
@@ -224,7 +225,7 @@ class CountyBuilder:
         previous = ""
         for to_status, on, extra in steps:
             batch.statuses.append(
-                (next(ctx.uuids), patient_id, previous, to_status, on, *extra, None, "", self.doctor, None, ctx.now)
+                (next(ctx.keys), patient_id, previous, to_status, on, *extra, None, "", self.doctor, None, ctx.now)
             )
             previous = to_status
         if moved_on is None:
@@ -234,7 +235,7 @@ class CountyBuilder:
             batch.custody.append((patient_id, village, moved_on, None))
             requested = max(moved_on - DAY * (1 + int(rng.random() * 10)), registered)
             batch.transfers.append(
-                (next(ctx.uuids), patient_id, home, village, "随家人迁居", "accepted", self.doctor, requested, ctx.now,
+                (next(ctx.keys), patient_id, home, village, "随家人迁居", "accepted", self.doctor, requested, ctx.now,
                  self.doctor, moved_on, ctx.now, "")
             )  # fmt: skip
         if status != codes.Status.REFUSED:
@@ -306,7 +307,7 @@ class CountyBuilder:
         self, batch: Batch, patient_id: int, registered: dt.date, steps: list[Step], status: str
     ) -> None:
         rng, ctx = self.rng, self.ctx
-        pools, today, uuids, now, doctor = ctx.pools, ctx.today, ctx.uuids, ctx.now, self.doctor
+        pools, today, keys, now, doctor = ctx.pools, ctx.today, ctx.keys, ctx.now, self.doctor
         new_id = ctx.followup_id
         rows = batch.followups
         if registered >= ctx.window_start:
@@ -340,7 +341,7 @@ class CountyBuilder:
             last_day = day
             if rng.random() < NOT_REACHED_SHARE or (failing_from is not None and day >= failing_from):
                 tpl = pools.not_reached[0 if rng.random() < 0.7 else 1]
-                rows.append((new_id(), next(uuids), next(uuids), patient_id, day, *NO_DATES, doctor, now, tpl.fixed))
+                rows.append((new_id(), next(keys), next(keys), patient_id, day, *NO_DATES, doctor, now, tpl.fixed))
                 not_reached += 1
                 day += DAY * (3 + int(rng.random() * 8))
                 continue
@@ -352,8 +353,8 @@ class CountyBuilder:
             rows.append(
                 (
                     index,
-                    next(uuids),
-                    next(uuids),
+                    next(keys),
+                    next(keys),
                     patient_id,
                     day,
                     due,
@@ -394,8 +395,8 @@ class CountyBuilder:
         batch.followups.append(
             (
                 ctx.followup_id(),
-                next(ctx.uuids),
-                next(ctx.uuids),
+                next(ctx.keys),
+                next(ctx.keys),
                 patient_id,
                 on,
                 None,
@@ -430,7 +431,7 @@ class CountyBuilder:
         systolic = 100 + int(rng.random() * 50)
         batch.health.append(
             [
-                next(self.ctx.uuids), patient_id, day, True, "未见明显异常",
+                next(self.ctx.keys), patient_id, day, True, "未见明显异常",
                 f"{systolic}/{systolic - 40 + int(rng.random() * 10)}", f"{45 + rng.random() * 45:.1f}", "正常",
                 "正常" if rng.random() < 0.9 else "ALT轻度升高", f"{4.2 + rng.random() * 2.5:.1f}",
                 "窦性心律" if rng.random() < 0.9 else "窦性心动过速", followup_index, self.doctor,
@@ -445,5 +446,5 @@ class CountyBuilder:
             end = min(start + DAY * (30 + int(rng.random() * 335)), until)
         provider = REHAB_PROVIDERS(rng)
         batch.rehab.append(
-            (next(self.ctx.uuids), patient_id, provider, "", any_of(rng, REHAB_SERVICES), start, end, self.doctor)
+            (next(self.ctx.keys), patient_id, provider, "", any_of(rng, REHAB_SERVICES), start, end, self.doctor)
         )

@@ -26,7 +26,7 @@ from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.synthetic import areas, build, templates
-from followup.synthetic.choice import any_of, uuid_strings
+from followup.synthetic.choice import any_of, uuid_keys, uuid_strings
 from followup.synthetic.writer import IdPool, Writer
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.signals import announce_patients_changed
@@ -89,6 +89,7 @@ def generate(
         pools=templates.build_pools(seed),
         sealer=crypto.BulkSealer(),
         uuids=uuid_strings(),
+        keys=uuid_keys(),
         followup_id=IdPool(writer, FollowUp),
     )
     actor = User.objects.get(pk=doctors[counties[0].code])
