@@ -258,3 +258,18 @@ def test_the_announced_indicator_state_agrees_with_the_direct_definition() -> No
         fast.pop("computed_at", None)
         direct.pop("computed_at", None)
         assert fast == direct, text
+
+
+def test_the_bulk_sealer_writes_what_the_field_encryption_reads() -> None:
+    from casemgmt import crypto
+
+    sealer = crypto.BulkSealer()
+    row = "01a22c03-e132-0001-c90b-adb085957739"
+    tokens = {sealer.encrypt("张三", table="registry_patient", column="name", row_uuid=row) for _ in range(3)}
+    assert len(tokens) == 3  # a fresh nonce each time
+    assert {crypto.decrypt(t, table="registry_patient", column="name", row_uuid=row) for t in tokens} == {"张三"}
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(tokens.pop(), table="registry_patient", column="phone", row_uuid=row)
+    assert sealer.blind_index(" 张三 ", purpose="name", hex_length=4) == crypto.blind_index(
+        "张三", purpose="name", hex_length=4
+    )
