@@ -220,6 +220,8 @@ def test_the_command_generates_and_refuses_a_second_run_into_the_same_province()
         call_command("generate_synthetic", "--patients", "40", "--years", "1", "--no-progress")
     with pytest.raises(CommandError, match="正整数"):
         call_command("generate_synthetic", "--patients", "0", "--no-progress")
+    with pytest.raises(CommandError, match="两位数字"):
+        call_command("generate_synthetic", "--patients", "5", "--province", "7a", "--no-progress")
     with pytest.raises(AlreadyGenerated):
         generate(patients=1, years=1, seed=1, province="71")
 

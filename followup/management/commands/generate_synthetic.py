@@ -47,6 +47,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 1 or options["years"] < 1 or options["batch_size"] < 1:
             raise CommandError(_("患者数、年数和批次大小必须为正整数。"))
+        province = options["province"]
+        if len(province) != 2 or not province.isdigit() or province == "00":
+            raise CommandError(_("省代码应为两位数字（01–99）。"))
         started = time.perf_counter()
         try:
             summary = generate(
