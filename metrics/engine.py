@@ -2,7 +2,8 @@
 
 ``compute`` reads the per-patient state (``metrics.state``): one grouped query over the area's rows, fresh
 because every write of facts updates the state in its transaction. A period the state does not hold (a
-running period computed for a day other than today, as some tests do) falls back to ``compute_direct``.
+running period computed for a day other than today, as some tests do) or a database upgraded with patients
+whose state was never built (``rebuild_indicator_state``) falls back to ``compute_direct``.
 
 ``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.facts``,
 chunked) computes each patient's memberships once with the pure definitions; a patient also lands in the
@@ -77,7 +78,7 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
     """The report for *area* and *period*; options default to the METRICS_* settings."""
     options = options or default_options()
     slot = state.slot_of(period)
-    if slot is None or not state.answers(period):
+    if slot is None or not state.answers(period) or not state.is_built():
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
     state.ensure_fresh(prefix)
@@ -102,7 +103,7 @@ def compute_months(area: Area, periods: list[Period], options: Options | None = 
     """The area's result for each month of one year (the report's trend): one query when the state holds them."""
     options = options or default_options()
     slots = [state.slot_of(period) for period in periods]
-    if not periods or not all(state.answers(period) for period in periods):
+    if not periods or not all(state.answers(period) for period in periods) or not state.is_built():
         return [compute(area, period, options).area for period in periods]
     prefix = codes.significant_prefix(area.code)
     state.ensure_fresh(prefix)

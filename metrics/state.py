@@ -2,8 +2,9 @@
 
 Why: ``metrics.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
 Python; at a city or a province that is far too slow. Here each patient's memberships are computed once per
-report *slot* and kept in ``metrics_patientyearstate`` (``metrics.state_models``), so that a report for any
-area is one grouped SQL query over small rows.
+report *slot* and kept in ``metrics_patientyearstate`` (``metrics.state_models``), and those rows are summed
+per village, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
+query over at most a few thousand small rows (a province has ~20,000 villages; a county ~300).
 
 Slots. Every report period lies inside one calendar year: the year, four quarters, twelve months and the
 year-to-date periods. YTD-1 is month 1, YTD-3 is Q1 and YTD-12 the year, so a year has 26 distinct slots
@@ -17,8 +18,17 @@ included), and so do both regular-management rules (``regular`` quarterly, ``reg
 medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
 rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
 
-Computing a row runs the pure ``membership()`` for each slot — the state is *defined* by the direct
-definition, and the property test (tests/metrics/test_state_equivalence.py) checks the three paths agree.
+Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-village
+totals costs milliseconds. The totals are kept *by delta*: a refresh takes away the old rows' contribution
+(one INSERT … SELECT … ON CONFLICT DO UPDATE over the patients' rows × 26 slots), replaces the rows, and adds
+the new contribution — two statements per batch, inside the same transaction. A rebuild recomputes them in
+one statement. Concurrent writers in one village serialise on that village's total rows for the rest of
+their transaction, which at ~20 patients per village is no contention.
+
+Computing a row: ``metrics.slot_membership`` evaluates the same rules for all 26 slots of a patient-year at
+once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×
+slower. The property test (tests/metrics/test_state_equivalence.py) proves the incremental state, a full
+rebuild and the direct definition give the same documents.
 
 "Today". A period that has not ended is computed up to today, and some figures move with the calendar alone
 (overdue once the next date passes, stable within 3 months of the last follow-up, a quarter that has become
@@ -38,10 +48,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -50,15 +62,22 @@ from metrics.definitions import (
     REACHED,
     SCHIZOPHRENIA,
     SEVERE_DISORDERS,
-    Membership,
     Options,
     PatientFacts,
     Tally,
-    membership,
 )
 from metrics.facts import facts_of_patients
 from metrics.periods import SHANGHAI, Period, Quarter, add_months, month_end
-from metrics.state_models import EVENT_SETS, MASK_COLUMNS, STATE_SETS, PatientYearState
+from metrics.slot_membership import PatientYear
+from metrics.state_models import (
+    COUNT_COLUMNS,
+    DEATH_CAUSE_CODES,
+    EVENT_SETS,
+    MASK_COLUMNS,
+    AreaSlotState,
+    IndicatorStateBuild,
+    PatientYearState,
+)
 
 YTD_SLOTS = (2, 4, 5, 6, 7, 8, 9, 10, 11)  # YTD-1 = month 1, YTD-3 = Q1, YTD-12 = the year
 SLOTS: tuple[tuple[str, int, int], ...] = (
@@ -72,7 +91,7 @@ OPTION_VARIANTS = (("x", "excluded"), ("i", "included"))
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
 # ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
 HORIZON = dt.date(9999, 12, 31)
-_upkeep = {"suspended": False}
+_upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
 
 
 def today() -> dt.date:
@@ -96,10 +115,23 @@ def answers(period: Period, day: dt.date | None = None) -> bool:
     return slot_of(period) is not None and (not period.is_partial or period.cutoff_date == (day or today()))
 
 
+def is_built() -> bool:
+    """A complete build exists (``IndicatorStateBuild``); before the first rebuild reports go direct."""
+    return IndicatorStateBuild.objects.exists()
+
+
 def slot_period(year: int, slot: int, day: dt.date) -> Period:
-    kind, first, last = SLOTS[slot]
-    start, end = dt.date(year, first, 1), month_end(year, last)
-    return Period(kind=kind, key="", start=start, end=end, cutoff_date=min(end, day))
+    return slot_periods(year, day)[slot]
+
+
+@lru_cache(maxsize=256)
+def slot_periods(year: int, day: dt.date) -> tuple[Period, ...]:
+    """The 26 slot periods of *year* as computed on *day* (cut-off = min(end, day))."""
+    result = []
+    for kind, first, last in SLOTS:
+        start, end = dt.date(year, first, 1), month_end(year, last)
+        result.append(Period(kind=kind, key="", start=start, end=end, cutoff_date=min(end, day)))
+    return tuple(result)
 
 
 # --- computing one patient's rows -------------------------------------------------------------------------
@@ -156,44 +188,31 @@ class _Row:
     emergencies: list[int]  # per slot
 
 
-def _flag(row: _Row, name: str, bit: int) -> None:
-    row.masks[name] = row.masks.get(name, 0) | bit
-
-
-def _set_bits(row: _Row, member: Membership, suffix: str, bit: int) -> None:
-    for name in STATE_SETS:
-        if name != "regular3m" and getattr(member, name):
-            _flag(row, f"{name}_{suffix}", bit)
-
-
-SET_OPTIONS = {suffix: Options(deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS}
-INTERVAL_OPTIONS = {
-    suffix: Options(regular_management="interval-3m", deaths_in_period=deaths) for suffix, deaths in OPTION_VARIANTS
-}
 RowKey = tuple[str, int | None]  # holder village, death cause
 
 
-def _add_slot(rows: dict[RowKey, _Row], yf: PatientFacts, period: Period, slot: int, has_death: bool) -> None:
+def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot: int) -> None:
     """Set the bits of *slot* on the row of the village holding the record at its cut-off."""
-    holder = yf.holder_on(period.cutoff_date)
-    if holder is None:
+    member = year.slot(period)
+    if member is None:
         return
-    excluded = membership(yf, "", period, SET_OPTIONS["x"])
-    members = {"x": excluded, "i": membership(yf, "", period, SET_OPTIONS["i"]) if has_death else excluded}
-    if not any(vars(excluded).values()) and not any(vars(members["i"]).values()):
+    names = [name for name, value in member.events.items() if value]
+    for v, inside in member.registered.items():
+        if inside:
+            names.append(f"registered_{v}")
+            names.extend([f"{name}_{v}" for name, value in member.sets.items() if value])
+    if member.death_cause is not None:
+        names.append("died")
+    if not names and not member.emergencies:
         return
-    bit = 1 << slot
-    row = rows.setdefault((holder, excluded.death_cause), _Row({}, [0] * len(SLOTS)))
-    for suffix, member in members.items():
-        _set_bits(row, member, suffix, bit)
-        if member.managed and membership(yf, "", period, INTERVAL_OPTIONS[suffix]).regular:
-            _flag(row, f"regular3m_{suffix}", bit)
-    for name in ("new_registration", "minor_trouble", "trouble", "disaster"):
-        if getattr(excluded, name):
-            _flag(row, name, bit)
-    if excluded.death_cause is not None:
-        _flag(row, "died", bit)
-    row.emergencies[slot] = excluded.emergencies
+    key = (member.holder, member.death_cause)
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = _Row({}, [0] * len(SLOTS))
+    masks, bit = row.masks, 1 << slot
+    for name in names:
+        masks[name] = masks.get(name, 0) | bit
+    row.emergencies[slot] = member.emergencies
 
 
 def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -207,16 +226,15 @@ def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, 
 def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> list[dict[str, Any]]:
     """The state rows of one patient for *years*, computed as of *day*, as column dicts."""
     result: list[dict[str, Any]] = []
-    has_death = any(s.status == "DEAD" for s in facts.statuses)
     for year in years:
         if year < facts.registered_on.year or year > day.year:
             continue
         yf = _year_facts(facts, year)
+        prepared = PatientYear(yf)
         rows: dict[RowKey, _Row] = {}
-        for slot in range(len(SLOTS)):
-            period = slot_period(year, slot, day)
+        for slot, period in enumerate(slot_periods(year, day)):
             if period.start <= day:
-                _add_slot(rows, yf, period, slot, has_death)
+                _add_slot(rows, prepared, period, slot)
         if not rows:  # a marker row, so the year is known to be computed and refreshed when it expires
             holder = yf.holder_on(min(dt.date(year, 12, 31), day)) or (yf.custody[0].area_code if yf.custody else "")
             rows[(holder, None)] = _Row({}, [0] * len(SLOTS))
@@ -236,8 +254,22 @@ def rows_for_facts(batch: list[PatientFacts], years: Sequence[int], day: dt.date
 # --- writing ---------------------------------------------------------------------------------------------
 
 
+INSERT_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
+
+
 def _insert(rows: list[dict[str, Any]]) -> None:
-    PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=5000)
+    """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=2000)
+        return
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    defaults = {c: 0 for c in MASK_COLUMNS}
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_table()} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = {**defaults, **row}
+            copy.write_row([values[c] for c in INSERT_COLUMNS])
 
 
 def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None = None) -> int:
@@ -257,27 +289,30 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
             list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
+            _add_totals(-1, chunk, since_year)
             PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
             rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
             _insert(rows)
+            _add_totals(+1, chunk, since_year)
             written += len(rows)
     return written
 
 
 def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
     """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
-    if not _upkeep["suspended"]:
+    if not getattr(_upkeep, "suspended", False):
         refresh(patient_ids, since_year=since.year)
 
 
 @contextlib.contextmanager
 def suspended() -> Iterator[None]:
     """Skip incremental upkeep inside the block (a bulk load followed by ``rebuild``); never in the web."""
-    previous, _upkeep["suspended"] = _upkeep["suspended"], True
+    previous = getattr(_upkeep, "suspended", False)
+    _upkeep.suspended = True
     try:
         yield
     finally:
-        _upkeep["suspended"] = previous
+        _upkeep.suspended = previous
 
 
 def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
@@ -363,6 +398,8 @@ def rebuild(
         if years is not None:
             existing = existing.filter(year__in=list(years))
         existing.delete()
+        totals = AreaSlotState.objects.all()
+        (totals.filter(year__in=list(years)) if years is not None else totals).delete()
         first_year = min(years) if years else 2000
         span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
         with _computer(workers) as compute:
@@ -373,6 +410,13 @@ def rebuild(
                 stats.seconds = time.monotonic() - started
                 if progress:
                     progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
+        _add_totals(+1, None, first_year, years)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for model in (PatientYearState, AreaSlotState):  # fresh statistics: the planner keeps to the indexes
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        if years is None:
+            IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -428,8 +472,8 @@ def code_range(prefix: str) -> tuple[str, str]:
     return prefix + "0" * pad, prefix + "9" * pad
 
 
-COUNT_COLUMNS = {
-    # Tally name: mask column ({v} = the deaths-in-period variant)
+COUNT_COLUMNS_BY_NAME = {
+    # Tally name: AreaSlotState column ({v} = the deaths-in-period reading)
     "registered": "registered_{v}",
     "managed": "managed_{v}",
     "at_home": "at_home_{v}",
@@ -443,45 +487,21 @@ COUNT_COLUMNS = {
     "health_check": "health_check_{v}",
     "overdue": "overdue_{v}",
     "open_case": "open_case_{v}",
+    "schizophrenia": "schizophrenia_{v}",
+    "schizophrenia_medication": "schizophrenia_medication_{v}",
+    "schizophrenia_managed": "schizophrenia_managed_{v}",
     "new_registration": "new_registration",
     "minor_trouble": "minor_trouble",
     "trouble": "trouble",
     "disaster": "disaster",
     "emergencies": "emergency",
 }
-SCHIZOPHRENIA_COLUMNS = {
-    "schizophrenia": "registered_{v}",
-    "schizophrenia_medication": "medication_{v}",
-    "schizophrenia_managed": "managed_{v}",
-}
 
 
-def _columns(options: Options) -> dict[str, str]:
-    v = "i" if options.deaths_in_period == "included" else "x"
-    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS.items()}
-    columns["regular"] = ("regular3m_{v}" if options.regular_management == "interval-3m" else "regular_{v}").format(v=v)
-    return columns
-
-
-def _bit(column: str, slot: int) -> str:
-    assert column in MASK_COLUMNS and 0 <= slot < len(SLOTS)  # noqa: S101  (names come from this module only)
-    return f'(("{column}" >> {slot}) & 1)'
-
-
-def _sums(options: Options, slots: Sequence[int]) -> tuple[list[str], list[tuple[int, str]]]:
-    """SELECT expressions and, for each, (slot, Tally name)."""
-    v = "i" if options.deaths_in_period == "included" else "x"
-    expressions, names = [], []
-    for slot in slots:
-        for name, column in _columns(options).items():
-            expressions.append(f"SUM({_bit(column, slot)})")
-            names.append((slot, name))
-        for name, column in SCHIZOPHRENIA_COLUMNS.items():
-            expressions.append(
-                f"SUM(CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(column.format(v=v), slot)} ELSE 0 END)"
-            )
-            names.append((slot, name))
-    return expressions, names
+def _bit(column: str, slot: int | None) -> str:
+    """Bit *slot* of a mask column (None: the ``slots.slot`` of the totals query)."""
+    assert column in MASK_COLUMNS and (slot is None or 0 <= slot < len(SLOTS))  # noqa: S101  (module names only)
+    return f'(("{column}" >> {"slots.slot" if slot is None else slot}) & 1)'
 
 
 def _table() -> str:
@@ -489,6 +509,54 @@ def _table() -> str:
 
 
 # The SQL below is assembled from this module's column names and integer slots only; values are parameters.
+def _total_expression(column: str) -> str:
+    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
+    if column.startswith("died_"):
+        cause = int(column.rsplit("_", 1)[1])
+        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {_bit('died', None)} ELSE 0 END"
+    if column.startswith("schizophrenia"):
+        kind, v = column[len("schizophrenia") :].rsplit("_", 1)
+        base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
+        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(f'{base}_{v}', None)} ELSE 0 END"
+    return _bit(column, None)
+
+
+def _add_totals(
+    sign: int, patient_ids: Sequence[int] | None, since_year: int, years: Sequence[int] | None = None
+) -> None:
+    """Add (+1) or take away (-1) the contribution of state rows to the per-village totals: those of
+    *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
+    sums = ", ".join(f"{int(sign)} * SUM({_total_expression(c)})" for c in COUNT_COLUMNS)
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
+    where, params = "year >= %s", [since_year]
+    if patient_ids is not None:
+        where += f" AND patient_id IN ({', '.join(['%s'] * len(patient_ids))})"
+        params += list(patient_ids)
+    if years is not None:
+        where += f" AND year IN ({', '.join(['%s'] * len(years))})"
+        params += list(years)
+    sql = (
+        f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
+        f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
+        f"SELECT year, area_code, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
+        f"GROUP BY year, area_code, slots.slot "
+        f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _count_columns(options: Options) -> dict[str, str]:
+    """Tally name → ``AreaSlotState`` column under *options*."""
+    v = "i" if options.deaths_in_period == "included" else "x"
+    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS_BY_NAME.items()}
+    columns["regular"] = f"regular3m_{v}" if options.regular_management == "interval-3m" else f"regular_{v}"
+    return columns
+
+
 def tallies(
     prefix: str, year: int, slots: Sequence[int], options: Options, *, child_length: int | None = None
 ) -> dict[str, dict[int, Tally]]:
@@ -496,28 +564,26 @@ def tallies(
     area, or the child prefix (the first *child_length* digits of the holder's code) when one is given."""
     lo, hi = code_range(prefix)
     group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
-    expressions, names = _sums(options, slots)
-    where = "year = %s AND area_code >= %s AND area_code <= %s"
+    columns = _count_columns(options)
+    died = [f"died_{cause}" for cause in DEATH_CAUSE_CODES]
+    sums = ", ".join(f"SUM({connection.ops.quote_name(c)})" for c in [*columns.values(), *died])
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    marks = ", ".join(["%s"] * len(slots))
     result: dict[str, dict[int, Tally]] = defaultdict(lambda: {slot: Tally() for slot in slots})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {group}, {', '.join(expressions)} FROM {_table()} WHERE {where} GROUP BY 1",  # noqa: S608
-            [year, lo, hi],
+            f"SELECT {group}, slot, {sums} FROM {table} "  # noqa: S608
+            f"WHERE year = %s AND slot IN ({marks}) AND area_code >= %s AND area_code <= %s GROUP BY 1, 2",
+            [year, *slots, lo, hi],
         )
-        for key, *values in cursor.fetchall():
-            for (slot, name), value in zip(names, values, strict=True):
+        for key, slot, *values in cursor.fetchall():
+            tally = result[key][slot]
+            for name, value in zip(columns, values, strict=False):
                 if value:
-                    result[key][slot].counts[name] += int(value)
-        died = [f"SUM({_bit('died', slot)})" for slot in slots]
-        cursor.execute(
-            f"SELECT {group}, COALESCE(death_cause, 0), {', '.join(died)} FROM {_table()} "  # noqa: S608
-            f"WHERE {where} AND died <> 0 GROUP BY 1, 2",
-            [year, lo, hi],
-        )
-        for key, cause, *values in cursor.fetchall():
-            for slot, value in zip(slots, values, strict=True):
+                    tally.counts[name] += int(value)
+            for cause, value in zip(DEATH_CAUSE_CODES, values[len(columns) :], strict=True):
                 if value:
-                    result[key][slot].deaths_by_cause[int(cause)] += int(value)
+                    tally.deaths_by_cause[cause] += int(value)
     return dict(result)
 
 
@@ -551,3 +617,9 @@ __all__ = [
     "suspended",
     "tallies",
 ]
+
+
+def counts_of_totals() -> set[tuple[Any, ...]]:
+    """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
+    rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
+    return {row for row in rows if any(row[3:])}

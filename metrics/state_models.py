@@ -5,6 +5,8 @@ when the patient belongs to the set for slot s with deaths in the period exclude
 (``_i``). The row whose ``area_code`` is the village holding the record at the slot's cut-off carries the bit,
 so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
 carry further emergency handlings (the count per slot is the number of rows with the bit set).
+
+``AreaSlotState`` holds the same figures summed per village, year and slot (what a report reads).
 """
 
 from __future__ import annotations
@@ -46,4 +48,55 @@ class PatientYearState(models.Model):
 for _column in MASK_COLUMNS:
     PatientYearState.add_to_class(_column, models.IntegerField(default=0))
 
-__all__ = ["EVENT_SETS", "MASK_COLUMNS", "STATE_SETS", "VARIANTS", "PatientYearState"]
+DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
+COUNT_COLUMNS = (
+    *(c for c in MASK_COLUMNS if c != "died"),
+    *(f"schizophrenia{kind}_{v}" for v in VARIANTS for kind in ("", "_medication", "_managed")),
+    *(f"died_{cause}" for cause in DEATH_CAUSE_CODES),
+)
+
+
+class AreaSlotState(models.Model):
+    """The state rows summed per village, year and slot, kept with them: a province report sums a few
+    thousand of these instead of scanning every patient's row (``metrics.state``)."""
+
+    year = models.PositiveSmallIntegerField()
+    area_code = models.CharField(max_length=12)
+    slot = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "slot", "area_code"], name="metrics_area_slot_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_code}/{self.year}/{self.slot}"
+
+
+for _column in COUNT_COLUMNS:
+    AreaSlotState.add_to_class(_column, models.IntegerField(default=0))
+
+
+class IndicatorStateBuild(models.Model):
+    """A complete build of the state exists (a full rebuild finished, or the tables were created on an empty
+    registry). Until then reports are computed directly: an upgraded database with patients but no state yet
+    must never show zeros."""
+
+    finished_at = models.DateTimeField(auto_now_add=True)
+    patients = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"indicator state built {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEATH_CAUSE_CODES",
+    "EVENT_SETS",
+    "MASK_COLUMNS",
+    "STATE_SETS",
+    "VARIANTS",
+    "AreaSlotState",
+    "IndicatorStateBuild",
+    "PatientYearState",
+]

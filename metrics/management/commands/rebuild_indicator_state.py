@@ -2,6 +2,8 @@
 
 Rebuilds the per-patient indicator state (``metrics.state``) from the records, batch by batch, in one
 transaction: reports keep reading the old state until the new one is complete. Prints progress and the rate.
+Writes of facts made meanwhile (a follow-up save) wait for it, since their upkeep touches the same rows: run it
+after a restore or a bulk load, or in a quiet hour (500,000 patients take about 15 minutes).
 """
 
 from __future__ import annotations

@@ -1,0 +1,193 @@
+"""Indicator state (issue 6): rebuild rate, report latency for a county and a city, the cost of keeping it fresh.
+
+Dataset (built once, reused): one city of COUNTIES counties × 5 townships × 5 villages holding PATIENTS synthetic
+patients (``registry.bulk``, registered over the last 3 years) and about one follow-up every 1–3 months each
+(bulk-inserted here: the full-scale generator is ``generate_synthetic``). Environment: BENCH_PATIENTS (default
+20000), BENCH_COUNTIES (8), BENCH_WORKERS (2).
+
+    cd bench && ../.venv/bin/python state_bench.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import time
+import uuid
+from functools import partial
+from typing import Any
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jingfang_bench_state")  # before _django
+
+from _django import commit, setup, summarize, timed
+
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "20000"))
+COUNTIES = int(os.environ.get("BENCH_COUNTIES", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+CITY = "3502"
+
+
+def county_code(c: int) -> str:
+    return f"{CITY}{c:02d}"
+
+
+def build_dataset() -> None:
+    from casemgmt.accounts.models import Role, User
+    from casemgmt.areas.models import Area, AreaLevel
+    from metrics import state
+    from registry.bulk import Mix, create_synthetic_patients
+    from registry.models import Patient
+
+    province, _ = Area.objects.get_or_create(
+        code="350000000000", defaults={"name": "状态省", "level": AreaLevel.PROVINCE}
+    )
+    city, _ = Area.objects.get_or_create(
+        code=f"{CITY}00000000", defaults={"name": "状态市", "level": AreaLevel.CITY, "parent": province}
+    )
+    villages = []
+    for c in range(1, COUNTIES + 1):
+        county, _ = Area.objects.get_or_create(
+            code=f"{county_code(c)}000000", defaults={"name": f"状态县{c}", "level": AreaLevel.COUNTY, "parent": city}
+        )
+        for t in range(1, 6):
+            township, _ = Area.objects.get_or_create(
+                code=f"{county_code(c)}{t:03d}000",
+                defaults={"name": f"状态镇{c}-{t}", "level": AreaLevel.TOWNSHIP, "parent": county},
+            )
+            for v in range(1, 6):
+                villages.append(
+                    Area.objects.get_or_create(
+                        code=f"{county_code(c)}{t:03d}{v:03d}",
+                        defaults={"name": f"状态村{c}-{t}-{v}", "level": AreaLevel.VILLAGE, "parent": township},
+                    )[0]
+                )
+    actor, _ = User.objects.get_or_create(username="state_doctor", defaults={"role": Role.DOCTOR})
+    have = Patient.objects.count()
+    if have >= PATIENTS:
+        return
+    print(f"building {PATIENTS - have} patients ...", flush=True)
+    today = dt.date.today()
+    with state.suspended():  # loaded in bulk, then rebuilt once below
+        create_synthetic_patients(
+            villages=villages, count=PATIENTS - have, actor=actor, seed=have + 1, today=today, mix=Mix(years_back=3)
+        )
+        build_followups(actor, today)
+
+
+def build_followups(actor: object, today: dt.date) -> None:
+    from followup.models import FollowUp
+    from registry.models import Patient
+
+    rng = random.Random(6)
+    batch: list[FollowUp] = []
+    written = 0
+    patients = Patient.objects.exclude(followups__isnull=False).values_list("pk", "registered_on").order_by("pk")
+    for pk, registered_on in patients.iterator(chunk_size=5000):
+        day = max(registered_on, today - dt.timedelta(days=3 * 365)) + dt.timedelta(days=rng.randrange(1, 30))
+        while day < today:
+            batch.append(visit(rng, pk, day, actor))
+            day += dt.timedelta(days=rng.choice((14, 30, 60, 90, 90, 90, 100)))
+        if len(batch) >= 5000:
+            FollowUp.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+    FollowUp.objects.bulk_create(batch)
+    print(f"follow-ups: {written + len(batch)}", flush=True)
+
+
+def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> Any:
+    from followup.models import FollowUp
+
+    common = {"submission_key": uuid.uuid4(), "patient_id": patient_id, "doctor": actor, "date": day}
+    if rng.random() < 0.1:
+        return FollowUp(**common, mode=3, outcome="NOT_REACHED")
+    return FollowUp(
+        **common,
+        mode=rng.choice((1, 2, 2, 3)),
+        outcome="REACHED",
+        risk_level=rng.choice((0, 0, 0, 1, 2, 3)),
+        hospitalisation=rng.choice((0, 0, 0, 0, 1, 2)),
+        adherence=rng.choice((1, 1, 1, 2, 3, 4)),
+        classification=rng.choice((1, 2, 3, 3, 3)),
+        family_support=rng.random() < 0.6,
+        next_date=day + dt.timedelta(days=90),
+        minor_trouble=int(rng.random() < 0.01),
+    )
+
+
+def measure_rebuild() -> list[str]:
+    from metrics import state
+
+    lines = []
+    for workers in sorted({1, WORKERS}):
+        stats = state.rebuild(workers=workers)
+        lines.append(
+            f"rebuild, {workers} process(es): {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
+            f"= {stats.patients_per_second:.0f} patients/s ({10000 / stats.patients_per_second:.1f} s per 10k)"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+def measure_reports() -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casemgmt.areas.models import Area
+    from metrics.engine import compute, compute_months
+    from metrics.periods import parse_period
+
+    year = dt.date.today().year - 1
+    periods = [parse_period(key) for key in (str(year), f"{year}-Q2", f"{year}-07", f"{year}-YTD-08")]
+    lines = []
+    for label, code in (("county", f"{county_code(1)}000000"), ("city", f"{CITY}00000000")):
+        area = Area.objects.get(code=code)
+        for children in (False, True):
+            millis, queries = [], []
+            for _round in range(5):
+                for period in periods:
+                    with CaptureQueriesContext(connection) as context:
+                        millis.append(timed(partial(compute, area, period, children=children)))
+                    queries.append(len(context))
+            lines.append(summarize(f"report {label}, children={children}", millis, queries))
+        months = parse_period(str(year)).months()
+        millis = [timed(partial(compute_months, area, months)) for _ in range(10)]
+        lines.append(summarize(f"12-month trend {label}", millis, [0]))
+    return lines
+
+
+def measure_upkeep() -> list[str]:
+    from django.db import transaction
+
+    from metrics import state
+    from registry.models import Patient
+
+    ids = list(Patient.objects.order_by("?").values_list("pk", flat=True)[:50])
+    since = dt.date(dt.date.today().year - 2, 1, 1)
+    millis = []
+    for pk in ids:
+        with transaction.atomic():
+            millis.append(timed(partial(state.refresh, [pk], since_year=since.year)))
+    batch = list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:2000])
+    start = time.perf_counter()
+    state.refresh(batch, since_year=since.year)
+    batch_ms = (time.perf_counter() - start) * 1000
+    return [
+        summarize("upkeep of one patient (3 years), as on a follow-up save", millis, [0]),
+        f"upkeep of a batch of 2,000 patients (bulk writer's signal): {batch_ms:.0f} ms",
+    ]
+
+
+def main() -> None:
+    setup()
+    build_dataset()
+    lines = [f"state bench, commit {commit()}, {dt.date.today()}, {PATIENTS} patients, {COUNTIES} counties"]
+    lines += measure_rebuild()
+    lines += measure_reports()
+    lines += measure_upkeep()
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
