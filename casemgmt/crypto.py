@@ -131,6 +131,36 @@ def encrypt(
     return f"{TOKEN_VERSION}.{ring.active}.{_b64(nonce + sealed)}"
 
 
+class BulkSealer:
+    """``encrypt`` and ``blind_index`` for bulk loaders: one cipher and one keyed HMAC for many values.
+
+    Produces exactly the tokens and indexes of the functions above (same format, same associated data); it only
+    avoids building an AES-GCM object and an HMAC key schedule per value, which dominates when a loader seals
+    hundreds of thousands of fields.
+    """
+
+    def __init__(self, ring: KeyRing | None = None) -> None:
+        ring = ring or get_keyring()
+        self._aead = AESGCM(ring.active_key)
+        self._prefix = f"{TOKEN_VERSION}.{ring.active}."
+        self._hmac = hmac.new(ring.blind_index_key, digestmod=hashlib.sha256)
+        self._nonces: list[bytes] = []
+
+    def encrypt(self, plaintext: str, *, table: str, column: str, row_uuid: object) -> str:
+        if not self._nonces:
+            pool = os.urandom(NONCE_BYTES * 4096)  # one system call for many nonces
+            self._nonces = [pool[i : i + NONCE_BYTES] for i in range(0, len(pool), NONCE_BYTES)]
+        nonce = self._nonces.pop()
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), associated_data(table, column, row_uuid))
+        return self._prefix + _b64(nonce + sealed)
+
+    def blind_index(self, value: str, *, purpose: str, hex_length: int | None = None) -> str:
+        mac = self._hmac.copy()
+        mac.update(f"{purpose}\x1f{normalize_for_index(value)}".encode())
+        digest = mac.hexdigest()
+        return digest[:hex_length] if hex_length else digest
+
+
 def token_key_id(token: str) -> str:
     match = TOKEN_PATTERN.match(token)
     if not match:
