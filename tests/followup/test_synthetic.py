@@ -36,7 +36,7 @@ def _digest(province: str) -> str:
     patients = list(
         Patient.objects.filter(village__code__startswith=province).select_related("supplementary").order_by("id")
     )
-    rank = {}
+    rank: dict[int, int] = {}
     for p in sorted(patients, key=lambda p: p.national_id):
         rank[p.pk] = len(rank)
         f = p.supplementary
@@ -146,7 +146,9 @@ def test_follow_ups_follow_registration_the_schedule_and_the_status(province: st
         assert patient.registered_on <= rows[0].date and rows[-1].date <= TODAY
         for f in rows:
             if f.outcome == "REACHED":
-                assert f.next_date > f.date and f.classification in (1, 2, 3) and f.is_complete
+                assert (
+                    f.next_date is not None and f.next_date > f.date and f.classification in (1, 2, 3) and f.is_complete
+                )
             else:
                 assert f.next_date is None and f.classification is None
         if patient.status in ("DEAD", "LOST"):
@@ -178,6 +180,7 @@ def test_transfers_agree_with_the_custody_spans(province: str) -> None:
             (t.from_village_id, t.patient.registered_on, t.decided_on),
             (t.to_village_id, t.decided_on, None),
         ]
+        assert t.decided_on is not None
         assert t.state == "accepted" and t.requested_on <= t.decided_on <= TODAY
         assert t.patient.village_id == t.to_village_id
     single = CustodySpan.objects.filter(patient__village__code__startswith=province).exclude(
