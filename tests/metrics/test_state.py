@@ -141,3 +141,13 @@ def test_a_suspended_bulk_load_leaves_the_upkeep_to_the_rebuild(world: World) ->
     after = rows()
     state.rebuild()
     assert rows() == after
+
+
+def test_a_partial_rebuild_without_a_full_build_says_reports_stay_direct(world: World) -> None:
+    IndicatorStateBuild.objects.all().delete()
+    err = io.StringIO()
+    call_command("rebuild_indicator_state", "--years", str(TODAY.year), stdout=io.StringIO(), stderr=err)
+    assert "尚无完整的指标状态" in err.getvalue() and not state.is_built()
+    err = io.StringIO()
+    call_command("rebuild_indicator_state", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == "" and state.is_built()

@@ -41,3 +41,6 @@ class Command(BaseCommand):
             f"rebuilt: {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
             f"({stats.patients_per_second:.0f} patients/s)"
         )
+        if years and not state.is_built():
+            # Only a complete build proves every year is held, so reports keep to the direct path until then.
+            self.stderr.write(_("尚无完整的指标状态：报表仍按定义直接计算，请不带 --years 完整重建一次。"))
