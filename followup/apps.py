@@ -9,8 +9,10 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         # The registry's patient page shows the follow-up panel through registry.panels (registry never
         # imports followup).
-        from followup import case_panel, emergency_panel, panel
+        from followup import case_panel, case_services, emergency_panel, panel
+        from registry.signals import patient_record_ended
 
         panel.register()
         case_panel.register()
         emergency_panel.register()
+        patient_record_ended.connect(case_services.close_case_when_record_ends, dispatch_uid="close-case-on-end")

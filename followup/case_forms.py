@@ -97,7 +97,8 @@ class ContactForm(ServiceErrorsMixin):
 class CloseForm(ServiceErrorsMixin):
     reason = forms.ChoiceField(
         label=_("结案原因"),
-        choices=[("", "—"), *CaseCloseReason.choices],
+        # A closed record closes its case by itself (case_services.close_case_when_record_ends).
+        choices=[("", "—"), *(c for c in CaseCloseReason.choices if c[0] != CaseCloseReason.RECORD_CLOSED)],
         error_messages={"required": _("请选择结案原因。"), "invalid_choice": _("请选择结案原因。")},
     )
     note = forms.CharField(label=_("结案说明"), required=False, max_length=200)

@@ -43,6 +43,7 @@ class CaseCloseReason(models.TextChoices):
     STABLE_TWICE = "stable_twice", _("连续两次随访病情稳定")
     DEATH = "death", _("患者死亡")
     TRANSFER_OUT = "transfer_out", _("迁出本辖区")
+    RECORD_CLOSED = "record_closed", _("档案注销")
     OTHER = "other", _("其他")
 
 

@@ -196,6 +196,19 @@ def after_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case 
     return open_case_for_followup(actor=actor, patient=patient, followup=followup)
 
 
+def close_case_when_record_ends(
+    *, patient_id: int, status: str, effective_date: dt.date, actor: Any, **_signal: Any
+) -> None:
+    """Receiver of ``registry.signals.patient_record_ended`` (in the registry's transaction): a death recorded on
+    the status page closes the open case (reason: death), a confirmed closure of the record closes it too
+    (reason: record closed); the team's grants end either way."""
+    case = Case.objects.select_for_update().filter(patient_id=patient_id, closed_on__isnull=True).first()
+    if case is None:
+        return
+    reason = CaseCloseReason.DEATH if status == registry_codes.Status.DEAD else CaseCloseReason.RECORD_CLOSED
+    _close_locked(actor, case, reason, "", max(effective_date, case.opened_on))
+
+
 def open_case_for_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case | None:
     """Open a case when the reached follow-up calls for one and none is open; returns the case it opened.
 

@@ -30,7 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
-from registry.signals import announce_patient_change
+from registry.signals import announce_patient_change, announce_record_ended
 
 
 class RegistryError(Exception):
@@ -223,6 +223,8 @@ def change_status(
         patient.save(update_fields=["status", "status_since", "updated_at"])
         record_event(actor=actor, action=Action.STATUS_CHANGE, patient_uuids=[patient.uuid], detail={"to": to_status})
         announce_patient_change(patient_id=patient.pk, since=effective_date)
+        if to_status == codes.Status.DEAD:
+            announce_record_ended(patient_id=patient.pk, status=to_status, effective_date=effective_date, actor=actor)
     return change
 
 
@@ -269,6 +271,9 @@ def decide_closure(*, actor: Any, closure: ClosureRequest, confirm: bool) -> Clo
             patient.status, patient.status_since = codes.Status.CLOSED, closure.effective_date
             patient.save(update_fields=["status", "status_since", "updated_at"])
             announce_patient_change(patient_id=patient.pk, since=closure.effective_date)
+            announce_record_ended(
+                patient_id=patient.pk, status=codes.Status.CLOSED, effective_date=closure.effective_date, actor=actor
+            )
         record_event(
             actor=actor,
             action=Action.CLOSURE_DECISION,

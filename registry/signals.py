@@ -16,10 +16,17 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from django.dispatch import Signal
 
 patient_facts_changed = Signal()
+
+# Sent inside the transaction when a record stops being managed: death recorded on the status page, or a
+# confirmed closure (注销). Kwargs: patient_id, status (DEAD or CLOSED), effective_date, actor. The follow-up app
+# closes the patient's open case with it, so the case team's grants end with the record.
+patient_record_ended = Signal()
+
 _batch = threading.local()
 
 
@@ -56,3 +63,10 @@ def announcements_batched() -> Iterator[None]:
         _batch.pending = None
     if pending["ids"]:
         announce_patients_changed(patient_ids=sorted(pending["ids"]), since=pending["since"])
+
+
+def announce_record_ended(*, patient_id: int, status: str, effective_date: dt.date, actor: Any) -> None:
+    """Tell listeners that a record ended (death or closure) on ``effective_date``."""
+    patient_record_ended.send(
+        sender="registry", patient_id=patient_id, status=status, effective_date=effective_date, actor=actor
+    )

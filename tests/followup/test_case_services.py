@@ -17,6 +17,7 @@ from followup import case_services
 from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseOpenReason, CaseRole
 from metrics.engine import compute_indicators
 from metrics.periods import parse_period
+from registry import services as registry_services
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm
 from registry.signals import patient_facts_changed
 from tests.base import TODAY, World, build_world, make_user
@@ -468,3 +469,49 @@ def test_the_beat_task_runs_the_same_service(world: World, settings: Any) -> Non
     assert end_expired_case_grants() == 1  # called in-process; beat sends it to a worker
     assert CaseMember.objects.get(pk=member.pk).removed_at is not None
     assert "followup.tasks.end_expired_case_grants" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_a_death_on_the_status_page_closes_the_case_and_ends_the_grants(world: World) -> None:
+    grid = police(world)
+    case = open_case(world, day=TODAY - dt.timedelta(days=5))
+    add(world, case, grid)
+    registry_services.change_status(
+        actor=world.doctor_a,
+        patient=world.patient_a,
+        to_status="DEAD",
+        effective_date=TODAY - dt.timedelta(days=1),
+        death_cause=2,
+    )
+    closed = fresh(case)
+    assert (closed.closed_on, closed.close_reason, closed.closed_by) == (
+        TODAY - dt.timedelta(days=1),
+        CaseCloseReason.DEATH,
+        world.doctor_a,
+    )
+    assert not visible(grid, world.patient_a)
+
+
+def test_a_confirmed_closure_of_the_record_closes_the_case(world: World) -> None:
+    grid = police(world)
+    case = open_case(world, day=TODAY - dt.timedelta(days=5))
+    add(world, case, grid)
+    closure = registry_services.request_closure(
+        actor=world.doctor_a, patient=world.patient_a, effective_date=TODAY, reason=1
+    )
+    assert fresh(case).closed_on is None and visible(grid, world.patient_a)  # a request alone changes nothing
+    registry_services.decide_closure(actor=world.doctor_a2, closure=closure, confirm=True)
+    closed = fresh(case)
+    assert (closed.closed_on, closed.close_reason) == (TODAY, CaseCloseReason.RECORD_CLOSED)
+    assert not visible(grid, world.patient_a)
+
+
+def test_a_lost_patient_keeps_the_case_and_a_record_without_a_case_is_fine(world: World) -> None:
+    case = open_case(world, day=TODAY - dt.timedelta(days=5))
+    registry_services.change_status(
+        actor=world.doctor_a, patient=world.patient_a, to_status="LOST", effective_date=TODAY, lost_reason=1
+    )
+    assert fresh(case).closed_on is None
+    registry_services.change_status(
+        actor=world.doctor_b, patient=world.patient_b, to_status="DEAD", effective_date=TODAY, death_cause=2
+    )
+    assert not Case.objects.filter(patient=world.patient_b).exists()
