@@ -28,6 +28,7 @@ from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
+from followup.case_bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.services import rebuild_care_states_of
 from registry.bulk import seal
@@ -151,6 +152,7 @@ class _Writer:
         self.write_rehab()
         self.write_health_checks()
         rebuild_care_states_of(sorted(self.followup_patients))
+        open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
         self.announce()
         if self.report.changed:
             counts = {name: [c.created, c.unchanged] for name, c in self.report.counts.items()}

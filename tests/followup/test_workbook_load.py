@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from casemgmt.audit.models import AuditEvent
+from followup.case_models import Case
 from followup.models import FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
@@ -161,3 +162,17 @@ def test_a_conflict_during_the_write_pass_rolls_everything_back(
     with pytest.raises(loading.WorkbookError, match="未写入任何数据"):
         import_workbook(path, actor=world.admin_e, progress=register_the_same_person)
     assert Patient.objects.count() == 2 and not FollowUp.objects.filter(source_ref__isnull=False).exists()
+
+
+def test_imported_histories_open_the_cases_their_latest_follow_up_calls_for(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    sheets["followups"].append(followup_row("F5", "P2", 20, risk_level=3, classification=1, next_date=day(6)))
+    path = write_xlsx(tmp_path / "book.xlsx", sheets)
+    assert import_workbook(path, actor=world.admin_e).ok
+    p1, p2, p3 = (patient(world, sheets, ref) for ref in ("P1", "P2", "P3"))
+    case = Case.objects.get(patient=p2)
+    assert case.is_open and case.opened_on.isoformat() == day(20)
+    assert sorted(case.opened_reasons) == ["risk", "unstable"] and case.opened_from.source_ref == "F5"
+    assert not Case.objects.filter(patient__in=[p1, p3]).exists()  # stable; dead
+    assert import_workbook(path, actor=world.admin_e).ok
+    assert Case.objects.count() == 1
