@@ -170,6 +170,9 @@ SOCIAL_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (
     ("social_learning", _("学习能力")),
     ("social_contact", _("社会人际交往")),
 )
+# The column names alone, in the form's order (services, the workbook import and the synthetic generator).
+DANGER_NAMES: tuple[str, ...] = tuple(name for name, _label, _help in DANGER_FIELDS)
+SOCIAL_NAMES: tuple[str, ...] = tuple(name for name, _label in SOCIAL_FIELDS)
 
 # Labels of the reasons ``rules.suggest_classification`` gives, shown beside the suggestion.
 SUGGESTION_REASONS: dict[str, StrOrPromise] = {

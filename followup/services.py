@@ -78,7 +78,7 @@ MULTI_FIELDS: dict[str, type[models.Choices]] = {
     "symptoms": codes.Symptom,
     "rehabilitation": codes.Rehabilitation,
 }
-COUNT_FIELDS = tuple(name for name, _label, _help in codes.DANGER_FIELDS)
+COUNT_FIELDS = codes.DANGER_NAMES
 COUNT_MAX = 99
 FLAG_FIELDS = ("obvious_psychotic_symptoms", "adverse_reaction_severe", "severe_physical_illness", "family_support")
 # A text (or date) that belongs to one answer: (field, the item it depends on, the answer that asks for it,

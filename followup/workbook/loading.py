@@ -28,6 +28,7 @@ from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
+from followup import codes
 from followup.case_bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.services import rebuild_care_states_of
@@ -395,17 +396,8 @@ FOLLOWUP_FIELDS = (
     "symptoms",
     "family_support",
     *rows.FOLLOWUP_CODES,
-    "social_selfcare",
-    "social_housework",
-    "social_work",
-    "social_learning",
-    "social_contact",
-    "minor_trouble",
-    "trouble",
-    "disaster",
-    "other_harm",
-    "self_harm",
-    "suicide_attempt",
+    *codes.SOCIAL_NAMES,
+    *codes.DANGER_NAMES,
     "next_date",
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from casemgmt.areas.loading import AREAS, POPULATION
 from casemgmt.tabular import SheetSpec
+from followup import codes
 
 PATIENTS = SheetSpec(
     name="patients",
@@ -51,8 +52,8 @@ TRANSFERS = SheetSpec(
     },
     required=frozenset({"patient_ref", "from_village_code", "to_village_code", "requested_on"}),
 )
-DANGER_COLUMNS = ("minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt")
-SOCIAL_COLUMNS = ("social_selfcare", "social_housework", "social_work", "social_learning", "social_contact")
+DANGER_COLUMNS = codes.DANGER_NAMES
+SOCIAL_COLUMNS = codes.SOCIAL_NAMES
 FOLLOWUPS = SheetSpec(
     name="followups",
     columns={
