@@ -50,7 +50,9 @@ class FollowUp(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission_key = models.UUIDField(unique=True, editable=False)  # one follow-up per form submission
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followups")
+    # No index of its own: ``followup_patient_recent`` (patient, -date, -id) starts with the patient and serves
+    # every lookup by patient; a second index would only cost every insert (six million rows per province).
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followups", db_index=False)
     date = models.DateField(_("随访日期"))
     mode = models.PositiveSmallIntegerField(_("随访方式"), choices=codes.Mode.choices)
     contacts = models.JSONField(_("随访对象"), default=list, blank=True)
@@ -112,7 +114,9 @@ class FollowUp(models.Model):
         _("躯体疾病死因"), choices=codes.PhysicalDeathCause.choices, null=True
     )
 
-    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: nothing looks follow-ups up by doctor, and accounts are deactivated, not deleted (deleting one
+    # would scan the table for the PROTECT check, which is acceptable for a rare administrative act).
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The follow-up's ref in the registry workbook it was imported from (exchange.md §1): loading the same
     # workbook again matches it by patient + ref instead of adding it twice. Empty for follow-ups entered here.

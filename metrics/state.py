@@ -544,6 +544,9 @@ def _add_totals(
         f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
         f"SELECT year, area_code, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
         f"GROUP BY year, area_code, slots.slot "
+        # Upserted in key order: concurrent writers (two saves in one village, parallel loaders) then take the
+        # row locks in the same order and cannot deadlock on each other.
+        f"ORDER BY year, area_code, slots.slot "
         f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
+from followup.synthetic.writer import Writer
 
 PATIENTS_PER_COUNTY = 2_500
 COUNTIES_PER_CITY = 12
@@ -48,41 +49,34 @@ def plan_counties(*, province: str, patients: int, rng: random.Random) -> list[C
     return counties
 
 
-def create_areas(*, province: str, counties: list[County], years: list[int], rng: random.Random) -> None:
+def create_areas(
+    *, province: str, counties: list[County], years: list[int], rng: random.Random, writer: Writer
+) -> None:
     """Insert the tree and the populations of every area for every year (villages up; parents are sums)."""
     province_code = province.ljust(12, "0")
-    areas = [Area(code=province_code, name="合成省", level=AreaLevel.PROVINCE)]
+    areas: list[tuple[str, str, int, str | None]] = [(province_code, "合成省", AreaLevel.PROVINCE, None)]
     populations: dict[str, int] = {}
     cities: set[str] = set()
     for county in counties:
         city_code = county.code[:4].ljust(12, "0")
         if city_code not in cities:
             cities.add(city_code)
-            areas.append(
-                Area(code=city_code, name=f"合成市{city_code[2:4]}", level=AreaLevel.CITY, parent_id=province_code)
-            )
-        areas.append(
-            Area(code=county.code, name=f"合成县{county.code[2:6]}", level=AreaLevel.COUNTY, parent_id=city_code)
-        )
+            areas.append((city_code, f"合成市{city_code[2:4]}", AreaLevel.CITY, province_code))
+        areas.append((county.code, f"合成县{county.code[2:6]}", AreaLevel.COUNTY, city_code))
         per_village = county.patients / max(len(county.villages), 1)
         townships: set[str] = set()
         for village in county.villages:
             township = village[:9].ljust(12, "0")
             if township not in townships:
                 townships.add(township)
-                areas.append(
-                    Area(code=township, name=f"合成镇{township[4:9]}", level=AreaLevel.TOWNSHIP, parent_id=county.code)
-                )
-            areas.append(Area(code=village, name=f"合成村{village[6:]}", level=AreaLevel.VILLAGE, parent_id=township))
+                areas.append((township, f"合成镇{township[4:9]}", AreaLevel.TOWNSHIP, county.code))
+            areas.append((village, f"合成村{village[6:]}", AreaLevel.VILLAGE, township))
             residents = round(per_village * 1000 / rng.uniform(*PREVALENCE_PER_THOUSAND))
             for ancestor in (village, township, county.code, city_code, province_code):
                 populations[ancestor] = populations.get(ancestor, 0) + residents
-    Area.objects.bulk_create(areas, batch_size=5000)
-    rows: list[AreaPopulation] = []
+    writer.write(Area, ("code", "name", "level", "parent_id"), areas)
+    rows: list[tuple[str, int, int]] = []
     for index, year in enumerate(years):
         growth = 1 + 0.004 * index  # a slowly growing population
-        rows.extend(
-            AreaPopulation(area_id=code, year=year, population=round(people * growth))
-            for code, people in populations.items()
-        )
-    AreaPopulation.objects.bulk_create(rows, batch_size=5000)
+        rows.extend((code, year, round(people * growth)) for code, people in populations.items())
+    writer.write(AreaPopulation, ("area_id", "year", "population"), rows)

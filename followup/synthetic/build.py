@@ -22,6 +22,7 @@ from casemgmt import crypto
 from followup import rules
 from followup.synthetic.choice import Chooser, any_of
 from followup.synthetic.templates import Pools, Template
+from followup.synthetic.writer import cells
 from registry import bulk, codes, synthetic
 from registry.models import NAME_INDEX_HEX, PHONE_TAIL_DIGITS, PHONE_TAIL_INDEX_HEX
 
@@ -52,7 +53,10 @@ TRANSITIONS = {
         3: {3: 50, 2: 35, 1: 15},
     },
 }
-STEPS = {p: {prev: Chooser(w) for prev, w in table.items()} for p, table in TRANSITIONS.items()}
+# The same as lookup tables: the weights of each row sum to STEP_TOTAL, so ``table[int(random() * 100)]`` is the
+# weighted choice without a function call in the hot loop.
+STEP_TOTAL = 100
+STEP_TABLES = {p: {prev: Chooser(w).table(STEP_TOTAL) for prev, w in t.items()} for p, t in TRANSITIONS.items()}
 
 DISORDERS = Chooser(bulk.NATIONAL_DISORDER_MIX)
 STATUSES = Chooser(bulk.STATUS_MIX)
@@ -67,10 +71,36 @@ TREATMENT_RESULT = Chooser({1: 10, 2: 60, 3: 25, 4: 5})
 REHAB_PROVIDERS = Chooser({"home": 40, "day": 20, "work_therapy": 15, "clubhouse": 10, "other": 15})
 REHAB_SERVICES = ("生活技能训练", "职业康复", "社交技能训练", "家庭康复指导")
 SYMPTOMS = tuple(codes.Symptom.values)
-NO_ENDING = (None, None, None, None)  # lost_reason, death_date, death_cause, death_subcause
-NO_DATES = (None, None, *NO_ENDING)  # and the suggested and agreed next dates
-# The schedule rule, memoised: histories ask it about the same (class, day, previous class) again and again.
-next_date = functools.lru_cache(maxsize=8192)(rules.next_followup_date)
+# Parts of a rendered follow-up line (COPY text): no lost_reason, death_date, death_cause, death_subcause; and
+# no suggested or agreed next date either.
+NO_ENDING = "\t\\N" * 4
+NO_DATES = "\t\\N" * 6
+
+
+class _DayText(dict[int, str]):
+    """ISO text of a day given as an ordinal, rendered once per day."""
+
+    def __missing__(self, ordinal: int) -> str:
+        text = self[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        return text
+
+
+class _YearOf(dict[int, int]):
+    def __missing__(self, ordinal: int) -> int:
+        year = self[ordinal] = dt.date.fromordinal(ordinal).year
+        return year
+
+
+DAY_TEXT = _DayText()
+YEAR_OF = _YearOf()
+
+
+@functools.lru_cache(maxsize=8192)
+def next_day(classification: int, day: int, previous: int | None) -> int:
+    """The schedule rule on ordinals, memoised: histories ask about the same (class, day, previous) often."""
+    return rules.next_followup_date(classification, dt.date.fromordinal(day), previous).toordinal()
+
+
 Step = tuple[str, dt.date, tuple[Any, ...]]  # status, effective date, (lost_reason, death_cause, death_subcause)
 
 PATIENT_COLUMNS = (
@@ -118,7 +148,7 @@ class Batch:
     statuses: list[tuple[Any, ...]] = field(default_factory=list)
     custody: list[tuple[Any, ...]] = field(default_factory=list)
     transfers: list[tuple[Any, ...]] = field(default_factory=list)
-    followups: list[tuple[Any, ...]] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)  # COPY text lines (see CountyBuilder._history)
     care: list[list[Any]] = field(default_factory=list)
     rehab: list[tuple[Any, ...]] = field(default_factory=list)
     health: list[list[Any]] = field(default_factory=list)
@@ -150,10 +180,13 @@ class CountyBuilder:
         self, ctx: Context, *, seed: int, county: str, villages: tuple[str, ...], doctor_id: int, others: Any
     ) -> None:
         self.ctx = ctx
-        self.rng = random.Random(f"{seed}:{county}")  # noqa: S311  (synthetic data, reproducible from the seed)
+        # Seeded by the county's place in its province (not by the province code): one seed gives the same
+        # people in any province, which is how a parallel run is checked against a serial one.
+        self.rng = random.Random(f"{seed}:{county[2:]}")  # noqa: S311  (synthetic data, reproducible from the seed)
         self.county = county
         self.villages = villages
         self.doctor = doctor_id
+        self.tail = f"\t{doctor_id}\t{ctx.now}\t"  # a follow-up line's doctor and creation time
         self.others = others  # callable(rng) -> a village code elsewhere in the province
         self.ids = bulk.NationalIdAllocator()
 
@@ -306,127 +339,105 @@ class CountyBuilder:
     def _history(  # noqa: PLR0912, PLR0915  (the hot loop, kept in one frame for speed)
         self, batch: Batch, patient_id: int, registered: dt.date, steps: list[Step], status: str
     ) -> None:
+        """The follow-up rows, as COPY text lines built from pre-rendered parts; days are ordinals here."""
         rng, ctx = self.rng, self.ctx
-        pools, today, keys, now, doctor = ctx.pools, ctx.today, ctx.keys, ctx.now, self.doctor
+        rnd = rng.random
+        pools, keys, days, tail = ctx.pools, ctx.keys, DAY_TEXT, self.tail
         new_id = ctx.followup_id
         rows = batch.followups
-        if registered >= ctx.window_start:
-            day = registered + DAY * (1 + int(rng.random() * 14))
+        today, window_start = ctx.today.toordinal(), ctx.window_start.toordinal()
+        if registered.toordinal() >= window_start:
+            day = registered.toordinal() + 1 + int(rnd() * 14)
         else:
-            day = ctx.window_start + DAY * int(rng.random() * 90)
+            day = window_start + int(rnd() * 90)
         # Where the history stops (lost or dead) and the lost spell of a patient found again.
         end, ending = today, None
-        pause: tuple[dt.date, dt.date] | None = None
+        pause: tuple[int, int] | None = None
         if status in (codes.Status.LOST, codes.Status.DEAD):
-            end, ending = steps[-1][1], steps[-1]
+            end, ending = steps[-1][1].toordinal(), steps[-1]
         elif len(steps) == 3:
-            pause = (steps[1][1], steps[2][1])
-        failing_from = (
-            today - DAY * 45 if status == codes.Status.ACTIVE and rng.random() < ALWAYS_MISSING_SHARE else None
-        )
-        step = STEPS[PROFILES(rng)]
+            pause = (steps[1][1].toordinal(), steps[2][1].toordinal())
+        failing_from = today - 45 if status == codes.Status.ACTIVE and rnd() < ALWAYS_MISSING_SHARE else end
+        step = STEP_TABLES[PROFILES(rng)]
         klass: int | None = None
         previous: int | None = None
-        last_reached: tuple[dt.date, Template, dt.date] | None = None
-        last_day: dt.date | None = None
+        last_reached: tuple[int, Template, int] | None = None
+        last_day: int | None = None
         checked_year = 0
         not_reached = 0
         last_complete: int | None = None
+        head = f"\t{patient_id}\t"
         while day < end:
             if pause is not None and day >= pause[0]:
                 self._ending(batch, patient_id, pause[0], pools.lost, (steps[1][2][0], None, None, None))
                 last_day, not_reached = pause[0], 0
-                day, pause = pause[1] + DAY * int(1 + rng.random() * 14), None
+                day, pause = pause[1] + int(1 + rnd() * 14), None
                 continue
             last_day = day
-            if rng.random() < NOT_REACHED_SHARE or (failing_from is not None and day >= failing_from):
-                tpl = pools.not_reached[0 if rng.random() < 0.7 else 1]
-                rows.append((new_id(), next(keys), next(keys), patient_id, day, *NO_DATES, doctor, now, tpl.fixed))
+            if rnd() < NOT_REACHED_SHARE or day >= failing_from:
+                tpl = pools.not_reached[0 if rnd() < 0.7 else 1]
+                rows.append(f"{new_id()}\t{next(keys)}\t{next(keys)}{head}{days[day]}{NO_DATES}{tail}{tpl.text}\n")
                 not_reached += 1
-                day += DAY * (3 + int(rng.random() * 8))
+                day += 3 + int(rnd() * 8)
                 continue
-            klass = step[klass](rng)
+            klass = step[klass][int(rnd() * STEP_TOTAL)]
             bucket = pools.reached[klass]
-            tpl = bucket[int(rng.random() * len(bucket))]
-            due = next_date(klass, day, previous)
+            tpl = bucket[int(rnd() * len(bucket))]
+            due = next_day(klass, day, previous)
+            due_text = days[due]
             index = new_id()
             rows.append(
-                (
-                    index,
-                    next(keys),
-                    next(keys),
-                    patient_id,
-                    day,
-                    due,
-                    due,
-                    None,
-                    None,
-                    None,
-                    None,
-                    doctor,
-                    now,
-                    tpl.fixed,
-                )
+                f"{index}\t{next(keys)}\t{next(keys)}{head}{days[day]}\t{due_text}\t{due_text}{NO_ENDING}{tail}"
+                f"{tpl.text}\n"
             )
             if tpl.complete:
                 last_complete = index
             previous, not_reached, last_reached = klass, 0, (day, tpl, due)
-            if day.year != checked_year:  # the first reached visit of a year offers the annual health check
-                checked_year = day.year
-                if status == codes.Status.ACTIVE and rng.random() < HEALTH_CHECK_SHARE:
-                    self._health_check(batch, patient_id, day, index)
-            gap = (due - day).days
-            if rng.random() < LATE_SHARE:
-                day = due + DAY * (1 + int(rng.random() * gap))
-            else:
-                day = due + DAY * (int(rng.random() * 7) - 3)
+            year = YEAR_OF[day]
+            if year != checked_year:  # the first reached visit of a year offers the annual health check
+                checked_year = year
+                if status == codes.Status.ACTIVE and rnd() < HEALTH_CHECK_SHARE:
+                    self._health_check(batch, patient_id, days[day], index)
+            late = rnd() < LATE_SHARE
+            day = due + 1 + int(rnd() * (due - day)) if late else due + int(rnd() * 7) - 3
         if ending is not None:
             to_status, on, (lost_reason, cause, sub) = ending
             if to_status == codes.Status.LOST:
-                self._ending(batch, patient_id, on, pools.lost, (lost_reason, None, None, None))
+                self._ending(batch, patient_id, on.toordinal(), pools.lost, (lost_reason, None, None, None))
             else:
-                self._ending(batch, patient_id, on, pools.dead, (None, on, cause, sub))
-            last_day, not_reached = on, 0
+                self._ending(batch, patient_id, on.toordinal(), pools.dead, (None, on, cause, sub))
+            last_day, not_reached = on.toordinal(), 0
         if last_day is not None:
             self._care(batch, patient_id, last_day, not_reached, last_reached, last_complete)
 
-    def _ending(self, batch: Batch, patient_id: int, on: dt.date, tpl: Template, extra: tuple[Any, ...]) -> None:
-        ctx = self.ctx
+    def _ending(self, batch: Batch, patient_id: int, on: int, tpl: Template, extra: tuple[Any, ...]) -> None:
+        """A lost or dead follow-up: *extra* holds lost_reason, death_date, death_cause, death_subcause."""
+        keys = self.ctx.keys
         batch.followups.append(
-            (
-                ctx.followup_id(),
-                next(ctx.keys),
-                next(ctx.keys),
-                patient_id,
-                on,
-                None,
-                None,
-                *extra,
-                self.doctor,
-                ctx.now,
-                tpl.fixed,
-            )
+            f"{self.ctx.followup_id()}\t{next(keys)}\t{next(keys)}\t{patient_id}\t{DAY_TEXT[on]}\t\\N\t\\N\t"
+            f"{cells(extra)}{self.tail}{tpl.text}\n"
         )
 
     def _care(  # noqa: PLR0917  (private helper of _history)
         self,
         batch: Batch,
         patient_id: int,
-        last_day: dt.date,
+        last_day: int,
         not_reached: int,
-        last_reached: tuple[dt.date, Template, dt.date] | None,
+        last_reached: tuple[int, Template, int] | None,
         last_complete: int | None,
     ) -> None:
         """The care state the history leaves (what ``rules.care_snapshot`` derives from the same rows)."""
+        days = DAY_TEXT
         if last_reached is None:
-            row = [patient_id, None, None, None, last_day, None, None, not_reached, None, self.ctx.now]
+            row = [patient_id, None, None, None, days[last_day], None, None, not_reached, None, self.ctx.now]
         else:
             date, tpl, due = last_reached
-            row = [patient_id, tpl.risk_level, tpl.classification, due, last_day, date, tpl.classification, not_reached]
-            row += [last_complete, self.ctx.now]
+            row = [patient_id, tpl.risk_level, tpl.classification, days[due], days[last_day], days[date]]
+            row += [tpl.classification, not_reached, last_complete, self.ctx.now]
         batch.care.append(row)
 
-    def _health_check(self, batch: Batch, patient_id: int, day: dt.date, followup_index: int) -> None:
+    def _health_check(self, batch: Batch, patient_id: int, day: str, followup_index: int) -> None:
         rng = self.rng
         systolic = 100 + int(rng.random() * 50)
         batch.health.append(

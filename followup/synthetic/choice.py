@@ -6,6 +6,7 @@ import bisect
 import itertools
 import os
 import random
+import struct
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,13 @@ class Chooser(Generic[T]):
 
     def __call__(self, rng: random.Random) -> T:
         return self.keys[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
+
+    def table(self, size: int) -> tuple[T, ...]:
+        """The choice as a lookup table: ``table[int(rng.random() * size)]`` picks as ``self(rng)`` does, for
+        weights that are whole numbers summing to *size*."""
+        if self.total != size or any(not c.is_integer() for c in self.cumulative):
+            raise ValueError("the weights must be whole numbers summing to the table size")
+        return tuple(self.keys[bisect.bisect_right(self.cumulative, i)] for i in range(size))
 
 
 def uuid_strings(chunk: int = 4096) -> Iterator[str]:
@@ -43,10 +51,16 @@ def uuid_keys(chunk: int = 4096) -> Iterator[str]:
     encryption's associated data (that needs the hyphenated form ``str(uuid.UUID)`` gives)."""
     counter = (time.time_ns() // 1_000_000) << 16
     while True:
-        raw = os.urandom(8 * chunk).hex()
-        for i in range(0, 16 * chunk, 16):
-            counter += 1
-            yield f"{counter:016x}{raw[i : i + 16]}"
+        # A chunk at once: the big-endian counters and the random halves interleaved into one byte string.
+        counters = struct.pack(f">{chunk}Q", *range(counter + 1, counter + chunk + 1))
+        random_halves = os.urandom(8 * chunk)
+        raw = bytearray(16 * chunk)
+        for byte in range(8):
+            raw[byte::16] = counters[byte::8]
+            raw[8 + byte :: 16] = random_halves[byte::8]
+        text = raw.hex()
+        yield from [text[i : i + 32] for i in range(0, 32 * chunk, 32)]
+        counter += chunk
 
 
 def any_of(rng: random.Random, items: Any) -> Any:

@@ -4,11 +4,16 @@ Streaming: only the current batch's rows are in memory (plus the plan of countie
 kilobytes per county). Each batch is one transaction that writes every table, records one audit event naming
 the batch's patients and announces them to the listeners of ``registry.signals`` (the indicator state), so an
 interrupted run keeps every batch it finished.
+
+Counties are independent (each has its own random generator), so on PostgreSQL several worker processes
+(``workers``) can build and write them side by side; the data is the same whichever worker builds a county.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import queue
 import random
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from casemgmt import crypto
@@ -32,10 +37,15 @@ from registry.models import CustodySpan, Patient, StatusChange, SupplementaryFor
 from registry.signals import announce_patients_changed
 
 Progress = Callable[[int, int], None]
+Report = Callable[[int], None]  # told how many more patients were handed to the writer
 
 
 class AlreadyGenerated(ValueError):
     """The province code is taken: generating twice into one area tree would mix two datasets."""
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process stopped with an error; the batches every worker finished before it stay written."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,22 @@ class Summary:
     followups: int
     counties: int
     province: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a worker needs: plain data, the same in every worker process."""
+
+    seed: int
+    today: dt.date
+    window_start: dt.date
+    now: str
+    counties: tuple[areas.County, ...]
+    doctors: dict[str, int]  # county code -> the synthetic doctor's user id
+    batch_size: int
+    announce: bool
+    copy: bool | None
+    overlap: bool
 
 
 def generate(
@@ -57,18 +83,22 @@ def generate(
     announce: bool = True,
     copy: bool | None = None,
     overlap: bool = False,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> Summary:
     """Generate a synthetic province of *patients* patients with *years* years of follow-up history.
 
     With *overlap*, a second thread (its own database connection) writes each batch while the next one is
-    built, so PostgreSQL's work runs beside Python's; only for autocommit callers such as the command, since
-    that connection cannot see an enclosing transaction of the caller (a test's, say).
+    built, so PostgreSQL's work runs beside Python's. With *workers* > 1, that many processes build and write
+    counties in parallel (PostgreSQL only). Both use other connections, which cannot see an enclosing
+    transaction of the caller (a test's, say): they are for autocommit callers such as the command.
     """
-    if patients < 1 or years < 1:
-        raise ValueError("patients and years must be at least 1")
+    if patients < 1 or years < 1 or workers < 1:
+        raise ValueError("patients, years and workers must be at least 1")
     if len(province) != 2 or not province.isdigit() or province == "00":
         raise ValueError("the province is a 2-digit code")
+    if workers > 1 and (connection.vendor != "postgresql" or connection.in_atomic_block):
+        raise ValueError("parallel workers need PostgreSQL in autocommit mode")
     province_code = province.ljust(12, "0")
     if Area.objects.filter(code=province_code).exists():
         raise AlreadyGenerated(province_code)
@@ -76,53 +106,163 @@ def generate(
     window_start = dt.date(today.year - years + 1, 1, 1)
     plan_rng = random.Random(f"{seed}:plan")  # noqa: S311  (synthetic data, reproducible from the seed)
     counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
-    every_village = [v for c in counties for v in c.villages]
     with transaction.atomic():
         year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
-        areas.create_areas(province=province, counties=counties, years=year_list, rng=plan_rng)
+        areas.create_areas(
+            province=province, counties=counties, years=year_list, rng=plan_rng, writer=Writer(copy=copy)
+        )
         doctors = _doctors(counties)
-    writer = Writer(copy=copy)
-    ctx = build.Context(
+    plan = Plan(
+        seed=seed,
         today=today,
         window_start=window_start,
         now=str(timezone.now()),
-        pools=templates.build_pools(seed),
-        sealer=crypto.BulkSealer(),
-        uuids=uuid_strings(),
-        keys=uuid_keys(),
-        followup_id=IdPool(writer, FollowUp),
+        counties=tuple(counties),
+        doctors=doctors,
+        batch_size=batch_size,
+        announce=announce,
+        copy=copy,
+        overlap=overlap,
     )
-    actor = User.objects.get(pk=doctors[counties[0].code])
-    sink = _Sink(writer, actor=actor, announce=announce, overlap=overlap)
     done = 0
-    batch = build.Batch()
-    try:
-        for county in counties:
-            builder = build.CountyBuilder(
-                ctx,
-                seed=seed,
-                county=county.code,
-                villages=county.villages,
-                doctor_id=doctors[county.code],
-                others=lambda rng: any_of(rng, every_village),
-            )
-            left = county.patients
-            while left:
-                take = min(left, batch_size - len(batch))
-                for patient_id in writer.reserve_ids(Patient, take):
-                    builder.add_patient(batch, patient_id)
-                left -= take
-                if len(batch) >= batch_size or (not left and county is counties[-1]):
-                    sink.put(batch)
-                    done += len(batch)
-                    batch = build.Batch()
-                    if progress and done < patients:
-                        progress(done, patients)
-    finally:
-        followups = sink.close()
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress and done < patients:
+            progress(done, patients)
+
+    workers = min(workers, len(counties))
+    followups = _run_parallel(plan, workers, report) if workers > 1 else _run_inline(plan, report)
     if progress:
         progress(done, patients)
     return Summary(patients=done, followups=followups, counties=len(counties), province=province_code)
+
+
+class CountyWorker:
+    """Builds and writes counties in the current process, with its own encryption nonces, row keys, writer
+    and database connection (so a forked worker never shares any of them with another)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.writer = Writer(copy=plan.copy)
+        self.ctx = build.Context(
+            today=plan.today,
+            window_start=plan.window_start,
+            now=plan.now,
+            pools=templates.build_pools(plan.seed),
+            sealer=crypto.BulkSealer(),
+            uuids=uuid_strings(),
+            keys=uuid_keys(),
+            followup_id=IdPool(self.writer, FollowUp),
+        )
+        actor = User.objects.get(pk=plan.doctors[plan.counties[0].code])
+        self.sink = _Sink(self.writer, actor=actor, announce=plan.announce, overlap=plan.overlap)
+        self.every_village = [v for c in plan.counties for v in c.villages]
+        self.batch = build.Batch()
+
+    def county(self, index: int, report: Report) -> None:
+        """Build the county's patients into the current batch, handing each full batch to the writer."""
+        county = self.plan.counties[index]
+        builder = build.CountyBuilder(
+            self.ctx,
+            seed=self.plan.seed,
+            county=county.code,
+            villages=county.villages,
+            doctor_id=self.plan.doctors[county.code],
+            others=lambda rng: any_of(rng, self.every_village),
+        )
+        left = county.patients
+        while left:
+            take = min(left, self.plan.batch_size - len(self.batch))
+            for patient_id in self.writer.reserve_ids(Patient, take):
+                builder.add_patient(self.batch, patient_id)
+            left -= take
+            if len(self.batch) >= self.plan.batch_size:
+                self._put(report)
+
+    def finish(self, report: Report) -> int:
+        """Write what is left and wait for the writer; returns how many follow-ups this worker wrote."""
+        try:
+            if len(self.batch):
+                self._put(report)
+        finally:
+            followups = self.sink.close()
+        return followups
+
+    def _put(self, report: Report) -> None:
+        size = len(self.batch)
+        self.sink.put(self.batch)
+        self.batch = build.Batch()
+        report(size)
+
+
+def _run_inline(plan: Plan, report: Report) -> int:
+    worker = CountyWorker(plan)
+    try:
+        for index in range(len(plan.counties)):
+            worker.county(index, report)
+    except BaseException:
+        worker.sink.close()
+        raise
+    return worker.finish(report)
+
+
+def _run_parallel(plan: Plan, workers: int, report: Report) -> int:
+    """Fork *workers* processes that take counties from a shared queue; relay their progress and errors."""
+    context = multiprocessing.get_context("fork")  # children inherit the settings and keys, not connections
+    tasks: Any = context.Queue()
+    results: Any = context.Queue()
+    # Largest counties first, so the workers finish close together.
+    for index in sorted(range(len(plan.counties)), key=lambda i: -plan.counties[i].patients):
+        tasks.put(index)
+    for _ in range(workers):
+        tasks.put(None)
+    connections.close_all()  # each child opens its own connection
+    processes = [context.Process(target=_worker_main, args=(plan, tasks, results)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    followups, finished, failed = 0, 0, True
+    try:
+        while finished < workers:
+            try:
+                kind, value = results.get(timeout=1)
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    raise WorkerFailed("a worker process ended without reporting") from None
+                continue
+            if kind == "error":
+                raise WorkerFailed(value)
+            if kind == "patients":
+                report(value)
+            else:
+                followups += value
+                finished += 1
+        failed = False
+    finally:
+        for process in processes:
+            if failed and process.is_alive():
+                process.terminate()  # its open batch is rolled back with its connection
+            process.join()
+    return followups
+
+
+def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
+    """A worker process: counties from *tasks* until the sentinel, then ("done", follow-ups) on *results*."""
+    try:
+        worker = CountyWorker(plan)
+        report: Report = lambda count: results.put(("patients", count))  # noqa: E731
+        try:
+            while (index := tasks.get()) is not None:
+                worker.county(index, report)
+        except BaseException:
+            worker.sink.close()
+            raise
+        results.put(("done", worker.finish(report)))
+    except BaseException as exc:  # relayed to the parent, which raises it
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        connections.close_all()
 
 
 class _Sink:
@@ -143,16 +283,17 @@ class _Sink:
 
     def _wait(self) -> None:
         if self.pending is not None:
-            self.followups += self.pending.result()  # re-raises the writer's error here
-            self.pending = None
+            pending, self.pending = self.pending, None
+            self.followups += pending.result()  # re-raises the writer's error here
 
     def close(self) -> int:
         if self.pool is not None:
+            pool, self.pool = self.pool, None
             try:
                 self._wait()
             finally:
-                self.pool.submit(connections.close_all).result()  # the thread's own connection
-                self.pool.shutdown()
+                pool.submit(connections.close_all).result()  # the thread's own connection
+                pool.shutdown()
         return self.followups
 
 
@@ -182,13 +323,14 @@ def _doctors(counties: list[areas.County]) -> dict[str, int]:
 def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) -> int:
     """Write one batch in one transaction; returns how many follow-ups it held."""
     with transaction.atomic():
+        writer.commit_without_waiting()
         with writer.consistent_rows():
             writer.write(Patient, build.PATIENT_COLUMNS, batch.patients)
             writer.write(SupplementaryForm, build.FORM_COLUMNS, batch.forms)
             writer.write(StatusChange, build.STATUS_COLUMNS, batch.statuses)
             writer.write(CustodySpan, build.CUSTODY_COLUMNS, batch.custody)
             writer.write(Transfer, build.TRANSFER_COLUMNS, batch.transfers)
-            writer.write(FollowUp, templates.DYNAMIC_COLUMNS, batch.followups, fixed=templates.FIXED_COLUMNS)
+            writer.write_lines(FollowUp, templates.COLUMNS, batch.followups)
             writer.write(PatientCareState, build.CARE_COLUMNS, batch.care)
             writer.write(RehabParticipation, build.REHAB_COLUMNS, batch.rehab)
             writer.write(HealthCheck, build.HEALTH_COLUMNS, batch.health)

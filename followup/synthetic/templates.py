@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from followup import codes, rules
-from followup.synthetic.writer import Fixed
+from followup.synthetic.writer import cells
 
 # Per-row columns of a follow-up, in the order the history builder fills them.
 DYNAMIC_COLUMNS = (
@@ -69,16 +70,21 @@ FIXED_COLUMNS = (
     "classification",
     "next_date_reason",
 )
+COLUMNS = DYNAMIC_COLUMNS + FIXED_COLUMNS  # of a rendered follow-up line
 POOL_PER_CLASS = 128
 RISK_WEIGHTS = (70, 14, 8, 5, 2.5, 0.5)  # risk levels 0-5 at a reached follow-up
 
 
 @dataclass(frozen=True)
 class Template:
-    fixed: Fixed
+    values: tuple[Any, ...]  # in the order of FIXED_COLUMNS
     classification: int | None
     risk_level: int | None
     complete: bool
+    text: str = field(init=False)  # the values as COPY text, rendered once for every row that uses them
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", cells(self.values))
 
 
 def _js(values: list[int]) -> str:
@@ -157,7 +163,7 @@ def _reached(rng: random.Random) -> tuple[Template, int]:
     if values[23] == 2:
         values = (*values[:23], 0, *values[24:])
     complete = risk_level is not None or in_hospital
-    return Template(Fixed(values), klass, risk_level, complete), klass
+    return Template(values, klass, risk_level, complete), klass
 
 
 def _attempt(outcome: str, mode: int) -> Template:
@@ -199,7 +205,7 @@ def _attempt(outcome: str, mode: int) -> Template:
         None,
         "",
     )
-    return Template(Fixed(values), None, None, False)
+    return Template(values, None, None, False)
 
 
 @dataclass(frozen=True)
@@ -227,4 +233,4 @@ def build_pools(seed: int) -> Pools:
     )
 
 
-assert len(FIXED_COLUMNS) == len(_attempt("NOT_REACHED", 3).fixed.values)  # noqa: S101  (column lists agree)
+assert len(FIXED_COLUMNS) == len(_attempt("NOT_REACHED", 3).values)  # noqa: S101  (column lists agree)

@@ -1,8 +1,9 @@
 """Writing generated rows: PostgreSQL ``COPY ... FROM STDIN`` (text format), or ``bulk_create`` elsewhere.
 
 Rows are plain tuples in the order of the columns given (attnames: ``patient_id``, not ``patient``), with
-encrypted columns already holding their tokens and UUIDs as hyphenated strings. Columns that every row of a
-kind shares can be passed as a :class:`Fixed` last element: its values are rendered once, not per row.
+encrypted columns already holding their tokens and UUIDs as hyphenated strings. The most numerous rows (the
+follow-ups) can instead come already rendered as COPY text lines (see :func:`cells`), which the generator builds
+in one step from pre-rendered parts; elsewhere those lines are read back into values for ``bulk_create``.
 """
 
 from __future__ import annotations
@@ -10,42 +11,54 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
 
 from casemgmt.fields import EncryptedTextField, Sealed
 
+NULL = "\\N"
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+_ESCAPED = re.compile(r"\\(.)")
+
 
 def _text(value: Any) -> str:  # noqa: PLR0911  (one return per type, the fast way)
     """One value in COPY text format."""
     if value is None:
-        return "\\N"
+        return NULL
     if value is True:
         return "t"
     if value is False:
         return "f"
     if isinstance(value, str):
         if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+            return "".join(_ESCAPES.get(ch, ch) for ch in value)
         return value
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 
 
-NULL = "\\N"
+def cells(values: Iterable[Any]) -> str:
+    """Values as tab-separated COPY text (no line break): for the parts of a rendered line."""
+    return "\t".join(map(_text, values))
 
 
-def _fast_payload(rows: Sequence[Sequence[Any]], fixed: bool) -> str:
+def _read_line(line: str) -> list[Any]:
+    """A rendered line back into values: strings (the fields turn them into their types) and None."""
+    return [
+        None if cell == NULL else _ESCAPED.sub(lambda m: _UNESCAPES[m.group(1)], cell)
+        for cell in line.rstrip("\n").split("\t")
+    ]
+
+
+def _fast_payload(rows: Sequence[Sequence[Any]]) -> str:
     """``str()`` of every value, ``\\N`` for None: right for numbers, dates, timestamps, booleans (PostgreSQL
     reads ``True``) and for strings without a backslash, tab or line break, which :func:`_well_formed` checks."""
-    if fixed:
-        lines = ["\t".join([NULL if v is None else str(v) for v in row[:-1]]) + "\t" + row[-1].text for row in rows]
-    else:
-        lines = ["\t".join([NULL if v is None else str(v) for v in row]) for row in rows]
+    lines = ["\t".join([NULL if v is None else str(v) for v in row]) for row in rows]
     lines.append("")
     return "\n".join(lines)
 
@@ -60,24 +73,10 @@ def _well_formed(payload: str, rows: int, columns: int) -> bool:
     )
 
 
-def _careful_payload(rows: Sequence[Sequence[Any]], fixed: bool) -> str:
-    if fixed:
-        lines = ["\t".join([*map(_text, row[:-1]), row[-1].text]) for row in rows]
-    else:
-        lines = ["\t".join(map(_text, row)) for row in rows]
+def _careful_payload(rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["\t".join(map(_text, row)) for row in rows]
     lines.append("")
     return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """Trailing column values shared by many rows (a follow-up template), pre-rendered for COPY."""
-
-    values: tuple[Any, ...]
-    text: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "text", "\t".join(_text(v) for v in self.values))
 
 
 def uses_copy() -> bool:
@@ -114,6 +113,14 @@ class Writer:
             finally:
                 cursor.execute("SET LOCAL session_replication_role = origin")
 
+    def commit_without_waiting(self) -> None:
+        """Inside a transaction: let its commit return before the WAL reaches the disk (PostgreSQL's
+        ``synchronous_commit = off``, for this transaction only). A crash may lose the last batches of a run,
+        never corrupt what is written; generated data can always be made again."""
+        if self.copy:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+
     def _superuser(self) -> bool:
         if self._is_superuser is None:
             with connection.cursor() as cursor:
@@ -139,51 +146,50 @@ class Writer:
         self._next_id[table] = start + count
         return list(range(start, start + count))
 
-    def write(
-        self,
-        model: type[models.Model],
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        fixed: Sequence[str] = (),
-    ) -> None:
-        """Insert *rows*; when *fixed* names trailing columns, each row ends with a :class:`Fixed`."""
-        if self.copy:
-            self._copy(model, [*columns, *fixed], rows, bool(fixed))
-        else:
-            self._bulk_create(model, columns, fixed, rows)
-
-    def _copy(
-        self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], fixed: bool
-    ) -> None:
+    def write(self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert *rows* (tuples of values in the order of *columns*)."""
         if not rows:
             return
+        if self.copy:
+            payload = _fast_payload(rows)
+            if not _well_formed(payload, len(rows), len(columns)):  # a value needed escaping: render carefully
+                payload = _careful_payload(rows)
+            self._copy(model, columns, payload)
+        else:
+            self._bulk_create(model, columns, rows)
+
+    def write_lines(self, model: type[models.Model], columns: Sequence[str], lines: Sequence[str]) -> None:
+        """Insert rows already rendered as COPY text lines (tab-separated, escaped, each ending in a line
+        break) by their builder, which knows its values need no further checking."""
+        if not lines:
+            return
+        if self.copy:
+            self._copy(model, columns, "".join(lines))
+        else:
+            self._bulk_create(model, columns, [_read_line(line) for line in lines])
+
+    def _copy(self, model: type[models.Model], columns: Sequence[str], payload: str) -> None:
         by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
         names = ", ".join(connection.ops.quote_name(by_attname[c]) for c in columns)
-        payload = _fast_payload(rows, fixed)
-        if not _well_formed(payload, len(rows), len(columns)):  # a value needed escaping: render it carefully
-            payload = _careful_payload(rows, fixed)
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             copy.write(payload)
 
     @staticmethod
-    def _bulk_create(
-        model: type[models.Model], columns: Sequence[str], fixed: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
+    def _bulk_create(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         meta = model._meta
         by_attname = {f.attname: f for f in meta.concrete_fields}
-        names = [*columns, *fixed]
-        sealed = {i for i, name in enumerate(names) if isinstance(by_attname[name], EncryptedTextField)}
-        as_json = {i for i, name in enumerate(names) if isinstance(by_attname[name], models.JSONField)}
+        sealed = {i for i, name in enumerate(columns) if isinstance(by_attname[name], EncryptedTextField)}
+        as_json = {i for i, name in enumerate(columns) if isinstance(by_attname[name], models.JSONField)}
         instances = []
         for row in rows:
-            values = [*row[:-1], *row[-1].values] if fixed else list(row)
+            values = list(row)
             for i in sealed:
                 values[i] = Sealed(values[i]) if values[i] else ""
             for i in as_json:
                 values[i] = json.loads(values[i])
             instance = model()
-            instance.__dict__.update(zip(names, values, strict=True))
+            instance.__dict__.update(zip(columns, values, strict=True))
             instances.append(instance)
         model._default_manager.bulk_create(instances, batch_size=500)
 

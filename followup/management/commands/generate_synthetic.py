@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from followup.synthetic.run import AlreadyGenerated, generate
+from followup.synthetic.run import AlreadyGenerated, WorkerFailed, generate
 
 
 class ProgressLine:
@@ -42,14 +43,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-state", action="store_true", help="do not announce the batches (rebuild the indicator state after)"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes building counties side by side (PostgreSQL; default: one per CPU)",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["patients"] < 1 or options["years"] < 1 or options["batch_size"] < 1:
-            raise CommandError(_("患者数、年数和批次大小必须为正整数。"))
+        workers = options["workers"]
+        if min(options["patients"], options["years"], options["batch_size"], 1 if workers is None else workers) < 1:
+            raise CommandError(_("患者数、年数、批次大小和进程数必须为正整数。"))
         province = options["province"]
         if len(province) != 2 or not province.isdigit() or province == "00":
             raise CommandError(_("省代码应为两位数字（01–99）。"))
+        # Other connections (the workers', the writer thread's) cannot see an enclosing transaction (a test's):
+        # they are used only in autocommit.
+        parallel_ok = connection.vendor == "postgresql" and not connection.in_atomic_block
+        workers = workers or os.cpu_count() or 1
         started = time.perf_counter()
         try:
             summary = generate(
@@ -59,12 +71,14 @@ class Command(BaseCommand):
                 province=options["province"],
                 batch_size=options["batch_size"],
                 announce=not options["no_state"],
-                # A second connection cannot see an enclosing transaction (a test's): overlap only in autocommit.
-                overlap=connection.vendor == "postgresql" and not connection.in_atomic_block,
+                overlap=parallel_ok,
+                workers=workers if parallel_ok else 1,
                 progress=None if options["no_progress"] else ProgressLine(),
             )
         except AlreadyGenerated as exc:
             raise CommandError(_("区划 %(code)s 已存在：请换一个省代码或使用新的数据库。") % {"code": exc}) from exc
+        except WorkerFailed as exc:
+            raise CommandError(_("生成中断：%(error)s（已完成的批次已写入）") % {"error": exc}) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
