@@ -229,7 +229,7 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", type=int, default=10_000, help="patients to generate when the database is empty")
-    parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=10, help="random areas per level (3 periods each)")
     parser.add_argument("--state", choices=("rebuild", "announce"), default="rebuild")
