@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import threading
 from collections import Counter
 from typing import Any
@@ -234,6 +235,9 @@ def test_the_command_generates_and_refuses_a_second_run_into_the_same_province()
         call_command("generate_synthetic", "--patients", "5", "--province", "7a", "--no-progress")
     with pytest.raises(AlreadyGenerated):
         generate(patients=1, years=1, seed=1, province="71")
+    out = io.StringIO()
+    call_command("generate_synthetic", "--patients", "5", "--province", "72", "--no-state", "--no-progress", stdout=out)
+    assert "rebuild_indicator_state" in out.getvalue() and Patient.objects.count() == 45
 
 
 @pytest.mark.postgres

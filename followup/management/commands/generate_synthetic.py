@@ -91,3 +91,5 @@ class Command(BaseCommand):
                 "seconds": elapsed,
             }
         )
+        if options["no_state"]:
+            self.stdout.write(_("指标状态未随批次更新：请运行 manage.py rebuild_indicator_state。"))
