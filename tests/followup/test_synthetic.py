@@ -336,3 +336,12 @@ def test_the_bulk_sealer_writes_what_the_field_encryption_reads() -> None:
     assert sealer.blind_index(" 张三 ", purpose="name", hex_length=4) == crypto.blind_index(
         "张三", purpose="name", hex_length=4
     )
+
+
+def test_rendered_lines_read_back_to_the_values_they_hold() -> None:
+    from followup.synthetic.writer import _read_line, cells
+
+    values = ("a\tb", "line\nbreak\r", "back\\slash\\N", None, True, 3, dt.date(2026, 1, 2), "")
+    line = cells(values) + "\n"
+    assert line.count("\t") == len(values) - 1 and line.count("\n") == 1
+    assert _read_line(line) == ["a\tb", "line\nbreak\r", "back\\slash\\N", None, "t", "3", "2026-01-02", ""]
