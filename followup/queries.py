@@ -97,16 +97,22 @@ SECTION_ORDER: dict[str, tuple[Any, ...]] = {
 }
 
 
-def work_list(user: Any, today: dt.date) -> WorkList:
+def work_list(user: Any, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
     """Overdue (longest first, then highest risk), due within DUE_SOON_DAYS, unstable, and not reached in a row.
 
-    Seven queries whatever the number of patients: the user's areas (cached on the user after the first call)
-    and grants, one per section, one for the totals.
+    Each section holds its first *shown* patients, the *expanded* one up to WORK_LIST_LIMIT (the page fetches
+    only what it shows: every row is a decrypted name). Seven queries whatever the number of patients: the
+    user's areas (cached on the user after the first call) and grants, one per section, one for the totals.
     """
     base = _followed(user).select_related("village", "care_state")
     filters = _section_filters(today)
     sections = {
-        name: [_item(p, today) for p in base.filter(filters[name]).order_by(*order)[:WORK_LIST_LIMIT]]
+        name: [
+            _item(p, today)
+            for p in base.filter(filters[name]).order_by(*order)[
+                : WORK_LIST_LIMIT if name == expanded else min(shown, WORK_LIST_LIMIT)
+            ]
+        ]
         for name, order in SECTION_ORDER.items()
     }
     totals = base.aggregate(**{name: Count("id", filter=condition) for name, condition in filters.items()})

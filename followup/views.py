@@ -108,10 +108,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     today = timezone.localdate()
     if user.is_doctor:
-        work = queries.work_list(user, today)
-        expanded = request.GET.get("more", "")
+        work = queries.work_list(user, today, shown=SHOWN_PER_SECTION, expanded=request.GET.get("more", ""))
         sections = {
-            name: display.work_rows(items if name == expanded else items[:SHOWN_PER_SECTION])
+            name: display.work_rows(items)
             for name, items in (
                 ("overdue", work.overdue),
                 ("due_soon", work.due_soon),

@@ -121,6 +121,15 @@ def test_work_list_query_count_does_not_grow_with_the_patients(
     assert len(work.overdue) == patients
 
 
+def test_work_list_fetches_what_the_page_shows_and_the_expanded_section_in_full(world: World) -> None:
+    for n in range(4):
+        schedule(patient_in(world), TODAY - (n + 1) * DAY, risk=0, classification=1)
+    work = queries.work_list(world.doctor_a, TODAY, shown=2)
+    assert len(work.overdue) == len(work.unstable) == 2 and work.totals["overdue"] == 4
+    work = queries.work_list(world.doctor_a, TODAY, shown=2, expanded="unstable")
+    assert len(work.overdue) == 2 and len(work.unstable) == 4
+
+
 # --- overdue counts by township ------------------------------------------------------------------------------------
 
 
