@@ -250,6 +250,7 @@ def _run_parallel(plan: Plan, workers: int, report: Report) -> int:
 def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
     """A worker process: counties from *tasks* until the sentinel, then ("done", follow-ups) on *results*."""
     try:
+        _set_aside_inherited_connections()
         worker = CountyWorker(plan)
         report: Report = lambda count: results.put(("patients", count))  # noqa: E731
         try:
@@ -263,6 +264,23 @@ def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         connections.close_all()
+
+
+_INHERITED: list[Any] = []  # in a forked worker: the parent's connection objects, kept open and never used
+
+
+def _set_aside_inherited_connections() -> None:
+    """In a forked worker: make the connections this process sees open afresh on first use.
+
+    The parent closes its connections before forking, but it may hold others it cannot see from where it forks
+    (Django keeps connections per thread, or per context while an event loop runs in the thread, as under a
+    browser-driving test). A child must neither use such a socket (it is shared with the parent) nor close it
+    (that would end the parent's session), so the objects are set aside, referenced until the process exits.
+    """
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is not None:
+            _INHERITED.append(wrapper.connection)
+            wrapper.connection = None
 
 
 class _Sink:
