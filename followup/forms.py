@@ -336,6 +336,18 @@ class MedicationForm(forms.Form):
     depot_every_weeks = whole_field(_("每几周一次"), MAX_DEPOT_WEEKS)
     depot_mg = dose_field(_("每次剂量(mg)"))
 
+    def has_changed(self) -> bool:
+        """A row the browser did not send at all is blank, whatever its initial values.
+
+        The form's script disables the medication rows of a not-reached attempt, so the browser sends none of
+        their fields while the management form still counts them. Django would compare the missing values with
+        the initial dosing shape, call the row changed and validate it (the defect that stopped every missed
+        visit from being saved).
+        """
+        if self.is_bound and not any(self.add_prefix(name) in self.data for name in self.fields):
+            return False
+        return super().has_changed()
+
     def shape_groups(self) -> list[tuple[str, Any, list[forms.BoundField]]]:
         labels = dict(DosingShape.choices)
         return [(shape, labels[shape], [self[name] for name in names]) for shape, names in SHAPE_FIELDS.items()]

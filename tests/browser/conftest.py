@@ -78,5 +78,18 @@ def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def assert_errors_are_explained(page: Any) -> None:
+    """A page that shows an error summary also shows, next to a field or a row, what is wrong.
+
+    "请更正下面标出的错误" with nothing marked below is the failure a doctor cannot get past.
+    """
+    if page.locator(".errorbox").count() == 0:
+        return
+    summary = page.inner_text(".errorbox")
+    marked = page.locator(".field .error, .row-error").count()
+    generic = "请更正下面标出的错误" in summary
+    assert marked > 0 or not generic, f"error summary without a field-level message: {summary!r}"

@@ -247,6 +247,22 @@ def test_without_javascript_the_prefilled_regimen_does_not_block_an_attempt(worl
     assert "未随访到患者时不能填写临床项目和用药。" in errors_of(response)["outcome"]
 
 
+@pytest.mark.parametrize("outcome", ["NOT_REACHED", "LOST", "DEAD"])
+def test_an_attempt_whose_medication_rows_the_script_disabled(world: World, outcome: str) -> None:
+    """The browser sends no field of a disabled row while the management form still counts the rows."""
+    data: dict[str, Any] = {"date": TODAY, "mode": 2, "outcome": outcome}
+    if outcome == "LOST":
+        data["lost_reason"] = 1
+    if outcome == "DEAD":
+        data.update(death_date=TODAY, death_cause=2)
+    form = post_data(data)
+    form["med-TOTAL_FORMS"] = "2"
+    response = logged_in(world.doctor_a).post(new_url(world.patient_a), form)
+    assert response.status_code == 302, errors_of(response)
+    assert FollowUp.objects.get().outcome == outcome
+    assert MedicationRow.objects.count() == 0
+
+
 def test_a_lost_outcome_changes_the_status(world: World) -> None:
     data = {"date": TODAY, "mode": 3, "outcome": "LOST", "lost_reason": 1}
     assert post(world.doctor_a, world.patient_a, data).status_code == 302
