@@ -58,20 +58,21 @@ def fill_attempt(page: Any, outcome: str) -> None:
         page.select_option("select[name=death_subcause]", "1")
 
 
+CASES = [
+    pytest.param((outcome, javascript, on_medication), id=f"{outcome}-{js_id}-{med_id}")
+    for outcome in ("NOT_REACHED", "LOST", "DEAD")
+    for javascript, js_id in ((True, "js"), (False, "no-js"))
+    for on_medication, med_id in ((True, "on-medication"), (False, "no-medication"))
+]
+
+
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("on_medication", [True, False], ids=["on-medication", "no-medication"])
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-@pytest.mark.parametrize("outcome", ["NOT_REACHED", "LOST", "DEAD"])
+@pytest.mark.parametrize("case", CASES)
 def test_an_attempt_that_did_not_reach_the_patient_is_saved(
-    world: World,
-    live_server: Any,
-    phone_page: Any,
-    phone_page_without_javascript: Any,
-    outcome: str,
-    javascript: bool,
-    on_medication: bool,
+    world: World, live_server: Any, request: pytest.FixtureRequest, case: tuple[str, bool, bool]
 ) -> None:
-    page = phone_page if javascript else phone_page_without_javascript
+    outcome, javascript, on_medication = case
+    page = request.getfixturevalue("phone_page" if javascript else "phone_page_without_javascript")
     patient = seen_before(world, on_medication=on_medication)
     log_in(page, live_server, "doctor_a", PASSWORD)
     page.goto(f"{live_server.url}/followup/patients/{patient.uuid}/new/")
