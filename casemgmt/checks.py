@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
-from casemgmt import crypto
+from casemgmt.crypto import cipher as crypto
 
 CANARY_TEXT = "jingfang-key-canary"
 BLIND_INDEX_CANARY_ID = "blind-index"

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.fields import EncryptedTextField
+from casemgmt.crypto.fields import EncryptedTextField
 from registry.models import Patient, PatientUserObjectPermission
 
 __all__ = [

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area
-from casemgmt.fields import EncryptedTextField
+from casemgmt.crypto.fields import EncryptedTextField
 from registry.models import Patient
 
 __all__ = [

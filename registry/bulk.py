@@ -25,7 +25,7 @@ from django.db import models, transaction
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.fields import encrypted_fields
+from casemgmt.crypto.fields import encrypted_fields
 from registry import codes, idnumber, synthetic
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, national_id_index
 from registry.signals import announce_patients_changed

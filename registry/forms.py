@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area, AreaLevel
-from casemgmt.fields import encrypted_fields
+from casemgmt.crypto.fields import encrypted_fields
 from registry import codes, idnumber, services
 from registry.models import Patient, SupplementaryForm
 

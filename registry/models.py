@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from casemgmt import crypto
 from casemgmt.areas.models import Area
-from casemgmt.fields import EncryptedTextField
+from casemgmt.crypto import cipher as crypto
+from casemgmt.crypto.fields import EncryptedTextField
 from registry import codes
 
 NAME_INDEX_HEX = 4  # 16 bits: a name lookup returns a handful of candidates to decrypt and compare

@@ -24,8 +24,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from casemgmt import crypto
-from casemgmt.crypto import normalize_for_index
+from casemgmt.crypto import cipher as crypto
+from casemgmt.crypto.cipher import normalize_for_index
 from registry import idnumber
 from registry.models import (
     PHONE_TAIL_DIGITS,

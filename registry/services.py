@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.fields import encrypted_fields
+from casemgmt.crypto.fields import encrypted_fields
 from registry import codes, idnumber
 from registry.models import (
     ClosureRequest,

@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.accounts.admin_access import SystemAdminOnly
 from casemgmt.accounts.models import AreaMembership, User
-from casemgmt.admin_access import SystemAdminOnly
 
 
 class MembershipInline(SystemAdminOnly, admin.TabularInline):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from casemgmt.admin_access import SystemAdminOnly
+from casemgmt.accounts.admin_access import SystemAdminOnly
 from casemgmt.areas.models import Area, AreaPopulation
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from casemgmt import crypto
+from casemgmt.crypto import cipher as crypto
 
 
 class Sealed:

@@ -14,8 +14,8 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.models import Q
 
-from casemgmt import crypto
-from casemgmt.fields import EncryptedTextField, encrypted_fields
+from casemgmt.crypto import cipher as crypto
+from casemgmt.crypto.fields import EncryptedTextField, encrypted_fields
 
 
 @dataclass(frozen=True)

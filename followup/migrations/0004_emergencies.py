@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import casemgmt.fields
+import casemgmt.crypto.fields
 
 
 class Migration(migrations.Migration):
@@ -25,20 +25,20 @@ class Migration(migrations.Migration):
                 ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 (
                     "person_name",
-                    casemgmt.fields.EncryptedTextField(
+                    casemgmt.crypto.fields.EncryptedTextField(
                         blank=True, default="", max_plaintext_length=50, verbose_name="姓名"
                     ),
                 ),
                 (
                     "person_national_id",
-                    casemgmt.fields.EncryptedTextField(
+                    casemgmt.crypto.fields.EncryptedTextField(
                         blank=True, default="", max_plaintext_length=18, verbose_name="身份证号"
                     ),
                 ),
                 ("occurred_at", models.DateTimeField(verbose_name="发生时间")),
                 (
                     "place",
-                    casemgmt.fields.EncryptedTextField(
+                    casemgmt.crypto.fields.EncryptedTextField(
                         blank=True, default="", max_plaintext_length=200, verbose_name="发生地点"
                     ),
                 ),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from casemgmt import crypto
+from casemgmt.crypto import cipher as crypto
 from followup import rules
 from followup.synthetic.choice import Chooser, any_of
 from followup.synthetic.templates import Pools, Template

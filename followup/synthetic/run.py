@@ -24,11 +24,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from casemgmt import crypto
 from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
+from casemgmt.crypto import cipher as crypto
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.synthetic import areas, build, templates
 from followup.synthetic.choice import any_of, uuid_keys, uuid_strings

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from casemgmt.fields import EncryptedTextField, Sealed
+from casemgmt.crypto.fields import EncryptedTextField, Sealed
 
 NULL = "\\N"
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}

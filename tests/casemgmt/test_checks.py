@@ -6,8 +6,8 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from casemgmt import crypto
 from casemgmt.checks import refuse_to_start_on_errors
+from casemgmt.crypto import cipher as crypto
 from casemgmt.models import KeyCanary
 
 

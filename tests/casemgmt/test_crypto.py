@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from casemgmt import crypto
+from casemgmt.crypto import cipher as crypto
 
 RING = crypto.KeyRing(keys={"t1": bytes(range(32))}, active="t1", blind_index_key=bytes(range(32, 64)))
 ROW = "00000000-0000-0000-0000-000000000001"

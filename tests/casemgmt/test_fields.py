@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from casemgmt import crypto
+from casemgmt.crypto import cipher as crypto
 from registry.models import IdentityRevision, Patient
 from registry.services import update_patient
 from tests.base import World

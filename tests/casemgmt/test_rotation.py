@@ -7,7 +7,8 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import override_settings
 
-from casemgmt import crypto, rotation
+from casemgmt.crypto import cipher as crypto
+from casemgmt.crypto import rotation
 from registry.models import IdentityRevision, Patient, SupplementaryForm
 from registry.services import update_patient
 from tests.base import World, make_patient

@@ -324,7 +324,7 @@ def test_the_announced_indicator_state_agrees_with_the_direct_definition() -> No
 
 
 def test_the_bulk_sealer_writes_what_the_field_encryption_reads() -> None:
-    from casemgmt import crypto
+    from casemgmt.crypto import cipher as crypto
 
     sealer = crypto.BulkSealer()
     row = "01a22c03-e132-0001-c90b-adb085957739"

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from casemgmt.crypto import new_key
+from casemgmt.crypto.cipher import new_key
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from casemgmt import rotation
+from casemgmt.crypto import rotation
 
 
 class Command(BaseCommand):
