@@ -7,7 +7,7 @@ class FollowupConfig(AppConfig):
     name = "followup"
 
     def ready(self) -> None:
-        # The registry's patient page shows the follow-up panel through registry.panels (registry never
+        # The registry's patient page shows the follow-up panel through registry.patients.panels (registry never
         # imports followup).
         from followup import case_panel, case_services, emergency_panel, panel
         from registry.signals import patient_record_ended

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts.models import User
 from followup.case_models import CaseCloseReason, CaseContactMode, CaseRole
 from followup.case_services import CaseError
-from registry.forms import phone_validator
+from registry.patients.forms import phone_validator
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})

@@ -1,4 +1,4 @@
-"""The case panel on the patient page (registered through ``registry.panels`` by ``FollowupConfig.ready``).
+"""The case panel on the patient page (registered through ``registry.patients.panels`` by ``FollowupConfig.ready``).
 
 The patient's doctors see the open case (or that none is open) and the earlier ones; a team member with the
 limited view sees the link to the case of which they are a member; masked viewers get nothing.
@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from followup.case_models import Case
-from registry.access import can_write
+from registry.access.visibility import can_write
 from registry.models import Patient
-from registry.panels import register_panel
+from registry.patients.panels import register_panel
 
 TEMPLATE = "followup/cases/_panel.html"
 

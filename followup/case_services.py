@@ -42,9 +42,9 @@ from followup.case_models import Case, CaseCloseReason, CaseContact, CaseMember,
 from followup.codes import Classification, Outcome
 from followup.models import FollowUp, PatientCareState
 from registry import codes as registry_codes
-from registry import masking
-from registry.access import can_write
+from registry.access.visibility import can_write
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm
+from registry.patients import masking
 from registry.signals import announce_patient_change
 
 Errors = dict[str, list[str]]

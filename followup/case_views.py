@@ -31,7 +31,7 @@ from followup import case_services
 from followup.case_forms import CloseForm, ContactForm, MemberForm, PlanForm
 from followup.case_models import Case, CaseOpenReason
 from followup.models import FollowUp, PatientCareState
-from registry.disclosure import Disclosure, guardian_facts, identity_facts
+from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
 
 def _case(request: HttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:

@@ -1,6 +1,6 @@
 """Display values for the follow-up pages, built in Python so templates cannot forget a code's label.
 
-Nothing here queries patients: callers hand over patients they reached through ``registry.access``.
+Nothing here queries patients: callers hand over patients they reached through ``registry.access.visibility``.
 """
 
 from __future__ import annotations

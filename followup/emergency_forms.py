@@ -18,7 +18,7 @@ from followup.emergency_models import (
     EmergencyMeasure,
     EmergencySituation,
 )
-from registry.forms import village_choices, villages_in_jurisdiction
+from registry.patients.forms import village_choices, villages_in_jurisdiction
 
 REQUIRED = _("请填写此项。")
 

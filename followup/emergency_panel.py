@@ -1,5 +1,6 @@
-"""The emergency panel on the patient page (registered through ``registry.panels`` by ``FollowupConfig.ready``):
-the "应急处置后密切随访" flag with its visit-by date, the latest emergencies, and the link to record one.
+"""The emergency panel on the patient page (registered through ``registry.patients.panels`` by
+``FollowupConfig.ready``): the "应急处置后密切随访" flag with its visit-by date, the latest emergencies, and the link to
+record one.
 
 Full disclosure only: emergency history is clinical history (case-team members and masked viewers get nothing).
 """
@@ -13,9 +14,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from followup import emergency_services
-from registry.access import can_write
+from registry.access.visibility import can_write
 from registry.models import Patient
-from registry.panels import register_panel
+from registry.patients.panels import register_panel
 
 TEMPLATE = "followup/emergency/_panel.html"
 SHOWN = 3

@@ -3,8 +3,8 @@
 Who checked permission:
 
 - ``record_emergency`` for a registered patient: the view reached the patient through
-  ``registry.access.get_patient_for_user(request, uuid, write=True)``; for a person not registered yet, the view
-  offered only villages of the doctor's jurisdiction and ``can_write_emergency`` is checked again here.
+  ``registry.access.visibility.get_patient_for_user(request, uuid, write=True)``; for a person not registered yet, the
+  view offered only villages of the doctor's jurisdiction and ``can_write_emergency`` is checked again here.
 - ``update_emergency`` / ``link_emergency``: the view reached the record through ``emergency_for_user`` (404
   otherwise) and ``can_write_emergency`` (403); the patient to link comes from the actor's own visible set.
 
@@ -39,9 +39,9 @@ from followup.emergency_models import (
 )
 from followup.models import FollowUp, PatientCareState
 from registry import codes as registry_codes
-from registry import idnumber, masking
-from registry.access import can_write, in_jurisdiction
+from registry.access.visibility import can_write, in_jurisdiction
 from registry.models import Patient, national_id_index
+from registry.patients import idnumber, masking
 from registry.signals import announce_patient_change
 
 Errors = dict[str, list[str]]

@@ -1,7 +1,7 @@
 """Emergency pages: the list (with late records and close follow-ups), recording for a patient or for a person
 not registered yet, one record, amending/completing it, and linking it to a patient.
 
-Views stay thin: patients come from ``registry.access.get_patient_for_user``, records from
+Views stay thin: patients come from ``registry.access.visibility.get_patient_for_user``, records from
 ``emergency_services.emergency_for_user`` (the same 404 for missing and not yours); writes go through
 ``emergency_services``. County staff see masked identity and cannot write (403); case-team members do not reach
 these pages (403): emergency history is clinical history (domain.md §8).
@@ -26,7 +26,7 @@ from casemgmt.audit.services import record_event
 from followup import emergency_services as services
 from followup.emergency_forms import EmergencyForm, LinkForm, PersonForm
 from followup.emergency_models import Emergency, EmergencyMeasure, EmergencySituation
-from registry.access import can_view_access_log, can_write, get_patient_for_user
+from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
 
 LIST_LIMIT = 100

@@ -23,8 +23,9 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import case_services, emergency_services
 from followup.emergency_models import Emergency
-from registry import masking, transfers
 from registry.models import Patient
+from registry.patients import masking
+from registry.transfers import services as transfers
 
 LINES_SHOWN = 50  # masked lines per section; the counts above each list are complete
 

@@ -1,4 +1,4 @@
-"""The follow-up panel on the registry's patient page, contributed through ``registry.panels``.
+"""The follow-up panel on the registry's patient page, contributed through ``registry.patients.panels``.
 
 The registry never imports ``followup`` (dependencies point one way), so the follow-up app registers this
 renderer when it starts (``FollowupConfig.ready``). The panel shows risk, classification and next due date,
@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from registry.models import Patient
-from registry.panels import register_panel
+from registry.patients.panels import register_panel
 
 TEMPLATE = "followup/partials/patient_panel.html"
 

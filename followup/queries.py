@@ -1,10 +1,10 @@
 """Read paths: the doctor's work list, overdue counts, medication history and the patient timeline.
 
-Every list of patients starts from ``registry.access.visible_patients(user)`` (= ``Patient.objects.visible_to``)
-and reads PatientCareState (one row per patient), so the work list costs a constant number of queries however
-many patients a township holds. The per-patient functions take a patient the caller already reached through
-``registry.access.get_patient_for_user``. Nothing here writes an audit event: the page that shows the result
-records the view.
+Every list of patients starts from ``registry.access.visibility.visible_patients(user)`` (=
+``Patient.objects.visible_to``) and reads PatientCareState (one row per patient), so the work list costs a constant
+number of queries however many patients a township holds. The per-patient functions take a patient the caller already
+reached through ``registry.access.visibility.get_patient_for_user``. Nothing here writes an audit event: the page that
+shows the result records the view.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from casemgmt.listing import clauses
 from followup import codes, rules
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from registry import codes as registry_codes
-from registry.access import visible_patients
+from registry.access.visibility import visible_patients
 from registry.models import Patient, StatusChange
 
 WORK_LIST_LIMIT = 200  # rows per section; a township's overdue list longer than this is a supervision problem

@@ -1,7 +1,8 @@
 """Writing follow-ups, rehabilitation participation and health checks.
 
 Callers (views, imports, the demo) have already checked that ``actor`` may write the patient, normally through
-``registry.access.get_patient_for_user(request, uuid, write=True)``; nothing here widens or narrows visibility.
+``registry.access.visibility.get_patient_for_user(request, uuid, write=True)``; nothing here widens or narrows
+visibility.
 
 Every function validates the whole submission first and raises ``FollowUpError`` with a Chinese message per
 field, so a form can show every problem at once and nothing is written. Everything a submission writes (the
@@ -36,8 +37,8 @@ from followup.models import (
     dose_problems,
 )
 from registry import codes as registry_codes
-from registry import services as registry_services
 from registry.models import Patient
+from registry.patients import services as registry_services
 from registry.signals import announce_patient_change
 
 Errors = dict[str, list[str]]

@@ -1,9 +1,9 @@
 """The follow-up pages: the doctor's work list, the follow-up form, one follow-up, the timeline, the medication
 page, rehabilitation participation and the annual health check.
 
-Views stay thin. Patients are reached only through ``registry.access`` (the same 404 for missing and not
+Views stay thin. Patients are reached only through ``registry.access.visibility`` (the same 404 for missing and not
 visible; 403 for writes by read-only users); forms parse; ``followup.services`` validates and writes. The
-clinical pages show the history only at full disclosure (``registry.disclosure``): county staff state a reason
+clinical pages show the history only at full disclosure (``registry.access.disclosure``): county staff state a reason
 on the patient page first, and case-team members never see it. Every page that shows or changes patient data
 leaves an audit event with UUIDs and no identity; a page re-shown because of bad input writes nothing.
 """
@@ -40,8 +40,8 @@ from followup.forms import (
     regimen_initial,
 )
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
-from registry.access import can_view_access_log, can_write, get_patient_for_user
-from registry.disclosure import Disclosure, disclosure_for
+from registry.access.disclosure import Disclosure, disclosure_for
+from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
 
 # --- shared helpers ------------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ from metrics.report_page import page_context
 from metrics.rows import report_sections
 from metrics.suppression import suppress_document
 from metrics.xlsx import build_workbook
-from registry.access import sees_masked_identity
-from registry.disclosure import list_row
+from registry.access.disclosure import list_row
+from registry.access.visibility import sees_masked_identity
 
 
 def _default_area(user: Any) -> str:

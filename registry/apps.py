@@ -8,7 +8,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self) -> None:
-        # The transfer panel on the patient page (registry.panels).
-        from registry import transfer_panel
+        # The transfer panel on the patient page (registry.patients.panels).
+        from registry.transfers import panel as transfer_panel
 
         transfer_panel.register()

@@ -26,8 +26,9 @@ from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.crypto.fields import encrypted_fields
-from registry import codes, idnumber, synthetic
+from registry import codes, synthetic
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, national_id_index
+from registry.patients import idnumber
 from registry.signals import announce_patients_changed
 
 Progress = Callable[[int, int], None]

@@ -21,8 +21,10 @@ from casemgmt.accounts.management.provisioning import provision_account
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas import codes as area_codes
 from casemgmt.areas.models import Area, AreaPopulation
-from registry import bulk, codes, services, transfers
+from registry import bulk, codes
 from registry.models import Patient
+from registry.patients import services
+from registry.transfers import services as transfers
 
 DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105  (a throw-away demo password, documented in README)
 DEFAULT_SEED = 2026

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from registry import idnumber
+from registry.patients import idnumber
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from registry import views
+from registry.patients import views
 
 app_name = "registry"
 
@@ -18,5 +18,5 @@ urlpatterns = [
     path("<uuid:patient_uuid>/status/", views.status_change, name="status_change"),
     path("<uuid:patient_uuid>/closure/<uuid:closure_uuid>/", views.closure_review, name="closure_review"),
     path("<uuid:patient_uuid>/access/", views.access_log, name="access_log"),
-    path("", include("registry.transfer_urls")),
+    path("", include("registry.transfers.urls")),
 ]

@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString
 
 from followup import display
 from followup.models import PatientCareState
-from registry.access import can_write
-from registry.disclosure import Disclosure, disclosure_for
+from registry.access.disclosure import Disclosure, disclosure_for
+from registry.access.visibility import can_write
 from registry.models import Patient
 
 register = template.Library()

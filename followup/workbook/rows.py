@@ -20,8 +20,8 @@ from casemgmt.areas import codes as area_codes
 from followup import codes as fcodes
 from followup.models import REACHED_ONLY_COLUMNS, DosingShape, dose_problems
 from registry import codes as rcodes
-from registry import idnumber
 from registry.models import Patient
+from registry.patients import idnumber
 
 from .cells import RowCheck
 from .schema import DANGER_COLUMNS, DOSE_COLUMNS, REF_MAX_LENGTH, SOCIAL_COLUMNS
@@ -116,7 +116,7 @@ def _check_patient_dates(r: RowCheck, row: dict[str, Any]) -> None:
 
 
 def initial_status(consent: int | None) -> str:
-    """The status at registration: REFUSED when consent was refused (registry.services.initial_status)."""
+    """The status at registration: REFUSED when consent was refused (registry.patients.services.initial_status)."""
     return rcodes.Status.REFUSED if consent == rcodes.Consent.REFUSE else rcodes.Status.ACTIVE
 
 

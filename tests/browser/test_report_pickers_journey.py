@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from registry.masking import mask_national_id
+from registry.patients.masking import mask_national_id
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import log_in, screenshot
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from followup import emergency_services
-from registry import transfers
+from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import log_in, screenshot
 

@@ -7,7 +7,7 @@ from django.db import connection
 
 from casemgmt.crypto import cipher as crypto
 from registry.models import IdentityRevision, Patient
-from registry.services import update_patient
+from registry.patients.services import update_patient
 from tests.base import World
 
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto import rotation
 from registry.models import IdentityRevision, Patient, SupplementaryForm
-from registry.services import update_patient
+from registry.patients.services import update_patient
 from tests.base import World, make_patient
 
 OLD = crypto.new_key()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from casemgmt.accounts.models import Role
 from followup.case_models import Case
-from registry.masking import mask_name
+from registry.patients.masking import mask_name
 from tests.base import TODAY, World, make_patient, make_user
 from tests.followup.case_base import client_for, open_case
 

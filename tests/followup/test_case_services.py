@@ -17,8 +17,8 @@ from followup import case_services
 from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseOpenReason, CaseRole
 from metrics.engine import compute_indicators
 from metrics.periods import parse_period
-from registry import services as registry_services
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm
+from registry.patients import services as registry_services
 from registry.signals import patient_facts_changed
 from tests.base import TODAY, World, build_world, make_user
 from tests.followup.base import attempt_data, record

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from followup import emergency_services as services
 from followup.emergency_models import Emergency
-from registry.masking import mask_name
+from registry.patients.masking import mask_name
 from tests.base import PASSWORD, World
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from casemgmt.accounts.models import Role
 from followup import emergency_services
-from registry import transfers
-from registry.masking import mask_name
+from registry.patients.masking import mask_name
+from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World, make_area, make_user
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.db import connection
 from casemgmt.audit.models import AuditEvent, AuditSubject
 from followup import rules, services
 from followup.models import FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
-from registry import services as registry_services
 from registry.models import Patient, StatusChange
+from registry.patients import services as registry_services
 from tests.base import World
 from tests.followup.base import RISPERIDONE, TODAY, attempt_data, reached_data, record
 

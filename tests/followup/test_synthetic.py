@@ -18,8 +18,8 @@ from casemgmt.audit.models import AuditSubject
 from followup import rules
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.synthetic.run import AlreadyGenerated, generate
-from registry import idnumber
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, national_id_index
+from registry.patients import idnumber
 from registry.signals import patient_facts_changed
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.urls import reverse
 from casemgmt.audit.models import AuditEvent
 from followup import services
 from followup.models import FollowUp, HealthCheck, RehabParticipation
-from registry.disclosure import remember_opening
+from registry.access.disclosure import remember_opening
 from registry.models import Patient
 from tests.base import TODAY, World
 from tests.followup.base import reached_data, record

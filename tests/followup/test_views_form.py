@@ -16,8 +16,8 @@ from casemgmt.audit.models import Action, AuditEvent
 from casemgmt.dates import add_months
 from followup.models import FollowUp, MedicationRow, PatientCareState
 from registry import codes as registry_codes
-from registry import services as registry_services
 from registry.models import Patient
+from registry.patients import services as registry_services
 from tests.base import TODAY, World
 from tests.followup.base import reached_data, record
 

@@ -14,9 +14,9 @@ from casemgmt.audit.models import Action, AuditEvent
 from followup import services
 from followup.models import HealthCheck, RehabParticipation
 from registry import codes as registry_codes
-from registry import services as registry_services
-from registry.disclosure import remember_opening
+from registry.access.disclosure import remember_opening
 from registry.models import Patient
+from registry.patients import services as registry_services
 from tests.base import TODAY, World, make_patient
 from tests.followup.base import reached_data, record
 from tests.followup.test_views_form import DEPOT, RISPERIDONE, post_data, stable_visit

@@ -20,8 +20,9 @@ from metrics.definitions import Options
 from metrics.engine import AreaNotFound, compute, compute_indicators, find_area
 from metrics.facts import iter_facts
 from metrics.periods import SHANGHAI, parse_period
-from registry import codes, services
+from registry import codes
 from registry.models import CustodySpan, Patient
+from registry.patients import services
 from registry.signals import announce_patient_change
 from tests.base import World, make_area
 from tests.base import make_patient as make_base_patient

@@ -18,8 +18,8 @@ from metrics.definitions import INDICATOR_NAMES, Options
 from metrics.engine import compute_indicators
 from metrics.patient_lists import indicator_sets, member_ids
 from metrics.periods import parse_period
-from registry.masking import mask_name, mask_national_id
 from registry.models import CustodySpan, Patient
+from registry.patients.masking import mask_name, mask_national_id
 from tests.base import TODAY, World, make_area, make_patient
 from tests.followup.base import reached_data, record
 

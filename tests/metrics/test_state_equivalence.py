@@ -29,11 +29,13 @@ from metrics.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGUL
 from metrics.engine import compute, compute_direct
 from metrics.periods import Quarter, parse_period
 from metrics.state_models import PatientYearState
-from registry import codes, services, transfers
+from registry import codes
 from registry.models import Patient
-from registry.services import RegistryError
+from registry.patients import services
+from registry.patients.services import RegistryError
 from registry.signals import announce_patients_changed
-from registry.transfers import TransferError
+from registry.transfers import services as transfers
+from registry.transfers.services import TransferError
 from tests.base import World, make_area, make_patient
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from casemgmt.audit.models import AuditEvent, AuditSubject
-from registry import codes, idnumber
+from registry import codes
 from registry.bulk import NationalIdAllocator, create_synthetic_patients
 from registry.models import (
     CustodySpan,
@@ -22,7 +22,8 @@ from registry.models import (
     national_id_index,
     phone_tail_index,
 )
-from registry.services import ALLOWED_TRANSITIONS
+from registry.patients import idnumber
+from registry.patients.services import ALLOWED_TRANSITIONS
 from tests.base import World
 
 TODAY = dt.date(2026, 6, 30)

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from registry import codes, idnumber
-from registry.forms import (
+from registry import codes
+from registry.models import Patient
+from registry.patients import idnumber
+from registry.patients.forms import (
     ID_NUMBER_MESSAGES,
     PatientFilterForm,
     PatientForm,
@@ -16,7 +18,6 @@ from registry.forms import (
     SupplementaryFormForm,
     village_choices,
 )
-from registry.models import Patient
 
 FIRST17 = "11010519491231002"  # born 1949-12-31, 17th digit even: female
 NUMBER = FIRST17 + idnumber.check_digit(FIRST17)

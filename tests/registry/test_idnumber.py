@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from registry import idnumber, masking
+from registry.patients import idnumber, masking
 from registry.synthetic import synthetic_national_id
 
 VALID = "11010519491231002X"  # the check digit example of GB 11643 (a published test number, not a person)

@@ -2,7 +2,7 @@
 
 A view that reaches ``Patient.objects`` (or the model's default or base manager) bypasses the jurisdiction
 and grant rule; the anchor project that wrote its rule several times got one copy inverted and leaked every
-patient. Views go through ``registry.access`` instead. This scan is cheap insurance against a regression.
+patient. Views go through ``registry.access.visibility`` instead. This scan is cheap insurance against a regression.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def violations(source: str) -> list[str]:
 
 
 def test_the_scan_covers_the_registry_views() -> None:
-    assert ROOT / "registry" / "views.py" in view_modules()
+    assert ROOT / "registry" / "patients" / "views.py" in view_modules()
 
 
 @pytest.mark.parametrize(
@@ -108,6 +108,6 @@ def test_the_detector_leaves_legitimate_code_alone(source: str) -> None:
 def test_no_view_queries_patients_directly(module: Path) -> None:
     found = violations(module.read_text(encoding="utf-8"))
     assert not found, (
-        f"{module.relative_to(ROOT)} queries patients directly; use registry.access.get_patient_for_user or "
+        f"{module.relative_to(ROOT)} queries patients directly; use registry.access.visibility.get_patient_for_user or "
         f"visible_patients instead: {found}"
     )

@@ -1,5 +1,5 @@
 """The registry services the pages rely on: duplicates and what they reveal, initial status, status rules,
-closure by a second person, identity revisions, and the permission helpers of registry.access."""
+closure by a second person, identity revisions, and the permission helpers of registry.access.visibility."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import json
 
 import pytest
 
-from registry import access, codes, services
+from registry import codes
+from registry.access import visibility as access
 from registry.models import ClosureRequest, IdentityRevision, Patient, StatusChange
+from registry.patients import services
 from tests.base import TODAY, World, make_patient
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from registry import transfers
 from registry.demo import load_demo
-from registry.transfer_models import Transfer, TransferState
+from registry.models import Transfer, TransferState
+from registry.transfers import services as transfers
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from registry import transfers
-from registry.masking import mask_name
-from registry.models import Patient
-from registry.transfer_models import Transfer, TransferState
+from registry.models import Patient, Transfer, TransferState
+from registry.patients.masking import mask_name
+from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World
 
 pytestmark = pytest.mark.django_db

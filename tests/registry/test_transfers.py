@@ -11,10 +11,9 @@ from django.db import connection
 
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import AuditEvent
-from registry import transfers
-from registry.models import CustodySpan, Patient
+from registry.models import CustodySpan, Patient, Transfer, TransferState
 from registry.signals import patient_facts_changed
-from registry.transfer_models import Transfer, TransferState
+from registry.transfers import services as transfers
 from tests.base import TODAY, World, build_world, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from registry import codes, services
+from registry import codes
 from registry.models import ClosureRequest, Patient
+from registry.patients import services
 from tests.base import TODAY, World
 
 pytestmark = pytest.mark.django_db

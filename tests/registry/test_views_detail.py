@@ -15,10 +15,11 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
-from registry import codes, services
-from registry.disclosure import OPENED_SESSION_KEY
+from registry import codes
+from registry.access.disclosure import OPENED_SESSION_KEY
 from registry.models import Patient
-from registry.panels import register_panel, unregister_panel
+from registry.patients import services
+from registry.patients.panels import register_panel, unregister_panel
 from tests.base import TODAY, World
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
-from registry import codes, idnumber
-from registry.forms import PatientForm, SupplementaryFormForm
+from registry import codes
 from registry.models import IdentityRevision, Patient, SupplementaryForm
+from registry.patients import idnumber
+from registry.patients.forms import PatientForm, SupplementaryFormForm
 from tests.base import TODAY, World, make_patient
 
 pytestmark = pytest.mark.django_db

@@ -160,7 +160,7 @@ def test_bad_filter_values_are_reported_not_500(world: World) -> None:
 
 
 def test_pending_closure_filter(world: World) -> None:
-    from registry import services
+    from registry.patients import services
 
     other = make_patient(world.doctor_a, world.village_a1)
     services.request_closure(
@@ -309,7 +309,7 @@ def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_qu
     ],
 )
 def test_classify_the_search_box(text: str, kind: str, term: str) -> None:
-    from registry.search import classify
+    from registry.patients.search import classify
 
     assert classify(text) == (kind, term)
 
@@ -342,7 +342,7 @@ def test_the_session_row_holds_search_terms_only_encrypted(world: World) -> None
 
 
 def test_a_tampered_search_token_counts_as_expired(world: World) -> None:
-    from registry.search import SESSION_KEY
+    from registry.patients.search import SESSION_KEY
 
     client = logged_in(world.doctor_a)
     location = search_url(client, {"q": world.patient_a.national_id})

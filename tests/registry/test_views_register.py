@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
-from registry import codes, idnumber
+from registry import codes
 from registry.models import Patient, StatusChange, SupplementaryForm
+from registry.patients import idnumber
 from tests.base import TODAY, World
 
 pytestmark = pytest.mark.django_db

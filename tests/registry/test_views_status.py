@@ -10,8 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
-from registry import codes, services
+from registry import codes
 from registry.models import ClosureRequest, Patient, StatusChange
+from registry.patients import services
 from tests.base import TODAY, World
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The transfer panel on the patient page (registered through ``registry.panels`` by ``RegistryConfig.ready``).
+"""The transfer panel on the patient page (registered through ``registry.patients.panels`` by ``RegistryConfig.ready``).
 
 Shows a pending transfer (where to, since when) and, to the patient's doctors, the link to request one.
 Masked and limited viewers get nothing: where a patient moves is part of the record.
@@ -11,10 +11,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from registry.access import can_write
-from registry.models import Patient
-from registry.panels import register_panel
-from registry.transfer_models import TransferState
+from registry.access.visibility import can_write
+from registry.models import Patient, TransferState
+from registry.patients.panels import register_panel
 
 TEMPLATE = "registry/transfers/_panel.html"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from registry import transfer_views
+from registry.transfers import views as transfer_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("transfers/", transfer_views.transfer_list, name="transfer_list"),

@@ -3,7 +3,7 @@
 Who may do what:
 
 - request: a doctor of the jurisdiction that holds the patient (the view reached the patient through
-  ``registry.access.get_patient_for_user(..., write=True)``).
+  ``registry.access.visibility.get_patient_for_user(..., write=True)``).
 - accept / reject: a doctor of the receiving township. The views reach the transfer through
   ``incoming_for(user)`` (404 otherwise) and refuse read-only users (403); the services check the doctor's
   jurisdiction over the target village once more under the row lock, because that is where a decision is final.
@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from registry import codes, masking
-from registry.access import in_jurisdiction
-from registry.models import CustodySpan, Patient
+from registry import codes
+from registry.access.visibility import in_jurisdiction
+from registry.models import LONG_PENDING_DAYS, CustodySpan, Patient, Transfer, TransferState
+from registry.patients import masking
 from registry.signals import announce_patient_change
-from registry.transfer_models import LONG_PENDING_DAYS, Transfer, TransferState
 
 REASON_MAX = 200
 

@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from casemgmt.listing import enumeration
-from registry import codes, masking
-from registry.access import can_write, sees_masked_identity
+from registry import codes
+from registry.access.visibility import can_write, sees_masked_identity
 from registry.models import Patient, SupplementaryForm
+from registry.patients import masking
 
 OPENED_SESSION_KEY = "registry.opened_with_reason"
 DEFAULT_OPEN_SECONDS = 15 * 60

@@ -1,6 +1,6 @@
 """The registry pages: list and search, detail, registration, editing, status and closure, access log.
 
-Views stay thin. Every patient is reached through ``registry.access`` (``visible_patients`` for lists,
+Views stay thin. Every patient is reached through ``registry.access.visibility`` (``visible_patients`` for lists,
 ``get_patient_for_user`` for one record: the same 404 for missing and not visible, 403 for writes by
 read-only users); forms validate; services write. Every page that shows or changes patient data leaves an
 audit event with the patients' UUIDs and no identity. Pages re-shown because of bad input write nothing.
@@ -28,17 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import access_history, record_event
-from registry import codes, services
-from registry.access import (
-    can_decide_closure,
-    can_register_in,
-    can_view_access_log,
-    can_write,
-    get_patient_for_user,
-    sees_masked_identity,
-    visible_patients,
-)
-from registry.disclosure import (
+from registry import codes
+from registry.access.disclosure import (
     Disclosure,
     clinical_facts,
     disclosure_for,
@@ -48,7 +39,18 @@ from registry.disclosure import (
     remember_opening,
     supplementary_facts,
 )
-from registry.forms import (
+from registry.access.visibility import (
+    can_decide_closure,
+    can_register_in,
+    can_view_access_log,
+    can_write,
+    get_patient_for_user,
+    sees_masked_identity,
+    visible_patients,
+)
+from registry.models import ClosureRequest, Patient, PatientQuerySet, SupplementaryForm
+from registry.patients import services
+from registry.patients.forms import (
     ClosureDecisionForm,
     OpenWithReasonForm,
     PatientFilterForm,
@@ -58,10 +60,9 @@ from registry.forms import (
     SupplementaryFormForm,
     villages_in_jurisdiction,
 )
-from registry.masking import mask_name
-from registry.models import ClosureRequest, Patient, PatientQuerySet, SupplementaryForm
-from registry.panels import render_panels
-from registry.search import SearchKind, SearchResult, name_scan_limit, recall_search, remember_search, search
+from registry.patients.masking import mask_name
+from registry.patients.panels import render_panels
+from registry.patients.search import SearchKind, SearchResult, name_scan_limit, recall_search, remember_search, search
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -134,7 +135,7 @@ def _paginate(
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """GET shows the list; POST takes a search and redirects to ?s=<token> (see registry.search)."""
+    """GET shows the list; POST takes a search and redirects to ?s=<token> (see registry.patients.search)."""
     if request.method == "POST":
         return _redirect_to_search(request)
     user: Any = request.user
@@ -197,7 +198,7 @@ def _redirect_to_search(request: HttpRequest) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None) -> HttpResponse:
-    """The patient page at the depth this user may see (see registry.disclosure).
+    """The patient page at the depth this user may see (see registry.access.disclosure).
 
     Re-shown because of a bad reason (``open_form`` with errors), it writes nothing: the same masked summary
     was logged when it was first shown.

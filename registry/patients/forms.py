@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.crypto.fields import encrypted_fields
-from registry import codes, idnumber, services
+from registry import codes
 from registry.models import Patient, SupplementaryForm
+from registry.patients import idnumber, services
 
 DATE_WIDGET_ATTRS = {"type": "date"}
 SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area

@@ -1,9 +1,10 @@
 """Transfer pages: request a transfer (patient page), the transfers page (incoming, accepted, outgoing), accept
 and reject.
 
-Views stay thin: the patient is reached through ``registry.access.get_patient_for_user`` and a transfer through
-``registry.transfers.incoming_for`` (the same 404 for missing and not yours); ``registry.transfers`` writes.
-The receiving doctor sees only the masked summary of a pending request, and the patient after accepting.
+Views stay thin: the patient is reached through ``registry.access.visibility.get_patient_for_user`` and a transfer
+through ``registry.transfers.services.incoming_for`` (the same 404 for missing and not yours);
+``registry.transfers.services`` writes. The receiving doctor sees only the masked summary of a pending request, and the
+patient after accepting.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from registry import transfers
-from registry.access import can_view_access_log, can_write, get_patient_for_user
-from registry.transfer_forms import TransferRejectForm, TransferRequestForm
-from registry.transfer_models import Transfer, TransferState
+from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
+from registry.models import Transfer, TransferState
+from registry.transfers import services as transfers
+from registry.transfers.forms import TransferRejectForm, TransferRequestForm
 
 
 def _incoming_transfer(request: HttpRequest, transfer_uuid: uuid.UUID) -> Transfer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.idnumber import mask as mask_national_id
+from registry.patients.idnumber import mask as mask_national_id
 
 __all__ = ["mask_name", "mask_national_id", "mask_phone"]
 

@@ -1,7 +1,7 @@
 """Every write to the registry. Each function runs in one transaction and writes its audit event.
 
 Callers (views, commands) have already checked that ``actor`` may write the patient, normally through
-``registry.access.get_patient_for_user(..., write=True)`` or ``registry.access.can_register_in``.
+``registry.access.visibility.get_patient_for_user(..., write=True)`` or ``registry.access.visibility.can_register_in``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.crypto.fields import encrypted_fields
-from registry import codes, idnumber
+from registry import codes
 from registry.models import (
     ClosureRequest,
     CustodySpan,
@@ -30,6 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
+from registry.patients import idnumber
 from registry.signals import announce_patient_change, announce_record_ended
 
 

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto.cipher import normalize_for_index
-from registry import idnumber
 from registry.models import (
     PHONE_TAIL_DIGITS,
     Patient,
@@ -35,6 +34,7 @@ from registry.models import (
     national_id_index,
     phone_tail_index,
 )
+from registry.patients import idnumber
 
 DEFAULT_NAME_SCAN_LIMIT = 20_000
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")

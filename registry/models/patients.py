@@ -1,7 +1,7 @@
 """The patient registry (domain.md §4): identity (encrypted), supplementary form, status history, custody.
 
 Views never use ``Patient.objects`` directly: they start from ``Patient.objects.visible_to(user)``, usually
-through ``registry.access.get_patient_for_user``.
+through ``registry.access.visibility.get_patient_for_user``.
 """
 
 from __future__ import annotations
@@ -309,4 +309,4 @@ def live_grants(user: Any) -> models.QuerySet[PatientUserObjectPermission]:
     )
 
 
-from registry.transfer_models import *  # noqa: E402,F403  (transfers, domain.md §4.4)
+from registry.models import *  # noqa: E402,F403  (transfers, domain.md §4.4)

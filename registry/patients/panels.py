@@ -3,7 +3,7 @@
 Dependencies point one way (``registry`` never imports ``followup``), so the follow-up app cannot be called
 from the detail view. Instead it registers a renderer here, typically in its ``AppConfig.ready()``::
 
-    from registry.panels import register_panel
+    from registry.patients.panels import register_panel
 
     @register_panel
     def followup_panel(request, patient, disclosure):
@@ -11,7 +11,7 @@ from the detail view. Instead it registers a renderer here, typically in its ``A
             return ""
         return render_to_string("followup/_patient_panel.html", {...}, request=request)
 
-A renderer receives the disclosure level (``registry.disclosure.Disclosure``: full, masked or limited) and
+A renderer receives the disclosure level (``registry.access.disclosure.Disclosure``: full, masked or limited) and
 must show no more than it allows: a case-team member (limited) never sees the clinical history. It returns
 HTML rendered from a template (a ``SafeString``); anything else is escaped. The panels appear in the
 ``patient_extra`` block of ``templates/registry/patient_detail.html``.

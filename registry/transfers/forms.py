@@ -8,9 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area
-from registry.forms import village_choices
 from registry.models import Patient
-from registry.transfers import REASON_MAX, is_valid_target, target_choices
+from registry.patients.forms import village_choices
+from registry.transfers.services import REASON_MAX, is_valid_target, target_choices
 
 
 class TransferRequestForm(forms.Form):

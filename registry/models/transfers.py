@@ -2,7 +2,7 @@
 
 A doctor of the current township requests a transfer to a village of another township; the patient stays with
 the sender until a doctor of the receiving township accepts (or rejects, with a reason). Acceptance moves the
-record and closes/opens the ``CustodySpan`` rows (``registry.transfers.accept_transfer``). At most one request
+record and closes/opens the ``CustodySpan`` rows (``registry.transfers.services.accept_transfer``). At most one request
 per patient is pending at a time: a conditional unique constraint makes the database refuse a second one even
 when two requests race.
 """

@@ -1,0 +1,51 @@
+"""Models of this app, one module per bounded context; Django finds them here."""
+
+from __future__ import annotations
+
+from registry.models.patients import (
+    NAME_INDEX_HEX,
+    PHONE_TAIL_DIGITS,
+    PHONE_TAIL_INDEX_HEX,
+    ClosureRequest,
+    CustodySpan,
+    IdentityRevision,
+    Patient,
+    PatientGroupObjectPermission,
+    PatientQuerySet,
+    PatientUserObjectPermission,
+    StatusChange,
+    SupplementaryForm,
+    live_grants,
+    name_index,
+    national_id_index,
+    phone_tail_index,
+)
+from registry.models.transfers import (
+    LONG_PENDING_DAYS,
+    VISIT_WITHIN_DAYS,
+    Transfer,
+    TransferState,
+)
+
+__all__ = [
+    "LONG_PENDING_DAYS",
+    "NAME_INDEX_HEX",
+    "PHONE_TAIL_DIGITS",
+    "PHONE_TAIL_INDEX_HEX",
+    "VISIT_WITHIN_DAYS",
+    "ClosureRequest",
+    "CustodySpan",
+    "IdentityRevision",
+    "Patient",
+    "PatientGroupObjectPermission",
+    "PatientQuerySet",
+    "PatientUserObjectPermission",
+    "StatusChange",
+    "SupplementaryForm",
+    "Transfer",
+    "TransferState",
+    "live_grants",
+    "name_index",
+    "national_id_index",
+    "phone_tail_index",
+]
