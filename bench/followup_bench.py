@@ -125,8 +125,8 @@ def build_history(today: dt.date) -> None:
     """One reached follow-up per patient 1–100 days ago (so some are overdue, some due soon, some unstable) and,
     for a few, three not-reached attempts since; written through the real service."""
     from casemgmt.accounts.models import User
-    from followup import rules, services
     from followup.models import FollowUp
+    from followup.visits import rules, services
     from registry.models import Patient
 
     patients = list(
@@ -214,7 +214,7 @@ def measure_work_list() -> list[str]:
     from django.test.utils import CaptureQueriesContext
 
     from casemgmt.accounts.models import User
-    from followup.queries import WORK_LIST_LIMIT, work_list
+    from followup.visits.queries import WORK_LIST_LIMIT, work_list
 
     lines = []
     for label, username in (

@@ -9,7 +9,10 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         # The registry's patient page shows the follow-up panel through registry.patients.panels (registry never
         # imports followup).
-        from followup import case_panel, case_services, emergency_panel, panel
+        from followup.cases import panel as case_panel
+        from followup.cases import services as case_services
+        from followup.emergencies import panel as emergency_panel
+        from followup.visits import panel
         from registry.signals import patient_record_ended
 
         panel.register()

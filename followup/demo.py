@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from followup import emergency_services, rules, services
-from followup.drugs import DRUGS
+from followup.emergencies import services as emergency_services
 from followup.models import Emergency, FollowUp
+from followup.visits import rules, services
+from followup.visits.drugs import DRUGS
 from registry.models import Patient
 from registry.signals import announcements_batched
 
@@ -106,8 +107,8 @@ def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:
     grant on exactly these patients) and a family member without a login — a plan with a review date and two
     contacts. Returns how many cases got a team."""
     from casemgmt.accounts.models import User
-    from followup import case_services
-    from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseRole
+    from followup.cases import services as case_services
+    from followup.models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseRole
 
     if CaseMember.objects.exists():
         return 0

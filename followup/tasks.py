@@ -14,6 +14,6 @@ __all__ = ["end_expired_case_grants", "run_workbook_import"]
 @shared_task(ignore_result=True)
 def end_expired_case_grants() -> int:
     """End case-team memberships whose grant expired, with their audit events (domain.md §8)."""
-    from followup.case_services import end_expired_memberships
+    from followup.cases.services import end_expired_memberships
 
     return end_expired_memberships(now=timezone.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from followup import views
+from followup.visits import views
 
 app_name = "followup"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/rehab/", views.rehab, name="rehab"),
     path("patients/<uuid:patient_uuid>/rehab/<uuid:rehab_uuid>/end/", views.rehab_end, name="rehab_end"),
     path("patients/<uuid:patient_uuid>/health-check/", views.health_check, name="health_check"),
-    path("", include("followup.case_urls")),
-    path("", include("followup.emergency_urls")),
-    path("", include("followup.import_urls")),
+    path("", include("followup.cases.urls")),
+    path("", include("followup.emergencies.urls")),
+    path("", include("followup.workbook.urls")),
 ]

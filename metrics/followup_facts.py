@@ -33,8 +33,8 @@ FOLLOWUP_COLUMNS = (
 def load(ids: list[int], period: Period) -> SideFacts:
     """The followup app's facts for the patients *ids*, up to the cut-off: five queries per chunk (follow-ups,
     rehabilitation, health checks, case spans, emergency dates)."""
-    from followup.case_services import case_spans
-    from followup.emergency_services import emergency_dates
+    from followup.cases.services import case_spans
+    from followup.emergencies.services import emergency_dates
     from followup.models import FollowUp, HealthCheck, RehabParticipation
 
     cutoff = period.cutoff_date

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casemgmt.crypto import cipher as crypto
-from followup import rules
 from followup.synthetic.choice import Chooser, any_of
 from followup.synthetic.templates import Pools, Template
 from followup.synthetic.writer import cells
+from followup.visits import rules
 from registry import bulk, codes, synthetic
 from registry.models import NAME_INDEX_HEX, PHONE_TAIL_DIGITS, PHONE_TAIL_INDEX_HEX
 

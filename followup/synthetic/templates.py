@@ -14,8 +14,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from followup import codes, rules
+from followup import codes
 from followup.synthetic.writer import cells
+from followup.visits import rules
 
 # Per-row columns of a follow-up, in the order the history builder fills them.
 DYNAMIC_COLUMNS = (

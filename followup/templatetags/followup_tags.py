@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from followup import display
 from followup.models import PatientCareState
+from followup.visits import display
 from registry.access.disclosure import Disclosure, disclosure_for
 from registry.access.visibility import can_write
 from registry.models import Patient

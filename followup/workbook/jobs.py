@@ -16,8 +16,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from followup.models import WorkbookImport
+
 from .loading import WorkbookError, import_workbook
-from .models import WorkbookImport
 from .report import ImportReport
 from .schema import PATIENTS, SHEET_ORDER
 from .validation import EVERYWHERE, Scope

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from followup.models import WorkbookImport
 
 from .forms import UploadForm
 from .jobs import create_job, live_progress, may_import, report_of
-from .models import WorkbookImport
 from .template import build_template
 
 RECENT_JOBS = 10

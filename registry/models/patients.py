@@ -307,6 +307,3 @@ def live_grants(user: Any) -> models.QuerySet[PatientUserObjectPermission]:
     return PatientUserObjectPermission.objects.filter(user=user, permission__codename="view_patient").filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )
-
-
-from registry.models import *  # noqa: E402,F403  (transfers, domain.md §4.4)

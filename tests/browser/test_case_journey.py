@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from followup.case_models import CaseContact
+from followup.models import CaseContact
 from tests.base import PASSWORD, World
 from tests.browser.conftest import log_in, screenshot
 from tests.followup.case_base import open_case

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from followup import rules
+from followup.visits import rules
 from tests.base import PASSWORD, World
 from tests.browser.conftest import log_in
 

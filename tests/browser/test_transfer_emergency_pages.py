@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from followup import emergency_services
+from followup.emergencies import services as emergency_services
 from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import log_in, screenshot

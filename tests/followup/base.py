@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from followup import services
 from followup.models import FollowUp
+from followup.visits import services
 from registry.models import Patient
 
 TODAY = dt.date.today()

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.test import Client
 
-from followup import case_services
-from followup.case_models import Case, CaseMember, CaseRole
+from followup.cases import services as case_services
+from followup.models import Case, CaseMember, CaseRole
 from tests.base import PASSWORD, TODAY, World
 from tests.followup.base import reached_data, record
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from casemgmt.accounts.models import Role
-from followup import case_services
-from followup.case_models import CaseContact, CaseMember
+from followup.cases import services as case_services
 from followup.demo import load_demo_cases
+from followup.models import CaseContact, CaseMember
 from registry.models import Patient
 from tests.base import TODAY, World, make_user
 from tests.followup.case_base import open_case

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from casemgmt.accounts.models import Role
-from followup.case_models import Case
+from followup.models import Case
 from registry.patients.masking import mask_name
 from tests.base import TODAY, World, make_patient, make_user
 from tests.followup.case_base import client_for, open_case

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import AuditEvent
-from followup import case_services
-from followup.case_models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseOpenReason, CaseRole
+from followup.cases import services as case_services
+from followup.models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseOpenReason, CaseRole
 from metrics.engine import compute_indicators
 from metrics.periods import parse_period
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm

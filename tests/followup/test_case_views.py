@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import AuditEvent
-from followup import case_services
-from followup.case_models import Case, CaseMember, CaseRole
+from followup.cases import services as case_services
+from followup.models import Case, CaseMember, CaseRole
 from registry.models import PatientUserObjectPermission
 from tests.base import TODAY, World, grant, make_patient, make_user
 from tests.followup.case_base import add, client_for, open_case, unstable_data

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from followup import emergency_services
 from followup.demo import load_demo_emergencies
-from followup.emergency_models import Emergency
+from followup.emergencies import services as emergency_services
+from followup.models import Emergency
 from tests.base import World
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from followup.emergency_rules import close_follow
+from followup.emergencies.rules import close_follow
 
 D = dt.date(2026, 3, 10)
 U, B, S = 1, 2, 3  # unstable, basically stable, stable
@@ -50,7 +50,7 @@ def test_unknown_setting_stops_startup(settings: object) -> None:
 
     from django.core.exceptions import ImproperlyConfigured
 
-    from followup import emergency_rules
+    from followup.emergencies import rules as emergency_rules
 
     settings.EMERGENCY_RULES = {"CLOSE_FOLLOW_DAYS": 7}  # type: ignore[attr-defined]
     with pytest.raises(ImproperlyConfigured):

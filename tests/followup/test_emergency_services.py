@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from casemgmt.audit.models import AuditEvent
-from followup import emergency_services as services
-from followup.emergency_models import Emergency
+from followup.emergencies import services
+from followup.models import Emergency
 from registry.signals import patient_facts_changed
 from tests.base import TODAY, World, make_patient, patient_fields
 from tests.followup.base import reached_data, record

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from followup import emergency_services as services
-from followup.emergency_models import Emergency
+from followup.emergencies import services
+from followup.models import Emergency
 from registry.patients.masking import mask_name
 from tests.base import PASSWORD, World
 

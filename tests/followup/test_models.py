@@ -11,8 +11,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from followup import codes, drugs
+from followup import codes
 from followup.models import FollowUp, MedicationRow, RehabParticipation, dose_problems
+from followup.visits import drugs
 from tests.base import World
 from tests.followup.base import TODAY, record
 
@@ -85,7 +86,7 @@ def test_dangerous_behaviours_carry_their_definitions(field: str, phrase: str) -
 
 
 def test_every_suggestion_reason_has_a_label() -> None:
-    from followup import rules
+    from followup.visits import rules
 
     reasons = set()
     for risk in (None, 0, 1, 3):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casemgmt.accounts.models import Role
-from followup import emergency_services
+from followup.emergencies import services as emergency_services
 from registry.patients.masking import mask_name
 from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World, make_area, make_user

@@ -7,8 +7,8 @@ from typing import Any, cast
 
 import pytest
 
-from followup import queries, services
 from followup.models import PatientCareState
+from followup.visits import queries, services
 from registry.models import Patient
 from tests.base import World, make_patient
 from tests.followup.base import TODAY, attempt_data, reached_data, record

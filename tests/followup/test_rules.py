@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from followup import rules
 from followup.codes import RiskLevel
-from followup.rules import BASICALLY_STABLE, STABLE, UNSTABLE, Assessment, Attempt, NextDate
+from followup.visits import rules
+from followup.visits.rules import BASICALLY_STABLE, STABLE, UNSTABLE, Assessment, Attempt, NextDate
 
 D = dt.date
 WELL = {"risk_level": 0, "symptoms": (), "insight": 1, "social": (1, 1, 1, 1, 1)}

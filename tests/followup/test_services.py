@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 
 from casemgmt.audit.models import AuditEvent, AuditSubject
-from followup import rules, services
 from followup.models import FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
+from followup.visits import rules, services
 from registry.models import Patient, StatusChange
 from registry.patients import services as registry_services
 from tests.base import World

@@ -15,9 +15,9 @@ from django.db import connection, transaction
 
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.audit.models import AuditSubject
-from followup import rules
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.synthetic.run import AlreadyGenerated, generate
+from followup.visits import rules
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, national_id_index
 from registry.patients import idnumber
 from registry.signals import patient_facts_changed

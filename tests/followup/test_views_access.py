@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import AuditEvent
-from followup import services
 from followup.models import FollowUp, HealthCheck, RehabParticipation
+from followup.visits import services
 from registry.access.disclosure import remember_opening
 from registry.models import Patient
 from tests.base import TODAY, World

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
-from followup import services
 from followup.models import HealthCheck, RehabParticipation
+from followup.visits import services
 from registry import codes as registry_codes
 from registry.access.disclosure import remember_opening
 from registry.models import Patient
@@ -373,7 +373,7 @@ def test_the_panel_can_be_included_on_any_page(world: World, rf: Any) -> None:
 def test_long_sections_show_the_first_rows_and_a_link_to_the_rest(
     world: World, township: dict[str, Patient], monkeypatch: Any
 ) -> None:
-    from followup import views
+    from followup.visits import views
 
     monkeypatch.setattr(views, "SHOWN_PER_SECTION", 2)
     client = logged_in(world.doctor_a)

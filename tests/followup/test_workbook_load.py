@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from casemgmt.audit.models import AuditEvent
-from followup.case_models import Case
-from followup.models import FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
+from followup.models import Case, FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
 from registry.models import CustodySpan, Patient, StatusChange, Transfer, national_id_index

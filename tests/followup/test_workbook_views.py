@@ -15,9 +15,8 @@ from django.urls import reverse
 
 from casemgmt.audit.models import AuditEvent
 from casemgmt.celery import app as celery_app
-from followup.models import FollowUp
+from followup.models import FollowUp, WorkbookImport
 from followup.workbook.jobs import JobProgress, live_progress
-from followup.workbook.models import WorkbookImport
 from registry.models import Patient
 from tests.base import PASSWORD, World
 from tests.followup.workbook_base import PATIENT_HEADER, valid_sheets, write_xlsx

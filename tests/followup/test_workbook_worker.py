@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from followup.models import WorkbookImport
 from followup.workbook.jobs import upload_dir
-from followup.workbook.models import WorkbookImport
 from followup.workbook.tasks import run_workbook_import
 from registry.models import Patient
 from tests.base import World

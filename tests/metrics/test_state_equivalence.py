@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casemgmt.areas.models import Area, AreaLevel
-from followup import services as followup_services
 from followup.models import FollowUp
+from followup.visits import services as followup_services
 from metrics import state
 from metrics.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES, Options
 from metrics.engine import compute, compute_direct

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from followup.case_services import end_expired_memberships
+from followup.cases.services import end_expired_memberships
 
 
 class Command(BaseCommand):

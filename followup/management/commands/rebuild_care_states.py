@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from followup.services import rebuild_care_states
+from followup.visits.services import rebuild_care_states
 
 
 class Command(BaseCommand):

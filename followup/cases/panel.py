@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from followup.case_models import Case
+from followup.models import Case
 from registry.access.visibility import can_write
 from registry.models import Patient
 from registry.patients.panels import register_panel

@@ -28,16 +28,17 @@ from django.utils.translation import gettext as _
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import emergency_rules
 from followup.codes import Outcome
-from followup.emergency_models import (
+from followup.emergencies import rules as emergency_rules
+from followup.models import (
     COMPLETE_WITHIN,
     Emergency,
     EmergencyDisposition,
     EmergencyMeasure,
     EmergencySituation,
+    FollowUp,
+    PatientCareState,
 )
-from followup.models import FollowUp, PatientCareState
 from registry import codes as registry_codes
 from registry.access.visibility import can_write, in_jurisdiction
 from registry.models import Patient, national_id_index

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from followup import emergency_views, overview
+from followup.emergencies import views as emergency_views
+from followup.overview import views as overview
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("emergencies/", emergency_views.emergency_list, name="emergency_list"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from followup.case_services import open_case_for_followup, open_reasons
+from followup.cases.services import open_case_for_followup, open_reasons
 from followup.models import FollowUp
 from registry.models import Patient
 

@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import case_services, codes, rules
+from followup import codes
+from followup.cases import services as case_services
 from followup.models import (
     DOSE_FIELDS,
     SHAPE_FIELDS,
@@ -36,6 +37,7 @@ from followup.models import (
     RehabParticipation,
     dose_problems,
 )
+from followup.visits import rules
 from registry import codes as registry_codes
 from registry.models import Patient
 from registry.patients import services as registry_services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from followup import case_views
+from followup.cases import views as case_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", case_views.case_list, name="case_list"),

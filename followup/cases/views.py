@@ -2,7 +2,7 @@
 plan, contacts and closing.
 
 Views stay thin. A case is reached through ``case_services.case_for_user`` (its patient must be in
-``Patient.objects.visible_to``; 404 otherwise). The patient's doctors get the full case page and manage it;
+the one visibility rule, ``visible_to``; 404 otherwise). The patient's doctors get the full case page and manage it;
 team members who reach the patient through their grant get the limited view (identity, contacts, guardian,
 risk, classification, next due date, plan, contacts) and may add contacts; a grant-only user who is not on
 this case's team gets 404; area staff, read-only here, get 403 (they have the county overview).
@@ -27,10 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import case_services
-from followup.case_forms import CloseForm, ContactForm, MemberForm, PlanForm
-from followup.case_models import Case, CaseOpenReason
-from followup.models import FollowUp, PatientCareState
+from followup.cases import services as case_services
+from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm
+from followup.models import Case, CaseOpenReason, FollowUp, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
 
@@ -279,7 +278,7 @@ def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     return _render_detail(request, case, True, close_form=form)
 
 
-# --- after a follow-up (called by followup.views.followup_new) -------------------------------------------------
+# --- after a follow-up (called by followup.visits.views.followup_new) -------------------------------------------------
 
 
 def tell_after_followup(request: HttpRequest, followup: FollowUp) -> None:

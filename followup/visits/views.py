@@ -2,7 +2,7 @@
 page, rehabilitation participation and the annual health check.
 
 Views stay thin. Patients are reached only through ``registry.access.visibility`` (the same 404 for missing and not
-visible; 403 for writes by read-only users); forms parse; ``followup.services`` validates and writes. The
+visible; 403 for writes by read-only users); forms parse; ``followup.visits.services`` validates and writes. The
 clinical pages show the history only at full disclosure (``registry.access.disclosure``): county staff state a reason
 on the patient page first, and case-team members never see it. Every page that shows or changes patient data
 leaves an audit event with UUIDs and no identity; a page re-shown because of bad input writes nothing.
@@ -27,9 +27,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import case_views, codes, display, queries, services
-from followup.drugs import DRUG_NAMES
-from followup.forms import (
+from followup import codes
+from followup.cases import views as case_views
+from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
+from followup.visits import display, queries, services
+from followup.visits.drugs import DRUG_NAMES
+from followup.visits.forms import (
     MEDICATION_PREFIX,
     EndRehabForm,
     FollowUpForm,
@@ -39,7 +42,6 @@ from followup.forms import (
     is_prefilled_regimen,
     regimen_initial,
 )
-from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from registry.access.disclosure import Disclosure, disclosure_for
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient

@@ -3,7 +3,7 @@ contacts, closing, the lists and the indicators' case spans.
 
 Who checked permission:
 
-- ``after_followup`` (opening, or closing at a death) runs inside ``followup.services.record_followup`` (the
+- ``after_followup`` (opening, or closing at a death) runs inside ``followup.visits.services.record_followup`` (the
   patient row is locked there; the caller checked write access).
 - ``add_member`` / ``remove_member`` / ``update_plan`` / ``close_case``: the view reached the case through
   ``case_for_user`` (404 otherwise) and ``can_manage`` (403); ``can_manage`` is checked again here.
@@ -38,9 +38,17 @@ from casemgmt.accounts.models import Role
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup.case_models import Case, CaseCloseReason, CaseContact, CaseMember, CaseOpenReason, CaseRole
 from followup.codes import Classification, Outcome
-from followup.models import FollowUp, PatientCareState
+from followup.models import (
+    Case,
+    CaseCloseReason,
+    CaseContact,
+    CaseMember,
+    CaseOpenReason,
+    CaseRole,
+    FollowUp,
+    PatientCareState,
+)
 from registry import codes as registry_codes
 from registry.access.visibility import can_write
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm

@@ -3,7 +3,7 @@
 Aggregates and masked line lists only (张*三): open cases per township, overdue plan reviews, unstable
 patients without a follow-up in 14 days, emergencies of the month (and those not completed within 24 hours),
 and transfers pending for more than 14 days. The scope is the user's memberships (``jurisdiction_prefixes``),
-the same areas ``Patient.objects.visible_to`` grants them.
+the same areas the one visibility rule (``visible_to``) grants them.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import case_services, emergency_services
-from followup.emergency_models import Emergency
+from followup.cases import services as case_services
+from followup.emergencies import services as emergency_services
+from followup.models import Emergency
 from registry.models import Patient
 from registry.patients import masking
 from registry.transfers import services as transfers

@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from casemgmt.listing import enumeration
-from followup import codes, rules
-from followup.drugs import DRUGS
+from followup import codes
 from followup.models import FollowUp, PatientCareState
-from followup.queries import WorkItem
+from followup.visits import rules
+from followup.visits.drugs import DRUGS
+from followup.visits.queries import WorkItem
 from registry import codes as registry_codes
 from registry.models import Patient
 
@@ -237,7 +238,7 @@ REACHED_HISTORY_LIMIT = 12  # the previous class is the latest reached before th
 
 def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, Any]:
     """Everything static/js/followup.js needs to repeat the §7 rules live: the thresholds and intervals come
-    from ``followup.rules`` so the browser and the server cannot drift apart on a number.
+    from ``followup.visits.rules`` so the browser and the server cannot drift apart on a number.
 
     ``reached`` lists (date, class) of the latest reached follow-ups, oldest first: the next-date rule looks at
     the latest one on or before the visit date, which the doctor may change while filling the form.

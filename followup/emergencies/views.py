@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup import emergency_services as services
-from followup.emergency_forms import EmergencyForm, LinkForm, PersonForm
-from followup.emergency_models import Emergency, EmergencyMeasure, EmergencySituation
+from followup.emergencies import services
+from followup.emergencies.forms import EmergencyForm, LinkForm, PersonForm
+from followup.models import Emergency, EmergencyMeasure, EmergencySituation
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
 

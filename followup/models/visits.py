@@ -362,8 +362,3 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"Health check of {self.patient_id} on {self.date}"
-
-
-from followup.case_models import *  # noqa: E402,F403  (case management, domain.md §8)
-from followup.emergency_models import *  # noqa: E402,F403  (emergency handling, domain.md §9)
-from followup.workbook.models import *  # noqa: E402,F403  (workbook import jobs, exchange.md §1)

@@ -1,4 +1,4 @@
-"""Forms of the case pages. They parse; ``followup.case_services`` validates and writes."""
+"""Forms of the case pages. They parse; ``followup.cases.services`` validates and writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts.models import User
-from followup.case_models import CaseCloseReason, CaseContactMode, CaseRole
-from followup.case_services import CaseError
+from followup.cases.services import CaseError
+from followup.models import CaseCloseReason, CaseContactMode, CaseRole
 from registry.patients.forms import phone_validator
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
 from casemgmt.listing import clauses
-from followup import codes, rules
+from followup import codes
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
+from followup.visits import rules
 from registry import codes as registry_codes
 from registry.access.visibility import visible_patients
 from registry.models import Patient, StatusChange

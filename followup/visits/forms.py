@@ -3,7 +3,7 @@ participation and the annual health check.
 
 The forms parse and type-check what the browser sent; the cross-field rules of domain.md §5–7 (clinical fields
 only when reached, discharge date for hospitalisation 2, the self-harm confirmation, the next date) live once,
-in ``followup.services.validate``. ``FollowUpForm.apply_service_errors`` puts the service's messages back on the
+in ``followup.visits.services.validate``. ``FollowUpForm.apply_service_errors`` puts the service's messages back on the
 fields they concern, so the doctor sees every refusal next to its field and nothing is written.
 """
 

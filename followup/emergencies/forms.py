@@ -1,4 +1,4 @@
-"""Forms of the emergency pages. They parse; ``followup.emergency_services`` decides what is complete."""
+"""Forms of the emergency pages. They parse; ``followup.emergencies.services`` decides what is complete."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts.models import Role, User
-from followup.emergency_models import (
+from followup.models import (
     Emergency,
     EmergencyConsent,
     EmergencyDisposition,

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from followup import emergency_services
+from followup.emergencies import services as emergency_services
 from registry.access.visibility import can_write
 from registry.models import Patient
 from registry.patients.panels import register_panel
