@@ -7,7 +7,7 @@ wall time and peak RSS are reported) unless it already holds the synthetic provi
 ``rebuild_indicator_state`` command, the generator runs with ``--no-state`` and the state is rebuilt after
 (``--state announce`` keeps the per-batch announcements instead). Then, for each level (province, city,
 county, township), K random areas and random periods (a year, a quarter, a month) are timed through
-``metrics.engine.compute`` (children included, as the report page and the PDF use it) and through the
+``metrics.reports.engine.compute`` (children included, as the report page and the PDF use it) and through the
 ``/reports/api/indicators`` endpoint (Django test client, whole stack). The issue-5 cases follow: the county
 closest to 2,500 patients and the city closest to 30,000, last full year (target < 500 ms), and the county's
 PDF (compute + reportlab, target < 2 s). The last line is the summary as JSON, read by ``scale_bench.py``.
@@ -108,8 +108,8 @@ def staff_client() -> Any:
 
 def measure_levels(rounds: int, seed: int) -> dict[str, dict[str, float]]:
     from casemgmt.areas.models import Area
-    from metrics.engine import compute
-    from metrics.periods import parse_period
+    from metrics.indicators.periods import parse_period
+    from metrics.reports.engine import compute
 
     rng = random.Random(seed)
     today = dt.date.today()
@@ -174,10 +174,10 @@ def closest(level: int, target: int) -> tuple[Any, int]:
 
 def measure_issue5(rounds: int) -> dict[str, Any]:
     from casemgmt.accounts.models import User
-    from metrics.engine import compute
+    from metrics.indicators.periods import parse_period
     from metrics.models import PdfExport
-    from metrics.pdf import content_for_export, render_pdf
-    from metrics.periods import parse_period
+    from metrics.reports.engine import compute
+    from metrics.reports.pdf import content_for_export, render_pdf
 
     year = str(dt.date.today().year - 1)
     period = parse_period(year)

@@ -35,7 +35,7 @@ def county_code(c: int) -> str:
 def build_dataset() -> None:
     from casemgmt.accounts.models import Role, User
     from casemgmt.areas.models import Area, AreaLevel
-    from metrics import state
+    from metrics.state import store as state
     from registry.bulk import Mix, create_synthetic_patients
     from registry.models import Patient
 
@@ -117,7 +117,7 @@ def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> A
 
 
 def measure_rebuild() -> list[str]:
-    from metrics import state
+    from metrics.state import store as state
 
     lines = []
     for workers in sorted({1, WORKERS}):
@@ -135,8 +135,8 @@ def measure_reports() -> list[str]:
     from django.test.utils import CaptureQueriesContext
 
     from casemgmt.areas.models import Area
-    from metrics.engine import compute, compute_months
-    from metrics.periods import parse_period
+    from metrics.indicators.periods import parse_period
+    from metrics.reports.engine import compute, compute_months
 
     year = dt.date.today().year - 1
     periods = [parse_period(key) for key in (str(year), f"{year}-Q2", f"{year}-07", f"{year}-YTD-08")]
@@ -160,7 +160,7 @@ def measure_reports() -> list[str]:
 def measure_upkeep() -> list[str]:
     from django.db import transaction
 
-    from metrics import state
+    from metrics.state import store as state
     from registry.models import Patient
 
     ids = list(Patient.objects.order_by("?").values_list("pk", flat=True)[:50])

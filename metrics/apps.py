@@ -7,10 +7,7 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from metrics import (
-            options,  # noqa: F401  (registers the settings check)
-            state,
-        )
+        from metrics.state import store as state
         from registry.signals import patient_facts_changed
 
-        patient_facts_changed.connect(state.on_facts_changed, dispatch_uid="metrics.state")
+        patient_facts_changed.connect(state.on_facts_changed, dispatch_uid="metrics.state.store")

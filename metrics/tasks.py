@@ -14,7 +14,7 @@ from metrics.models import PdfExport
 
 def verification_code(content: bytes) -> str:
     """First 12 hex digits of an HMAC of the content, keyed by a key derived from SECRET_KEY."""
-    key = hashlib.sha256(b"metrics.pdf.verification:" + settings.SECRET_KEY.encode()).digest()
+    key = hashlib.sha256(b"metrics.reports.pdf.verification:" + settings.SECRET_KEY.encode()).digest()
     return hmac.new(key, content, hashlib.sha256).hexdigest()[:12]
 
 
@@ -26,7 +26,7 @@ def export_dir() -> Path:
 
 @shared_task(ignore_result=True)
 def build_report_pdf(export_id: int) -> None:
-    from metrics.pdf import content_for_export, render_pdf
+    from metrics.reports.pdf import content_for_export, render_pdf
 
     export = PdfExport.objects.get(pk=export_id)
     PdfExport.objects.filter(pk=export_id).update(status=PdfExport.Status.RUNNING, progress=10)
@@ -46,7 +46,7 @@ def build_report_pdf(export_id: int) -> None:
 @shared_task(ignore_result=True)
 def refresh_indicator_state() -> int:
     """Nightly: recompute the indicator state rows the calendar made stale (a new day, month or quarter), so
-    the first report of the day does not wait for them (``metrics.state.refresh_stale``)."""
-    from metrics import state
+    the first report of the day does not wait for them (``metrics.state.store.refresh_stale``)."""
+    from metrics.state import store as state
 
     return state.refresh_stale()

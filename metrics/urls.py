@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from metrics import views
+from metrics.reports import views
 
 app_name = "metrics"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from metrics import state
+from metrics.state import store as state
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_followup_journey import fill_reached_visit, make_overdue

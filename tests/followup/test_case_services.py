@@ -15,8 +15,8 @@ from casemgmt.accounts.models import Role
 from casemgmt.audit.models import AuditEvent
 from followup.cases import services as case_services
 from followup.models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseOpenReason, CaseRole
-from metrics.engine import compute_indicators
-from metrics.periods import parse_period
+from metrics.indicators.periods import parse_period
+from metrics.reports.engine import compute_indicators
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm
 from registry.patients import services as registry_services
 from registry.signals import patient_facts_changed

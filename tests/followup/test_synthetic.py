@@ -308,8 +308,8 @@ def _raise_worker_failed(**options: Any) -> Any:
 
 def test_the_announced_indicator_state_agrees_with_the_direct_definition() -> None:
     """The per-batch announcements leave the indicator state exactly where the records say it should be."""
-    from metrics.engine import compute, compute_direct
-    from metrics.periods import parse_period
+    from metrics.indicators.periods import parse_period
+    from metrics.reports.engine import compute, compute_direct
 
     generate(patients=200, years=2, seed=4, province="71", batch_size=80)
     area = Area.objects.get(code="710000000000")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from metrics.access import may_view_area
+from metrics.reports.access import may_view_area
 from tests.base import World
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from metrics.definitions import (
+from metrics.indicators.definitions import (
     CustodyFact,
     FollowUpFact,
     Membership,
@@ -18,7 +18,7 @@ from metrics.definitions import (
     membership,
     tally,
 )
-from metrics.periods import parse_period
+from metrics.indicators.periods import parse_period
 
 D = dt.date
 TODAY = D(2026, 11, 23)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from metrics.definitions import INDICATOR_NAMES, Options, Tally
-from metrics.document import AreaRef, AreaResult, build_document
-from metrics.periods import SHANGHAI, parse_period
+from metrics.indicators.definitions import INDICATOR_NAMES, Options, Tally
+from metrics.indicators.periods import SHANGHAI, parse_period
+from metrics.reports.document import AreaRef, AreaResult, build_document
 
 COMPUTED = dt.datetime(2026, 1, 5, 9, 30, tzinfo=SHANGHAI)
 

@@ -16,10 +16,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
-from metrics.definitions import Options
-from metrics.engine import AreaNotFound, compute, compute_indicators, find_area
-from metrics.facts import iter_facts
-from metrics.periods import SHANGHAI, parse_period
+from metrics.indicators.definitions import Options
+from metrics.indicators.facts import iter_facts
+from metrics.indicators.periods import SHANGHAI, parse_period
+from metrics.reports.engine import AreaNotFound, compute, compute_indicators, find_area
 from registry import codes
 from registry.models import CustodySpan, Patient
 from registry.patients import services
@@ -260,7 +260,7 @@ def test_compute_gives_the_report_objects_for_pages(registry: Registry) -> None:
 def test_a_recorded_follow_up_makes_the_patient_managed(db: Any) -> None:
     import datetime as dt
 
-    from metrics.facts import iter_facts as facts_of
+    from metrics.indicators.facts import iter_facts as facts_of
     from tests.base import build_world
     from tests.followup.base import reached_data, record
 

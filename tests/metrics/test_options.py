@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from metrics.definitions import Options
-from metrics.options import check_metrics_settings, default_options, footer_lines
+from metrics.indicators.definitions import Options
+from metrics.indicators.options import check_metrics_settings, default_options, footer_lines
 
 
 def test_built_in_defaults_when_settings_are_absent(settings: Any) -> None:

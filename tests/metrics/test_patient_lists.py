@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.audit.models import Action, AuditEvent
-from metrics.definitions import INDICATOR_NAMES, Options
-from metrics.engine import compute_indicators
-from metrics.patient_lists import indicator_sets, member_ids
-from metrics.periods import parse_period
+from metrics.indicators.definitions import INDICATOR_NAMES, Options
+from metrics.indicators.periods import parse_period
+from metrics.reports.engine import compute_indicators
+from metrics.reports.patient_lists import indicator_sets, member_ids
 from registry.models import CustodySpan, Patient
 from registry.patients.masking import mask_name, mask_national_id
 from tests.base import TODAY, World, make_area, make_patient

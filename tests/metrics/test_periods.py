@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from casemgmt.dates import add_months
-from metrics.periods import PeriodError, parse_period
+from metrics.indicators.periods import PeriodError, parse_period
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -12,7 +12,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from metrics.models import PdfExport
-from metrics.pdf import content_for_export, render_pdf
+from metrics.reports.pdf import content_for_export, render_pdf
 from tests.base import TODAY, World, make_user
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from metrics.pdf import PdfContent, render_pdf
-from metrics.rows import Row
+from metrics.reports.pdf import PdfContent, render_pdf
+from metrics.reports.rows import Row
 
 
 def test_the_pdf_carries_the_chinese_title_figures_and_code(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.utils.datastructures import MultiValueDict
 
-from metrics.forms import QueryError, period_key
-from metrics.periods import parse_period
-from metrics.pickers import area_choices, period_fields
+from metrics.indicators.periods import parse_period
+from metrics.reports.forms import QueryError, period_key
+from metrics.reports.pickers import area_choices, period_fields
 from tests.base import TODAY, World, make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError
 
-from metrics.definitions import INDICATOR_NAMES
+from metrics.indicators.definitions import INDICATOR_NAMES
+from metrics.indicators.targets import is_met, targets_for
 from metrics.models import Target
-from metrics.targets import is_met, targets_for
 
 pytestmark = pytest.mark.django_db
 

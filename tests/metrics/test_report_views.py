@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from casemgmt.audit.models import Action, AuditEvent
-from metrics.engine import compute_indicators
-from metrics.periods import parse_period
+from metrics.indicators.periods import parse_period
+from metrics.reports.engine import compute_indicators
 from tests.base import World
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """The state's per-patient rows against the pure definition, on random facts (no database, many examples).
 
 The database property test (test_state_equivalence.py) goes through the real writers but can afford only a few
-dozen registries; this one feeds ``metrics.state.patient_rows`` thousands of fact sets — same-day follow-ups,
+dozen registries; this one feeds ``metrics.state.store.patient_rows`` thousands of fact sets — same-day follow-ups,
 cases and emergency handlings included — and decodes each slot's bits into the Tally that
 ``definitions.membership`` gives for every option combination.
 """
@@ -14,8 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics import state
-from metrics.definitions import (
+from metrics.indicators.definitions import (
     DEATHS_IN_PERIOD,
     REGULAR_MANAGEMENT_RULES,
     SCHIZOPHRENIA,
@@ -27,6 +26,7 @@ from metrics.definitions import (
     Tally,
     membership,
 )
+from metrics.state import store as state
 
 DAY = dt.date(2025, 11, 20)  # "today" for the state: a running month, quarter and year
 FIRST = dt.date(2023, 1, 1)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from metrics import state
-from metrics.engine import compute, compute_direct, compute_months
-from metrics.periods import parse_period
-from metrics.state_models import AreaSlotState, IndicatorStateBuild, PatientYearState
+from metrics.indicators.periods import parse_period
+from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
+from metrics.reports.engine import compute, compute_direct, compute_months
+from metrics.state import store as state
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
 from tests.followup.test_views_form import post, stable_visit

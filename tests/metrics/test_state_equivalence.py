@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from casemgmt.areas.models import Area, AreaLevel
 from followup.models import FollowUp
 from followup.visits import services as followup_services
-from metrics import state
-from metrics.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES, Options
-from metrics.engine import compute, compute_direct
-from metrics.periods import Quarter, parse_period
-from metrics.state_models import PatientYearState
+from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES, Options
+from metrics.indicators.periods import Quarter, parse_period
+from metrics.models import PatientYearState
+from metrics.reports.engine import compute, compute_direct
+from metrics.state import store as state
 from registry import codes
 from registry.models import Patient
 from registry.patients import services

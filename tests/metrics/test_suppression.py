@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from casemgmt.areas.codes import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE
-from metrics.suppression import NONE, Suppression, leaves_county, policy_for, suppress_document, suppress_figure
+from metrics.indicators.suppression import (
+    NONE,
+    Suppression,
+    leaves_county,
+    policy_for,
+    suppress_document,
+    suppress_figure,
+)
 
 
 @pytest.mark.parametrize(
@@ -122,8 +129,8 @@ def test_a_city_document_hides_small_township_cells_only() -> None:
 
 
 def test_the_footer_names_an_applied_suppression() -> None:
-    from metrics.definitions import Options
-    from metrics.options import footer_lines
+    from metrics.indicators.definitions import Options
+    from metrics.indicators.options import footer_lines
 
     assert len(footer_lines(Options())) == 4
     lines = footer_lines(Options(), Suppression(5))
@@ -132,7 +139,7 @@ def test_the_footer_names_an_applied_suppression() -> None:
 
 @pytest.mark.parametrize(("value", "errors"), [(5, []), (0, []), (-1, ["metrics.E002"]), ("5", ["metrics.E002"])])
 def test_the_threshold_setting_is_checked_at_start(settings: Any, value: Any, errors: list[str]) -> None:
-    from metrics.options import check_metrics_settings
+    from metrics.indicators.options import check_metrics_settings
 
     settings.METRICS_SUPPRESS_BELOW = value
     assert [error.id for error in check_metrics_settings()] == errors

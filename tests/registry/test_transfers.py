@@ -80,7 +80,7 @@ def test_accept_moves_the_record_and_the_custody(world: World) -> None:
         (world.village_b1.code, TODAY, None),
     ]
     # Held by exactly one area on every day: the old span ends (exclusive) where the new one starts.
-    from metrics.facts import held_at
+    from metrics.indicators.facts import held_at
 
     for day in (TODAY - dt.timedelta(days=1), TODAY, TODAY + dt.timedelta(days=1)):
         holders = set(held_at("320508", day).filter(patient=patient).values_list("area_id", flat=True))
@@ -237,10 +237,10 @@ def test_a_move_within_the_township_while_pending_still_accepts(world: World) ->
 
 def test_indicators_count_the_patient_once_on_either_side_of_acceptance(world: World) -> None:
     """Registered (R) per township for the month before and the month of acceptance: A then B, never both."""
-    from metrics.definitions import membership
-    from metrics.facts import iter_facts
-    from metrics.options import default_options
-    from metrics.periods import parse_period
+    from metrics.indicators.definitions import membership
+    from metrics.indicators.facts import iter_facts
+    from metrics.indicators.options import default_options
+    from metrics.indicators.periods import parse_period
 
     this_month = TODAY.replace(day=1)
     accepted_on = (this_month - dt.timedelta(days=1)).replace(day=10)  # the 10th of last month

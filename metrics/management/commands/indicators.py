@@ -10,11 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics import text_table
-from metrics.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES
-from metrics.engine import AreaNotFound, compute, find_area
-from metrics.options import default_options
-from metrics.periods import PeriodError, parse_period
+from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES
+from metrics.indicators.options import default_options
+from metrics.indicators.periods import PeriodError, parse_period
+from metrics.reports import text_table
+from metrics.reports.engine import AreaNotFound, compute, find_area
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """``python manage.py rebuild_indicator_state [--years 2024 2025] [--batch-size 2000] [--workers 2]``
 
-Rebuilds the per-patient indicator state (``metrics.state``) from the records, batch by batch, in one
+Rebuilds the per-patient indicator state (``metrics.state.store``) from the records, batch by batch, in one
 transaction: reports keep reading the old state until the new one is complete. Prints progress and the rate.
 Writes of facts made meanwhile (a follow-up save) wait for it, since their upkeep touches the same rows: run it
 after a restore or a bulk load, or in a quiet hour (500,000 patients take about 15 minutes).
@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from metrics import state
+from metrics.state import store as state
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
 """The indicator engine: an area and a period in, the indicator document of exchange.md §2 out.
 
-``compute`` reads the per-patient state (``metrics.state``): one grouped query over the area's rows, fresh
+``compute`` reads the per-patient state (``metrics.state.store``): one grouped query over the area's rows, fresh
 because every write of facts updates the state in its transaction. A period the state does not hold (a
 running period computed for a day other than today, as some tests do) or a database upgraded with patients
 whose state was never built (``rebuild_indicator_state``) falls back to ``compute_direct``.
 
-``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.facts``,
+``compute_direct`` is the direct definition: one pass over the area's patients (``metrics.indicators.facts``,
 chunked) computes each patient's memberships once with the pure definitions; a patient also lands in the
 child area whose prefix holds their record at C, so ``children=True`` costs no second pass. Populations
 come from ``casemgmt.areas.population``.
@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
 from casemgmt.areas.population import PopulationResult, population_of
-from metrics import state
-from metrics.definitions import Options, Tally, membership
-from metrics.document import AreaRef, AreaResult, build_document
-from metrics.facts import iter_facts
-from metrics.options import default_options
-from metrics.periods import Period
+from metrics.indicators.definitions import Options, Tally, membership
+from metrics.indicators.facts import iter_facts
+from metrics.indicators.options import default_options
+from metrics.indicators.periods import Period
+from metrics.reports.document import AreaRef, AreaResult, build_document
+from metrics.state import store as state
 
 
 class AreaNotFound(LookupError):

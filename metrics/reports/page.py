@@ -8,14 +8,20 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from metrics.engine import Report
-from metrics.forms import ReportQuery
-from metrics.labels import INDICATOR_LABELS
-from metrics.options import default_options, export_suppression, footer_lines, option_fields, suppression_lines
-from metrics.patient_lists import indicator_sets
-from metrics.pickers import area_choices, period_fields, years_offered
-from metrics.rows import Row, indicator_rows
-from metrics.trend import chart_frame, trend_series
+from metrics.indicators.labels import INDICATOR_LABELS
+from metrics.indicators.options import (
+    default_options,
+    export_suppression,
+    footer_lines,
+    option_fields,
+    suppression_lines,
+)
+from metrics.reports.engine import Report
+from metrics.reports.forms import ReportQuery
+from metrics.reports.patient_lists import indicator_sets
+from metrics.reports.pickers import area_choices, period_fields, years_offered
+from metrics.reports.rows import Row, indicator_rows
+from metrics.reports.trend import chart_frame, trend_series
 
 # The child areas' table: one row per child area with the key rates; the full table is one click down.
 CHILD_COLUMNS = (

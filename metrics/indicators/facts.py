@@ -1,4 +1,4 @@
-"""Load the plain facts of ``metrics.definitions`` from the database, in chunks of patients.
+"""Load the plain facts of ``metrics.indicators.definitions`` from the database, in chunks of patients.
 
 Who is loaded: patients with a severe disorder (1–6), registered by C, whose record was held at C by an area
 under the report's prefix — read from the custody history, not from the current village, because a patient
@@ -6,14 +6,14 @@ transferred out after C still counts for the old area (domain.md §4.4, §11).
 
 How: candidate patients are walked in primary-key order, ``chunk_size`` at a time (keyset pagination, so the
 cost of a chunk does not grow with its position). For each chunk a fixed number of queries fetch the status
-history, the custody spans and the follow-up side (see ``metrics.followup_facts``); nothing is fetched per
+history, the custody spans and the follow-up side (see ``metrics.indicators.followup_facts``); nothing is fetched per
 patient, and only one chunk's rows are in memory at a time, so a province streams in constant memory.
 
 Only clear columns are read (codes, dates, area codes): never an encrypted identity field. The facts carry
 the patient's primary key as an opaque key for aggregation, never a name or number. Selecting by area rather
 than through ``Patient.objects.visible_to(user)`` is deliberate: the engine returns aggregates only, and
 attribution follows the custody history, which the current-village visibility rule cannot express. Callers
-that serve a person check that the area lies in their jurisdiction (``metrics.access.may_view_area``).
+that serve a person check that the area lies in their jurisdiction (``metrics.reports.access.may_view_area``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from metrics import followup_facts
-from metrics.definitions import SEVERE_DISORDERS, CustodyFact, PatientFacts, StatusFact
-from metrics.periods import Period
+from metrics.indicators import followup_facts
+from metrics.indicators.definitions import SEVERE_DISORDERS, CustodyFact, PatientFacts, StatusFact
+from metrics.indicators.periods import Period
 from registry.models import CustodySpan, Patient, StatusChange
 
 CHUNK_SIZE = 2000

@@ -20,16 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from metrics.access import may_view_area
-from metrics.engine import compute
-from metrics.forms import QueryError, ReportQuery, parse_query
+from metrics.indicators.options import export_suppression, footer_lines
+from metrics.indicators.suppression import suppress_document
 from metrics.models import PdfExport
-from metrics.options import export_suppression, footer_lines
-from metrics.patient_lists import SETS, member_ids, page_patients, visible_members
-from metrics.report_page import page_context
-from metrics.rows import report_sections
-from metrics.suppression import suppress_document
-from metrics.xlsx import build_workbook
+from metrics.reports.access import may_view_area
+from metrics.reports.engine import compute
+from metrics.reports.forms import QueryError, ReportQuery, parse_query
+from metrics.reports.page import page_context
+from metrics.reports.patient_lists import SETS, member_ids, page_patients, visible_members
+from metrics.reports.rows import report_sections
+from metrics.reports.xlsx import build_workbook
 from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
 

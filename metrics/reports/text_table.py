@@ -11,10 +11,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from metrics.definitions import Options
-from metrics.labels import COUNT_LABELS, DEATH_CAUSE_LABELS, INDICATOR_LABELS, format_rate
-from metrics.options import footer_lines
-from metrics.periods import Period
+from metrics.indicators.definitions import Options
+from metrics.indicators.labels import COUNT_LABELS, DEATH_CAUSE_LABELS, INDICATOR_LABELS, format_rate
+from metrics.indicators.options import footer_lines
+from metrics.indicators.periods import Period
 
 CHILD_COLUMNS = ("management_rate", "regular_management_rate", "medication_rate", "regular_medication_rate")
 
@@ -43,7 +43,7 @@ def _figure(value: Any) -> str:
 
 
 def render(document: dict[str, Any], period: Period, options: Options) -> str:
-    """The JSON document of ``metrics.document`` as text, with numerators and denominators beside rates."""
+    """The JSON document of ``metrics.reports.document`` as text, with numerators and denominators beside rates."""
     area = document["area"]
     out = [
         _("%(name)s（%(code)s）  %(period)s")

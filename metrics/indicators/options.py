@@ -1,7 +1,7 @@
 """The configurable rules of the indicators: defaults from settings, the report footer, a start-up check.
 
 domain.md §11 makes three choices configurable and asks that each be named in the report's footer. The pure
-``metrics.definitions.Options`` holds them; this module is the Django side: defaults read from settings
+``metrics.indicators.definitions.Options`` holds them; this module is the Django side: defaults read from settings
 (``METRICS_REGULAR_MANAGEMENT``, ``METRICS_MEDICATION_DENOMINATOR``, ``METRICS_DEATHS_IN_PERIOD``), the
 footer sentences, and a system check so a misspelt setting stops the server at start instead of silently
 reverting to a default in a report someone will sign.
@@ -15,14 +15,14 @@ from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
 
-from metrics.definitions import (
+from metrics.indicators.definitions import (
     DEATHS_IN_PERIOD,
     MEDICATION_DENOMINATORS,
     REGULAR_MANAGEMENT_RULES,
     RULE_SET,
     Options,
 )
-from metrics.suppression import NONE, Suppression, policy_for
+from metrics.indicators.suppression import NONE, Suppression, policy_for
 
 SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     # option name: (settings name, allowed values)
@@ -54,8 +54,8 @@ def suppress_below() -> int:
 
 
 def export_suppression(user: Any, report_level: int) -> Suppression:
-    """The small-count policy of an export by *user* of an area of *report_level* (metrics.suppression)."""
-    from metrics.access import scope_levels
+    """The small-count policy of an export by *user* of an area of *report_level* (metrics.indicators.suppression)."""
+    from metrics.reports.access import scope_levels
 
     return policy_for(below=suppress_below(), report_level=report_level, scope_levels=scope_levels(user))
 

@@ -1,7 +1,8 @@
 """The one Row builder shared by the report page, the spreadsheet and the PDF: one row per indicator.
 
 Each row carries display values (rate rounded for display only, the target and whether it is met) and the
-figures themselves, with small counts replaced by "<5" when a suppression policy applies (metrics.suppression).
+figures themselves, with small counts replaced by "<5" when a suppression policy applies
+(metrics.indicators.suppression).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from metrics.definitions import INDICATOR_NAMES, Options
-from metrics.document import AreaResult, area_json
-from metrics.engine import Report
-from metrics.labels import INDICATOR_LABELS, format_rate
-from metrics.suppression import NONE, POPULATION_DENOMINATOR, Suppression
-from metrics.targets import is_met, targets_for
+from metrics.indicators.definitions import INDICATOR_NAMES, Options
+from metrics.indicators.labels import INDICATOR_LABELS, format_rate
+from metrics.indicators.suppression import NONE, POPULATION_DENOMINATOR, Suppression
+from metrics.indicators.targets import is_met, targets_for
+from metrics.reports.document import AreaResult, area_json
+from metrics.reports.engine import Report
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Row:
     rate: str
     target: str
     met: bool | None
-    name: str = ""  # the indicator's key (metrics.definitions.INDICATOR_NAMES)
+    name: str = ""  # the indicator's key (metrics.indicators.definitions.INDICATOR_NAMES)
     suppressed: bool = False
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics.definitions import Options
-from metrics.document import area_json
-from metrics.engine import compute_months
-from metrics.labels import INDICATOR_LABELS
-from metrics.periods import Period, parse_period
+from metrics.indicators.definitions import Options
+from metrics.indicators.labels import INDICATOR_LABELS
+from metrics.indicators.periods import Period, parse_period
+from metrics.reports.document import area_json
+from metrics.reports.engine import compute_months
 
 TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
 TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.definitions import RULE_SET, Options, Ratio, Tally, indicators
-from metrics.periods import SHANGHAI, Period
+from metrics.indicators.definitions import RULE_SET, Options, Ratio, Tally, indicators
+from metrics.indicators.periods import SHANGHAI, Period
 
 
 @dataclass(frozen=True)

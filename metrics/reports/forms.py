@@ -2,8 +2,8 @@
 
 The period comes either as one key (``period=2025-Q3``, as in links and the JSON API) or from the page's
 pickers (``period_kind`` year/quarter/month/ytd + ``period_year`` + ``period_quarter`` / ``period_month``),
-which serialise to the same keys ``metrics.periods.parse_period`` reads. The options (domain.md §11) default to
-the METRICS_* settings.
+which serialise to the same keys ``metrics.indicators.periods.parse_period`` reads. The options (domain.md §11) default
+to the METRICS_* settings.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
-from metrics.definitions import Options
-from metrics.engine import AreaNotFound, find_area
-from metrics.options import SETTINGS, default_options
-from metrics.periods import SHANGHAI, Period, PeriodError, parse_period
+from metrics.indicators.definitions import Options
+from metrics.indicators.options import SETTINGS, default_options
+from metrics.indicators.periods import SHANGHAI, Period, PeriodError, parse_period
+from metrics.reports.engine import AreaNotFound, find_area
 
 PERIOD_KINDS = ("year", "quarter", "month", "ytd")
 OPTION_NAMES = tuple(SETTINGS)

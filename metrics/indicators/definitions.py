@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from casemgmt.dates import add_months
-from metrics.periods import Period
+from metrics.indicators.periods import Period
 
 RULE_SET = "bphs-2017"
 SEVERE_DISORDERS = frozenset(range(1, 7))

@@ -13,7 +13,7 @@ from typing import Any
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
-from metrics.periods import SHANGHAI, Period
+from metrics.indicators.periods import SHANGHAI, Period
 
 YEARS_OFFERED = 10
 

@@ -1,5 +1,5 @@
 """One patient's memberships for every report slot of a year at once — the fast equivalent of
-``metrics.definitions.membership`` that the state rebuild runs (``metrics.state``).
+``metrics.indicators.definitions.membership`` that the state rebuild runs (``metrics.state.store``).
 
 Why a second formulation: the state needs 26 slots × 2 readings of the deaths-in-period option × 2
 regular-management rules per patient and year; calling ``membership`` for each is ~50 calls that each re-sort
@@ -25,7 +25,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from casemgmt.dates import add_months
-from metrics.definitions import (
+from metrics.indicators.definitions import (
     FACE_TO_FACE_MODES,
     HOSPITALISED_NOW,
     OVERDUE_STATUSES,
@@ -41,7 +41,7 @@ from metrics.definitions import (
     PatientFacts,
     StatusFact,
 )
-from metrics.periods import Period, Quarter
+from metrics.indicators.periods import Period, Quarter
 
 
 @dataclass

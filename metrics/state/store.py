@@ -1,8 +1,8 @@
 """The per-patient indicator state that makes reports fast and fresh (design.md §7, issue 6).
 
-Why: ``metrics.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
+Why: ``metrics.indicators.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
 Python; at a city or a province that is far too slow. Here each patient's memberships are computed once per
-report *slot* and kept in ``metrics_patientyearstate`` (``metrics.state_models``), and those rows are summed
+report *slot* and kept in ``metrics_patientyearstate`` (``metrics.models``), and those rows are summed
 per village, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
 query over at most a few thousand small rows (a province has ~20,000 villages; a county ~300).
 
@@ -25,7 +25,7 @@ the new contribution — two statements per batch, inside the same transaction. 
 one statement. Concurrent writers in one village serialise on that village's total rows for the rest of
 their transaction, which at ~20 patients per village is no contention.
 
-Computing a row: ``metrics.slot_membership`` evaluates the same rules for all 26 slots of a patient-year at
+Computing a row: ``metrics.state.slots`` evaluates the same rules for all 26 slots of a patient-year at
 once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×
 slower. The property test (tests/metrics/test_state_equivalence.py) proves the incremental state, a full
 rebuild and the direct definition give the same documents.
@@ -59,7 +59,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from casemgmt.dates import add_months
-from metrics.definitions import (
+from metrics.indicators.definitions import (
     REACHED,
     SCHIZOPHRENIA,
     SEVERE_DISORDERS,
@@ -67,10 +67,9 @@ from metrics.definitions import (
     PatientFacts,
     Tally,
 )
-from metrics.facts import facts_of_patients
-from metrics.periods import SHANGHAI, Period, Quarter, month_end
-from metrics.slot_membership import PatientYear
-from metrics.state_models import (
+from metrics.indicators.facts import facts_of_patients
+from metrics.indicators.periods import SHANGHAI, Period, Quarter, month_end
+from metrics.models import (
     COUNT_COLUMNS,
     DEATH_CAUSE_CODES,
     EVENT_SETS,
@@ -79,6 +78,7 @@ from metrics.state_models import (
     IndicatorStateBuild,
     PatientYearState,
 )
+from metrics.state.slots import PatientYear
 
 YTD_SLOTS = (2, 4, 5, 6, 7, 8, 9, 10, 11)  # YTD-1 = month 1, YTD-3 = Q1, YTD-12 = the year
 SLOTS: tuple[tuple[str, int, int], ...] = (
@@ -96,7 +96,7 @@ _upkeep = threading.local()  # .suspended: this thread's bulk load defers the up
 
 
 def today() -> dt.date:
-    """The day whose end is the cut-off of a running period (as ``metrics.periods.parse_period``)."""
+    """The day whose end is the cut-off of a running period (as ``metrics.indicators.periods.parse_period``)."""
     return dt.datetime.now(SHANGHAI).date()
 
 
@@ -387,7 +387,7 @@ def rebuild(
 ) -> RebuildStats:
     """Rebuild the state from scratch (all years, or only *years*), patient batch by batch, in one transaction.
 
-    Memory stays bounded by a few batches: facts are read per batch (``metrics.facts``), and with
+    Memory stays bounded by a few batches: facts are read per batch (``metrics.indicators.facts``), and with
     ``workers`` > 1 the pure computation of the rows runs in that many processes while this one reads the
     next batch and writes the previous one; at most ``workers`` + 1 batches are in flight.
     """

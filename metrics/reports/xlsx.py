@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 if TYPE_CHECKING:
-    from metrics.rows import Row
+    from metrics.reports.rows import Row
 
 
 def build_workbook(title: str, sections: Iterable[tuple[str, Sequence[Row]]], footer: Iterable[str]) -> bytes:

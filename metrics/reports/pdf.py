@@ -21,7 +21,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 if TYPE_CHECKING:
     from metrics.models import PdfExport
-    from metrics.rows import Row
+    from metrics.reports.rows import Row
 
 FONT = "CJK"
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -109,13 +109,13 @@ def render_pdf(content: PdfContent) -> bytes:
 
 def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     """Compute the report of an export; the verification code is an HMAC of the figures (canonical JSON)."""
-    from metrics.engine import compute, find_area
-    from metrics.options import default_options, export_suppression, footer_lines
-    from metrics.periods import parse_period
-    from metrics.rows import report_sections
-    from metrics.suppression import suppress_document
+    from metrics.indicators.options import default_options, export_suppression, footer_lines
+    from metrics.indicators.periods import parse_period
+    from metrics.indicators.suppression import suppress_document
+    from metrics.reports.engine import compute, find_area
+    from metrics.reports.rows import report_sections
+    from metrics.reports.trend import trend_values
     from metrics.tasks import verification_code
-    from metrics.trend import trend_values
 
     area = find_area(export.area_code)
     period = parse_period(export.period)

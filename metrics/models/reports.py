@@ -76,6 +76,3 @@ class PdfExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_code} {self.period} {self.status}"
-
-
-from metrics.state_models import *  # noqa: E402,F403  (per-patient indicator state, design.md §7)

@@ -1,6 +1,6 @@
 """The follow-up side of a chunk's facts: follow-ups, rehabilitation, health checks, cases, emergencies.
 
-Kept apart from ``metrics.facts`` because it reads the followup app's tables, whose shape is its own.
+Kept apart from ``metrics.indicators.facts`` because it reads the followup app's tables, whose shape is its own.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from metrics.definitions import FollowUpFact
-from metrics.periods import Period
+from metrics.indicators.definitions import FollowUpFact
+from metrics.indicators.periods import Period
 
 DateSpans = tuple[tuple[dt.date, dt.date | None], ...]
 

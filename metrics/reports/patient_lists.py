@@ -1,9 +1,9 @@
 """The patients behind a figure: the members of one §11 set for an area and period, as the user may see them.
 
-Membership is the engine's own definition (``metrics.definitions.membership`` over ``metrics.facts.iter_facts``)
-so a list always agrees with the figure it explains. The members are then narrowed to
-``Patient.objects.visible_to(user)``: a patient counted for the area at the cut-off who has since moved outside
-the user's jurisdiction is counted but not listed (the page says how many).
+Membership is the engine's own definition (``metrics.indicators.definitions.membership`` over
+``metrics.indicators.facts.iter_facts``) so a list always agrees with the figure it explains. The members are then
+narrowed to ``Patient.objects.visible_to(user)``: a patient counted for the area at the cut-off who has since moved
+outside the user's jurisdiction is counted but not listed (the page says how many).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
-from metrics.definitions import Membership, Options, membership
-from metrics.facts import iter_facts
-from metrics.periods import Period
+from metrics.indicators.definitions import Membership, Options, membership
+from metrics.indicators.facts import iter_facts
+from metrics.indicators.periods import Period
 from registry.models import Patient, PatientQuerySet
 
 VISIBILITY_CHUNK = 5000

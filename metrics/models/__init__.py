@@ -1,0 +1,33 @@
+"""Models of this app, one module per bounded context; Django finds them here."""
+
+from __future__ import annotations
+
+from metrics.models.reports import (
+    PdfExport,
+    Target,
+)
+from metrics.models.state import (
+    COUNT_COLUMNS,
+    DEATH_CAUSE_CODES,
+    EVENT_SETS,
+    MASK_COLUMNS,
+    STATE_SETS,
+    VARIANTS,
+    AreaSlotState,
+    IndicatorStateBuild,
+    PatientYearState,
+)
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEATH_CAUSE_CODES",
+    "EVENT_SETS",
+    "MASK_COLUMNS",
+    "STATE_SETS",
+    "VARIANTS",
+    "AreaSlotState",
+    "IndicatorStateBuild",
+    "PatientYearState",
+    "PdfExport",
+    "Target",
+]
