@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jingfang_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casemgmt.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devdata.settings")
 
 
 def setup() -> None:

@@ -73,7 +73,7 @@ def build_dataset() -> None:
 
     from casemgmt.accounts.models import AreaMembership, Role, User
     from casemgmt.areas.models import Area, AreaLevel
-    from registry.bulk import create_synthetic_patients
+    from devdata.registry_bulk import create_synthetic_patients
     from registry.models import Patient
 
     province, _ = Area.objects.get_or_create(

@@ -79,8 +79,8 @@ def write_areas(sheet: Any) -> None:
 
 
 def write_patients(sheet: Any, rng: random.Random, patients: int) -> Planned:
-    from registry.bulk import NationalIdAllocator
-    from registry.synthetic import synthetic_address, synthetic_birth_date, synthetic_name, synthetic_phone
+    from devdata.identities import synthetic_address, synthetic_birth_date, synthetic_name, synthetic_phone
+    from devdata.registry_bulk import NationalIdAllocator
 
     today = dt.date.today()
     codes = villages()

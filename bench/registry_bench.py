@@ -1,7 +1,7 @@
 """Issue 2 benchmarks: the patient list and exact ID-number search, server time per request and query count.
 
 Dataset (built once, reused): one county with 10 townships; township 1 holds 10,000 patients, the county
-100,000 in all, created with the real encryption through registry.bulk. Requests go through the whole Django
+100,000 in all, created with the real encryption through devdata.registry_bulk. Requests go through the whole Django
 stack (middleware, session, view, template) in-process, so the figures are server time without the network.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jingfang_bench .venv/bin/python bench/registry_bench.py
@@ -31,7 +31,7 @@ ROUNDS = 30
 def build_dataset() -> None:
     from casemgmt.accounts.models import AreaMembership, Role, User
     from casemgmt.areas.models import Area, AreaLevel
-    from registry.bulk import create_synthetic_patients
+    from devdata.registry_bulk import create_synthetic_patients
     from registry.models import Patient
 
     province, _ = Area.objects.get_or_create(

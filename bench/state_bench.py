@@ -1,7 +1,7 @@
 """Indicator state (issue 6): rebuild rate, report latency for a county and a city, the cost of keeping it fresh.
 
 Dataset (built once, reused): one city of COUNTIES counties × 5 townships × 5 villages holding PATIENTS synthetic
-patients (``registry.bulk``, registered over the last 3 years) and about one follow-up every 1–3 months each
+patients (``devdata.registry_bulk``, registered over the last 3 years) and about one follow-up every 1–3 months each
 (bulk-inserted here: the full-scale generator is ``generate_synthetic``). Environment: BENCH_PATIENTS (default
 20000), BENCH_COUNTIES (8), BENCH_WORKERS (2).
 
@@ -35,8 +35,8 @@ def county_code(c: int) -> str:
 def build_dataset() -> None:
     from casemgmt.accounts.models import Role, User
     from casemgmt.areas.models import Area, AreaLevel
+    from devdata.registry_bulk import Mix, create_synthetic_patients
     from metrics.state import store as state
-    from registry.bulk import Mix, create_synthetic_patients
     from registry.models import Patient
 
     province, _ = Area.objects.get_or_create(

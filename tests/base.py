@@ -18,10 +18,10 @@ from typing import Any
 
 from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
+from devdata.identities import synthetic_name, synthetic_national_id, synthetic_phone
 from registry import codes
 from registry.models import Patient, PatientUserObjectPermission
 from registry.patients import services
-from registry.synthetic import synthetic_name, synthetic_national_id, synthetic_phone
 
 PASSWORD = "Synthetic-Pass-2026"
 TODAY = dt.date.today()

@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from casemgmt.crypto.bulk import seal
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits.services import rebuild_care_states_of
-from registry.bulk import seal
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, TransferState
 from registry.signals import announce_patients_changed
 

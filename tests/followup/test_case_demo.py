@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from casemgmt.accounts.models import Role
+from devdata.followup_demo import load_demo_cases
 from followup.cases import services as case_services
-from followup.demo import load_demo_cases
 from followup.models import CaseContact, CaseMember
 from registry.models import Patient
 from tests.base import TODAY, World, make_user

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from followup.demo import load_demo_followups
+from devdata.followup_demo import load_demo_followups
 from followup.models import FollowUp, PatientCareState
 from tests.base import World
 

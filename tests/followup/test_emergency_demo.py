@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from followup.demo import load_demo_emergencies
+from devdata.followup_demo import load_demo_emergencies
 from followup.emergencies import services as emergency_services
 from followup.models import Emergency
 from tests.base import World

@@ -15,8 +15,8 @@ from django.db import connection, transaction
 
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.audit.models import AuditSubject
+from devdata.synthetic.run import AlreadyGenerated, generate
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
-from followup.synthetic.run import AlreadyGenerated, generate
 from followup.visits import rules
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, national_id_index
 from registry.patients import idnumber
@@ -276,7 +276,7 @@ def test_parallel_workers_write_the_same_data_as_one_process() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_worker_stops_the_run_and_keeps_only_whole_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    from followup.synthetic import build, run
+    from devdata.synthetic import build, run
 
     add_patient = build.CountyBuilder.add_patient
     built = Counter[str]()
@@ -295,13 +295,13 @@ def test_a_failing_worker_stops_the_run_and_keeps_only_whole_batches(monkeypatch
     # Each batch is one transaction with its forms and audit subjects: nothing of a broken batch remains.
     assert AuditSubject.objects.count() == written == SupplementaryForm.objects.count()
     assert not FollowUp.objects.exclude(patient__in=Patient.objects.all()).exists()
-    monkeypatch.setattr("followup.management.commands.generate_synthetic.generate", _raise_worker_failed)
+    monkeypatch.setattr("devdata.management.commands.generate_synthetic.generate", _raise_worker_failed)
     with pytest.raises(CommandError, match="生成中断"):
         call_command("generate_synthetic", "--patients", "10", "--province", "73", "--no-progress")
 
 
 def _raise_worker_failed(**options: Any) -> Any:
-    from followup.synthetic.run import WorkerFailed
+    from devdata.synthetic.run import WorkerFailed
 
     raise WorkerFailed("RuntimeError: disk full")
 
@@ -339,7 +339,7 @@ def test_the_bulk_sealer_writes_what_the_field_encryption_reads() -> None:
 
 
 def test_rendered_lines_read_back_to_the_values_they_hold() -> None:
-    from followup.synthetic.writer import _read_line, cells
+    from devdata.synthetic.writer import _read_line, cells
 
     values = ("a\tb", "line\nbreak\r", "back\\slash\\N", None, True, 3, dt.date(2026, 1, 2), "")
     line = cells(values) + "\n"

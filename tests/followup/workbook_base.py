@@ -11,7 +11,7 @@ from typing import Any
 
 import openpyxl
 
-from registry.synthetic import synthetic_name, synthetic_national_id
+from devdata.identities import synthetic_name, synthetic_national_id
 from tests.base import World
 
 TODAY = dt.date.today()

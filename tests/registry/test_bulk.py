@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from casemgmt.audit.models import AuditEvent, AuditSubject
+from devdata.registry_bulk import NationalIdAllocator, create_synthetic_patients
 from registry import codes
-from registry.bulk import NationalIdAllocator, create_synthetic_patients
 from registry.models import (
     CustodySpan,
     Patient,

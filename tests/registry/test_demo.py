@@ -14,7 +14,8 @@ from django.core.management.base import CommandError
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.audit.models import Action, AuditEvent
-from registry import codes, demo
+from devdata import registry_demo as demo
+from registry import codes
 from registry.models import ClosureRequest, Patient, StatusChange
 from tests.base import build_world
 

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
+from devdata.identities import synthetic_national_id
 from registry.patients import idnumber, masking
-from registry.synthetic import synthetic_national_id
 
 VALID = "11010519491231002X"  # the check digit example of GB 11643 (a published test number, not a person)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from registry.demo import load_demo
+from devdata.registry_demo import load_demo
 from registry.models import Transfer, TransferState
 from registry.transfers import services as transfers
 

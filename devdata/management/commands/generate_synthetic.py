@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from followup.synthetic.run import AlreadyGenerated, WorkerFailed, generate
+from devdata.synthetic.run import AlreadyGenerated, WorkerFailed, generate
 
 
 class ProgressLine:

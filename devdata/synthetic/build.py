@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casemgmt.crypto import cipher as crypto
-from followup.synthetic.choice import Chooser, any_of
-from followup.synthetic.templates import Pools, Template
-from followup.synthetic.writer import cells
+from devdata import identities as synthetic
+from devdata import registry_bulk as bulk
+from devdata.synthetic.choice import Chooser, any_of
+from devdata.synthetic.templates import Pools, Template
+from devdata.synthetic.writer import cells
 from followup.visits import rules
-from registry import bulk, codes, synthetic
+from registry import codes
 from registry.models import NAME_INDEX_HEX, PHONE_TAIL_DIGITS, PHONE_TAIL_INDEX_HEX
 
 DAY = dt.timedelta(days=1)
@@ -182,7 +184,7 @@ class CountyBuilder:
         self.ctx = ctx
         # Seeded by the county's place in its province (not by the province code): one seed gives the same
         # people in any province, which is how a parallel run is checked against a serial one.
-        self.rng = random.Random(f"{seed}:{county[2:]}")  # noqa: S311  (synthetic data, reproducible from the seed)
+        self.rng = random.Random(f"{seed}:{county[2:]}")
         self.county = county
         self.villages = villages
         self.doctor = doctor_id

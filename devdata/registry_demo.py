@@ -1,6 +1,6 @@
 """The synthetic demo county: areas, populations, one account per role, and about 250 invented patients.
 
-Everything is invented: the place names, the codes' meaning, every patient (``registry.synthetic`` through the
+Everything is invented: the place names, the codes' meaning, every patient (``devdata.identities`` through the
 bulk path, so encryption, blind indexes, status histories and audit rows are the real ones). Loading is
 idempotent: each part is created only when missing, and a second run changes nothing. One closure goes
 through the real request/confirm services (two different doctors), and one request is left pending, so the
@@ -21,7 +21,8 @@ from casemgmt.accounts.management.provisioning import provision_account
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas import codes as area_codes
 from casemgmt.areas.models import Area, AreaPopulation
-from registry import bulk, codes
+from devdata import registry_bulk as bulk
+from registry import codes
 from registry.models import Patient
 from registry.patients import services
 from registry.transfers import services as transfers
@@ -136,7 +137,7 @@ def ensure_populations(villages: list[Area], *, seed: int, today: dt.date) -> in
     have = set(AreaPopulation.objects.filter(area__in=villages, year__in=years).values_list("area_id", "year"))
     rows = []
     for village in villages:
-        rng = random.Random(f"{seed}:{village.code}")  # noqa: S311  (synthetic figures, stable per village)
+        rng = random.Random(f"{seed}:{village.code}")
         population = rng.randrange(1500, 4500)
         for year in years:
             if (village.code, year) not in have:

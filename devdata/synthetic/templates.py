@@ -14,8 +14,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from devdata.synthetic.writer import cells
 from followup import codes
-from followup.synthetic.writer import cells
 from followup.visits import rules
 
 # Per-row columns of a follow-up, in the order the history builder fills them.
@@ -220,7 +220,7 @@ class Pools:
 
 
 def build_pools(seed: int) -> Pools:
-    rng = random.Random(f"templates:{seed}")  # noqa: S311  (synthetic data, reproducible from the seed)
+    rng = random.Random(f"templates:{seed}")
     reached: dict[int, list[Template]] = {1: [], 2: [], 3: []}
     while min(len(v) for v in reached.values()) < POOL_PER_CLASS:
         template, klass = _reached(rng)

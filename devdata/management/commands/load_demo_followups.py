@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casemgmt.accounts.models import Role, User
-from followup.demo import load_demo_followups
+from devdata.followup_demo import load_demo_followups
 from registry.models import Patient
 
 

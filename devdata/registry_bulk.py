@@ -4,7 +4,7 @@
 needs a batch path. This module builds the same rows the service writes — Patient (identity sealed with the
 real field encryption, blind indexes computed with the real keys), SupplementaryForm, the StatusChange
 history and the CustodySpan — and inserts them with ``bulk_create`` in batches, one transaction and one
-audit event per batch. Nothing here is for real people: every identity comes from ``registry.synthetic``.
+audit event per batch. Nothing here is for real people: every identity comes from ``devdata.identities``.
 
 Content is deterministic for a seed (names, ID numbers, dates, codes); row UUIDs and encryption nonces are
 random on purpose, so the same seed can be loaded twice into one database (into another county, say)
@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.crypto.fields import encrypted_fields
-from registry import codes, synthetic
+from casemgmt.crypto.bulk import seal
+from devdata import identities as synthetic
+from registry import codes
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, national_id_index
 from registry.patients import idnumber
 from registry.signals import announce_patients_changed
@@ -140,7 +141,7 @@ class SyntheticPatientFactory:
     """Deterministic synthetic people for a seed; one instance per run (it owns the ID counters)."""
 
     def __init__(self, *, seed: int, today: dt.date, actor: Any, mix: Mix = DEFAULT_MIX) -> None:
-        self.rng = random.Random(seed)  # noqa: S311  (synthetic data, reproducible from the seed)
+        self.rng = random.Random(seed)
         self.today = today
         self.actor = actor
         self.mix = mix
@@ -254,12 +255,6 @@ class SyntheticPatientFactory:
             filled_on=registered_on,
             filled_by=self.actor,
         )
-
-
-def seal(instance: models.Model) -> None:
-    """Encrypt every encrypted field in place, exactly as a ``save()`` would (the field's own pre_save)."""
-    for enc_field in encrypted_fields(type(instance)):
-        enc_field.pre_save(instance, add=True)
 
 
 def _chunks(count: int, size: int) -> Iterator[int]:

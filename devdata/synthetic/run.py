@@ -29,10 +29,10 @@ from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from casemgmt.crypto import cipher as crypto
+from devdata.synthetic import areas, build, templates
+from devdata.synthetic.choice import any_of, uuid_keys, uuid_strings
+from devdata.synthetic.writer import IdPool, Writer
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
-from followup.synthetic import areas, build, templates
-from followup.synthetic.choice import any_of, uuid_keys, uuid_strings
-from followup.synthetic.writer import IdPool, Writer
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.signals import announce_patients_changed
 
@@ -104,7 +104,7 @@ def generate(
         raise AlreadyGenerated(province_code)
     today = today or timezone.localdate()
     window_start = dt.date(today.year - years + 1, 1, 1)
-    plan_rng = random.Random(f"{seed}:plan")  # noqa: S311  (synthetic data, reproducible from the seed)
+    plan_rng = random.Random(f"{seed}:plan")
     counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
     with transaction.atomic():
         year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))

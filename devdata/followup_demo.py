@@ -80,7 +80,7 @@ def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
 
     ``actor_for(patient)`` names the doctor who records a patient's follow-ups.
     """
-    rng = random.Random(seed)  # noqa: S311  (synthetic data, reproducible from the seed)
+    rng = random.Random(seed)
     oral = [d.name for d in DRUGS if not d.long_acting]
     patients = (
         Patient.objects.filter(status="ACTIVE", disorder__lte=6)
@@ -98,7 +98,7 @@ def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
 
 
 DEMO_TEAMS = 3  # open cases that get a team, a plan and contacts
-DEMO_POLICE = "police1"  # the demo's case-team account (registry.demo)
+DEMO_POLICE = "police1"  # the demo's case-team account (devdata.registry_demo)
 
 
 def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:

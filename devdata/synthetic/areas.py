@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
-from followup.synthetic.writer import Writer
+from devdata.synthetic.writer import Writer
 
 PATIENTS_PER_COUNTY = 2_500
 COUNTIES_PER_CITY = 12
