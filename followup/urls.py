@@ -1,23 +1,18 @@
-"""Follow-up pages. Patients and records are addressed by UUID only, never by primary key or identity."""
+"""Follow-up pages. Patients and records are addressed by UUID only, never by primary key or identity.
+
+Each bounded context lists its own routes; this module only includes them, in one namespace.
+"""
 
 from __future__ import annotations
 
-from django.urls import include, path
-
-from followup.visits import views
+from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "followup"
 
-urlpatterns = [
-    path("worklist/", views.worklist, name="worklist"),
-    path("patients/<uuid:patient_uuid>/new/", views.followup_new, name="followup_new"),
-    path("patients/<uuid:patient_uuid>/visits/<uuid:followup_uuid>/", views.followup_detail, name="followup_detail"),
-    path("patients/<uuid:patient_uuid>/timeline/", views.timeline, name="timeline"),
-    path("patients/<uuid:patient_uuid>/medication/", views.medication, name="medication"),
-    path("patients/<uuid:patient_uuid>/rehab/", views.rehab, name="rehab"),
-    path("patients/<uuid:patient_uuid>/rehab/<uuid:rehab_uuid>/end/", views.rehab_end, name="rehab_end"),
-    path("patients/<uuid:patient_uuid>/health-check/", views.health_check, name="health_check"),
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("followup.visits.urls")),
     path("", include("followup.cases.urls")),
     path("", include("followup.emergencies.urls")),
+    path("", include("followup.overview.urls")),
     path("", include("followup.workbook.urls")),
 ]

@@ -1,22 +1,15 @@
-"""Registry pages. Patients are addressed by UUID only, never by primary key or identity."""
+"""Registry pages. Patients are addressed by UUID only, never by primary key or identity.
+
+Each bounded context lists its own routes; this module only includes them, in one namespace.
+"""
 
 from __future__ import annotations
 
-from django.urls import include, path
-
-from registry.patients import views
+from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "registry"
 
-urlpatterns = [
-    path("", views.patient_list, name="patient_list"),
-    path("new/", views.patient_register, name="patient_register"),
-    path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
-    path("<uuid:patient_uuid>/open/", views.patient_open, name="patient_open"),
-    path("<uuid:patient_uuid>/edit/", views.patient_edit, name="patient_edit"),
-    path("<uuid:patient_uuid>/supplementary/", views.supplementary_edit, name="supplementary_edit"),
-    path("<uuid:patient_uuid>/status/", views.status_change, name="status_change"),
-    path("<uuid:patient_uuid>/closure/<uuid:closure_uuid>/", views.closure_review, name="closure_review"),
-    path("<uuid:patient_uuid>/access/", views.access_log, name="access_log"),
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("registry.patients.urls")),
     path("", include("registry.transfers.urls")),
 ]

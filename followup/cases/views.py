@@ -19,9 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +27,8 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
 from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm
-from followup.models import Case, CaseOpenReason, FollowUp, PatientCareState
+from followup.cases.notices import opened_reason_labels
+from followup.models import Case, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
 
@@ -83,11 +82,6 @@ def _on_team(case: Case, posted_user: str) -> bool:
     return posted_user.isdigit() and case.members.filter(user_id=int(posted_user), removed_at__isnull=True).exists()
 
 
-def _reasons(case: Case) -> list[str]:
-    labels = dict(CaseOpenReason.choices)
-    return [str(labels.get(code, code)) for code in case.opened_reasons]
-
-
 # --- the list --------------------------------------------------------------------------------------------------
 
 
@@ -122,7 +116,7 @@ def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) 
         "case": case,
         "patient": patient,
         "full": full,
-        "reasons": _reasons(case),
+        "reasons": opened_reason_labels(case),
         "state": state,
         "team": case_services.team(case),
         "contacts": list(case.contacts.select_related("recorded_by")),
@@ -279,33 +273,3 @@ def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 
 # --- after a follow-up (called by followup.visits.views.followup_new) -------------------------------------------------
-
-
-def tell_after_followup(request: HttpRequest, followup: FollowUp) -> None:
-    """Tell the doctor that saving the follow-up opened a case (with the link to build the team), or that the
-    last two reached follow-ups were stable, so the open case may be closed."""
-    opened = case_services.opened_by_followup(followup)
-    if opened is not None:
-        link = reverse("followup:case_detail", kwargs={"case_uuid": opened.uuid})
-        messages.warning(
-            request,
-            format_html(
-                '{} <a href="{}">{}</a>',
-                _("已为该患者开启个案管理（%(reasons)s）。") % {"reasons": "、".join(_reasons(opened))},
-                link,
-                _("添加团队成员并制定管理方案"),
-            ),
-        )
-        return
-    case = case_services.open_case_of(followup.patient)
-    if case is not None and case_services.closing_suggested(case):
-        link = reverse("followup:case_detail", kwargs={"case_uuid": case.uuid})
-        messages.info(
-            request,
-            format_html(
-                '{} <a href="{}">{}</a>',
-                _("最近两次随访病情稳定，可考虑结案。"),
-                link,
-                _("查看个案"),
-            ),
-        )

@@ -1,11 +1,10 @@
-"""Emergency pages (domain.md §9) and the county overview, included under /followup/ in the followup namespace."""
+"""Emergency pages (domain.md §9), included under /followup/ in the followup namespace."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
 from followup.emergencies import views as emergency_views
-from followup.overview import views as overview
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("emergencies/", emergency_views.emergency_list, name="emergency_list"),
@@ -18,5 +17,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
         emergency_views.emergency_new_for_patient,
         name="emergency_new_for_patient",
     ),
-    path("overview/", overview.county_overview, name="overview"),
 ]

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
-from followup.cases import views as case_views
+from followup.cases.notices import tell_after_followup
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from followup.visits import display, queries, services
 from followup.visits.drugs import DRUG_NAMES
@@ -204,7 +204,7 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
             form.add_error(None, _("此表单已用于另一次提交，请重新打开随访表。"))
         else:
             messages.success(request, _saved_message(followup))
-            case_views.tell_after_followup(request, followup)
+            tell_after_followup(request, followup)
             return redirect("followup:timeline", patient_uuid=patient.uuid)
     return _form_page(request, patient, form, formset)
 
