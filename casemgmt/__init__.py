@@ -1,4 +1,7 @@
-"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit."""
+"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit, background jobs.
+
+Layer: the bottom; it imports no domain app (``registry``, ``followup``, ``metrics``) — import-linter checks it.
+"""
 
 from __future__ import annotations
 

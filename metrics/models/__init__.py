@@ -1,4 +1,5 @@
-"""Models of this app, one module per bounded context; Django finds them here."""
+"""Models of this app, one module per bounded context (Django finds models here; modules import their siblings,
+never this package)."""
 
 from __future__ import annotations
 
