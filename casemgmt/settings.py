@@ -53,7 +53,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "casemgmt.middleware.NoStoreForPatientDataMiddleware",
+    "casemgmt.errors.MethodNotAllowedPageMiddleware",
 ]
+CSRF_FAILURE_VIEW = "casemgmt.errors.csrf_failure"
 
 ROOT_URLCONF = "casemgmt.urls"
 WSGI_APPLICATION = "casemgmt.wsgi.application"
