@@ -203,7 +203,8 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
         except IntegrityError:  # the key belongs to another patient's follow-up: a tampered or stale form
             form.add_error(None, _("此表单已用于另一次提交，请重新打开随访表。"))
         else:
-            messages.success(request, _saved_message(followup))
+            # The browser keeps unsaved answers (static/js/drafts.js) until the server confirms the save.
+            messages.success(request, _saved_message(followup), extra_tags=f"clear-draft:followup:{patient.uuid}")
             tell_after_followup(request, followup)
             return redirect("followup:timeline", patient_uuid=patient.uuid)
     return _form_page(request, patient, form, formset)
