@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Role
 from casemgmt.areas.models import Area
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.codes import Classification, Outcome
@@ -566,17 +567,10 @@ def jurisdiction_cases(user: Any) -> QuerySet[Case]:
 # --- the county overview ---------------------------------------------------------------------------------------
 
 
-def _in_areas(prefixes: list[str], field: str = "patient__village__code") -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(**{f"{field}__startswith": prefix})
-    return rule
-
-
 def open_cases_per_township(prefixes: list[str]) -> list[tuple[Area, int]]:
     """(township, open cases) for the townships within the prefixes that have any: two queries."""
     counts = dict(
-        Case.objects.filter(_in_areas(prefixes), closed_on__isnull=True)
+        Case.objects.filter(within(prefixes, "patient__village__code"), closed_on__isnull=True)
         .annotate(township=Substr("patient__village_id", 1, 9))
         .values_list("township")
         .annotate(n=Count("id"))
@@ -588,9 +582,9 @@ def open_cases_per_township(prefixes: list[str]) -> list[tuple[Area, int]]:
 
 def overdue_reviews(prefixes: list[str], today: dt.date) -> QuerySet[Case]:
     return _with_rows(
-        Case.objects.filter(_in_areas(prefixes), closed_on__isnull=True, review_date__lt=today).order_by(
-            "review_date", "id"
-        )
+        Case.objects.filter(
+            within(prefixes, "patient__village__code"), closed_on__isnull=True, review_date__lt=today
+        ).order_by("review_date", "id")
     )
 
 
@@ -601,7 +595,7 @@ def unstable_without_followup(prefixes: list[str], today: dt.date) -> QuerySet[P
     """Registered patients classified unstable whose last follow-up is more than 14 days ago."""
     since = today - dt.timedelta(days=UNSTABLE_GAP_DAYS)
     return (
-        Patient.objects.filter(_in_areas(prefixes, "village__code"))
+        Patient.objects.filter(within(prefixes, "village__code"))
         .filter(status__in=registry_codes.REGISTERED_STATUSES, care_state__classification=Classification.UNSTABLE)
         .filter(Q(care_state__last_followup_date__lt=since) | Q(care_state__last_followup_date__isnull=True))
         .select_related("village", "care_state")

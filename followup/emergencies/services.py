@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.codes import Outcome
@@ -92,9 +93,7 @@ def emergencies_visible_to(user: Any) -> QuerySet[Emergency]:
     not registered yet in the user's jurisdiction (they are no patients, so only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
         return Emergency.objects.none()
-    area_rule = Q(pk__in=[])
-    for prefix in user.jurisdiction_prefixes():
-        area_rule |= Q(area__code__startswith=prefix)
+    area_rule = within(user.jurisdiction_prefixes(), "area__code")
     visible_patients = Patient.objects.visible_to(user).values("pk")
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
@@ -350,13 +349,6 @@ def late_q(now: dt.datetime) -> Q:
 
 def open_late_q(now: dt.datetime) -> Q:
     return Q(completed_at__isnull=True, occurred_at__lt=now - COMPLETE_WITHIN)
-
-
-def in_areas(prefixes: list[str]) -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(area__code__startswith=prefix)
-    return rule
 
 
 @dataclass(frozen=True)

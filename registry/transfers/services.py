@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from registry import codes
@@ -212,28 +213,21 @@ def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Tran
 # --- what the pages list -------------------------------------------------------------------------------------
 
 
-def _under(field: str, prefixes: list[str]) -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(**{f"{field}__code__startswith": prefix})
-    return rule
-
-
 def incoming_for(user: Any) -> QuerySet[Transfer]:
     """Transfers whose target lies in the user's jurisdiction (the receiving side)."""
-    return Transfer.objects.filter(_under("to_village", user.jurisdiction_prefixes()))
+    return Transfer.objects.filter(within(user.jurisdiction_prefixes(), "to_village__code"))
 
 
 def outgoing_for(user: Any) -> QuerySet[Transfer]:
     """Transfers whose source lies in the user's jurisdiction (the sending side)."""
-    return Transfer.objects.filter(_under("from_village", user.jurisdiction_prefixes()))
+    return Transfer.objects.filter(within(user.jurisdiction_prefixes(), "from_village__code"))
 
 
 def long_pending(prefixes: list[str], today: dt.date, days: int = LONG_PENDING_DAYS) -> QuerySet[Transfer]:
     """Transfers pending for more than ``days`` with either end under the prefixes (the county page)."""
     return (
         Transfer.objects.filter(state=TransferState.PENDING, requested_on__lt=today - dt.timedelta(days=days))
-        .filter(_under("from_village", prefixes) | _under("to_village", prefixes))
+        .filter(within(prefixes, "from_village__code") | within(prefixes, "to_village__code"))
         .select_related("patient", "from_village", "to_village")
         .order_by("requested_on", "id")
     )
