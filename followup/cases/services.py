@@ -6,8 +6,8 @@ Who checked permission:
 - ``after_followup`` (opening, or closing at a death) runs inside ``followup.visits.services.record_followup`` (the
   patient row is locked there; the caller checked write access).
 - ``add_member`` / ``remove_member`` / ``update_plan`` / ``close_case``: the view reached the case through
-  ``case_for_user`` (404 otherwise) and ``can_manage`` (403); ``can_manage`` is checked again here.
-- ``record_contact``: the view reached the case through ``case_for_user``; the actor must be one of the
+  ``get_case_for_user(write=True)`` (404 / 403 otherwise); ``can_manage`` is checked again here.
+- ``record_contact``: the view reached the case through ``get_case_for_user``; the actor must be one of the
   patient's doctors or an active member of the team (checked here under the case's row lock).
 
 A team member who is not one of the patient's doctors reaches the patient through a django-guardian grant
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,14 +29,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Role
 from casemgmt.areas.models import Area
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.codes import Classification, Outcome
@@ -50,7 +54,7 @@ from followup.models import (
     PatientCareState,
 )
 from registry import codes as registry_codes
-from registry.access.visibility import can_write
+from registry.access.visibility import can_write, visible_patients
 from registry.models import Patient, PatientUserObjectPermission, SupplementaryForm
 from registry.patients import masking
 from registry.signals import announce_patient_change
@@ -109,14 +113,36 @@ def is_active_member(user: Any, case: Case) -> bool:
     return case.members.filter(user=user, removed_at__isnull=True).exists()
 
 
-def case_for_user(user: Any, case_uuid: Any) -> Case | None:
-    """The case of a patient the user sees (``Patient.objects.visible_to``), or None (the views answer 404)."""
-    visible = Patient.objects.visible_to(user).values("pk")
-    return (
-        Case.objects.filter(uuid=case_uuid, patient__in=visible)
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Every case of a patient the user sees (the one rule, ``Patient.objects.visible_to``); lists start here."""
+    return Case.objects.filter(patient__in=visible_patients(user).values("pk"))
+
+
+def get_case_for_user(request: Any, case_uuid: uuid.UUID | str, *, write: bool = False) -> Case:
+    """The case, for its patient's doctors (who manage it) and the active members of its team.
+
+    404 for a case that does not exist, whose patient the user does not see, or (a grant-only user) on whose team
+    the user is not; 403 for area staff (read-only here, they have the county overview) and, with ``write``
+    (managing the team, the plan, closing), for team members who are not the patient's doctors.
+    """
+    user = request.user
+    case = (
+        cases_visible_to(user)
+        .filter(uuid=case_uuid)
         .select_related("patient", "patient__village", "opened_by", "closed_by")
         .first()
     )
+    if case is None:
+        raise Http404
+    if can_manage(user, case):
+        return case
+    if user.is_area_staff:
+        raise PermissionDenied
+    if not is_active_member(user, case):
+        raise Http404
+    if write:
+        raise PermissionDenied
+    return case
 
 
 # --- grants ----------------------------------------------------------------------------------------------------
@@ -543,9 +569,8 @@ def _with_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 def my_cases(user: Any) -> QuerySet[Case]:
     """Open cases on whose team the user is, of patients the user still sees (an expired grant drops them)."""
-    visible = Patient.objects.visible_to(user).values("pk")
     mine = CaseMember.objects.filter(user=user, removed_at__isnull=True).values("case_id")
-    return _with_rows(Case.objects.filter(closed_on__isnull=True, pk__in=mine, patient__in=visible)).order_by(
+    return _with_rows(cases_visible_to(user).filter(closed_on__isnull=True, pk__in=mine)).order_by(
         "review_date", "opened_on", "id"
     )
 
@@ -556,7 +581,11 @@ def team_cases_elsewhere(user: Any) -> QuerySet[Case]:
 
 
 def jurisdiction_cases(user: Any) -> QuerySet[Case]:
-    """Open cases of the patients of a doctor's own areas."""
+    """Open cases of the patients of a doctor's own areas.
+
+    The area part of the one rule (``in_jurisdiction_of``, a subset of ``cases_visible_to``) is applied alone: the
+    grants never add a patient of one's own areas, and skipping them saves the page a query.
+    """
     ours = Patient.objects.in_jurisdiction_of(user).values("pk")
     return _with_rows(Case.objects.filter(closed_on__isnull=True, patient__in=ours)).order_by(
         "review_date", "opened_on", "id"
@@ -566,17 +595,10 @@ def jurisdiction_cases(user: Any) -> QuerySet[Case]:
 # --- the county overview ---------------------------------------------------------------------------------------
 
 
-def _in_areas(prefixes: list[str], field: str = "patient__village__code") -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(**{f"{field}__startswith": prefix})
-    return rule
-
-
 def open_cases_per_township(prefixes: list[str]) -> list[tuple[Area, int]]:
     """(township, open cases) for the townships within the prefixes that have any: two queries."""
     counts = dict(
-        Case.objects.filter(_in_areas(prefixes), closed_on__isnull=True)
+        Case.objects.filter(within(prefixes, "patient__village__code"), closed_on__isnull=True)
         .annotate(township=Substr("patient__village_id", 1, 9))
         .values_list("township")
         .annotate(n=Count("id"))
@@ -588,9 +610,9 @@ def open_cases_per_township(prefixes: list[str]) -> list[tuple[Area, int]]:
 
 def overdue_reviews(prefixes: list[str], today: dt.date) -> QuerySet[Case]:
     return _with_rows(
-        Case.objects.filter(_in_areas(prefixes), closed_on__isnull=True, review_date__lt=today).order_by(
-            "review_date", "id"
-        )
+        Case.objects.filter(
+            within(prefixes, "patient__village__code"), closed_on__isnull=True, review_date__lt=today
+        ).order_by("review_date", "id")
     )
 
 
@@ -601,7 +623,7 @@ def unstable_without_followup(prefixes: list[str], today: dt.date) -> QuerySet[P
     """Registered patients classified unstable whose last follow-up is more than 14 days ago."""
     since = today - dt.timedelta(days=UNSTABLE_GAP_DAYS)
     return (
-        Patient.objects.filter(_in_areas(prefixes, "village__code"))
+        Patient.objects.filter(within(prefixes, "village__code"))
         .filter(status__in=registry_codes.REGISTERED_STATUSES, care_state__classification=Classification.UNSTABLE)
         .filter(Q(care_state__last_followup_date__lt=since) | Q(care_state__last_followup_date__isnull=True))
         .select_related("village", "care_state")

@@ -1,7 +1,7 @@
 """Case pages (个案管理, domain.md §8): the case list ("my cases" for team members), one case, the team, the
 plan, contacts and closing.
 
-Views stay thin. A case is reached through ``case_services.case_for_user`` (its patient must be in
+Views stay thin. A case is reached through ``case_services.get_case_for_user`` (its patient must be in
 the one visibility rule, ``visible_to``; 404 otherwise). The patient's doctors get the full case page and manage it;
 team members who reach the patient through their grant get the limited view (identity, contacts, guardian,
 risk, classification, next due date, plan, contacts) and may add contacts; a grant-only user who is not on
@@ -34,19 +34,8 @@ from registry.access.disclosure import Disclosure, guardian_facts, identity_fact
 
 def _case(request: HttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
     """The case and whether the user manages it (its patient's doctor); 404 / 403 as described above."""
-    user: Any = request.user
-    case = case_services.case_for_user(user, case_uuid)
-    if case is None:
-        raise Http404
-    if case_services.can_manage(user, case):
-        return case, True
-    if user.is_area_staff:
-        raise PermissionDenied
-    if not case_services.is_active_member(user, case):
-        raise Http404
-    if manage:
-        raise PermissionDenied
-    return case, False
+    case = case_services.get_case_for_user(request, case_uuid, write=manage)
+    return case, case_services.can_manage(request.user, case)
 
 
 def _to_case(case: Case) -> HttpResponse:

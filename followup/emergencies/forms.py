@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts.models import Role, User
+from casemgmt.areas.scope import within
 from followup.models import (
     Emergency,
     EmergencyConsent,
@@ -25,9 +26,7 @@ REQUIRED = _("请填写此项。")
 
 def handlers_for(user: Any) -> QuerySet[User]:
     """Doctors of the same jurisdiction (the handler in charge is one of them, usually the user)."""
-    rule = Q(pk=user.pk)
-    for prefix in user.jurisdiction_prefixes():
-        rule |= Q(memberships__area__code__startswith=prefix)
+    rule = Q(pk=user.pk) | within(user.jurisdiction_prefixes(), "memberships__area__code")
     return User.objects.filter(rule, role=Role.DOCTOR, is_active=True).distinct().order_by("username")
 
 

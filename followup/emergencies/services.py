@@ -5,8 +5,9 @@ Who checked permission:
 - ``record_emergency`` for a registered patient: the view reached the patient through
   ``registry.access.visibility.get_patient_for_user(request, uuid, write=True)``; for a person not registered yet, the
   view offered only villages of the doctor's jurisdiction and ``can_write_emergency`` is checked again here.
-- ``update_emergency`` / ``link_emergency``: the view reached the record through ``emergency_for_user`` (404
-  otherwise) and ``can_write_emergency`` (403); the patient to link comes from the actor's own visible set.
+- ``update_emergency`` / ``link_emergency``: the view reached the record through
+  ``get_emergency_for_user(write=True)`` (404 otherwise, 403 without ``can_write_emergency``); the patient to
+  link comes from the actor's own visible set.
 
 Every write runs in one transaction with its audit event (UUIDs only, never the person's identity). Recording
 or linking an emergency of a registered patient announces the change to the indicators
@@ -16,16 +17,20 @@ or linking an emergency of a registered patient announces the change to the indi
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.codes import Outcome
@@ -92,20 +97,31 @@ def emergencies_visible_to(user: Any) -> QuerySet[Emergency]:
     not registered yet in the user's jurisdiction (they are no patients, so only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
         return Emergency.objects.none()
-    area_rule = Q(pk__in=[])
-    for prefix in user.jurisdiction_prefixes():
-        area_rule |= Q(area__code__startswith=prefix)
+    area_rule = within(user.jurisdiction_prefixes(), "area__code")
     visible_patients = Patient.objects.visible_to(user).values("pk")
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
-def emergency_for_user(user: Any, emergency_uuid: Any) -> Emergency | None:
-    return (
+def get_emergency_for_user(request: Any, emergency_uuid: uuid.UUID | str, *, write: bool = False) -> Emergency:
+    """The record, if it is in ``emergencies_visible_to`` (404 otherwise: missing and not yours alike).
+
+    403 for users who are neither doctors nor area staff (case-team members: emergency history is clinical
+    history) and, with ``write``, for users who may not write the record (``can_write_emergency``).
+    """
+    user = request.user
+    if not (user.is_doctor or user.is_area_staff):
+        raise PermissionDenied
+    emergency = (
         emergencies_visible_to(user)
         .select_related("patient", "patient__village", "area", "handler")
         .filter(uuid=emergency_uuid)
         .first()
     )
+    if emergency is None:
+        raise Http404
+    if write and not can_write_emergency(user, emergency):
+        raise PermissionDenied
+    return emergency
 
 
 # --- validation ------------------------------------------------------------------------------------------------
@@ -260,7 +276,7 @@ def update_emergency(
 ) -> Emergency:
     """Amend an open record, and optionally mark it complete. A completed record is final.
 
-    Permission: the caller reached the record through ``emergency_for_user`` and checked
+    Permission: the caller reached the record through ``get_emergency_for_user`` and checked
     ``can_write_emergency``; it is checked again here under the row lock.
     """
     errors = _check_values(values, now)
@@ -311,7 +327,7 @@ def registered_match(*, actor: Any, emergency: Emergency, national_id: str = "")
 def link_emergency(*, actor: Any, emergency: Emergency, national_id: str = "") -> Emergency:
     """Link the record of a person not registered then to their patient record, found by ID number.
 
-    Permission: the caller reached the record through ``emergency_for_user``; the patient must be one the actor
+    Permission: the caller reached the record through ``get_emergency_for_user``; the patient must be one the actor
     may write (checked here), so nobody links a record to a patient outside their own jurisdiction.
     """
     if national_id:
@@ -350,13 +366,6 @@ def late_q(now: dt.datetime) -> Q:
 
 def open_late_q(now: dt.datetime) -> Q:
     return Q(completed_at__isnull=True, occurred_at__lt=now - COMPLETE_WITHIN)
-
-
-def in_areas(prefixes: list[str]) -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(area__code__startswith=prefix)
-    return rule
 
 
 @dataclass(frozen=True)

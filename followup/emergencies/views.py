@@ -2,7 +2,7 @@
 not registered yet, one record, amending/completing it, and linking it to a patient.
 
 Views stay thin: patients come from ``registry.access.visibility.get_patient_for_user``, records from
-``emergency_services.emergency_for_user`` (the same 404 for missing and not yours); writes go through
+``emergency_services.get_emergency_for_user`` (the same 404 for missing and not yours); writes go through
 ``emergency_services``. County staff see masked identity and cannot write (403); case-team members do not reach
 these pages (403): emergency history is clinical history (domain.md §8).
 """
@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,16 +37,6 @@ def _staff(request: HttpRequest) -> Any:
     if not (user.is_doctor or user.is_area_staff):
         raise PermissionDenied
     return user
-
-
-def _record(request: HttpRequest, emergency_uuid: uuid.UUID, *, write: bool = False) -> Emergency:
-    user = _staff(request)
-    emergency = services.emergency_for_user(user, emergency_uuid)
-    if emergency is None:
-        raise Http404
-    if write and not services.can_write_emergency(user, emergency):
-        raise PermissionDenied
-    return emergency
 
 
 def _subjects(emergency: Emergency) -> list[uuid.UUID]:
@@ -174,7 +164,7 @@ def emergency_new_for_patient(request: HttpRequest, patient_uuid: uuid.UUID) -> 
 @login_required
 @require_GET
 def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
-    emergency = _record(request, emergency_uuid)
+    emergency = services.get_emergency_for_user(request, emergency_uuid)
     user: Any = request.user
     now = timezone.now()
     masked = bool(user.is_area_staff)
@@ -210,7 +200,7 @@ def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
-    emergency = _record(request, emergency_uuid, write=True)
+    emergency = services.get_emergency_for_user(request, emergency_uuid, write=True)
     if emergency.completed_at is not None:
         messages.info(request, _("该记录已完成，不能再修改。"))
         return redirect("followup:emergency_detail", emergency_uuid=emergency.uuid)
@@ -243,7 +233,7 @@ def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRespo
 @login_required
 @require_POST
 def emergency_link(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
-    emergency = _record(request, emergency_uuid, write=True)
+    emergency = services.get_emergency_for_user(request, emergency_uuid, write=True)
     form = LinkForm(request.POST)
     number = form.cleaned_data["national_id"] if form.is_valid() else ""
     try:

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
@@ -37,7 +38,7 @@ def month_start(today: dt.date) -> dt.datetime:
 
 def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
     return (
-        Emergency.objects.filter(emergency_services.in_areas(prefixes), occurred_at__gte=month_start(today))
+        Emergency.objects.filter(within(prefixes, "area__code"), occurred_at__gte=month_start(today))
         .select_related("patient", "area")
         .order_by("-occurred_at", "-id")
     )
@@ -46,7 +47,7 @@ def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
 def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
     """Open more than 24 hours after the event (any month: they still need completing)."""
     return (
-        Emergency.objects.filter(emergency_services.in_areas(prefixes))
+        Emergency.objects.filter(within(prefixes, "area__code"))
         .filter(emergency_services.open_late_q(now))
         .select_related("patient", "area")
         .order_by("occurred_at", "id")

@@ -10,11 +10,14 @@ shows the result records the view.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area
@@ -23,7 +26,7 @@ from followup import codes
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits import rules
 from registry import codes as registry_codes
-from registry.access.visibility import visible_patients
+from registry.access.visibility import can_write, visible_patients
 from registry.models import Patient, StatusChange
 
 WORK_LIST_LIMIT = 200  # rows per section; a township's overdue list longer than this is a supervision problem
@@ -54,6 +57,30 @@ class WorkList:
     without_schedule: int = 0  # active patients with no next date yet (never reached)
     # How many patients each section holds in all; the lists stop at WORK_LIST_LIMIT.
     totals: dict[str, int] = field(default_factory=dict)
+
+
+def followups_visible_to(user: Any) -> QuerySet[FollowUp]:
+    """Follow-ups of the patients of the user's own areas among those the user sees: the clinical history, which a
+    case-team grant never opens (domain.md §8). Every follow-up lookup starts here."""
+    return FollowUp.objects.filter(patient__in=visible_patients(user).in_jurisdiction_of(user).values("pk"))
+
+
+def get_followup_for_user(
+    request: Any, followup_uuid: uuid.UUID | str, *, patient: Patient, write: bool = False
+) -> FollowUp:
+    """One follow-up of ``patient`` (reached through the views' clinical check), if the user may read it.
+
+    404 for a follow-up that does not exist, belongs to another patient or is not in ``followups_visible_to``;
+    with ``write``, 403 for users who may not write the patient.
+    """
+    followup = (
+        followups_visible_to(request.user).filter(patient=patient, uuid=followup_uuid).select_related("doctor").first()
+    )
+    if followup is None:
+        raise Http404
+    if write and not can_write(request.user, patient):
+        raise PermissionDenied
+    return followup
 
 
 def _followed(user: Any) -> QuerySet[Patient]:

@@ -238,9 +238,7 @@ def _clinical_page(view: Any) -> Any:
 @_clinical_page
 def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID) -> HttpResponse:
     patient = _clinical_patient(request, patient_uuid)
-    followup = FollowUp.objects.filter(patient=patient, uuid=followup_uuid).select_related("doctor").first()
-    if followup is None:
-        raise Http404
+    followup = queries.get_followup_for_user(request, followup_uuid, patient=patient)
     medications = list(followup.medications.all())
     record_event(
         actor=request.user,

@@ -7,6 +7,7 @@ stay invisible to the job page until the end.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from followup.models import WorkbookImport
@@ -33,6 +36,23 @@ def may_import(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_system_admin or user.is_area_staff)
+
+
+def import_jobs_visible_to(user: Any) -> QuerySet[WorkbookImport]:
+    """A job belongs to its uploader alone; every list of jobs starts here."""
+    return WorkbookImport.objects.filter(requested_by_id=user.pk)
+
+
+def get_import_job_for_user(request: Any, job_uuid: uuid.UUID | str, *, write: bool = False) -> WorkbookImport:
+    """The job, if the user uploaded it (404 otherwise: missing and someone else's alike).
+
+    The uploader may do everything with their own job, so ``write`` adds no rule; whether the user may import at
+    all (403) is checked by the views before.
+    """
+    job = import_jobs_visible_to(request.user).filter(uuid=job_uuid).first()
+    if job is None:
+        raise Http404
+    return job
 
 
 def scope_for(user: Any) -> Scope:

@@ -8,16 +8,15 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from followup.models import WorkbookImport
 
 from .forms import UploadForm
-from .jobs import create_job, live_progress, may_import, report_of
+from .jobs import create_job, get_import_job_for_user, import_jobs_visible_to, live_progress, may_import, report_of
 from .template import build_template
 
 RECENT_JOBS = 10
@@ -42,7 +41,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             detail={"source": "workbook_import_upload", "job": str(job.uuid), "dry_run": job.dry_run},
         )
         return redirect("followup:workbook_job", job_uuid=job.uuid)
-    jobs = WorkbookImport.objects.filter(requested_by_id=request.user.pk)[:RECENT_JOBS]
+    jobs = import_jobs_visible_to(request.user)[:RECENT_JOBS]
     return render(request, "followup/workbook/upload.html", {"form": form, "jobs": jobs})
 
 
@@ -50,7 +49,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job(request: HttpRequest, job_uuid: uuid.UUID) -> HttpResponse:
     _require_importer(request)
-    found = live_progress(get_object_or_404(WorkbookImport, uuid=job_uuid, requested_by_id=request.user.pk))
+    found = live_progress(get_import_job_for_user(request, job_uuid))
     context = {"job": found, "report": report_of(found), "error": found.report.get("error", "")}
     return render(request, "followup/workbook/job.html", context)
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django.http import Http404
+
 from casemgmt.areas import codes
+from metrics.models import PdfExport
 
 
 def may_view_area(user: Any, area_code: str) -> bool:
@@ -17,6 +21,23 @@ def may_view_area(user: Any, area_code: str) -> bool:
         return False
     area_prefix = codes.significant_prefix(area_code)
     return any(area_prefix.startswith(prefix) for prefix in user.jurisdiction_prefixes())
+
+
+def pdf_exports_visible_to(user: Any) -> QuerySet[PdfExport]:
+    """A PDF export belongs to the user who asked for it; every lookup of exports starts here."""
+    return PdfExport.objects.filter(requested_by_id=user.pk)
+
+
+def get_pdf_export_for_user(request: Any, export_id: int, *, write: bool = False) -> PdfExport:
+    """The export, if the user asked for it (404 otherwise: missing and someone else's alike).
+
+    Its owner may do everything with it, so ``write`` adds no rule; whether the user may export at all (403) is
+    checked by the views before.
+    """
+    export = pdf_exports_visible_to(request.user).filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    return export
 
 
 def scope_levels(user: Any) -> list[int]:

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from casemgmt.audit.services import record_event
 from metrics.indicators.options import export_suppression, footer_lines
 from metrics.indicators.suppression import suppress_document
 from metrics.models import PdfExport
-from metrics.reports.access import may_view_area
+from metrics.reports.access import get_pdf_export_for_user, may_view_area, pdf_exports_visible_to
 from metrics.reports.engine import compute
 from metrics.reports.forms import QueryError, ReportQuery, parse_query
 from metrics.reports.page import page_context
@@ -127,7 +127,7 @@ def pdf_start(request: HttpRequest) -> HttpResponse:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     key = {"requested_by": request.user, "area_code": query.area.code, "period": query.period.key}
     options = query.options.as_dict()
-    open_jobs = PdfExport.objects.filter(**key, options=options, status__in=["pending", "running"])
+    open_jobs = pdf_exports_visible_to(request.user).filter(**key, options=options, status__in=["pending", "running"])
     export = open_jobs.first()
     if export is None:
         try:
@@ -142,20 +142,16 @@ def pdf_start(request: HttpRequest) -> HttpResponse:
     return redirect("metrics:pdf_status", export_id=export.pk)
 
 
-def _own_export(request: HttpRequest, export_id: int) -> PdfExport:
-    return get_object_or_404(PdfExport, pk=export_id, requested_by=request.user)
-
-
 @login_required
 @require_GET
 def pdf_status(request: HttpRequest, export_id: int) -> HttpResponse:
-    return render(request, "metrics/pdf_status.html", {"export": _own_export(request, export_id)})
+    return render(request, "metrics/pdf_status.html", {"export": get_pdf_export_for_user(request, export_id)})
 
 
 @login_required
 @require_GET
 def pdf_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
-    export = _own_export(request, export_id)
+    export = get_pdf_export_for_user(request, export_id)
     if export.status != PdfExport.Status.DONE:
         raise Http404(_("报告尚未生成。"))
     record_event(

@@ -1,6 +1,13 @@
 """The single entry point views use to reach one patient, and the write-permission test.
 
 Not visible and not existing give the same 404, so nobody can probe for records outside their view.
+
+Every other resource follows the same shape: one ``*_visible_to(user)`` queryset its lists start from and one
+``get_<x>_for_user(request, id, *, write=False)`` that returns the object or raises ``Http404`` (``PermissionDenied``
+only for read-only users asking to write): ``followup.visits.queries.get_followup_for_user``,
+``followup.cases.services.get_case_for_user``, ``followup.emergencies.services.get_emergency_for_user``,
+``registry.transfers.services.get_transfer_for_user``, ``followup.workbook.jobs.get_import_job_for_user`` and
+``metrics.reports.access.get_pdf_export_for_user``. Area filters come from ``casemgmt.areas.scope.within``.
 """
 
 from __future__ import annotations

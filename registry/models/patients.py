@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from casemgmt.areas.models import Area
+from casemgmt.areas.scope import within
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto.fields import EncryptedTextField
 from registry import codes
@@ -50,20 +51,15 @@ class PatientQuerySet(models.QuerySet["Patient"]):
             return self.none()
         # The grants are fetched first (one small query) rather than as a subquery: an OR with a subquery
         # defeats the prefix index and scans every patient; a literal id list keeps it an index scan.
-        rule = Q(pk__in=list(live_grants(user).values_list("content_object_id", flat=True)))
-        for prefix in user.jurisdiction_prefixes():
-            rule |= Q(village__code__startswith=prefix)
-        return self.filter(rule)
+        granted = Q(pk__in=list(live_grants(user).values_list("content_object_id", flat=True)))
+        return self.filter(granted | within(user.jurisdiction_prefixes(), "village__code"))
 
     def in_jurisdiction_of(self, user: Any) -> PatientQuerySet:
         """The area part of the rule only (used to decide write access, which grants never give)."""
         prefixes = user.jurisdiction_prefixes() if getattr(user, "is_authenticated", False) else []
         if not prefixes:
             return self.none()
-        rule = Q()
-        for prefix in prefixes:
-            rule |= Q(village__code__startswith=prefix)
-        return self.filter(rule)
+        return self.filter(within(prefixes, "village__code"))
 
 
 class Patient(models.Model):

@@ -15,11 +15,12 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.areas.scope import within
 from casemgmt.crypto.fields import encrypted_fields
 from registry import codes
 from registry.models import Patient, SupplementaryForm
@@ -44,10 +45,9 @@ def villages_in_jurisdiction(user: Any) -> QuerySet[Area]:
     prefixes = user.jurisdiction_prefixes()
     if not prefixes:
         return Area.objects.none()
-    rule = Q()
-    for prefix in prefixes:
-        rule |= Q(code__startswith=prefix)
-    return Area.objects.filter(rule, level=AreaLevel.VILLAGE).select_related("parent").order_by("code")
+    return (
+        Area.objects.filter(within(prefixes, "code"), level=AreaLevel.VILLAGE).select_related("parent").order_by("code")
+    )
 
 
 def village_choices(villages: Iterable[Area]) -> list[tuple[Any, Any]]:

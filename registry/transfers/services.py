@@ -5,8 +5,9 @@ Who may do what:
 - request: a doctor of the jurisdiction that holds the patient (the view reached the patient through
   ``registry.access.visibility.get_patient_for_user(..., write=True)``).
 - accept / reject: a doctor of the receiving township. The views reach the transfer through
-  ``incoming_for(user)`` (404 otherwise) and refuse read-only users (403); the services check the doctor's
-  jurisdiction over the target village once more under the row lock, because that is where a decision is final.
+  ``get_transfer_for_user(side=Side.INCOMING, write=True)`` (404 outside, 403 for read-only users); the services
+  check the doctor's jurisdiction over the target village once more under the row lock, because that is where a
+  decision is final.
 
 Visibility of the patient never changes here except through the record's village: until acceptance the
 sender keeps the patient (``Patient.objects.visible_to`` reads ``Patient.village``), and the receiving doctor
@@ -16,15 +17,20 @@ sees only the masked summary of the request. Every action writes an audit event 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.models import Area, AreaLevel
+from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from registry import codes
@@ -131,7 +137,7 @@ def _check_receiver(actor: Any, transfer: Transfer) -> None:
 def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
     """Take over the patient: the record moves to the target village from ``today``.
 
-    Permission: the caller reached the transfer through ``incoming_for(actor)`` and refused read-only users;
+    Permission: the caller reached the transfer through ``get_transfer_for_user(side=Side.INCOMING, write=True)``;
     the receiving jurisdiction is checked again here under the lock. The transfer row is locked first, then the
     patient, so two doctors accepting at once are serialised: the first moves the record, the second gets
     "already accepted" and nothing is written twice. The open custody span ends on ``today`` (exclusive) and a
@@ -166,7 +172,7 @@ def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transf
 def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.date) -> Transfer:
     """Refuse the transfer with a reason; the patient stays with the sender.
 
-    Permission: as ``accept_transfer`` (the caller reached it through ``incoming_for``; checked again here).
+    Permission: as ``accept_transfer`` (the caller reached it through ``get_transfer_for_user``; checked again here).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -189,7 +195,7 @@ def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.da
 def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
     """The sender takes back a pending request (e.g. the patient stays after all); the patient stays put.
 
-    Permission: the caller reached the transfer through ``outgoing_for(actor)`` and refused read-only users;
+    Permission: the caller reached the transfer through ``get_transfer_for_user(side=Side.OUTGOING, write=True)``;
     checked again here: a doctor of the sending jurisdiction.
     """
     with transaction.atomic():
@@ -212,28 +218,38 @@ def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Tran
 # --- what the pages list -------------------------------------------------------------------------------------
 
 
-def _under(field: str, prefixes: list[str]) -> Q:
-    rule = Q(pk__in=[])
-    for prefix in prefixes:
-        rule |= Q(**{f"{field}__code__startswith": prefix})
-    return rule
+class Side(StrEnum):
+    """Which end of a transfer lies in the user's jurisdiction."""
+
+    INCOMING = "incoming"  # the target village: the receiving side, which decides
+    OUTGOING = "outgoing"  # the source village: the sending side, which may withdraw
 
 
-def incoming_for(user: Any) -> QuerySet[Transfer]:
-    """Transfers whose target lies in the user's jurisdiction (the receiving side)."""
-    return Transfer.objects.filter(_under("to_village", user.jurisdiction_prefixes()))
+SIDE_FIELDS = {Side.INCOMING: "to_village__code", Side.OUTGOING: "from_village__code"}
 
 
-def outgoing_for(user: Any) -> QuerySet[Transfer]:
-    """Transfers whose source lies in the user's jurisdiction (the sending side)."""
-    return Transfer.objects.filter(_under("from_village", user.jurisdiction_prefixes()))
+def transfers_visible_to(user: Any, *, side: Side) -> QuerySet[Transfer]:
+    """Transfers whose ``side`` end lies in the user's jurisdiction; every transfer list starts here."""
+    return Transfer.objects.filter(within(user.jurisdiction_prefixes(), SIDE_FIELDS[side]))
+
+
+def get_transfer_for_user(request: Any, transfer_uuid: uuid.UUID | str, *, side: Side, write: bool = False) -> Transfer:
+    """The transfer, if its ``side`` end lies in the user's jurisdiction (404 otherwise: missing and not yours
+    alike); with ``write`` (deciding, withdrawing) 403 for read-only users (area staff)."""
+    user = request.user
+    transfer = transfers_visible_to(user, side=side).select_related("patient").filter(uuid=transfer_uuid).first()
+    if transfer is None:
+        raise Http404
+    if write and not user.is_doctor:
+        raise PermissionDenied
+    return transfer
 
 
 def long_pending(prefixes: list[str], today: dt.date, days: int = LONG_PENDING_DAYS) -> QuerySet[Transfer]:
     """Transfers pending for more than ``days`` with either end under the prefixes (the county page)."""
     return (
         Transfer.objects.filter(state=TransferState.PENDING, requested_on__lt=today - dt.timedelta(days=days))
-        .filter(_under("from_village", prefixes) | _under("to_village", prefixes))
+        .filter(within(prefixes, "from_village__code") | within(prefixes, "to_village__code"))
         .select_related("patient", "from_village", "to_village")
         .order_by("requested_on", "id")
     )
@@ -306,19 +322,20 @@ def with_related(queryset: QuerySet[Transfer]) -> QuerySet[Transfer]:
 
 
 def pending_incoming(user: Any) -> QuerySet[Transfer]:
-    return with_related(incoming_for(user).filter(state=TransferState.PENDING)).order_by("requested_on", "id")
+    return with_related(transfers_visible_to(user, side=Side.INCOMING).filter(state=TransferState.PENDING)).order_by(
+        "requested_on", "id"
+    )
 
 
 def recently_accepted(user: Any, today: dt.date) -> QuerySet[Transfer]:
     """Accepted into the user's jurisdiction lately: the "visit within 2 weeks" reminders."""
     since = today - dt.timedelta(days=RECENT_DAYS)
-    return with_related(incoming_for(user).filter(state=TransferState.ACCEPTED, decided_on__gte=since)).order_by(
-        "decided_on", "id"
-    )
+    return with_related(
+        transfers_visible_to(user, side=Side.INCOMING).filter(state=TransferState.ACCEPTED, decided_on__gte=since)
+    ).order_by("decided_on", "id")
 
 
 def recent_outgoing(user: Any, today: dt.date) -> QuerySet[Transfer]:
     since = today - dt.timedelta(days=RECENT_DAYS)
-    return with_related(outgoing_for(user).filter(Q(state=TransferState.PENDING) | Q(decided_on__gte=since))).order_by(
-        "-requested_on", "-id"
-    )
+    recent = Q(state=TransferState.PENDING) | Q(decided_on__gte=since)
+    return with_related(transfers_visible_to(user, side=Side.OUTGOING).filter(recent)).order_by("-requested_on", "-id")

@@ -2,7 +2,7 @@
 and reject.
 
 Views stay thin: the patient is reached through ``registry.access.visibility.get_patient_for_user`` and a transfer
-through ``registry.transfers.services.incoming_for`` (the same 404 for missing and not yours);
+through ``registry.transfers.services.get_transfer_for_user`` (the same 404 for missing and not yours);
 ``registry.transfers.services`` writes. The receiving doctor sees only the masked summary of a pending request, and the
 patient after accepting.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,20 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
-from registry.models import Transfer, TransferState
+from registry.models import TransferState
 from registry.transfers import services as transfers
 from registry.transfers.forms import TransferRejectForm, TransferRequestForm
-
-
-def _incoming_transfer(request: HttpRequest, transfer_uuid: uuid.UUID) -> Transfer:
-    """A transfer into the user's jurisdiction (404 otherwise); only its doctors may decide (403)."""
-    user: Any = request.user
-    transfer = transfers.incoming_for(user).select_related("patient").filter(uuid=transfer_uuid).first()
-    if transfer is None:
-        raise Http404
-    if not user.is_doctor:
-        raise PermissionDenied
-    return transfer
 
 
 @login_required
@@ -101,7 +90,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_accept(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
-    transfer = _incoming_transfer(request, transfer_uuid)
+    transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.INCOMING, write=True)
     try:
         accepted = transfers.accept_transfer(actor=request.user, transfer=transfer, today=timezone.localdate())
     except transfers.TransferError as exc:
@@ -119,11 +108,7 @@ def transfer_accept(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpRespo
 def transfer_withdraw(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
     """The sender withdraws a pending request (404 outside the sending jurisdiction, 403 for read-only users)."""
     user: Any = request.user
-    transfer = transfers.outgoing_for(user).select_related("patient").filter(uuid=transfer_uuid).first()
-    if transfer is None:
-        raise Http404
-    if not user.is_doctor:
-        raise PermissionDenied
+    transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.OUTGOING, write=True)
     try:
         transfers.withdraw_transfer(actor=user, transfer=transfer, today=timezone.localdate())
     except transfers.TransferError as exc:
@@ -136,7 +121,7 @@ def transfer_withdraw(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpRes
 @login_required
 @require_POST
 def transfer_reject(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
-    transfer = _incoming_transfer(request, transfer_uuid)
+    transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.INCOMING, write=True)
     form = TransferRejectForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("reason", []):

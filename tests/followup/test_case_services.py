@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.http import Http404
+from django.test import RequestFactory
 from django.utils import timezone
 
 from casemgmt.accounts.models import Role
@@ -250,7 +252,10 @@ def test_an_expired_grant_takes_the_case_away(world: World) -> None:
     assert list(case_services.my_cases(grid)) == [case]
     PatientUserObjectPermission.objects.filter(user=grid).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     assert list(case_services.my_cases(grid)) == []
-    assert case_services.case_for_user(grid, case.uuid) is None
+    request = RequestFactory().get("/")
+    request.user = grid
+    with pytest.raises(Http404):
+        case_services.get_case_for_user(request, case.uuid)
 
 
 def test_the_plan_moves_the_grants_to_its_review_date(world: World) -> None:

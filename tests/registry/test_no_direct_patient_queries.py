@@ -1,8 +1,11 @@
-"""The one visibility rule, enforced: no view module may query patients except through ``visible_to``.
+"""The one visibility rule, enforced: no view or panel module may query patients except through ``visible_to``.
 
-A view that reaches ``Patient.objects`` (or the model's default or base manager) bypasses the jurisdiction
-and grant rule; the anchor project that wrote its rule several times got one copy inverted and leaked every
-patient. Views go through ``registry.access.visibility`` instead. This scan is cheap insurance against a regression.
+The modules are found by their role (a views/panel/overview name or package anywhere under the apps), not by a
+hand list, so a new ``*_views.py``, ``panel.py`` or ``overview/`` module is covered the day it appears.
+
+A view that reaches ``Patient.objects`` (or the model's default or base manager) bypasses the jurisdiction and grant
+rule; the anchor project that wrote its rule several times got one copy inverted and leaked every patient. Views go
+through ``registry.access.visibility`` instead. This scan is cheap insurance against a regression.
 """
 
 from __future__ import annotations
@@ -16,17 +19,45 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("registry", "followup", "metrics", "casemgmt")
 FORBIDDEN = ("Patient.objects", "Patient._default_manager", "Patient._base_manager")
 
+# A module has a view or panel role when its name or the name of a package it lives in says so: views.py,
+# case_views.py, a views/ package, panel.py, panels.py, transfer_panel.py, anything in an overview/ package.
+ROLE_NAMES = frozenset({"views", "panel", "panels", "overview"})
+ROLE_SUFFIXES = tuple(f"_{name}" for name in ROLE_NAMES)
+SKIPPED_DIRS = frozenset({"migrations", ".venv", "__pycache__"})
+
+
+def has_view_role(relative: Path) -> bool:
+    """Whether a module (a path relative to the project root) serves pages, judged by its name and packages."""
+    names = [*relative.parts[:-1], relative.stem]
+    return any(name in ROLE_NAMES or name.endswith(ROLE_SUFFIXES) for name in names)
+
 
 def view_modules() -> list[Path]:
-    """Every views.py and every module of a views/ package, anywhere under the apps."""
-    found: set[Path] = set()
+    """Every module with a view or panel role, anywhere under the apps (found by name, not listed by hand)."""
+    found = []
     for app in APPS:
-        base = ROOT / app
-        found.update(base.rglob("views.py"))
-        for package in base.rglob("views"):
-            if package.is_dir():
-                found.update(package.rglob("*.py"))
-    return sorted(p for p in found if ".venv" not in p.parts and "migrations" not in p.parts)
+        for path in (ROOT / app).rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            if not SKIPPED_DIRS.intersection(relative.parts) and has_view_role(relative):
+                found.append(path)
+    return sorted(found)
+
+
+KNOWN_VIEW_MODULES = (
+    "registry/patients/views.py",
+    "registry/patients/panels.py",
+    "registry/transfers/views.py",
+    "registry/transfers/panel.py",
+    "followup/visits/views.py",
+    "followup/visits/panel.py",
+    "followup/cases/views.py",
+    "followup/cases/panel.py",
+    "followup/emergencies/views.py",
+    "followup/emergencies/panel.py",
+    "followup/overview/views.py",
+    "followup/workbook/views.py",
+    "metrics/reports/views.py",
+)
 
 
 MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -70,8 +101,37 @@ def violations(source: str) -> list[str]:
     return [f"line {number}: {line}" for number, line in sorted(found.items())]
 
 
-def test_the_scan_covers_the_registry_views() -> None:
-    assert ROOT / "registry" / "patients" / "views.py" in view_modules()
+@pytest.mark.parametrize("known", KNOWN_VIEW_MODULES)
+def test_the_scan_finds_the_known_view_and_panel_modules(known: str) -> None:
+    assert ROOT / known in view_modules()
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("registry/patients/views.py", True),
+        ("followup/case_views.py", True),
+        ("registry/transfer_views.py", True),
+        ("followup/views/__init__.py", True),
+        ("followup/views/lists.py", True),
+        ("followup/cases/panel.py", True),
+        ("registry/patients/panels.py", True),
+        ("followup/emergency_panel.py", True),
+        ("followup/overview/__init__.py", True),
+        ("followup/overview/rows.py", True),
+        ("followup/overview.py", True),
+        ("followup/cases/services.py", False),
+        ("registry/models/patients.py", False),
+        ("followup/visits/queries.py", False),
+        ("metrics/reports/preview_rows.py", False),
+    ],
+)
+def test_the_role_is_judged_by_name_and_package(relative: str, expected: bool) -> None:
+    assert has_view_role(Path(relative)) is expected
+
+
+def test_the_scan_skips_migrations() -> None:
+    assert not any("migrations" in path.parts for path in view_modules())
 
 
 @pytest.mark.parametrize(
