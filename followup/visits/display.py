@@ -75,6 +75,10 @@ class WorkRow:
 PLACEHOLDER = uuid.UUID(int=0)
 
 
+# The status page, opened from the "not reached in a row" list, proposes 失访 with reason 4 (连续3次未访到).
+LOST_AFTER_MISSED_VISITS = f"?to={registry_codes.Status.LOST}&lost_reason={registry_codes.LostReason.THREE_MISSED}"
+
+
 class PatientUrl:
     """``reverse`` once, then substitute each patient's UUID: a work list links hundreds of patients and
     reversing each link was a noticeable share of the page's server time."""
@@ -93,7 +97,7 @@ def work_row(item: WorkItem, urls: tuple[PatientUrl, PatientUrl, PatientUrl]) ->
         uuid=patient.uuid,
         detail_url=detail(patient.uuid),
         followup_url=followup(patient.uuid),
-        status_url=status(patient.uuid),
+        status_url=status(patient.uuid) + LOST_AFTER_MISSED_VISITS,
         name=patient.name,
         phone=patient.phone,
         village=patient.village.name,

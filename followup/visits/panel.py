@@ -7,14 +7,19 @@ which the case team may see too (domain.md §8); links to the clinical pages fol
 
 from __future__ import annotations
 
+import itertools
+
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from followup import codes
+from followup.models import FollowUp
 from registry.models import Patient
-from registry.patients.panels import register_panel
+from registry.patients.panels import STATUS, register_panel
 
 TEMPLATE = "followup/partials/patient_panel.html"
+ATTEMPTS_TEMPLATE = "followup/partials/attempts_panel.html"
 
 
 def followup_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString:
@@ -22,5 +27,22 @@ def followup_panel(request: HttpRequest, patient: Patient, disclosure: str) -> S
     return render_to_string(TEMPLATE, {"patient": patient}, request=request)
 
 
+def attempts_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString | str:
+    """On the status page: the attempts not reached in a row, newest first, that a change to 失访 rests on."""
+    attempts = list(
+        itertools.takewhile(
+            lambda f: f.outcome == codes.Outcome.NOT_REACHED,
+            FollowUp.objects.filter(patient=patient).order_by("-date", "-id")[:ATTEMPTS_SHOWN],
+        )
+    )
+    if not attempts:
+        return ""
+    return render_to_string(ATTEMPTS_TEMPLATE, {"attempts": attempts}, request=request)
+
+
+ATTEMPTS_SHOWN = 10
+
+
 def register() -> None:
     register_panel(followup_panel)
+    register_panel(attempts_panel, page=STATUS)

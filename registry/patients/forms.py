@@ -10,7 +10,7 @@ like no change at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django import forms
@@ -390,17 +390,37 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
     closure_reason = _optional_choice(_("注销原因"), codes.ClosureReason.choices)
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, patient: Patient, has_pending_closure: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient,
+        has_pending_closure: bool,
+        proposed: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.setup_dates()
         targets = services.ALLOWED_TRANSITIONS[patient.status]
         choices = [(value, label) for value, label in codes.Status.choices if value in targets]
+        self._propose(proposed or {}, allowed={value for value, _label in choices})
         if patient.status in services.CLOSABLE_STATUSES and not has_pending_closure:
             choices.append((codes.Status.CLOSED, _("注销（需另一人审核）")))
         to_status = self.fields["to_status"]
         assert isinstance(to_status, forms.ChoiceField)  # noqa: S101  (narrows the type for mypy)
         to_status.choices = [("", _("请选择")), *choices]
         self.has_choices = bool(choices)
+
+    def _propose(self, proposed: Mapping[str, str], *, allowed: set[str]) -> None:
+        """Preselect what a link proposes (``?to=LOST&lost_reason=4`` from the work list's "not reached in a
+        row" section): only a status this patient may move to, and only a known reason. Nothing is saved until
+        the doctor submits."""
+        to_status = proposed.get("to", "")
+        if to_status not in allowed:
+            return
+        self.initial["to_status"] = to_status
+        reason = proposed.get("lost_reason", "")
+        if to_status == codes.Status.LOST and reason.isdigit() and int(reason) in codes.LostReason.values:
+            self.initial["lost_reason"] = int(reason)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -14,7 +14,8 @@ from the detail view. Instead it registers a renderer here, typically in its ``A
 A renderer receives the disclosure level (``registry.access.disclosure.Disclosure``: full, masked or limited) and
 must show no more than it allows: a case-team member (limited) never sees the clinical history. It returns
 HTML rendered from a template (a ``SafeString``); anything else is escaped. The panels appear in the
-``patient_extra`` block of ``templates/registry/patient_detail.html``.
+``patient_extra`` block of ``templates/registry/patient_detail.html``; renderers registered with
+``page=STATUS`` appear on the status-change page.
 """
 
 from __future__ import annotations
@@ -30,20 +31,23 @@ from registry.models import Patient
 
 PanelRenderer = Callable[[HttpRequest, Patient, str], Any]
 
-_renderers: list[PanelRenderer] = []
+DETAIL = "detail"  # the patient page
+STATUS = "status"  # the status-change page: facts that bear on the change (e.g. the attempts not reached)
+
+_renderers: dict[str, list[PanelRenderer]] = {DETAIL: [], STATUS: []}
 
 
-def register_panel(renderer: PanelRenderer) -> PanelRenderer:
-    if renderer not in _renderers:
-        _renderers.append(renderer)
+def register_panel(renderer: PanelRenderer, *, page: str = DETAIL) -> PanelRenderer:
+    if renderer not in _renderers[page]:
+        _renderers[page].append(renderer)
     return renderer
 
 
-def unregister_panel(renderer: PanelRenderer) -> None:
-    if renderer in _renderers:
-        _renderers.remove(renderer)
+def unregister_panel(renderer: PanelRenderer, *, page: str = DETAIL) -> None:
+    if renderer in _renderers[page]:
+        _renderers[page].remove(renderer)
 
 
-def render_panels(request: HttpRequest, patient: Patient, disclosure: str) -> list[SafeString]:
-    rendered = (renderer(request, patient, disclosure) for renderer in list(_renderers))
+def render_panels(request: HttpRequest, patient: Patient, disclosure: str, *, page: str = DETAIL) -> list[SafeString]:
+    rendered = (renderer(request, patient, disclosure) for renderer in list(_renderers[page]))
     return [conditional_escape(html) for html in rendered if html]

@@ -61,7 +61,7 @@ from registry.patients.forms import (
     villages_in_jurisdiction,
 )
 from registry.patients.masking import mask_name
-from registry.patients.panels import render_panels
+from registry.patients.panels import STATUS, render_panels
 from registry.patients.search import SearchKind, SearchResult, name_scan_limit, recall_search, remember_search, search
 
 ACCESS_LOG_PAGE_SIZE = 50
@@ -376,7 +376,9 @@ def status_change(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse
     patient = get_patient_for_user(request, patient_uuid, write=True)
     closure = _pending_closure(patient)
     data = request.POST if request.method == "POST" else None
-    form = StatusChangeForm(data, patient=patient, has_pending_closure=closure is not None)
+    form = StatusChangeForm(
+        data, patient=patient, has_pending_closure=closure is not None, proposed=request.GET if data is None else None
+    )
     if form.is_bound and form.is_valid():
         values = form.cleaned_data
         try:
@@ -409,7 +411,8 @@ def status_change(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse
     elif not form.is_bound:
         _record_view(request, patient, "status", Disclosure.FULL)
     context = _patient_context(request, patient, Disclosure.FULL)
-    context.update(form=form, closure=closure)
+    status_panels = render_panels(request, patient, str(Disclosure.FULL), page=STATUS)
+    context.update(form=form, closure=closure, status_panels=status_panels)
     return render(request, "registry/status_change.html", context)
 
 

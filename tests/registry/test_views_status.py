@@ -201,3 +201,23 @@ def test_county_staff_review_page_is_masked(world: World) -> None:
     closure = request_closure(world)
     html = logged_in(world.county_d).get(review_url(closure)).content.decode()
     assert world.patient_a.name not in html and "确认注销" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "to_status", "reason"),
+    [
+        ("?to=LOST&lost_reason=4", "LOST", 4),
+        ("?to=LOST&lost_reason=99", "LOST", None),  # an unknown reason is not proposed
+        ("?to=NOPE&lost_reason=4", None, None),  # nor a status that does not exist
+        ("?to=ACTIVE", None, None),  # nor one the patient cannot move to (already active)
+    ],
+)
+def test_a_link_may_propose_a_change_but_never_makes_it(world: World, query: str, to_status: Any, reason: Any) -> None:
+    client = Client()
+    client.force_login(world.doctor_a)
+    url = reverse("registry:status_change", kwargs={"patient_uuid": world.patient_a.uuid})
+    response = client.get(url + query)
+    form = response.context["form"]
+    assert (form.initial.get("to_status"), form.initial.get("lost_reason")) == (to_status, reason)
+    world.patient_a.refresh_from_db()
+    assert world.patient_a.status == "ACTIVE"
