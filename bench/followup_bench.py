@@ -20,6 +20,7 @@ never fails on a timing. The dataset (its own database) is built once and reused
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.client
 import os
@@ -125,8 +126,10 @@ def build_history(today: dt.date) -> None:
     """One reached follow-up per patient 1–100 days ago (so some are overdue, some due soon, some unstable) and,
     for a few, three not-reached attempts since; written through the real service."""
     from casemgmt.accounts.models import User
+    from followup import codes
     from followup.models import FollowUp
-    from followup.visits import rules, services
+    from followup.visits import forms, rules, services
+    from followup.visits.values import FollowUpEntry
     from registry.models import Patient
 
     patients = list(
@@ -144,27 +147,18 @@ def build_history(today: dt.date) -> None:
     for patient in patients:
         actor = doctors[int(patient.village_id[6:9])]
         day = max(patient.registered_on, today - dt.timedelta(days=rng.randrange(1, 100)))
-        data = reached_visit(rng, day)
-        suggestion = services.suggestion_for(data)
-        data["classification"] = suggestion.classification
-        data["next_date"] = rules.next_followup_date(suggestion.classification, day)
         medications = [{"drug": "利培酮", "shape": "schedule", "morning_mg": "1", "evening_mg": "2"}]
-        services.record_followup(
-            actor=actor, patient=patient, data=data, medications=medications, submission_key=uuid.uuid4(), today=today
-        )
+        entry = forms.parse_followup(reached_visit(rng, day), medications, today=today)
+        classification = services.suggestion_for(entry).classification
+        next_date = rules.next_followup_date(classification, day)
+        entry = dataclasses.replace(entry, classification=classification, next_date=next_date)
+        services.record_followup(actor=actor, patient=patient, entry=entry, submission_key=uuid.uuid4())
         if rng.random() < NOT_REACHED_SHARE:
             for offset in (3, 2, 1):
                 attempt_day = today - dt.timedelta(days=offset)
-                attempt: dict[str, Any] = {"date": attempt_day, "mode": 3, "outcome": "NOT_REACHED"}
                 if attempt_day > day:
-                    services.record_followup(
-                        actor=actor,
-                        patient=patient,
-                        data=attempt,
-                        medications=[],
-                        submission_key=uuid.uuid4(),
-                        today=today,
-                    )
+                    attempt = FollowUpEntry(date=attempt_day, mode=3, outcome=codes.Outcome.NOT_REACHED)
+                    services.record_followup(actor=actor, patient=patient, entry=attempt, submission_key=uuid.uuid4())
     elapsed = time.perf_counter() - start
     print(f"  {FollowUp.objects.count()} follow-ups, {len(patients) / elapsed:.0f} patients/s", flush=True)
 

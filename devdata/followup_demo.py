@@ -6,6 +6,7 @@ write. Deterministic for a seed; idempotent (patients that already have follow-u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import uuid
@@ -15,10 +16,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from followup import codes
 from followup.emergencies import services as emergency_services
 from followup.models import Emergency, FollowUp
-from followup.visits import rules, services
+from followup.visits import forms, rules, services
 from followup.visits.drugs import DRUGS
+from followup.visits.values import FollowUpEntry
 from registry.models import Patient
 from registry.signals import announcements_batched
 
@@ -48,7 +51,7 @@ def _assessment(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str) -> tuple[dict[str, Any], list[Any]]:
+def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date) -> FollowUpEntry:
     data: dict[str, Any] = {
         "date": day,
         "mode": rng.choices((1, 2, 3), weights=(35, 45, 20))[0],
@@ -66,13 +69,14 @@ def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str) ->
         "family_support": rng.random() < 0.7,
         **_assessment(rng),
     }
-    suggestion = services.suggestion_for(data)
-    data["classification"] = suggestion.classification
-    data["next_date"] = rules.next_followup_date(suggestion.classification, day, previous)
     if data["trouble"] and data["risk_level"] < 3:
         data["trouble"] = 0
     dose = rng.choice(("1", "2", "2", "3"))
-    return data, [{"drug": drug, "shape": "schedule", "morning_mg": dose, "evening_mg": dose}]
+    medications = [{"drug": drug, "shape": "schedule", "morning_mg": dose, "evening_mg": dose}]
+    entry = forms.parse_followup(data, medications, today=today)
+    classification = services.suggestion_for(entry).classification
+    next_date = rules.next_followup_date(classification, day, previous)
+    return dataclasses.replace(entry, classification=classification, next_date=next_date)
 
 
 def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
@@ -213,10 +217,8 @@ def load_demo_emergencies(*, actor_for: Any) -> int:
 def _history(rng: random.Random, patient: Patient, actor: Any, drug: str, today: dt.date) -> int:
     """One patient's visits from registration (or HISTORY_DAYS ago) to today."""
 
-    def save(data: dict[str, Any], medications: list[Any]) -> None:
-        services.record_followup(
-            actor=actor, patient=patient, data=data, medications=medications, submission_key=uuid.uuid4(), today=today
-        )
+    def save(entry: FollowUpEntry) -> None:
+        services.record_followup(actor=actor, patient=patient, entry=entry, submission_key=uuid.uuid4())
 
     start = max(patient.registered_on, today - dt.timedelta(days=HISTORY_DAYS))
     day = start + dt.timedelta(days=rng.randrange(1, 10))
@@ -226,13 +228,14 @@ def _history(rng: random.Random, patient: Patient, actor: Any, drug: str, today:
     while day < today:
         written += 1
         if rng.random() < NOT_REACHED_SHARE or (failing and day > today - dt.timedelta(days=45)):
-            save({"date": day, "mode": 3, "outcome": "NOT_REACHED"}, [])
+            save(FollowUpEntry(date=day, mode=3, outcome=codes.Outcome.NOT_REACHED))
             day += dt.timedelta(days=rng.randrange(3, 10))
             continue
-        data, medications = _visit(rng, day, previous, drug)
-        save(data, medications)
-        previous = data["classification"]
-        gap = (data["next_date"] - day).days
+        entry = _visit(rng, day, previous, drug, today)
+        save(entry)
+        previous = entry.classification
+        assert entry.next_date is not None  # noqa: S101  (set by _visit)
+        gap = (entry.next_date - day).days
         late = rng.randrange(gap, gap * 2) if rng.random() < MISS_SHARE else rng.randrange(-3, 3)
         day += dt.timedelta(days=max(1, gap + late))
     return written

@@ -22,9 +22,7 @@ from followup.models.emergencies import (
 )
 from followup.models.visits import (
     COMPLETE,
-    COUNT_MAX,
     DOSE_FIELDS,
-    DOSE_MAX,
     POSITIVE,
     REACHED_ONLY_COLUMNS,
     SHAPE_FIELDS,
@@ -45,9 +43,7 @@ from followup.models.workbook import (
 __all__ = [
     "COMPLETE",
     "COMPLETE_WITHIN",
-    "COUNT_MAX",
     "DOSE_FIELDS",
-    "DOSE_MAX",
     "POSITIVE",
     "REACHED_ONLY_COLUMNS",
     "SHAPE_FIELDS",

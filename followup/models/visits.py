@@ -20,9 +20,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from followup import codes
+from followup.visits import bounds
 from registry.models import Patient
 
-POSITIVE = [MinValueValidator(Decimal("0.01"))]
+POSITIVE = [MinValueValidator(bounds.DOSE_MIN)]
 
 # A complete follow-up (domain.md §11): reached with a risk level, or reached while in hospital. The indicators
 # count only these; FollowUp.is_complete is the same test on one row.
@@ -60,7 +61,7 @@ class FollowUp(models.Model):
 
     risk_level = models.PositiveSmallIntegerField(_("危险性评估"), choices=codes.RiskLevel.choices, null=True)
     symptoms = models.JSONField(_("目前症状"), default=list, blank=True)
-    symptom_other = models.CharField(_("其他症状"), max_length=100, blank=True)
+    symptom_other = models.CharField(_("其他症状"), max_length=bounds.TEXT_MAX_LENGTH["symptom_other"], blank=True)
     obvious_psychotic_symptoms = models.BooleanField(_("有明显精神病性症状"), default=False)
     insight = models.PositiveSmallIntegerField(_("自知力"), choices=codes.Insight.choices, null=True)
     sleep = models.PositiveSmallIntegerField(_("睡眠情况"), choices=codes.Grade.choices, null=True)
@@ -82,21 +83,29 @@ class FollowUp(models.Model):
     hospitalisation = models.PositiveSmallIntegerField(_("住院情况"), choices=codes.Hospitalisation.choices, null=True)
     last_discharge_date = models.DateField(_("末次出院时间"), null=True)
     lab = models.PositiveSmallIntegerField(_("实验室检查"), choices=codes.Lab.choices, null=True)
-    lab_text = models.CharField(_("检查结果"), max_length=200, blank=True)
+    lab_text = models.CharField(_("检查结果"), max_length=bounds.TEXT_MAX_LENGTH["lab_text"], blank=True)
     adherence = models.PositiveSmallIntegerField(_("用药依从性"), choices=codes.Adherence.choices, null=True)
     adverse_reaction = models.PositiveSmallIntegerField(
         _("药物不良反应"), choices=codes.AdverseReaction.choices, null=True
     )
-    adverse_reaction_text = models.CharField(_("不良反应描述"), max_length=200, blank=True)
+    adverse_reaction_text = models.CharField(
+        _("不良反应描述"), max_length=bounds.TEXT_MAX_LENGTH["adverse_reaction_text"], blank=True
+    )
     adverse_reaction_severe = models.BooleanField(_("严重药物不良反应"), default=False)
     severe_physical_illness = models.BooleanField(_("严重躯体疾病"), default=False)
     treatment_effect = models.PositiveSmallIntegerField(_("治疗效果"), choices=codes.TreatmentEffect.choices, null=True)
     referral = models.PositiveSmallIntegerField(_("是否转诊"), choices=codes.Referral.choices, null=True)
-    referral_reason = models.CharField(_("转诊原因"), max_length=200, blank=True)
-    referral_institution = models.CharField(_("转诊机构及科室"), max_length=200, blank=True)
-    referral_department = models.CharField(_("转诊科室"), max_length=100, blank=True)
+    referral_reason = models.CharField(_("转诊原因"), max_length=bounds.TEXT_MAX_LENGTH["referral_reason"], blank=True)
+    referral_institution = models.CharField(
+        _("转诊机构及科室"), max_length=bounds.TEXT_MAX_LENGTH["referral_institution"], blank=True
+    )
+    referral_department = models.CharField(
+        _("转诊科室"), max_length=bounds.TEXT_MAX_LENGTH["referral_department"], blank=True
+    )
     rehabilitation = models.JSONField(_("康复措施"), default=list, blank=True)
-    rehabilitation_other = models.CharField(_("其他康复措施"), max_length=100, blank=True)
+    rehabilitation_other = models.CharField(
+        _("其他康复措施"), max_length=bounds.TEXT_MAX_LENGTH["rehabilitation_other"], blank=True
+    )
     family_support = models.BooleanField(_("已对家属进行心理支持和健康教育"), default=False)
     suggested_classification = models.PositiveSmallIntegerField(
         _("系统建议分类"), choices=codes.Classification.choices, null=True
@@ -106,7 +115,9 @@ class FollowUp(models.Model):
     )
     suggested_next_date = models.DateField(_("系统建议下次随访日期"), null=True)
     next_date = models.DateField(_("下次随访日期"), null=True)
-    next_date_reason = models.CharField(_("推迟随访的理由"), max_length=200, blank=True)
+    next_date_reason = models.CharField(
+        _("推迟随访的理由"), max_length=bounds.TEXT_MAX_LENGTH["next_date_reason"], blank=True
+    )
     lost_reason = models.PositiveSmallIntegerField(_("失访原因"), choices=codes.LostReason.choices, null=True)
     death_date = models.DateField(_("死亡日期"), null=True)
     death_cause = models.PositiveSmallIntegerField(_("死亡原因"), choices=codes.DeathCause.choices, null=True)
@@ -170,9 +181,7 @@ SHAPE_FIELDS: dict[str, tuple[str, ...]] = {
     DosingShape.DEPOT: ("depot_every_weeks", "depot_mg"),
 }
 DOSE_FIELDS: tuple[str, ...] = tuple(name for names in SHAPE_FIELDS.values() for name in names)
-WHOLE_NUMBER_FIELDS = frozenset({"times_per_day", "depot_every_weeks"})
-DOSE_MAX = Decimal("99999.99")  # what the mg columns hold (7 digits, 2 decimals)
-COUNT_MAX = 99  # times per day, weeks between injections
+WHOLE_NUMBER_FIELDS = frozenset(bounds.WHOLE_NUMBER_MAX)
 
 
 def dose_problems(shape: str, values: dict[str, Any]) -> list[str]:
@@ -206,10 +215,11 @@ def _number_problem(name: str, value: Any) -> str:
     if value <= 0:
         return str(_("剂量和次数必须大于0。"))
     if name in WHOLE_NUMBER_FIELDS:
-        if value != int(value) or value > COUNT_MAX:
-            return str(_("次数和间隔周数必须是1至%(max)s的整数。") % {"max": COUNT_MAX})
-    elif value > DOSE_MAX or value != round(Decimal(value), 2):
-        return str(_("剂量最多两位小数，且不超过%(max)s mg。") % {"max": DOSE_MAX})
+        limit = bounds.WHOLE_NUMBER_MAX[name]
+        if value != int(value) or value > limit:
+            return str(_("次数和间隔周数必须是1至%(max)s的整数。") % {"max": limit})
+    elif value > bounds.DOSE_MAX or value != round(Decimal(value), bounds.DOSE_DECIMAL_PLACES):
+        return str(_("剂量最多两位小数，且不超过%(max)s mg。") % {"max": bounds.DOSE_MAX})
     return ""
 
 
@@ -228,15 +238,39 @@ class MedicationRow(models.Model):
     """One drug going forward (item 19), in one of three dosing shapes."""
 
     followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="medications")
-    drug = models.CharField(_("药物名称"), max_length=60)
+    drug = models.CharField(_("药物名称"), max_length=bounds.DRUG_MAX_LENGTH)
     shape = models.CharField(_("用法"), max_length=10, choices=DosingShape.choices)
-    morning_mg = models.DecimalField(_("早(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
-    noon_mg = models.DecimalField(_("中(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
-    evening_mg = models.DecimalField(_("晚(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    morning_mg = models.DecimalField(
+        _("早(mg)"),
+        max_digits=bounds.DOSE_MAX_DIGITS,
+        decimal_places=bounds.DOSE_DECIMAL_PLACES,
+        null=True,
+        validators=POSITIVE,
+    )
+    noon_mg = models.DecimalField(
+        _("中(mg)"),
+        max_digits=bounds.DOSE_MAX_DIGITS,
+        decimal_places=bounds.DOSE_DECIMAL_PLACES,
+        null=True,
+        validators=POSITIVE,
+    )
+    evening_mg = models.DecimalField(
+        _("晚(mg)"),
+        max_digits=bounds.DOSE_MAX_DIGITS,
+        decimal_places=bounds.DOSE_DECIMAL_PLACES,
+        null=True,
+        validators=POSITIVE,
+    )
     times_per_day = models.PositiveSmallIntegerField(_("每日次数"), null=True)
     mg_per_dose = models.DecimalField(_("每次剂量(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
     depot_every_weeks = models.PositiveSmallIntegerField(_("每几周一次"), null=True)
-    depot_mg = models.DecimalField(_("每次剂量(mg)"), max_digits=7, decimal_places=2, null=True, validators=POSITIVE)
+    depot_mg = models.DecimalField(
+        _("每次剂量(mg)"),
+        max_digits=bounds.DOSE_MAX_DIGITS,
+        decimal_places=bounds.DOSE_DECIMAL_PLACES,
+        null=True,
+        validators=POSITIVE,
+    )
 
     class Meta:
         ordering = ["id"]

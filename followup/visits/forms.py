@@ -1,53 +1,61 @@
 """Forms of the follow-up pages: the follow-up record (随访服务记录表) with its medication rows, rehabilitation
 participation and the annual health check.
 
-The forms parse and type-check what the browser sent; the cross-field rules of domain.md §5–7 (clinical fields
-only when reached, discharge date for hospitalisation 2, the self-harm confirmation, the next date) live once,
-in ``followup.visits.services.validate``. ``FollowUpForm.apply_service_errors`` puts the service's messages back on the
-fields they concern, so the doctor sees every refusal next to its field and nothing is written.
+The follow-up form is the web's edge: it parses what the browser sent, each field within
+``followup.visits.bounds``, into one ``values.FollowUpEntry`` (``FollowUpForm.entry``). The rules that span
+fields (clinical items only when reached, the discharge date for hospitalisation 2, the self-harm confirmation,
+the next date, complete medication rows) live once, in ``followup.visits.services``;
+``FollowUpForm.apply_service_errors`` puts the service's messages back on the fields they concern, so the doctor
+sees every refusal next to its field and nothing is written. ``parse_followup`` runs the same forms over plain
+values for callers without a browser (the demo, the benchmarks, the tests).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import codes
-from followup.models import SHAPE_FIELDS, DosingShape, HealthCheck, MedicationRow, RehabParticipation
+from followup.models import DOSE_FIELDS, SHAPE_FIELDS, DosingShape, HealthCheck, MedicationRow, RehabParticipation
+from followup.visits import bounds
+from followup.visits.services import Errors, FollowUpError
+from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as registry_codes
 
 DATE_ATTRS = {"type": "date"}
-COUNT_LIMIT = 99
-DOSE_LIMIT = Decimal("99999.99")
-MAX_TIMES_PER_DAY = 12
-MAX_DEPOT_WEEKS = 52
+NUL_MESSAGE = _("含有无效字符。")
 
 
-def date_field(label: Any, *, required: bool = False, **kwargs: Any) -> forms.DateField:
+def date_field(label: Any, *, required: bool = False, required_message: Any = None, **kwargs: Any) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
         widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
-        error_messages={"invalid": _("请输入有效日期（年-月-日）。"), "required": _("请填写日期。")},
+        error_messages={
+            "invalid": _("请输入有效日期（年-月-日）。"),
+            "required": required_message or _("请填写日期。"),
+        },
         **kwargs,
     )
 
 
 def code_field(
-    label: Any, choices: Sequence[tuple[Any, Any]], *, radio: bool = True, help_text: Any = ""
+    label: Any, choices: type[models.Choices], *, radio: bool = True, help_text: Any = ""
 ) -> forms.TypedChoiceField:
     """A coded answer of the national form. Optional here: which ones are required depends on the outcome."""
     widget: type[forms.Widget] = forms.RadioSelect if radio else forms.Select
     return forms.TypedChoiceField(
         label=label,
-        choices=list(choices) if radio else [("", _("请选择")), *choices],
+        choices=list(choices.choices) if radio else [("", _("请选择")), *choices.choices],
         coerce=int,
         empty_value=None,
         required=False,
@@ -57,14 +65,14 @@ def code_field(
     )
 
 
-def multi_code_field(label: Any, choices: Sequence[tuple[Any, Any]]) -> forms.TypedMultipleChoiceField:
+def multi_code_field(label: Any, choices: type[models.Choices]) -> forms.TypedMultipleChoiceField:
     return forms.TypedMultipleChoiceField(
         label=label,
-        choices=choices,
+        choices=choices.choices,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": _("请从列表中选择。")},
+        error_messages={"invalid_choice": _("请从列表中选择。"), "invalid_list": _("请从列表中选择。")},
     )
 
 
@@ -74,9 +82,9 @@ def count_field(label: Any, help_text: Any) -> forms.IntegerField:
         help_text=help_text,
         required=False,
         initial=0,
-        min_value=0,
-        max_value=COUNT_LIMIT,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": COUNT_LIMIT}),
+        min_value=bounds.COUNT_MIN,
+        max_value=bounds.COUNT_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": bounds.COUNT_MIN, "max": bounds.COUNT_MAX}),
         error_messages={
             "invalid": _("次数必须是整数。"),
             "min_value": _("次数不能为负数。"),
@@ -89,8 +97,18 @@ def flag_field(label: Any, help_text: Any = "") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, help_text=help_text)
 
 
-def text_field(label: Any, max_length: int) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=False)
+def text_field(label: Any, name: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=bounds.TEXT_MAX_LENGTH[name],
+        required=False,
+        error_messages={"max_length": _("最多%(limit_value)s个字。"), "null_characters_not_allowed": NUL_MESSAGE},
+    )
+
+
+def coded(name: str, label: Any, **kwargs: Any) -> forms.TypedChoiceField:
+    """The field of a coded clinical item, with its code list from the bounds."""
+    return code_field(label, bounds.CODED_FIELDS[name], **kwargs)
 
 
 # Which fields are shown for which outcome; the template and the JavaScript use the same names.
@@ -125,7 +143,10 @@ class FieldItem:
 
 class FollowUpForm(forms.Form):
     """One follow-up (domain.md §5). ``submission_key`` is generated when the form is first rendered, so a
-    double tap, a refresh or a retried request saves one follow-up (``record_followup`` is idempotent on it)."""
+    double tap, a refresh or a retried request saves one follow-up (``record_followup`` is idempotent on it).
+
+    ``today`` (default: the local date) bounds the visit date: records describe the past.
+    """
 
     FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = (
         (_("危险性评估"), ("risk_level",)),
@@ -161,63 +182,75 @@ class FollowUpForm(forms.Form):
     submission_key = forms.UUIDField(
         widget=forms.HiddenInput, error_messages={"required": _("表单已失效，请重新打开。")}
     )
-    date = date_field(_("随访日期"), required=True, initial=timezone.localdate)
-    mode = code_field(_("随访方式"), codes.Mode.choices)
-    contacts = multi_code_field(_("随访对象"), codes.Contact.choices)
+    date = date_field(_("随访日期"), required=True, required_message=_("请填写随访日期。"), initial=timezone.localdate)
+    mode = code_field(_("随访方式"), bounds.MODE)
+    contacts = multi_code_field(_("随访对象"), bounds.CONTACTS)
     outcome = forms.ChoiceField(
         label=_("随访结果"),
-        choices=codes.Outcome.choices,
+        choices=bounds.OUTCOME.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择随访结果。"), "invalid_choice": _("请选择随访结果。")},
     )
-    lost_reason = code_field(_("失访原因"), registry_codes.LostReason.choices, radio=False)
+    lost_reason = code_field(_("失访原因"), bounds.LOST_REASON, radio=False)
     death_date = date_field(_("死亡日期"))
-    death_cause = code_field(_("死亡原因"), registry_codes.DeathCause.choices, radio=False)
-    death_subcause = code_field(_("躯体疾病死因"), registry_codes.PhysicalDeathCause.choices, radio=False)
+    death_cause = code_field(_("死亡原因"), bounds.DEATH_CAUSE, radio=False)
+    death_subcause = code_field(_("躯体疾病死因"), bounds.DEATH_SUBCAUSE, radio=False)
 
-    risk_level = code_field(_("危险性评估"), codes.RiskLevel.choices)
+    risk_level = coded("risk_level", _("危险性评估"))
     self_harm_level_confirmed = flag_field(
         _("确认：记录了自伤或自杀未遂，危险性评估仍低于4级"),
         _("自伤、自杀属于4级行为。如确认危险性等级无误，请勾选。"),
     )
-    symptoms = multi_code_field(_("目前症状"), registry_codes.Symptom.choices)
-    symptom_other = text_field(_("其他症状"), 100)
+    symptoms = multi_code_field(_("目前症状"), bounds.MULTI_FIELDS["symptoms"])
+    symptom_other = text_field(_("其他症状"), "symptom_other")
     obvious_psychotic_symptoms = flag_field(_("有明显精神病性症状"), _("医生判断；勾选后建议分类为不稳定。"))
-    insight = code_field(_("自知力"), codes.Insight.choices)
-    sleep = code_field(_("睡眠情况"), codes.Grade.choices)
-    diet = code_field(_("饮食情况"), codes.Grade.choices)
-    locking = code_field(_("关锁情况"), codes.Locking.choices, help_text=codes.LOCKING_HELP)
-    hospitalisation = code_field(_("住院情况"), codes.Hospitalisation.choices)
+    insight = coded("insight", _("自知力"))
+    sleep = coded("sleep", _("睡眠情况"))
+    diet = coded("diet", _("饮食情况"))
+    locking = coded("locking", _("关锁情况"), help_text=codes.LOCKING_HELP)
+    hospitalisation = coded("hospitalisation", _("住院情况"))
     last_discharge_date = date_field(_("末次出院时间"), help_text=_("“曾住院，现未住院”时必填。"))
-    lab = code_field(_("实验室检查"), codes.Lab.choices)
-    lab_text = text_field(_("检查结果"), 200)
-    adherence = code_field(_("用药依从性"), codes.Adherence.choices)
-    adverse_reaction = code_field(_("药物不良反应"), codes.AdverseReaction.choices)
-    adverse_reaction_text = text_field(_("不良反应描述"), 200)
+    lab = coded("lab", _("实验室检查"))
+    lab_text = text_field(_("检查结果"), "lab_text")
+    adherence = coded("adherence", _("用药依从性"))
+    adverse_reaction = coded("adverse_reaction", _("药物不良反应"))
+    adverse_reaction_text = text_field(_("不良反应描述"), "adverse_reaction_text")
     adverse_reaction_severe = flag_field(_("严重药物不良反应"))
     severe_physical_illness = flag_field(_("严重躯体疾病"))
-    treatment_effect = code_field(_("治疗效果"), codes.TreatmentEffect.choices)
-    referral = code_field(_("是否转诊"), codes.Referral.choices)
-    referral_reason = text_field(_("转诊原因"), 200)
-    referral_institution = text_field(_("转诊机构"), 200)
-    referral_department = text_field(_("转诊科室"), 100)
-    rehabilitation = multi_code_field(_("康复措施（建议）"), codes.Rehabilitation.choices)
-    rehabilitation_other = text_field(_("其他康复措施"), 100)
+    treatment_effect = coded("treatment_effect", _("治疗效果"))
+    referral = coded("referral", _("是否转诊"))
+    referral_reason = text_field(_("转诊原因"), "referral_reason")
+    referral_institution = text_field(_("转诊机构"), "referral_institution")
+    referral_department = text_field(_("转诊科室"), "referral_department")
+    rehabilitation = multi_code_field(_("康复措施（建议）"), bounds.MULTI_FIELDS["rehabilitation"])
+    rehabilitation_other = text_field(_("其他康复措施"), "rehabilitation_other")
     family_support = flag_field(_("已对家属进行心理支持和健康教育"))
-    classification = code_field(_("本次随访分类"), codes.Classification.choices)
+    classification = coded("classification", _("本次随访分类"))
     next_date = date_field(_("下次随访日期"))
-    next_date_reason = text_field(_("晚于建议日期的理由"), 200)
+    next_date_reason = text_field(_("晚于建议日期的理由"), "next_date_reason")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
         for name, label, help_text in codes.DANGER_FIELDS:
             self.fields[name] = count_field(label, help_text)
         for name, label in codes.SOCIAL_FIELDS:
-            choices = codes.WorkGrade.choices if name == "social_work" else codes.Grade.choices
-            self.fields[name] = code_field(label, choices)
+            self.fields[name] = coded(name, label)
         self.order_fields(list(self.declared_fields))
+
+    def clean_date(self) -> dt.date:
+        day: dt.date = self.cleaned_data["date"]
+        if day > (self.today or timezone.localdate()):
+            raise forms.ValidationError(_("随访日期不能晚于今天。"))
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("mode") is None and "mode" not in self.errors:
+            self.add_error("mode", _("请选择随访方式。"))
+        return cleaned
 
     # --- layout helpers for the template --------------------------------------------------------------------
 
@@ -242,21 +275,31 @@ class FollowUpForm(forms.Form):
     def reached(self) -> bool:
         return self.cleaned_data.get("outcome") == codes.Outcome.REACHED
 
-    def service_data(self) -> dict[str, Any]:
-        """The values ``record_followup`` takes. The fields of the other outcomes are left out; clinical fields
-        are passed as entered even on an attempt, so the service can refuse them with its message."""
-        cleaned = dict(self.cleaned_data)
-        cleaned.pop("submission_key", None)
-        outcome = cleaned.get("outcome")
-        for other, names in OUTCOME_FIELDS.items():
-            if other != outcome:
-                for name in names:
-                    cleaned.pop(name, None)
-        if outcome != codes.Outcome.REACHED:
-            cleaned.pop("self_harm_level_confirmed", None)
-        return cleaned
+    def entry(self, medications: Sequence[MedicationEntry] = ()) -> FollowUpEntry:
+        """The typed follow-up (call once the form is valid). The details of the other outcomes are left out;
+        clinical items are passed as entered even on an attempt, so the service can refuse them."""
+        cleaned = self.cleaned_data
+        outcome: str = cleaned["outcome"]
+        values: dict[str, Any] = {name: cleaned[name] for name in OUTCOME_FIELDS.get(outcome, ())}
+        for name in (*bounds.CODED_FIELDS, *bounds.TEXT_FIELDS, "last_discharge_date", "next_date"):
+            values[name] = cleaned[name]
+        for name in bounds.MULTI_FIELDS:
+            values[name] = tuple(sorted(set(cleaned[name])))
+        for name in bounds.COUNT_FIELDS:
+            values[name] = cleaned[name] or 0
+        for name in bounds.FLAG_FIELDS:
+            values[name] = cleaned[name]
+        return FollowUpEntry(
+            date=cleaned["date"],
+            outcome=outcome,
+            mode=cleaned["mode"],
+            contacts=tuple(sorted(set(cleaned["contacts"]))),
+            self_harm_level_confirmed=outcome == codes.Outcome.REACHED and cleaned["self_harm_level_confirmed"],
+            medications=tuple(medications),
+            **values,
+        )
 
-    def apply_service_errors(self, errors: dict[str, list[str]], formset: BaseMedicationFormSet) -> None:
+    def apply_service_errors(self, errors: Errors, formset: BaseMedicationFormSet) -> None:
         """Put the messages of ``services.FollowUpError`` on their fields (medication rows on their row)."""
         rows = formset.filled_forms()
         for key, messages in errors.items():
@@ -280,10 +323,10 @@ def dose_field(label: Any) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=DOSE_LIMIT,
-        max_digits=7,
-        decimal_places=2,
+        min_value=bounds.DOSE_MIN,
+        max_value=bounds.DOSE_MAX,
+        max_digits=bounds.DOSE_MAX_DIGITS,
+        decimal_places=bounds.DOSE_DECIMAL_PLACES,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 6}),
         error_messages={
             "invalid": _("剂量必须是数字。"),
@@ -296,12 +339,12 @@ def dose_field(label: Any) -> forms.DecimalField:
     )
 
 
-def whole_field(label: Any, limit: int) -> forms.IntegerField:
+def whole_field(label: Any, name: str) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
         min_value=1,
-        max_value=limit,
+        max_value=bounds.WHOLE_NUMBER_MAX[name],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
         error_messages={
             "invalid": _("请填写整数。"),
@@ -312,15 +355,18 @@ def whole_field(label: Any, limit: int) -> forms.IntegerField:
 
 
 class MedicationForm(forms.Form):
-    """One drug going forward, in one of the three dosing shapes (item 19). Only the chosen shape's fields are
-    passed on; the service checks that they are complete."""
+    """One drug going forward, in one of the three dosing shapes (item 19). Each number is checked against its
+    bound here; the service checks that the row is complete for its shape."""
 
     drug = forms.CharField(
         label=_("药物名称"),
-        max_length=60,
+        max_length=bounds.DRUG_MAX_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"list": "drug-names", "autocomplete": "off"}),
-        error_messages={"max_length": _("药物名称不能超过60个字。")},
+        error_messages={
+            "max_length": _("药物名称不能超过%(limit_value)s个字。"),
+            "null_characters_not_allowed": _("药物名称：含有无效字符。"),
+        },
     )
     shape = forms.ChoiceField(
         label=_("用法"),
@@ -331,9 +377,9 @@ class MedicationForm(forms.Form):
     morning_mg = dose_field(_("早(mg)"))
     noon_mg = dose_field(_("中(mg)"))
     evening_mg = dose_field(_("晚(mg)"))
-    times_per_day = whole_field(_("每日次数"), MAX_TIMES_PER_DAY)
+    times_per_day = whole_field(_("每日次数"), "times_per_day")
     mg_per_dose = dose_field(_("每次剂量(mg)"))
-    depot_every_weeks = whole_field(_("每几周一次"), MAX_DEPOT_WEEKS)
+    depot_every_weeks = whole_field(_("每几周一次"), "depot_every_weeks")
     depot_mg = dose_field(_("每次剂量(mg)"))
 
     def has_changed(self) -> bool:
@@ -352,12 +398,14 @@ class MedicationForm(forms.Form):
         labels = dict(DosingShape.choices)
         return [(shape, labels[shape], [self[name] for name in names]) for shape, names in SHAPE_FIELDS.items()]
 
-    def row(self) -> dict[str, Any]:
-        shape = self.cleaned_data.get("shape") or ""
-        row: dict[str, Any] = {"drug": self.cleaned_data.get("drug", ""), "shape": shape}
-        for name in SHAPE_FIELDS.get(shape, ()):
-            row[name] = self.cleaned_data.get(name)
-        return row
+    def entry(self) -> MedicationEntry:
+        """The typed row (call once the form is valid): every dose field as entered."""
+        cleaned = self.cleaned_data
+        return MedicationEntry(
+            drug=cleaned["drug"],
+            shape=cleaned["shape"],
+            **{name: cleaned[name] for name in DOSE_FIELDS},
+        )
 
 
 class BaseMedicationFormSet(forms.BaseFormSet):
@@ -376,8 +424,8 @@ class BaseMedicationFormSet(forms.BaseFormSet):
         """The rows the doctor filled, in order: the service numbers its messages over these."""
         return [form for form in self.forms if form.has_changed() and form.is_valid()]
 
-    def rows(self) -> list[dict[str, Any]]:
-        return [form.row() for form in self.filled_forms()]
+    def entries(self) -> list[MedicationEntry]:
+        return [form.entry() for form in self.filled_forms()]
 
 
 MedicationFormSet = cast(
@@ -406,20 +454,46 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _regimen_key(rows: Sequence[dict[str, Any]]) -> list[tuple[tuple[str, str], ...]]:
+def _regimen_key(rows: Sequence[MedicationEntry | MedicationRow]) -> list[tuple[str, ...]]:
     def text(value: Any) -> str:
-        return _plain(Decimal(value)) if isinstance(value, int | Decimal) else str(value or "")
+        return _plain(Decimal(value)) if isinstance(value, int | Decimal) else ""
 
-    return sorted(tuple((name, text(value)) for name, value in sorted(row.items())) for row in rows)
+    return sorted((row.drug, row.shape, *(text(getattr(row, name)) for name in DOSE_FIELDS)) for row in rows)
 
 
-def is_prefilled_regimen(rows: Sequence[dict[str, Any]], regimen: Sequence[MedicationRow]) -> bool:
+def is_prefilled_regimen(rows: Sequence[MedicationEntry], regimen: Sequence[MedicationRow]) -> bool:
     """The rows are exactly the prefilled current regimen, left as they were.
 
     Without JavaScript the medication rows of a not-reached attempt stay on the page, prefilled; sending them
     back unchanged is not an entry, so the view drops them instead of refusing the attempt.
     """
-    return bool(rows) and _regimen_key(rows) == _regimen_key(regimen_initial(regimen))
+    return bool(rows) and _regimen_key(rows) == _regimen_key(regimen)
+
+
+# --- the same parser for callers without a browser ---------------------------------------------------------
+
+
+def parse_followup(
+    data: Mapping[str, Any], medications: Sequence[Mapping[str, Any]] = (), *, today: dt.date
+) -> FollowUpEntry:
+    """The typed follow-up from plain values (the demo, the benchmarks, tests), through the web form's fields.
+
+    ``data`` holds the form's items by name (codes as ints or digit strings, multi-choice items as lists, dates
+    as ``datetime.date`` or ISO text); ``medications`` one mapping per row (``drug``, ``shape``, dose fields).
+    Raises FollowUpError with every single-field problem, medication rows keyed ``medication-N`` in the order
+    given.
+    """
+    form = FollowUpForm({**data, "submission_key": uuid.uuid4()}, today=today)
+    rows = [MedicationForm({key: value for key, value in row.items() if value is not None}) for row in medications]
+    errors: Errors = {}
+    if not form.is_valid():
+        errors.update({key: [str(m) for m in messages] for key, messages in form.errors.items()})
+    for number, row in enumerate(rows, start=1):
+        if not row.is_valid():
+            errors[f"medication-{number}"] = [str(m) for messages in row.errors.values() for m in messages]
+    if errors:
+        raise FollowUpError(errors)
+    return form.entry([row.entry() for row in rows])
 
 
 # --- rehabilitation and health check -----------------------------------------------------------------------

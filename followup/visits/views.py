@@ -182,21 +182,19 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
         formset = MedicationFormSet(prefix=MEDICATION_PREFIX, initial=regimen_initial(queries.current_regimen(patient)))
         _viewed(request, patient, "followup_new")
         return _form_page(request, patient, form, formset)
-    form = FollowUpForm(request.POST)
+    form = FollowUpForm(request.POST, today=timezone.localdate())
     formset = MedicationFormSet(request.POST, prefix=MEDICATION_PREFIX)
     forms_valid = form.is_valid()
     if formset.is_valid() and forms_valid:
-        medications = formset.rows()
+        medications = formset.entries()
         if not form.reached and is_prefilled_regimen(medications, queries.current_regimen(patient)):
             medications = []  # the prefilled rows of a page without JavaScript: nothing was entered
         try:
             followup = services.record_followup(
                 actor=request.user,
                 patient=patient,
-                data=form.service_data(),
-                medications=medications,
+                entry=form.entry(medications),
                 submission_key=form.cleaned_data["submission_key"],
-                today=timezone.localdate(),
             )
         except services.FollowUpError as exc:
             form.apply_service_errors(exc.errors, formset)

@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from casemgmt.tabular import Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
+from followup.visits import bounds
 
 REPORT_CAP = 1000  # problems kept for the report; the total is always counted
 
@@ -156,12 +157,13 @@ class RowCheck:
         return None
 
     def count(self, key: str) -> int:
-        """A count of events (0 when empty)."""
+        """A count of events (0 when empty), within the follow-up's bounds."""
         value = self.integer(key)
         if value is None:
             return 0
-        if not 0 <= value <= 999:
-            self.add(key, _("次数应为0至999的整数。"))
+        if not bounds.COUNT_MIN <= value <= bounds.COUNT_MAX:
+            message = _("次数应为%(low)d至%(high)d的整数。")
+            self.add(key, message % {"low": bounds.COUNT_MIN, "high": bounds.COUNT_MAX})
             return 0
         return value
 

@@ -33,6 +33,7 @@ from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits.services import rebuild_care_states_of
+from followup.visits.values import FollowUpEntry
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, TransferState
 from registry.signals import announce_patients_changed
 
@@ -295,14 +296,14 @@ class _Writer:
         keep_refs = MEDICATIONS.name in self.plan.sheets
         for batch in self.batches(FOLLOWUPS):
             parsed = [rows.parse_followup(check) for check in batch]
-            pks = [self.pk_by_ref[row["patient_ref"]] for row in parsed]
+            pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
             stored = self.existing_keys(FollowUp, pks, "source_ref")
             fresh = []
             for row, pk in zip(parsed, pks, strict=True):
-                if (pk, row["ref"]) in stored:
+                if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
                     continue
-                fresh.append(build_followup(row, pk, self.actor))
-                self.touch(pk, row["date"])
+                fresh.append(build_followup(row.ref, row.entry, pk, self.actor))
+                self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
             FollowUp.objects.bulk_create(fresh)
             if keep_refs:
@@ -317,10 +318,10 @@ class _Writer:
         for batch in self.batches(MEDICATIONS):
             fresh = []
             for check in batch:
-                followup_ref, values = rows.parse_medication(check)
+                followup_ref, entry = rows.parse_medication(check)
                 pk = self.new_followups.get(followup_ref or "")
-                if pk is not None:
-                    fresh.append(MedicationRow(followup_id=pk, **values))
+                if pk is not None and entry is not None:
+                    fresh.append(MedicationRow(followup_id=pk, drug=entry.drug, shape=entry.shape, **entry.doses()))
             MedicationRow.objects.bulk_create(fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
@@ -393,23 +394,23 @@ FOLLOWUP_FIELDS = (
     "date",
     "mode",
     "outcome",
-    "symptoms",
     "family_support",
-    *rows.FOLLOWUP_CODES,
+    *rows.FOLLOWUP_CODED_COLUMNS,
     *codes.SOCIAL_NAMES,
     *codes.DANGER_NAMES,
     "next_date",
 )
 
 
-def build_followup(row: dict[str, Any], patient_id: int, actor: Any) -> FollowUp:
+def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: Any) -> FollowUp:
     return FollowUp(
         uuid=uuid.uuid4(),
         submission_key=uuid.uuid4(),
         patient_id=patient_id,
         doctor=actor,
-        source_ref=row["ref"],
-        **{name: row[name] for name in FOLLOWUP_FIELDS},
+        source_ref=ref,
+        symptoms=list(entry.symptoms),
+        **{name: getattr(entry, name) for name in FOLLOWUP_FIELDS},
     )
 
 

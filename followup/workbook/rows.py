@@ -1,5 +1,8 @@
 """Parsing one row of each sheet into plain typed values; shared by the checking and the writing pass.
 
+A follow-up row becomes the same ``followup.visits.values.FollowUpEntry`` the web form builds, and a medication
+row a ``MedicationEntry``, with the bounds of ``followup.visits.bounds``.
+
 Each ``parse_*`` reads every cell of a row through a :class:`RowCheck` (which records what is wrong) and checks
 what one row alone can contradict: the ID number against sex and birth date, dates in order, clinical fields on
 an attempt that did not reach the patient. Checks that need other rows (references, duplicates, the database)
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -18,7 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from casemgmt.areas import codes as area_codes
 from followup import codes as fcodes
-from followup.models import REACHED_ONLY_COLUMNS, DosingShape, dose_problems
+from followup.models import REACHED_ONLY_COLUMNS, WHOLE_NUMBER_FIELDS, DosingShape, dose_problems
+from followup.visits import bounds
+from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as rcodes
 from registry.models import Patient
 from registry.patients import idnumber
@@ -156,44 +162,54 @@ def parse_transfer(r: RowCheck) -> tuple[str | None, TransferKey | None]:
     return patient_ref, TransferKey(r.number, source, target, requested, accepted)
 
 
-FOLLOWUP_CODES: dict[str, Any] = {
-    "risk_level": fcodes.RiskLevel,
-    "insight": fcodes.Insight,
-    "adherence": fcodes.Adherence,
-    "hospitalisation": fcodes.Hospitalisation,
-    "classification": fcodes.Classification,
-    "referral": fcodes.Referral,
-}
+# The coded columns of the followups sheet besides mode and outcome (exchange.md), their code lists from the bounds.
+FOLLOWUP_CODED_COLUMNS = ("risk_level", "insight", "adherence", "hospitalisation", "classification", "referral")
 
 
-def parse_followup(r: RowCheck) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "ref": ref(r, "ref"),
-        "patient_ref": ref(r, "patient_ref"),
-        "date": r.date("date", required=True),
-        "mode": r.code("mode", fcodes.Mode, required=True),
-        "outcome": r.code("outcome", fcodes.Outcome, required=True),
-        "symptoms": r.code_list("symptoms", fcodes.Symptom),
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    """A followups row: its refs and the typed follow-up (None when a required cell failed)."""
+
+    ref: str | None
+    patient_ref: str | None
+    entry: FollowUpEntry | None
+
+    @property
+    def date(self) -> dt.date | None:
+        return self.entry.date if self.entry is not None else None
+
+
+def parse_followup(r: RowCheck) -> FollowUpRow:
+    """A followups row as a ``FollowUpEntry``: every cell within ``followup.visits.bounds``; clinical cells on
+    an attempt that did not reach the patient are refused (the sheet carries no details of other outcomes)."""
+    row_ref, patient_ref = ref(r, "ref"), ref(r, "patient_ref")
+    day = r.date("date", required=True)
+    mode = r.code("mode", bounds.MODE, required=True)
+    outcome = r.code("outcome", bounds.OUTCOME, required=True)
+    values: dict[str, Any] = {
+        "symptoms": tuple(r.code_list("symptoms", bounds.MULTI_FIELDS["symptoms"])),
         "family_support": bool(r.flag("family_support")),
     }
-    for key, choices in FOLLOWUP_CODES.items():
-        row[key] = r.code(key, choices)
-    for key in SOCIAL_COLUMNS:
-        row[key] = r.code(key, fcodes.WorkGrade if key == "social_work" else fcodes.Grade)
+    for key in (*FOLLOWUP_CODED_COLUMNS, *SOCIAL_COLUMNS):
+        values[key] = r.code(key, bounds.CODED_FIELDS[key])
     for key in DANGER_COLUMNS:
-        row[key] = r.count(key)
-    row["next_date"] = r.later_date("next_date", after=row["date"])
-    if row["outcome"] is not None and row["outcome"] != fcodes.Outcome.REACHED:
+        values[key] = r.count(key)
+    values["next_date"] = r.later_date("next_date", after=day)
+    if outcome is not None and outcome != fcodes.Outcome.REACHED:
         for key in REACHED_ONLY_COLUMNS:
             if r.cells.get(key) is not None:
                 r.add(key, _("未随访到（或失访、死亡）的记录不能填写此项。"))
-    return row
+    if day is None or mode is None or outcome is None:
+        return FollowUpRow(row_ref, patient_ref, None)
+    return FollowUpRow(row_ref, patient_ref, FollowUpEntry(date=day, mode=mode, outcome=outcome, **values))
 
 
-def parse_medication(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
+def parse_medication(r: RowCheck) -> tuple[str | None, MedicationEntry | None]:
+    """A medications row as a ``MedicationEntry``; the dosing shape follows from the filled columns, and the row
+    must be complete for it with every dose within the bounds (None when it is not)."""
     followup_ref = ref(r, "followup_ref")
-    values: dict[str, Any] = {key: r.decimal(key) for key in DOSE_COLUMNS}
-    drug = r.text("drug", max_length=60, required=True)
+    values = {key: r.decimal(key) for key in DOSE_COLUMNS}
+    drug = r.text("drug", max_length=bounds.DRUG_MAX_LENGTH, required=True)
     filled = {key for key, value in values.items() if value is not None}
     if filled & {"depot_every_weeks", "depot_mg"}:
         shape = DosingShape.DEPOT
@@ -204,7 +220,13 @@ def parse_medication(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
     if not r.failed:
         for message in dose_problems(shape, values):
             r.add(None, message)
-    return followup_ref, {"drug": drug, "shape": shape, **values}
+    if r.failed or drug is None:
+        return followup_ref, None
+    doses: dict[str, Any] = {
+        key: None if value is None else int(value) if key in WHOLE_NUMBER_FIELDS else Decimal(value)
+        for key, value in values.items()
+    }
+    return followup_ref, MedicationEntry(drug=drug, shape=shape, **doses)
 
 
 def parse_rehab(r: RowCheck) -> tuple[str | None, dict[str, Any]]:

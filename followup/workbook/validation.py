@@ -291,14 +291,14 @@ class Validator:
         first_row: dict[str, int] = {}
         for r in self.counted(reader):
             row = rows.parse_followup(r)
-            patient = self.patient(r, "patient_ref", row["patient_ref"])
-            ref = row["ref"]
+            patient = self.patient(r, "patient_ref", row.patient_ref)
+            ref = row.ref
             if ref is not None:
                 if ref in first_row:
                     r.add("ref", _("随访编号重复：第%(row)d行已有。") % {"row": first_row[ref]})
                 else:
                     first_row[ref] = r.number
-            if patient is not None and row["date"] is not None and row["date"] < patient.registered_on:
+            if patient is not None and row.date is not None and row.date < patient.registered_on:
                 r.add("date", _("随访日期早于建档日期（%(day)s）。") % {"day": patient.registered_on.isoformat()})
         self.plan.followup_refs = set(first_row)
 
@@ -307,7 +307,7 @@ class Validator:
         if reader is None:
             return
         for r in self.counted(reader):
-            followup_ref, _values = rows.parse_medication(r)
+            followup_ref, _entry = rows.parse_medication(r)
             if followup_ref is None:
                 continue
             if followup_ref not in self.plan.followup_refs and FOLLOWUPS.name in self.plan.sheets:

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from followup.models import FollowUp
-from followup.visits import services
+from followup.visits import forms, services
 from registry.models import Patient
 
 TODAY = dt.date.today()
@@ -61,13 +61,12 @@ def record(
     *,
     key: uuid.UUID | None = None,
 ) -> FollowUp:
-    """``record_followup`` with a fresh key, today's date passed explicitly (no drift between the test's
-    local date and Asia/Shanghai around midnight)."""
-    return services.record_followup(
-        actor=actor,
-        patient=patient,
-        data=data if data is not None else reached_data(),
-        medications=medications if medications is not None else [RISPERIDONE],
-        submission_key=key or uuid.uuid4(),
+    """Parse ``data`` and ``medications`` through the web form's parser and record the follow-up with a fresh key,
+    today's date passed explicitly (no drift between the test's local date and Asia/Shanghai around midnight).
+    Parsing and recording both raise ``FollowUpError``."""
+    entry = forms.parse_followup(
+        data if data is not None else reached_data(),
+        medications if medications is not None else [RISPERIDONE],
         today=TODAY,
     )
+    return services.record_followup(actor=actor, patient=patient, entry=entry, submission_key=key or uuid.uuid4())

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 
 from followup.models import FollowUp
+from followup.visits import bounds
+from followup.visits.forms import parse_followup
+from followup.visits.services import FollowUpError
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
 from registry.models import Patient
 from tests.base import World, make_area, make_patient
+from tests.followup.base import reached_data
 from tests.followup.workbook_base import (
     FOLLOWUP_HEADER,
     PATIENT_HEADER,
@@ -162,6 +166,25 @@ def test_each_problem_is_located_and_nothing_is_written(
     located = [(p.sheet, p.row, p.column) for p in report.problems if message in p.message]
     assert where in located, report.lines()
     assert Patient.objects.count() == before and not FollowUp.objects.filter(source_ref__isnull=False).exists()
+
+
+def test_the_workbook_and_the_web_form_share_the_bounds(world: World, tmp_path: Path) -> None:
+    """One past the bound of followup.visits.bounds is refused by the workbook rows and by the web form alike."""
+    too_many, too_rare = bounds.COUNT_MAX + 1, bounds.WHOLE_NUMBER_MAX["depot_every_weeks"] + 1
+    sheets = valid_sheets(world)
+    for number, row in enumerate(sheets["followups"]):  # an optional column the valid workbook leaves out
+        row.append("trouble" if number == 0 else too_many if number == 1 else None)
+    sheets["medications"][2][5] = too_rare  # F3's depot interval
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("followups", 2, "trouble"), ("medications", 3, None),
+    ]  # fmt: skip
+    depot = {"drug": "棕榈酸帕利哌酮注射液", "shape": "depot", "depot_every_weeks": too_rare, "depot_mg": 150}
+    with pytest.raises(FollowUpError) as error:
+        parse_followup(reached_data(trouble=too_many), [depot], today=TODAY)
+    assert {"trouble", "medication-1"} <= set(error.value.errors)
+    within = [{**depot, "depot_every_weeks": too_rare - 1}]
+    assert parse_followup(reached_data(trouble=too_many - 1), within, today=TODAY).trouble == too_many - 1
 
 
 def test_an_invalid_last_row_writes_nothing(world: World, tmp_path: Path) -> None:
