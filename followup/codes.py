@@ -174,6 +174,9 @@ SOCIAL_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (
 DANGER_NAMES: tuple[str, ...] = tuple(name for name, _label, _help in DANGER_FIELDS)
 SOCIAL_NAMES: tuple[str, ...] = tuple(name for name, _label in SOCIAL_FIELDS)
 
+# The sleep, diet and social-functioning items (rules.ASSESSED_ITEMS) by name, as the form labels them.
+ASSESSED_ITEM_LABELS: dict[str, StrOrPromise] = {"sleep": _("睡眠情况"), "diet": _("饮食情况"), **dict(SOCIAL_FIELDS)}
+
 # Labels of the reasons ``rules.suggest_classification`` gives, shown beside the suggestion.
 SUGGESTION_REASONS: dict[str, StrOrPromise] = {
     "risk_3_5": _("危险性评估3—5级"),
@@ -187,4 +190,5 @@ SUGGESTION_REASONS: dict[str, StrOrPromise] = {
     "insight_partial": _("自知力不全：规则不作判断，请医生决定"),
     "risk_unknown": _("未评估危险性（如住院中）：规则不作判断，请医生决定"),
     "insight_unknown": _("未评估自知力（如住院中）：规则不作判断，请医生决定"),
+    "items_unanswered": _("睡眠、饮食或社会功能尚有未填项：未填不算良好"),
 }

@@ -58,8 +58,13 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Doctors and area staff land on their patient list; others on a page that says what they can do."""
+    """Doctors land on their work list (随访任务), area staff on their patient list, case-team members on their
+    cases; others on a page that says what they can do."""
     user: Any = request.user
-    if user.is_doctor or user.is_area_staff:
+    if user.is_doctor:
+        return redirect("followup:worklist")
+    if user.is_area_staff:
         return redirect("registry:patient_list")
+    if user.is_case_member:
+        return redirect("followup:case_list")
     return render(request, "accounts/home.html")

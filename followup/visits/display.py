@@ -268,6 +268,9 @@ def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, tod
         },
         "classifications": {str(value): str(label) for value, label in codes.Classification.choices},
         "reasons": {key: str(label) for key, label in codes.SUGGESTION_REASONS.items()},
+        "assessedItems": list(rules.ASSESSED_ITEMS),
+        "normalGrade": int(codes.Grade.GOOD),
+        "itemLabels": {name: str(label) for name, label in codes.ASSESSED_ITEM_LABELS.items()},
         "longActing": [drug.name for drug in DRUGS if drug.long_acting],
         "text": {
             "suggested": _("系统建议"),
@@ -277,5 +280,6 @@ def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, tod
             "adopt": _("采用建议"),
             "differs": _("与建议不同：以您的选择为准。"),
             "later": _("晚于建议日期，请填写理由。"),
+            "needs": _("还需填写"),
         },
     }

@@ -257,7 +257,7 @@ class FollowUpForm(forms.Form):
     def fieldsets(self) -> Iterator[tuple[Any, str, list[FieldItem]]]:
         """(legend, css class, items) of the clinical part, in the order of the national form."""
         for legend, names in self.FIELDSETS:
-            css = "counts" if names and names[0] == codes.DANGER_FIELDS[0][0] else ""
+            css = {codes.DANGER_FIELDS[0][0]: "counts", "sleep": "assessed"}.get(names[0], "") if names else ""
             yield legend, css, [FieldItem(self[name], SHOW_IF.get(name, ""), name in STACKED) for name in names]
 
     def outcome_fields(self, outcome: str) -> list[FieldItem]:

@@ -79,7 +79,8 @@ class Assessment:
     """What the doctor recorded at a reached follow-up, as far as the suggestion needs it.
 
     ``risk_level`` is None only when it could not be assessed (a patient in hospital, §11); ``social`` holds the
-    five social-functioning items that were answered (9 = work not applicable).
+    five social-functioning items that were answered (9 = work not applicable); ``unanswered`` names the sleep,
+    diet and social-functioning items left blank (``ASSESSED_ITEMS``), in the form's order.
     """
 
     risk_level: int | None
@@ -89,6 +90,20 @@ class Assessment:
     social: Sequence[int] = ()
     severe_adverse_reaction: bool = False
     severe_physical_illness: bool = False
+    unanswered: Sequence[str] = ()
+
+
+# The items a stable suggestion rests on besides risk and insight: sleep, diet and the five social-functioning
+# items. A blank one is not "good": it is an answer the rules still need.
+ASSESSED_ITEMS = (
+    "sleep",
+    "diet",
+    "social_selfcare",
+    "social_housework",
+    "social_work",
+    "social_learning",
+    "social_contact",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,7 @@ class Suggestion:
     classification: int
     reasons: tuple[str, ...]
     doctor_decides: bool = False
+    needs: tuple[str, ...] = ()  # the unanswered items (ASSESSED_ITEMS) a stable suggestion would rest on
 
 
 def suggest_classification(a: Assessment) -> Suggestion:
@@ -111,6 +127,11 @@ def suggest_classification(a: Assessment) -> Suggestion:
     (a 14-day interval), flagged ``doctor_decides`` so the form says the doctor may well choose stable. The same
     applies when the risk level or insight could not be assessed (a patient in hospital): nothing proves
     stability, so basically stable, left to the doctor.
+
+    **Decision — unanswered sleep, diet or social items.** Stable needs "all social items fair or good"; a blank
+    item proves nothing, so it is never counted as good. The suggestion is then basically stable, left to the
+    doctor, and names the answers it still needs (``needs``). An answer that makes the patient unstable or
+    basically stable decides without them.
     """
     unstable = _present(
         ("risk_3_5", a.risk_level is not None and a.risk_level >= UNSTABLE_RISK_FROM),
@@ -132,9 +153,10 @@ def suggest_classification(a: Assessment) -> Suggestion:
         ("risk_unknown", a.risk_level is None),
         ("insight_unknown", a.insight is None),
         ("insight_partial", a.insight == INSIGHT_PARTIAL),
+        ("items_unanswered", bool(a.unanswered)),
     )
     if undecided:
-        return Suggestion(BASICALLY_STABLE, undecided, doctor_decides=True)
+        return Suggestion(BASICALLY_STABLE, undecided, doctor_decides=True, needs=tuple(a.unanswered))
     return Suggestion(STABLE, ())
 
 

@@ -116,18 +116,19 @@ class _Problems:
 
 
 def suggestion_for(entry: FollowUpEntry) -> rules.Suggestion:
-    """The §7 suggestion for an entry's assessment (missing items count as unknown)."""
-    social = [entry.social_selfcare, entry.social_housework, entry.social_work, entry.social_learning]
-    social.append(entry.social_contact)
+    """The §7 suggestion for an entry's assessment (missing items count as unknown, never as good)."""
+    items = {name: getattr(entry, name) for name in rules.ASSESSED_ITEMS}
+    social = [value for name, value in items.items() if name.startswith("social_") and value is not None]
     return rules.suggest_classification(
         rules.Assessment(
             risk_level=entry.risk_level,
             symptoms=entry.symptoms,
             obvious_psychotic_symptoms=entry.obvious_psychotic_symptoms,
             insight=entry.insight,
-            social=[s for s in social if s is not None],
+            social=social,
             severe_adverse_reaction=entry.adverse_reaction_severe,
             severe_physical_illness=entry.severe_physical_illness,
+            unanswered=tuple(name for name, value in items.items() if value is None),
         )
     )
 

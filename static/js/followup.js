@@ -90,7 +90,8 @@
   // --- the rules (followup/rules.py) -------------------------------------------------------------------
 
   /* rules.suggest_classification: unstable wins over basically stable, which wins over stable; a risk level or
-     insight not assessed (a patient in hospital) proves nothing, so the rules leave that call to the doctor. */
+     insight not assessed (a patient in hospital) proves nothing, and neither does a blank sleep, diet or social
+     item, so the rules leave that call to the doctor and name the answers they still need. */
   function suggest(a) {
     var unstable = present([
       ["risk_3_5", a.risk !== null && a.risk >= R.unstableRiskFrom],
@@ -100,7 +101,7 @@
       ["severe_physical_illness", a.severePhysical]
     ]);
     if (unstable.length) {
-      return { classification: R.unstable, reasons: unstable, doctorDecides: false };
+      return { classification: R.unstable, reasons: unstable, doctorDecides: false, needs: [] };
     }
     var basic = present([
       ["risk_1_2", a.risk !== null && a.risk >= 1],
@@ -108,17 +109,19 @@
       ["social_poor", a.social.indexOf(R.poor) !== -1]
     ]);
     if (basic.length) {
-      return { classification: R.basic, reasons: basic, doctorDecides: false };
+      return { classification: R.basic, reasons: basic, doctorDecides: false, needs: [] };
     }
+    var unanswered = a.unanswered || [];
     var undecided = present([
       ["risk_unknown", a.risk === null],
       ["insight_unknown", a.insight === null],
-      ["insight_partial", a.insight === R.insightPartial]
+      ["insight_partial", a.insight === R.insightPartial],
+      ["items_unanswered", unanswered.length > 0]
     ]);
     if (undecided.length) {
-      return { classification: R.basic, reasons: undecided, doctorDecides: true };
+      return { classification: R.basic, reasons: undecided, doctorDecides: true, needs: unanswered.slice() };
     }
-    return { classification: R.stable, reasons: [], doctorDecides: false };
+    return { classification: R.stable, reasons: [], doctorDecides: false, needs: [] };
   }
 
   function present(checks) {
@@ -173,7 +176,8 @@
       insight: optionalInteger("insight"),
       social: SOCIAL.map(function (name) { return integer(name); }).filter(function (v) { return v > 0; }),
       severeAdverse: flag("adverse_reaction_severe"),
-      severePhysical: flag("severe_physical_illness")
+      severePhysical: flag("severe_physical_illness"),
+      unanswered: config.assessedItems.filter(function (name) { return first(name) === ""; })
     };
   }
 
@@ -228,7 +232,16 @@
     return node;
   }
 
-  function renderSuggestion(suggestion, chosen, proposed) {
+  var rendered = "";
+
+  /* Redraw only when something shown changes: a redraw between the press and the release of a tap (a text
+     field's change event fires on blur) would swallow the tap on 采用建议. */
+  function renderSuggestion(suggestion, chosen, proposed, later) {
+    var signature = JSON.stringify([suggestion, chosen, proposed ? formatDate(proposed) : "", later]);
+    if (signature === rendered) {
+      return;
+    }
+    rendered = signature;
     box.textContent = "";
     var title = element("p", "title");
     title.appendChild(document.createTextNode(text.suggested + "："));
@@ -237,6 +250,10 @@
     box.appendChild(title);
     var reasons = suggestion.reasons.map(function (code) { return config.reasons[code] || code; });
     box.appendChild(element("p", "reasons", text.because + "：" + (reasons.length ? reasons.join("、") : text.noReason)));
+    if (suggestion.needs && suggestion.needs.length) {
+      var needs = suggestion.needs.map(function (name) { return config.itemLabels[name] || name; });
+      box.appendChild(element("p", "needs", text.needs + "：" + needs.join("、")));
+    }
     if (chosen !== suggestion.classification) {
       if (chosen) {
         box.appendChild(element("p", "differs", text.differs));
@@ -248,6 +265,9 @@
     }
     if (proposed) {
       box.appendChild(element("p", "next", text.nextDate + "：" + formatDate(proposed)));
+    }
+    if (later) {
+      box.appendChild(element("p", "differs later", text.later));
     }
   }
 
@@ -262,14 +282,11 @@
     if (proposed && nextInput && !nextDateSetByDoctor) {
       nextInput.value = formatDate(proposed);
     }
-    renderSuggestion(suggestion, chosen, proposed);
     var entered = nextInput ? parseDate(nextInput.value) : null;
     var later = Boolean(proposed && entered && entered.getTime() > proposed.getTime());
+    renderSuggestion(suggestion, chosen, proposed, later);
     if (laterReason) {
       toggle(laterReason, later || inputs("next_date_reason").some(function (el) { return el.value; }));
-    }
-    if (later) {
-      box.appendChild(element("p", "differs later", text.later));
     }
   }
 
@@ -400,6 +417,30 @@
       refresh();
     });
   }
+  // "各项正常": one tap answers the sleep, diet and social items 良好; each stays changeable.
+  Array.prototype.forEach.call(form.querySelectorAll("[data-all-normal]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      config.assessedItems.forEach(function (name) {
+        inputs(name).forEach(function (el) {
+          el.checked = el.value === String(config.normalGrade);
+        });
+      });
+      refresh();
+      form.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+
+  // A re-shown form with errors: bring the first marked field into view and put the cursor there.
+  var firstError = form.querySelector(".has-error, .row-error");
+  if (firstError) {
+    firstError.scrollIntoView({ block: "center" });
+    var target = firstError.querySelector("input:not([type=hidden]), select, textarea");
+    if (target) {
+      target.focus({ preventScroll: true });
+    }
+  }
+
   form.addEventListener("submit", function () {
     var button = document.getElementById("save-followup");
     if (button) {

@@ -37,13 +37,14 @@ def test_the_suggestion_matches_the_server_rules(world: World, live_server: Any,
             "social": [1, 3 if poor else 2, 9],
             "severeAdverse": adverse,
             "severePhysical": physical,
+            "unanswered": ["diet", "social_work"] if blank else [],
         }
-        for risk, insight, symptoms, psychotic, poor, adverse, physical in itertools.product(
-            RISKS, INSIGHTS, FLAGS, FLAGS, FLAGS, FLAGS, FLAGS
+        for risk, insight, symptoms, psychotic, poor, adverse, physical, blank in itertools.product(
+            RISKS, INSIGHTS, FLAGS, FLAGS, FLAGS, FLAGS, FLAGS, FLAGS
         )
     ]
     browser = desktop_page.evaluate("cases => cases.map(c => window.followupRules.suggest(c))", cases)
-    assert len(browser) == len(cases) == 896
+    assert len(browser) == len(cases) == 1792
     for case, got in zip(cases, browser, strict=True):
         expected = rules.suggest_classification(
             rules.Assessment(
@@ -54,12 +55,14 @@ def test_the_suggestion_matches_the_server_rules(world: World, live_server: Any,
                 social=case["social"],
                 severe_adverse_reaction=case["severeAdverse"],
                 severe_physical_illness=case["severePhysical"],
+                unanswered=tuple(case["unanswered"]),
             )
         )
-        assert (got["classification"], tuple(got["reasons"]), got["doctorDecides"]) == (
+        assert (got["classification"], tuple(got["reasons"]), got["doctorDecides"], tuple(got["needs"])) == (
             expected.classification,
             expected.reasons,
             expected.doctor_decides,
+            expected.needs,
         ), case
 
 

@@ -52,6 +52,16 @@ CLASSIFICATION_TABLE = [
     # In hospital the risk level may be missing: nothing proves stability, left to the doctor.
     ("risk not assessed (in hospital)", assess(risk_level=None), BASICALLY_STABLE, "risk_unknown"),
     ("insight not assessed (in hospital)", assess(insight=None), BASICALLY_STABLE, "insight_unknown"),
+    # Decision: a blank sleep, diet or social item is not "good" — left to the doctor, naming what is missing.
+    (
+        "sleep, diet and social items blank",
+        assess(social=(), unanswered=rules.ASSESSED_ITEMS),
+        BASICALLY_STABLE,
+        "items_unanswered",
+    ),
+    ("diet blank", assess(unanswered=("diet",)), BASICALLY_STABLE, "items_unanswered"),
+    ("blank items but risk 2 decides", assess(risk_level=2, unanswered=("sleep",)), BASICALLY_STABLE, "risk_1_2"),
+    ("blank items but risk 3 decides", assess(risk_level=3, unanswered=("sleep",)), UNSTABLE, "risk_3_5"),
     # 稳定 stable: risk 0, no symptoms, insight recovered, social items fair/good/n-a, no severe ADR or illness
     ("stable: all good", assess(), STABLE, None),
     ("stable: social items fair (2)", assess(social=(2, 2, 2, 2, 2)), STABLE, None),
@@ -80,6 +90,15 @@ def test_classification_suggestion(row: str, assessment: Assessment, expected: i
 )
 def test_only_undecidable_suggestions_are_left_to_the_doctor(assessment: Assessment, doctor_decides: bool) -> None:
     assert rules.suggest_classification(assessment).doctor_decides is doctor_decides
+
+
+def test_a_blank_item_is_never_counted_as_good() -> None:
+    """With sleep, diet and the five social items left blank the form once suggested 稳定 and 3 months."""
+    suggestion = rules.suggest_classification(assess(social=(), unanswered=rules.ASSESSED_ITEMS))
+    assert (suggestion.classification, suggestion.doctor_decides) == (BASICALLY_STABLE, True)
+    assert suggestion.needs == rules.ASSESSED_ITEMS
+    assert rules.suggest_classification(assess(unanswered=("social_work",))).needs == ("social_work",)
+    assert rules.suggest_classification(assess()).needs == ()
 
 
 def test_unstable_wins_and_every_reason_is_listed() -> None:
