@@ -95,7 +95,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic tasks (celery -A casemgmt beat).
 CELERY_BEAT_SCHEDULE = {
     "end-expired-case-grants": {"task": "followup.tasks.end_expired_case_grants", "schedule": 6 * 60 * 60},
-    # Current-year indicator state that the calendar made stale (metrics.state.store): refreshed just after midnight.
+    # Current-year indicator state that the calendar made stale (metrics.state.write): refreshed just after midnight.
     "refresh-indicator-state": {"task": "metrics.tasks.refresh_indicator_state", "schedule": crontab(minute=5, hour=0)},
 }
 

@@ -46,7 +46,7 @@ def build_report_pdf(export_id: int) -> None:
 @shared_task(ignore_result=True)
 def refresh_indicator_state() -> int:
     """Nightly: recompute the indicator state rows the calendar made stale (a new day, month or quarter), so
-    the first report of the day does not wait for them (``metrics.state.store.refresh_stale``)."""
-    from metrics.state import store as state
+    the first report of the day does not wait for them (``metrics.state.write.refresh_stale``)."""
+    from metrics.state.write import refresh_stale
 
-    return state.refresh_stale()
+    return refresh_stale()
