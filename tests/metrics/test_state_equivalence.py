@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from casemgmt.areas.models import Area, AreaLevel
 from followup.models import FollowUp
+from followup.rehab import services as rehab_services
 from followup.visits import services as followup_services
 from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES, Options
 from metrics.indicators.periods import Quarter, parse_period
@@ -215,12 +216,12 @@ def _apply_side(w: World, patient: Patient, spec: Spec) -> None:
         data: dict[str, Any] = {"provider_type": "clubhouse", "service_type": "职业康复", "start_date": start}
         if end is not None:
             data["end_date"] = end
-        followup_services.record_rehab_participation(actor=w.doctor_a, patient=patient, data=data, today=TODAY)
+        rehab_services.record_rehab_participation(actor=w.doctor_a, patient=patient, data=data, today=TODAY)
     for offset, consent in spec.checks:
         day = within(spec.registered_on, offset)
         if day is not None:
             with contextlib.suppress(followup_services.FollowUpError):  # a second check on one day
-                followup_services.record_health_check(
+                rehab_services.record_health_check(
                     actor=w.doctor_a, patient=patient, data={"date": day, "consent": consent}, today=TODAY
                 )
 
