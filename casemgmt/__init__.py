@@ -1,4 +1,5 @@
-"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit."""
+"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit, the background-job tracker
+(``jobs``)."""
 
 from __future__ import annotations
 

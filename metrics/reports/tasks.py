@@ -33,7 +33,7 @@ def build_report_pdf(export_id: int) -> None:
     from metrics.reports.pdf import content_for_export, render_pdf
 
     export = PdfExport.objects.get(pk=export_id)
-    PdfExport.objects.filter(pk=export_id).update(status=PdfExport.Status.RUNNING, progress=10)
+    PdfExport.set_progress(export_id, 10, status=PdfExport.Status.RUNNING)
     try:
         content, code = content_for_export(export)
         pdf = render_pdf(content)
@@ -42,6 +42,4 @@ def build_report_pdf(export_id: int) -> None:
         raise
     path = export_dir() / f"report-{export_id}.pdf"
     path.write_bytes(pdf)
-    PdfExport.objects.filter(pk=export_id).update(
-        status=PdfExport.Status.DONE, progress=100, code=code, file_path=str(path)
-    )
+    PdfExport.set_progress(export_id, 100, status=PdfExport.Status.DONE, code=code, file_path=str(path))
