@@ -1,10 +1,10 @@
 """Writing rehabilitation participation (start, end) and health checks.
 
-Callers (views, the demo) have already checked that ``actor`` may write the patient, normally through
-``registry.access.visibility.get_patient_for_user(request, uuid, write=True)``; nothing here widens or narrows
-visibility. Every function validates the whole submission first and raises ``FollowUpError`` with a Chinese
-message per field, with the follow-up's submission parser (``followup.visits.services``), so nothing is written
-unless all of it is valid.
+Callers (the pages of ``followup.rehab.views``) have already checked that ``actor`` may write the patient,
+normally through ``registry.access.visibility.get_patient_for_user(request, uuid, write=True)``; nothing here
+widens or narrows visibility. Every function validates the whole submission first and raises ``FollowUpError``
+with a Chinese message per field, with the follow-up's submission parser (``followup.visits.services``), so
+nothing is written unless all of it is valid.
 """
 
 from __future__ import annotations
