@@ -36,7 +36,7 @@ def build_dataset() -> None:
     from casemgmt.accounts.models import Role, User
     from casemgmt.areas.models import Area, AreaLevel
     from devdata.registry_bulk import Mix, create_synthetic_patients
-    from metrics.state import store as state
+    from metrics.state.write import suspended
     from registry.models import Patient
 
     province, _ = Area.objects.get_or_create(
@@ -68,7 +68,7 @@ def build_dataset() -> None:
         return
     print(f"building {PATIENTS - have} patients ...", flush=True)
     today = dt.date.today()
-    with state.suspended():  # loaded in bulk, then rebuilt once below
+    with suspended():  # loaded in bulk, then rebuilt once below
         create_synthetic_patients(
             villages=villages, count=PATIENTS - have, actor=actor, seed=have + 1, today=today, mix=Mix(years_back=3)
         )
@@ -117,11 +117,11 @@ def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> A
 
 
 def measure_rebuild() -> list[str]:
-    from metrics.state import store as state
+    from metrics.state.rebuild import rebuild
 
     lines = []
     for workers in sorted({1, WORKERS}):
-        stats = state.rebuild(workers=workers)
+        stats = rebuild(workers=workers)
         lines.append(
             f"rebuild, {workers} process(es): {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
             f"= {stats.patients_per_second:.0f} patients/s ({10000 / stats.patients_per_second:.1f} s per 10k)"
@@ -160,7 +160,7 @@ def measure_reports() -> list[str]:
 def measure_upkeep() -> list[str]:
     from django.db import transaction
 
-    from metrics.state import store as state
+    from metrics.state.write import refresh
     from registry.models import Patient
 
     ids = list(Patient.objects.order_by("?").values_list("pk", flat=True)[:50])
@@ -168,10 +168,10 @@ def measure_upkeep() -> list[str]:
     millis = []
     for pk in ids:
         with transaction.atomic():
-            millis.append(timed(partial(state.refresh, [pk], since_year=since.year)))
+            millis.append(timed(partial(refresh, [pk], since_year=since.year)))
     batch = list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:2000])
     start = time.perf_counter()
-    state.refresh(batch, since_year=since.year)
+    refresh(batch, since_year=since.year)
     batch_ms = (time.perf_counter() - start) * 1000
     return [
         summarize("upkeep of one patient (3 years), as on a follow-up save", millis, [0]),

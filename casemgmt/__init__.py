@@ -1,4 +1,5 @@
-"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit, background jobs.
+"""The platform the domain apps stand on: settings, areas, accounts, crypto, audit, the background-job tracker
+(``jobs``).
 
 Layer: the bottom; it imports no domain app (``registry``, ``followup``, ``metrics``) — import-linter checks it.
 """

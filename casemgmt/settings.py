@@ -97,9 +97,14 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic tasks (celery -A casemgmt beat).
 CELERY_BEAT_SCHEDULE = {
     "end-expired-case-grants": {"task": "followup.tasks.end_expired_case_grants", "schedule": 6 * 60 * 60},
-    # Current-year indicator state that the calendar made stale (metrics.state.store): refreshed just after midnight.
+    # Current-year indicator state that the calendar made stale (metrics.state.write): refreshed just after midnight.
     "refresh-indicator-state": {"task": "metrics.tasks.refresh_indicator_state", "schedule": crontab(minute=5, hour=0)},
+    # Background jobs (workbook imports, PDF exports) whose worker died: failed, their files deleted (casemgmt.jobs).
+    "fail-abandoned-jobs": {"task": "casemgmt.tasks.fail_abandoned_jobs", "schedule": 15 * 60},
 }
+# An open background job not updated for this long is presumed abandoned by its worker. Jobs record only when
+# they were requested, so this must exceed the longest legitimate run (a province's workbook).
+BACKGROUND_JOB_TIMEOUT_MINUTES = env_int("BACKGROUND_JOB_TIMEOUT_MINUTES", 6 * 60)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

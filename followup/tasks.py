@@ -1,19 +1,9 @@
-"""Celery tasks of the follow-up app (found by ``app.autodiscover_tasks``), and its periodic work (Celery beat;
-see ``CELERY_BEAT_SCHEDULE``)."""
+"""Celery tasks of the follow-up app, imported here so ``app.autodiscover_tasks`` finds them; each lives with
+the package that owns its work (periodic ones: see ``CELERY_BEAT_SCHEDULE``)."""
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.utils import timezone
-
+from followup.cases.tasks import end_expired_case_grants
 from followup.workbook.tasks import run_workbook_import
 
 __all__ = ["end_expired_case_grants", "run_workbook_import"]
-
-
-@shared_task(ignore_result=True)
-def end_expired_case_grants() -> int:
-    """End case-team memberships whose grant expired, with their audit events (domain.md §8)."""
-    from followup.cases.services import end_expired_memberships
-
-    return end_expired_memberships(now=timezone.now())

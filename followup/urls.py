@@ -11,6 +11,7 @@ app_name = "followup"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("followup.visits.urls")),
+    path("", include("followup.rehab.urls")),
     path("", include("followup.cases.urls")),
     path("", include("followup.emergencies.urls")),
     path("", include("followup.overview.urls")),

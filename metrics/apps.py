@@ -7,7 +7,7 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from metrics.state import store as state
+        from metrics.state.write import on_facts_changed
         from registry.signals import patient_facts_changed
 
-        patient_facts_changed.connect(state.on_facts_changed, dispatch_uid="metrics.state.store")
+        patient_facts_changed.connect(on_facts_changed, dispatch_uid="metrics.state.write")

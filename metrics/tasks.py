@@ -1,52 +1,9 @@
-"""Celery task building a printed report; only the export's id travels in the message."""
+"""The metrics app's Celery tasks, imported here so ``app.autodiscover_tasks`` finds them; each lives with the
+package that owns its work and keeps its historical name (``metrics.tasks.<name>``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from pathlib import Path
+from metrics.reports.tasks import build_report_pdf
+from metrics.state.tasks import refresh_indicator_state
 
-from celery import shared_task
-from django.conf import settings
-
-from metrics.models import PdfExport
-
-
-def verification_code(content: bytes) -> str:
-    """First 12 hex digits of an HMAC of the content, keyed by a key derived from SECRET_KEY."""
-    key = hashlib.sha256(b"metrics.reports.pdf.verification:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, content, hashlib.sha256).hexdigest()[:12]
-
-
-def export_dir() -> Path:
-    path = Path(settings.BASE_DIR) / "var" / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@shared_task(ignore_result=True)
-def build_report_pdf(export_id: int) -> None:
-    from metrics.reports.pdf import content_for_export, render_pdf
-
-    export = PdfExport.objects.get(pk=export_id)
-    PdfExport.objects.filter(pk=export_id).update(status=PdfExport.Status.RUNNING, progress=10)
-    try:
-        content, code = content_for_export(export)
-        pdf = render_pdf(content)
-    except Exception:
-        PdfExport.objects.filter(pk=export_id).update(status=PdfExport.Status.FAILED)
-        raise
-    path = export_dir() / f"report-{export_id}.pdf"
-    path.write_bytes(pdf)
-    PdfExport.objects.filter(pk=export_id).update(
-        status=PdfExport.Status.DONE, progress=100, code=code, file_path=str(path)
-    )
-
-
-@shared_task(ignore_result=True)
-def refresh_indicator_state() -> int:
-    """Nightly: recompute the indicator state rows the calendar made stale (a new day, month or quarter), so
-    the first report of the day does not wait for them (``metrics.state.store.refresh_stale``)."""
-    from metrics.state import store as state
-
-    return state.refresh_stale()
+__all__ = ["build_report_pdf", "refresh_indicator_state"]

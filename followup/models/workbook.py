@@ -1,38 +1,42 @@
 """One run of the workbook import from the upload page: who, which file (stored under var/), progress, report.
 
 The Celery task receives the job's id only; the file's path lives here and the file is deleted when the job
-ends. The report holds locations and plain messages, never identity (see ``cells``).
+ends. The report holds locations and plain messages, never identity (see ``cells``). The fields and behaviour
+every background job shares, and the cleanup of jobs whose worker died, come from ``casemgmt.jobs``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from pathlib import Path
+from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt import jobs
+
 __all__ = ["WorkbookImport"]
 
 
-class WorkbookImport(models.Model):
+class WorkbookImport(jobs.BackgroundJob):
     class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
+        PENDING = jobs.PENDING, _("排队中")
         CHECKING = "checking", _("正在检查")
         LOADING = "loading", _("正在写入")
-        DONE = "done", _("已完成")
+        DONE = jobs.DONE, _("已完成")
         REJECTED = "rejected", _("发现问题，未写入")
-        FAILED = "failed", _("失败")
+        FAILED = jobs.FAILED, _("失败")
+
+    OPEN_STATUSES: ClassVar[tuple[str, ...]] = (Status.PENDING, Status.CHECKING, Status.LOADING)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     file_name = models.CharField(_("文件名"), max_length=200)
-    file_path = models.CharField(max_length=300, blank=True, default="")
     dry_run = models.BooleanField(_("仅检查（试运行）"), default=False)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
     report = models.JSONField(_("结果"), default=dict, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -46,6 +50,13 @@ class WorkbookImport(models.Model):
     def __str__(self) -> str:
         return f"Workbook import {self.uuid} ({self.status})"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.CHECKING, self.Status.LOADING)
+    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, Any]:
+        """The job page shows ``report["error"]``; a failed job has ended, so it gets its end time."""
+        return {"report": {"error": message}, "finished_at": now}
+
+    def discard_file(self) -> None:
+        """A single CSV upload waits in a folder of its own, which goes with it."""
+        from followup.workbook.jobs import discard
+
+        if self.file_path:
+            discard(Path(self.file_path))

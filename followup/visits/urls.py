@@ -1,5 +1,5 @@
-"""The follow-up pages of one patient (the visit form, one visit, the timeline, medication, rehabilitation, the
-health check) and the doctor's work list, under /followup/ in the followup namespace."""
+"""The follow-up pages of one patient (the visit form, one visit, the timeline, medication) and the doctor's
+work list, under /followup/ in the followup namespace."""
 
 from __future__ import annotations
 
@@ -13,7 +13,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("patients/<uuid:patient_uuid>/visits/<uuid:followup_uuid>/", views.followup_detail, name="followup_detail"),
     path("patients/<uuid:patient_uuid>/timeline/", views.timeline, name="timeline"),
     path("patients/<uuid:patient_uuid>/medication/", views.medication, name="medication"),
-    path("patients/<uuid:patient_uuid>/rehab/", views.rehab, name="rehab"),
-    path("patients/<uuid:patient_uuid>/rehab/<uuid:rehab_uuid>/end/", views.rehab_end, name="rehab_end"),
-    path("patients/<uuid:patient_uuid>/health-check/", views.health_check, name="health_check"),
 ]

@@ -1,5 +1,5 @@
-"""The follow-up pages: the doctor's work list, the follow-up form, one follow-up, the timeline, the medication
-page, rehabilitation participation and the annual health check.
+"""The follow-up pages: the doctor's work list, the follow-up form, one follow-up, the timeline and the medication
+page (rehabilitation and health checks: ``followup.rehab.views``; the helpers both share: ``followup.visits.pages``).
 
 Views stay thin. Patients are reached only through ``registry.access.visibility`` (the same 404 for missing and not
 visible; 403 for writes by read-only users); forms parse; ``followup.visits.services`` validates and writes. The
@@ -10,92 +10,35 @@ leaves an audit event with UUIDs and no identity; a page re-shown because of bad
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
 from followup.cases.notices import tell_after_followup
-from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
+from followup.models import FollowUp, PatientCareState
 from followup.visits import display, queries, services
 from followup.visits.drugs import DRUG_NAMES
 from followup.visits.forms import (
     MEDICATION_PREFIX,
-    EndRehabForm,
     FollowUpForm,
-    HealthCheckForm,
     MedicationFormSet,
-    RehabParticipationForm,
     is_prefilled_regimen,
     regimen_initial,
 )
-from registry.access.disclosure import Disclosure, disclosure_for
-from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
+from followup.visits.pages import clinical_page, clinical_patient, page_context, viewed
 from registry.models import Patient
-
-# --- shared helpers ------------------------------------------------------------------------------------------
-
-
-class NeedsReason(Exception):
-    """County staff reach a clinical page before stating why they open the record."""
-
-    def __init__(self, patient: Patient) -> None:
-        super().__init__(str(patient.uuid))
-        self.patient = patient
-
-
-def _clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
-    """The patient, if this user may read the clinical history (404 / 403 as ``get_patient_for_user``).
-
-    Case-team members (limited disclosure) get 404, as for a patient they do not see; county staff who have not
-    stated a reason are sent to the patient page, where they can (``NeedsReason``, handled by ``_clinical_page``).
-    """
-    patient = get_patient_for_user(request, patient_uuid)
-    disclosure = disclosure_for(request.user, request.session, patient)
-    if disclosure == Disclosure.LIMITED:
-        raise Http404  # the case team never learns the clinical pages exist (domain.md §8)
-    if write and not can_write(request.user, patient):
-        raise PermissionDenied
-    if disclosure == Disclosure.MASKED:
-        raise NeedsReason(patient)
-    return patient
-
-
-def _ask_for_reason(request: HttpRequest, patient: Patient) -> HttpResponse:
-    messages.info(request, _("查看随访记录前，请先在档案页说明查看理由。"))
-    return redirect("registry:patient_detail", patient_uuid=patient.uuid)
-
-
-def _context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
-    """What the patient header (the registry's) and the follow-up tabs need."""
-    user: Any = request.user
-    return {
-        "patient": patient,
-        "patient_title": patient.name,
-        "can_write": can_write(user, patient),
-        "can_view_access_log": can_view_access_log(user, patient),
-        "accepts_followups": display.accepts_followups(patient),
-        "tab": tab,
-        **extra,
-    }
-
-
-def _viewed(request: HttpRequest, patient: Patient, page: str) -> None:
-    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
-
 
 # --- the work list -------------------------------------------------------------------------------------------
 
@@ -146,7 +89,7 @@ def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, forms
     config = display.form_config(
         history=services.attempts_of(patient), registered_on=patient.registered_on, today=today
     )
-    context = _context(
+    context = page_context(
         request,
         patient,
         "new",
@@ -173,14 +116,14 @@ def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     A POST goes to the service even for a dead or withdrawn record: the service answers a repeated key with the
     follow-up already saved (the second tap after a "dead" outcome) and refuses anything new with its message.
     """
-    patient = _clinical_patient(request, patient_uuid, write=True)
+    patient = clinical_patient(request, patient_uuid, write=True)
     if request.method != "POST":
         if not display.accepts_followups(patient):
             messages.error(request, _("该档案已死亡或注销，不能再录入随访。"))
             return redirect("followup:timeline", patient_uuid=patient.uuid)
         form = FollowUpForm()
         formset = MedicationFormSet(prefix=MEDICATION_PREFIX, initial=regimen_initial(queries.current_regimen(patient)))
-        _viewed(request, patient, "followup_new")
+        viewed(request, patient, "followup_new")
         return _form_page(request, patient, form, formset)
     form = FollowUpForm(request.POST, today=timezone.localdate())
     formset = MedicationFormSet(request.POST, prefix=MEDICATION_PREFIX)
@@ -217,25 +160,11 @@ def _saved_message(followup: FollowUp) -> str:
 # --- one follow-up, the timeline, medication --------------------------------------------------------------
 
 
-def _clinical_page(view: Any) -> Any:
-    """Turns ``NeedsReason`` into the redirect to the patient page."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            response: HttpResponse = view(request, *args, **kwargs)
-        except NeedsReason as exc:
-            return _ask_for_reason(request, exc.patient)
-        return response
-
-    return wrapped
-
-
 @login_required
 @require_GET
-@_clinical_page
+@clinical_page
 def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID) -> HttpResponse:
-    patient = _clinical_patient(request, patient_uuid)
+    patient = clinical_patient(request, patient_uuid)
     followup = queries.get_followup_for_user(request, followup_uuid, patient=patient)
     medications = list(followup.medications.all())
     record_event(
@@ -244,7 +173,7 @@ def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid
         patient_uuids=[patient.uuid],
         detail={"page": "followup", "followup": str(followup.uuid)},
     )
-    context = _context(
+    context = page_context(
         request, patient, "timeline", followup=followup, facts=display.followup_facts(followup), medications=medications
     )
     return render(request, "followup/followup_detail.html", context)
@@ -252,28 +181,28 @@ def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid
 
 @login_required
 @require_GET
-@_clinical_page
+@clinical_page
 def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Follow-ups, status changes, medication changes, rehabilitation and checks, newest first."""
-    patient = _clinical_patient(request, patient_uuid)
-    _viewed(request, patient, "timeline")
+    patient = clinical_patient(request, patient_uuid)
+    viewed(request, patient, "timeline")
     return render(
-        request, "followup/timeline.html", _context(request, patient, "timeline", entries=queries.timeline(patient))
+        request, "followup/timeline.html", page_context(request, patient, "timeline", entries=queries.timeline(patient))
     )
 
 
 @login_required
 @require_GET
-@_clinical_page
+@clinical_page
 def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The current regimen, every prescription since registration, and adherence over time."""
-    patient = _clinical_patient(request, patient_uuid)
-    _viewed(request, patient, "medication")
+    patient = clinical_patient(request, patient_uuid)
+    viewed(request, patient, "medication")
     adherence = [
         (day, value, display.label_of(codes.Adherence, value), display.ADHERENCE_CSS.get(value or 0, "unknown"))
         for day, value in queries.adherence_over_time(patient)
     ]
-    context = _context(
+    context = page_context(
         request,
         patient,
         "medication",
@@ -283,105 +212,3 @@ def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
         adherence_legend=[(label, display.ADHERENCE_CSS[value]) for value, label in codes.Adherence.choices],
     )
     return render(request, "followup/medication.html", context)
-
-
-# --- rehabilitation and health check -------------------------------------------------------------------------
-
-
-def _records_page(
-    request: HttpRequest,
-    patient_uuid: uuid.UUID,
-    *,
-    page: str,
-    form_class: Any,
-    save: Callable[..., Any],
-    saved_message: str,
-    records: Callable[[Patient], Any],
-    **extra: Any,
-) -> HttpResponse:
-    """A patient's records of one kind and a form to add one (rehabilitation, health checks).
-
-    GET shows them (audited as a view); POST validates the form, calls ``save`` (a service that raises
-    FollowUpError with per-field messages) and redirects back, or shows the form with its errors.
-    """
-    posting = request.method == "POST"
-    patient = _clinical_patient(request, patient_uuid, write=posting)
-    form = form_class(request.POST if posting else None)
-    if posting and form.is_valid():
-        try:
-            save(actor=request.user, patient=patient, data=form.service_data())
-        except services.FollowUpError as exc:
-            _add_errors(form, exc.errors)
-        else:
-            messages.success(request, saved_message)
-            return redirect(f"followup:{page}", patient_uuid=patient.uuid)
-    if not posting:
-        _viewed(request, patient, page)
-    context = _context(request, patient, page, form=form, records=records(patient), **extra)
-    return render(request, f"followup/{page}.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@_clinical_page
-def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
-    """Participation in community rehabilitation (§10): the records, and a form for the patient's doctors."""
-    return _records_page(
-        request,
-        patient_uuid,
-        page="rehab",
-        form_class=RehabParticipationForm,
-        save=services.record_rehab_participation,
-        saved_message=_("康复记录已保存。"),
-        records=lambda patient: RehabParticipation.objects.filter(patient=patient).select_related("recorded_by"),
-        end_form=EndRehabForm(),
-    )
-
-
-@login_required
-@require_POST
-@_clinical_page
-def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
-    patient = _clinical_patient(request, patient_uuid, write=True)
-    participation = RehabParticipation.objects.filter(patient=patient, uuid=rehab_uuid).first()
-    if participation is None:
-        raise Http404
-    form = EndRehabForm(request.POST)
-    problem = None
-    if participation.end_date is not None:
-        problem = _("该康复记录已结束。")
-    elif not form.is_valid():
-        problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
-    else:
-        end_date = form.cleaned_data["end_date"]
-        try:
-            services.end_rehab_participation(actor=request.user, participation=participation, end_date=end_date)
-        except services.FollowUpError as exc:
-            problem = " ".join(message for errors in exc.errors.values() for message in errors)
-    if problem:
-        messages.error(request, problem)
-    else:
-        messages.success(request, _("康复记录已结束。"))
-    return redirect("followup:rehab", patient_uuid=patient.uuid)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@_clinical_page
-def health_check(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
-    """The annual health check: the records, and a form for the patient's doctors."""
-    return _records_page(
-        request,
-        patient_uuid,
-        page="health_check",
-        form_class=HealthCheckForm,
-        save=services.record_health_check,
-        saved_message=_("体检记录已保存。"),
-        records=lambda patient: HealthCheck.objects.filter(patient=patient).select_related("recorded_by"),
-    )
-
-
-def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
-    for field, field_messages in errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)

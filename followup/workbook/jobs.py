@@ -112,7 +112,7 @@ class JobProgress:
             # The row count is unknown until the end of this pass: the bar approaches half-way as rows are read.
             percent = CHECK_SHARE * done // (done + CHECK_HALF_WAY)
             status = WorkbookImport.Status.CHECKING
-            WorkbookImport.objects.filter(pk=self.job.pk).update(rows_done=done, progress=percent)
+            WorkbookImport.set_progress(self.job.pk, percent, rows_done=done)
         else:
             percent = CHECK_SHARE + (100 - CHECK_SHARE) * done // max(total, 1)
             status = WorkbookImport.Status.LOADING
@@ -155,9 +155,10 @@ def run_job(job_id: int) -> None:
         status, data = WorkbookImport.Status.REJECTED, {"error": str(exc)}
     finally:
         discard(Path(job.file_path))
-        WorkbookImport.objects.filter(pk=job_id).update(
+        WorkbookImport.set_progress(
+            job_id,
+            100,
             status=status,
-            progress=100,
             report=data,
             file_path="",
             finished_at=timezone.now(),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from casemgmt import jobs
 
 
 class Target(models.Model):
@@ -43,24 +45,27 @@ class Target(models.Model):
         return f"{self.indicator} ≥{self.value}{self.unit}"
 
 
-class PdfExport(models.Model):
-    """One printed report: who asked, for what, the job's progress, and the code that verifies the file."""
+class PdfExport(jobs.BackgroundJob):
+    """One printed report: who asked, for what, the job's progress, and the code that verifies the file.
+
+    The fields and behaviour every background job shares (``requested_by``, ``requested_at``, ``progress``,
+    ``file_path``, the cleanup of jobs whose worker died) come from ``casemgmt.jobs``. A failed export has no
+    column for the reason: its page says it failed and asks to try again.
+    """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
+        PENDING = jobs.PENDING, _("排队中")
         RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+        DONE = jobs.DONE, _("已完成")
+        FAILED = jobs.FAILED, _("失败")
 
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    OPEN_STATUSES: ClassVar[tuple[str, ...]] = (Status.PENDING, Status.RUNNING)
+
     area_code = models.CharField(_("地区编码"), max_length=12)
     period = models.CharField(_("统计期"), max_length=16)
     options = models.JSONField(_("口径选项"), default=dict)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     code = models.CharField(_("验证码"), max_length=12, blank=True, default="")
-    file_path = models.CharField(_("文件路径"), max_length=300, blank=True, default="")
 
     class Meta:
         verbose_name = _("PDF报告")

@@ -1,6 +1,6 @@
 """The per-patient indicator state (design.md §7): one row per patient, year, holder village and death cause.
 
-Each ``*_x`` / ``*_i`` column is a bitmask over the year's report slots (``metrics.state.store.SLOTS``): bit s is set
+Each ``*_x`` / ``*_i`` column is a bitmask over the year's report slots (``metrics.state.calendar.SLOTS``): bit s is set
 when the patient belongs to the set for slot s with deaths in the period excluded (``_x``) or included
 (``_i``). The row whose ``area_code`` is the village holding the record at the slot's cut-off carries the bit,
 so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
@@ -58,7 +58,7 @@ COUNT_COLUMNS = (
 
 class AreaSlotState(models.Model):
     """The state rows summed per village, year and slot, kept with them: a province report sums a few
-    thousand of these instead of scanning every patient's row (``metrics.state.store``)."""
+    thousand of these instead of scanning every patient's row (``metrics.state.read``)."""
 
     year = models.PositiveSmallIntegerField()
     area_code = models.CharField(max_length=12)

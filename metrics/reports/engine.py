@@ -1,6 +1,6 @@
 """The indicator engine: an area and a period in, the indicator document of exchange.md §2 out.
 
-``compute`` reads the per-patient state (``metrics.state.store``): one grouped query over the area's rows, fresh
+``compute`` reads the per-patient state (``metrics.state.read``): one grouped query over the area's rows, fresh
 because every write of facts updates the state in its transaction. A period the state does not hold (a
 running period computed for a day other than today, as some tests do) or a database upgraded with patients
 whose state was never built (``rebuild_indicator_state``) falls back to ``compute_direct``.
@@ -27,7 +27,9 @@ from metrics.indicators.facts import iter_facts
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import Period
 from metrics.reports.document import AreaRef, AreaResult, build_document
-from metrics.state import store as state
+from metrics.state.calendar import answers, slot_of
+from metrics.state.read import is_built, tallies
+from metrics.state.write import ensure_fresh
 
 
 class AreaNotFound(LookupError):
@@ -77,14 +79,14 @@ def _result(area: Area, tally: Tally, period: Period, population: PopulationResu
 def compute(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
     """The report for *area* and *period*; options default to the METRICS_* settings."""
     options = options or default_options()
-    slot = state.slot_of(period)
-    if slot is None or not state.answers(period) or not state.is_built():
+    slot = slot_of(period)
+    if slot is None or not answers(period) or not is_built():
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
-    state.ensure_fresh(prefix)
+    ensure_fresh(prefix)
     child_areas = list(Area.objects.filter(parent=area).order_by("code")) if children else []
     child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
-    groups = state.tallies(prefix, period.year, [slot], options, child_length=child_length)
+    groups = tallies(prefix, period.year, [slot], options, child_length=child_length)
     total = Tally()
     for by_slot in groups.values():
         total.merge(by_slot[slot])
@@ -102,13 +104,13 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
 def compute_months(area: Area, periods: list[Period], options: Options | None = None) -> list[AreaResult]:
     """The area's result for each month of one year (the report's trend): one query when the state holds them."""
     options = options or default_options()
-    slots = [state.slot_of(period) for period in periods]
-    if not periods or not all(state.answers(period) for period in periods) or not state.is_built():
+    slots = [slot_of(period) for period in periods]
+    if not periods or not all(answers(period) for period in periods) or not is_built():
         return [compute(area, period, options).area for period in periods]
     prefix = codes.significant_prefix(area.code)
-    state.ensure_fresh(prefix)
+    ensure_fresh(prefix)
     known = [slot for slot in slots if slot is not None]
-    by_slot = state.tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
+    by_slot = tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
     population = population_of(area.code, periods[0].population_year)  # one year: one population
     return [_result(area, by_slot[slot], period, population) for slot, period in zip(known, periods, strict=True)]
 

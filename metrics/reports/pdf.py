@@ -114,8 +114,8 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     from metrics.indicators.suppression import suppress_document
     from metrics.reports.engine import compute, find_area
     from metrics.reports.rows import report_sections
+    from metrics.reports.tasks import verification_code
     from metrics.reports.trend import trend_values
-    from metrics.tasks import verification_code
 
     area = find_area(export.area_code)
     period = parse_period(export.period)

@@ -136,7 +136,7 @@ def pdf_start(request: HttpRequest) -> HttpResponse:
         except IntegrityError:  # a concurrent click created it first
             export = open_jobs.get()
         else:
-            from metrics.tasks import build_report_pdf
+            from metrics.reports.tasks import build_report_pdf
 
             transaction.on_commit(lambda: build_report_pdf.delay(export.pk))
     return redirect("metrics:pdf_status", export_id=export.pk)

@@ -1,5 +1,52 @@
-"""The per-patient indicator state (design.md §7): rows per patient, year and holder village with bitmasks over the
-year's report slots, kept current in every write and rebuilt in bulk; proven equal to the direct definition.
+"""The per-patient indicator state that makes reports fast and fresh (design.md §7, issue 6).
+
+Why: ``metrics.indicators.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
+Python; at a city or a province that is far too slow. Here each patient's memberships are computed once per
+report *slot* and kept in ``metrics_patientyearstate`` (``metrics.models``), and those rows are summed
+per village, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
+query over at most a few thousand small rows (a province has ~20,000 villages; a county ~300).
+
+Slots. Every report period lies inside one calendar year: the year, four quarters, twelve months and the
+year-to-date periods. YTD-1 is month 1, YTD-3 is Q1 and YTD-12 the year, so a year has 26 distinct slots
+(``SLOTS``); slot s of a year is bit s of every mask column.
+
+Rows. One row per (patient, year, holder village, death cause): the bit of slot s is set on the row of the
+village holding the record at the slot's cut-off, so a transfer in mid-year gives a second row and every
+ancestor area is a range of 12-digit codes (``area_code BETWEEN prefix000… AND prefix999…``, indexed with
+the year). Both readings of the deaths-in-period option get their own masks (``_x`` excluded, ``_i``
+included), and so do both regular-management rules (``regular`` quarterly, ``regular3m`` interval-3m); the
+medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
+rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
+
+Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-village
+totals costs milliseconds. The totals are kept *by delta*: a refresh takes away the old rows' contribution
+(one INSERT … SELECT … ON CONFLICT DO UPDATE over the patients' rows × 26 slots), replaces the rows, and adds
+the new contribution — two statements per batch, inside the same transaction. A rebuild recomputes them in
+one statement. Concurrent writers in one village serialise on that village's total rows for the rest of
+their transaction, which at ~20 patients per village is no contention.
+
+Computing a row: ``metrics.state.slots`` evaluates the same rules for all 26 slots of a patient-year at
+once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×
+slower. The property test (tests/metrics/test_state_equivalence.py) proves the incremental state, a full
+rebuild and the direct definition give the same documents.
+
+"Today". A period that has not ended is computed up to today, and some figures move with the calendar alone
+(overdue once the next date passes, stable within 3 months of the last follow-up, a quarter that has become
+whole, a new month's slot). Current-year rows are therefore computed as of the day they are written and carry
+``valid_until``: the first later day on which any of their bits could change without a new fact (a month or
+quarter boundary, a next follow-up date passing, 3 months after a complete follow-up, a fact dated ahead). A
+report first recomputes the stale rows under its area (``ensure_fresh``), and the nightly task does it for all
+(``refresh_stale``), so a report is never stale and rarely waits.
+
+Freshness. Every writer of facts sends ``registry.signals.patient_facts_changed`` inside its transaction; the
+receiver (``on_facts_changed``) recomputes those patients' rows from ``since``'s year on in the same
+transaction, so a report read after the commit already shows the change (no nightly lag).
+
+Modules, each importing only those listed before it (and ``metrics.indicators``, ``metrics.models``, the
+lower apps): ``calendar`` (the slots of a year, their periods, "today"), ``slots`` (one patient-year's
+memberships per slot), ``compute`` (one patient's rows), ``read`` (the totals read by reports, and the tests'
+pictures of the tables), ``tables`` (the SQL both writers share: COPY of rows, totals by delta),
+``write`` (the incremental upkeep and the freshness of a report) and ``rebuild`` (the full rebuild).
 
 May import: ``metrics.indicators``, ``metrics.models``, ``registry.signals``, ``casemgmt``. Never ``reports``.
 """

@@ -1,5 +1,5 @@
 """One patient's memberships for every report slot of a year at once — the fast equivalent of
-``metrics.indicators.definitions.membership`` that the state rebuild runs (``metrics.state.store``).
+``metrics.indicators.definitions.membership`` that the state rows are computed with (``metrics.state.compute``).
 
 Why a second formulation: the state needs 26 slots × 2 readings of the deaths-in-period option × 2
 regular-management rules per patient and year; calling ``membership`` for each is ~50 calls that each re-sort

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from metrics.state import store as state
+from metrics.state.read import is_built
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_followup_journey import fill_reached_visit, make_overdue
@@ -31,7 +31,7 @@ def test_a_follow_up_saved_on_a_phone_is_in_the_county_report_at_once(
 ) -> None:
     make_overdue(world)  # seen last month: not yet managed in this month's report
     call_command("rebuild_indicator_state", stdout=io.StringIO())  # reports read the kept state, not the records
-    assert state.is_built()
+    assert is_built()
     api = f"{live_server.url}/reports/api/indicators?area={world.county.code}&period={TODAY:%Y-%m}"
     log_in(desktop_page, live_server, "county_d", PASSWORD)
     before = managed(desktop_page, api)

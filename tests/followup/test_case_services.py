@@ -466,7 +466,7 @@ def test_expired_memberships_are_ended_and_audited(world: World) -> None:
 
 
 def test_the_beat_task_runs_the_same_service(world: World, settings: Any) -> None:
-    from followup.tasks import end_expired_case_grants
+    from followup.cases.tasks import end_expired_case_grants
 
     grid = police(world)
     member = add(world, open_case(world), grid)

@@ -8,7 +8,8 @@ from typing import Any, cast
 import pytest
 
 from followup.models import PatientCareState
-from followup.visits import queries, services
+from followup.rehab import services as rehab_services
+from followup.visits import queries
 from registry.models import Patient
 from tests.base import World, make_patient
 from tests.followup.base import TODAY, attempt_data, reached_data, record
@@ -179,13 +180,13 @@ def test_timeline_merges_everything_newest_first(world: World) -> None:
     record(world.patient_a, world.doctor_a, reached_data(TODAY - 40 * DAY))  # same regimen: no entry
     record(world.patient_a, world.doctor_a, attempt_data(TODAY - 30 * DAY, outcome="LOST", lost_reason=1), [])
     record(world.patient_a, world.doctor_a, reached_data(TODAY - 20 * DAY), [OLANZAPINE])  # found again, changed
-    services.record_rehab_participation(
+    rehab_services.record_rehab_participation(
         actor=world.doctor_a,
         patient=world.patient_a,
         data={"provider_type": "work_therapy", "service_type": "手工", "start_date": TODAY - 10 * DAY},
         today=TODAY,
     )
-    services.record_health_check(
+    rehab_services.record_health_check(
         actor=world.doctor_a, patient=world.patient_a, data={"date": TODAY - 5 * DAY}, today=TODAY
     )
     entries = queries.timeline(world.patient_a)

@@ -14,6 +14,7 @@ from django.db import connection
 
 from casemgmt.audit.models import AuditEvent, AuditSubject
 from followup.models import FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
+from followup.rehab import services as rehab_services
 from followup.visits import rules, services
 from registry.models import Patient, StatusChange
 from registry.patients import services as registry_services
@@ -473,11 +474,13 @@ def rehab(**changes: Any) -> dict[str, Any]:
 
 
 def test_rehab_participation_is_recorded_and_ended(world: World) -> None:
-    participation = services.record_rehab_participation(
+    participation = rehab_services.record_rehab_participation(
         actor=world.doctor_a, patient=world.patient_a, data=rehab(), today=TODAY
     )
     assert participation.is_ongoing and participation.overlaps(TODAY, TODAY)
-    services.end_rehab_participation(actor=world.doctor_a, participation=participation, end_date=TODAY, today=TODAY)
+    rehab_services.end_rehab_participation(
+        actor=world.doctor_a, participation=participation, end_date=TODAY, today=TODAY
+    )
     participation.refresh_from_db()
     assert participation.end_date == TODAY and not participation.overlaps(TODAY + DAY, TODAY + 9 * DAY)
     assert [e.detail.get("change") for e in AuditEvent.objects.filter(detail__record="rehab").order_by("id")] == [
@@ -499,14 +502,14 @@ def test_rehab_participation_is_recorded_and_ended(world: World) -> None:
 )
 def test_rehab_participation_is_refused(world: World, case: str, data: dict[str, Any], field: str) -> None:
     refuse(
-        services.record_rehab_participation, field, actor=world.doctor_a, patient=world.patient_a, data=data,
+        rehab_services.record_rehab_participation, field, actor=world.doctor_a, patient=world.patient_a, data=data,
         today=TODAY,
     )  # fmt: skip
 
 
 def test_rehab_unknown_keys_are_a_programming_error(world: World) -> None:
     with pytest.raises(TypeError):
-        services.record_rehab_participation(actor=world.doctor_a, patient=world.patient_a, data=rehab(note="x"))
+        rehab_services.record_rehab_participation(actor=world.doctor_a, patient=world.patient_a, data=rehab(note="x"))
 
 
 @pytest.mark.parametrize(
@@ -519,11 +522,11 @@ def test_rehab_unknown_keys_are_a_programming_error(world: World) -> None:
 )
 def test_ending_rehab_participation_is_refused(world: World, case: str, end_date: dt.date, already_ended: bool) -> None:
     data = rehab(end_date=TODAY - DAY) if already_ended else rehab()
-    participation = services.record_rehab_participation(
+    participation = rehab_services.record_rehab_participation(
         actor=world.doctor_a, patient=world.patient_a, data=data, today=TODAY
     )
     refuse(
-        services.end_rehab_participation, "end_date", actor=world.doctor_a, participation=participation,
+        rehab_services.end_rehab_participation, "end_date", actor=world.doctor_a, participation=participation,
         end_date=end_date, today=TODAY,
     )  # fmt: skip
 
@@ -537,7 +540,7 @@ def health(**changes: Any) -> dict[str, Any]:
 
 def test_a_health_check_is_recorded_and_may_link_a_follow_up(world: World) -> None:
     followup = record(world.patient_a, world.doctor_a)
-    check = services.record_health_check(
+    check = rehab_services.record_health_check(
         actor=world.doctor_a, patient=world.patient_a, data=health(followup=followup, ecg="窦性心律"), today=TODAY
     )
     assert (check.weight_kg, check.followup, check.ecg) == (Decimal("63.2"), followup, "窦性心律")
@@ -546,7 +549,7 @@ def test_a_health_check_is_recorded_and_may_link_a_follow_up(world: World) -> No
 
 def test_a_refused_health_check_is_kept_without_results(world: World) -> None:
     data = {"date": TODAY - DAY, "consent": False}
-    check = services.record_health_check(actor=world.doctor_a, patient=world.patient_a, data=data, today=TODAY)
+    check = rehab_services.record_health_check(actor=world.doctor_a, patient=world.patient_a, data=data, today=TODAY)
     assert not check.consent and check.weight_kg is None
 
 
@@ -564,20 +567,20 @@ def test_a_refused_health_check_is_kept_without_results(world: World) -> None:
 )
 def test_a_health_check_is_refused(world: World, case: str, changes: dict[str, Any], field: str) -> None:
     refuse(
-        services.record_health_check, field, actor=world.doctor_a, patient=world.patient_a, data=health(**changes),
-        today=TODAY,
+        rehab_services.record_health_check, field, actor=world.doctor_a, patient=world.patient_a,
+        data=health(**changes), today=TODAY,
     )  # fmt: skip
 
 
 def test_a_second_check_on_the_same_day_or_another_patients_follow_up_is_refused(world: World) -> None:
-    services.record_health_check(actor=world.doctor_a, patient=world.patient_a, data=health(), today=TODAY)
+    rehab_services.record_health_check(actor=world.doctor_a, patient=world.patient_a, data=health(), today=TODAY)
     refuse(
-        services.record_health_check, "date", actor=world.doctor_a, patient=world.patient_a, data=health(),
+        rehab_services.record_health_check, "date", actor=world.doctor_a, patient=world.patient_a, data=health(),
         today=TODAY,
     )  # fmt: skip
     other = record(world.patient_b, world.doctor_b)
     refuse(
-        services.record_health_check, "followup", actor=world.doctor_a, patient=world.patient_a,
+        rehab_services.record_health_check, "followup", actor=world.doctor_a, patient=world.patient_a,
         data=health(date=TODAY - 2 * DAY, followup=other), today=TODAY,
     )  # fmt: skip
 

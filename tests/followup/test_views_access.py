@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from casemgmt.audit.models import AuditEvent
 from followup.models import FollowUp, HealthCheck, RehabParticipation
-from followup.visits import services
+from followup.rehab import services as rehab_services
 from registry.access.disclosure import remember_opening
 from registry.models import Patient
 from tests.base import TODAY, World
@@ -42,7 +42,7 @@ def records(world: World) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for key, patient, doctor in (("a", world.patient_a, world.doctor_a), ("b", world.patient_b, world.doctor_b)):
         followup = record(patient, doctor, reached_data())
-        participation = services.record_rehab_participation(
+        participation = rehab_services.record_rehab_participation(
             actor=doctor, patient=patient, data={"provider_type": "clubhouse", "start_date": TODAY}
         )
         out[key] = {"followup_uuid": followup.uuid, "rehab_uuid": participation.uuid}

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from casemgmt.audit.models import Action, AuditEvent
 from followup.models import HealthCheck, RehabParticipation
-from followup.visits import services
+from followup.rehab import services as rehab_services
 from registry import codes as registry_codes
 from registry.access.disclosure import remember_opening
 from registry.models import Patient
@@ -177,10 +177,12 @@ def test_timeline_in_date_order(world: World) -> None:
         reached_data(days_ago(20), next_date=days_ago(20) + dt.timedelta(days=60)),
         [RISPERIDONE, DEPOT],
     )
-    services.record_rehab_participation(
+    rehab_services.record_rehab_participation(
         actor=world.doctor_a, patient=patient, data={"provider_type": "clubhouse", "start_date": days_ago(10)}
     )
-    services.record_health_check(actor=world.doctor_a, patient=patient, data={"date": days_ago(5), "consent": True})
+    rehab_services.record_health_check(
+        actor=world.doctor_a, patient=patient, data={"date": days_ago(5), "consent": True}
+    )
     registry_services.change_status(
         actor=world.doctor_a,
         patient=patient,
@@ -265,7 +267,7 @@ def test_bad_rehab_input_writes_nothing(world: World, data: dict[str, str], fiel
 
 
 def test_rehab_participation_is_ended(world: World) -> None:
-    participation = services.record_rehab_participation(
+    participation = rehab_services.record_rehab_participation(
         actor=world.doctor_a, patient=world.patient_a, data={"provider_type": "home", "start_date": days_ago(30)}
     )
     url = reverse("followup:rehab_end", kwargs={"patient_uuid": world.patient_a.uuid, "rehab_uuid": participation.uuid})

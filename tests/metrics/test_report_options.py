@@ -67,7 +67,7 @@ def test_the_spreadsheet_footer_names_the_options(world: World) -> None:
 def test_the_pdf_job_stores_and_uses_the_options(world: World) -> None:
     client = client_for(world.county_d)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("metrics.tasks.build_report_pdf.delay", lambda export_id: None)
+        patch.setattr("metrics.reports.tasks.build_report_pdf.delay", lambda export_id: None)
         base = f"/reports/pdf?area=320508&period={PERIOD}"
         assert client.post(f"{base}&medication_denominator=managed").status_code == 302
         assert client.post(base).status_code == 302

@@ -10,7 +10,7 @@ import pytest
 
 from casemgmt.celery import app
 from metrics.models import PdfExport
-from metrics.tasks import build_report_pdf
+from metrics.reports.tasks import build_report_pdf
 from tests.base import World
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_start_twice_returns_the_open_job_then_download_and_verify(world: World)
     try:
         app.conf.task_always_eager = False
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("metrics.tasks.build_report_pdf.delay", lambda export_id: None)
+            patch.setattr("metrics.reports.tasks.build_report_pdf.delay", lambda export_id: None)
             first = client.post("/reports/pdf?area=320508&period=2025")
             second = client.post("/reports/pdf?area=320508&period=2025")
     finally:

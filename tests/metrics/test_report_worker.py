@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from metrics.models import PdfExport
-from metrics.tasks import build_report_pdf
+from metrics.reports.tasks import build_report_pdf
 from tests.base import World
 from tests.celery_worker import real_worker, wait_until
 

@@ -1,7 +1,7 @@
 """The state's per-patient rows against the pure definition, on random facts (no database, many examples).
 
 The database property test (test_state_equivalence.py) goes through the real writers but can afford only a few
-dozen registries; this one feeds ``metrics.state.store.patient_rows`` thousands of fact sets — same-day follow-ups,
+dozen registries; this one feeds ``metrics.state.compute.patient_rows`` thousands of fact sets — same-day follow-ups,
 cases and emergency handlings included — and decodes each slot's bits into the Tally that
 ``definitions.membership`` gives for every option combination.
 """
@@ -26,7 +26,9 @@ from metrics.indicators.definitions import (
     Tally,
     membership,
 )
-from metrics.state import store as state
+from metrics.state.calendar import slot_periods
+from metrics.state.compute import patient_rows
+from metrics.state.read import COUNT_COLUMNS_BY_NAME
 
 DAY = dt.date(2025, 11, 20)  # "today" for the state: a running month, quarter and year
 FIRST = dt.date(2023, 1, 1)
@@ -91,7 +93,7 @@ def decoded(rows: list[dict[str, Any]], year: int, slot: int, options: Options, 
     """What the totals query would sum for this patient, area *prefix*, *year* and *slot*."""
     tally = Tally()
     v = "i" if options.deaths_in_period == "included" else "x"
-    columns = {name: column.format(v=v) for name, column in state.COUNT_COLUMNS_BY_NAME.items()}
+    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS_BY_NAME.items()}
     columns["regular"] = f"regular3m_{v}" if options.regular_management == "interval-3m" else f"regular_{v}"
     schizophrenia = {"schizophrenia": "registered", "schizophrenia_medication": "medication"}
     schizophrenia["schizophrenia_managed"] = "managed"
@@ -112,9 +114,9 @@ def decoded(rows: list[dict[str, Any]], year: int, slot: int, options: Options, 
 @settings(max_examples=400, deadline=None)
 @given(facts=patients(), prefix=st.sampled_from(["32", "320508", "320508001", "320509001001"]))
 def test_the_rows_of_one_patient_decode_to_the_definition(facts: PatientFacts, prefix: str) -> None:
-    rows = state.patient_rows(facts, range(2023, DAY.year + 1), DAY)
+    rows = patient_rows(facts, range(2023, DAY.year + 1), DAY)
     for year in range(2023, DAY.year + 1):
-        for slot, period in enumerate(state.slot_periods(year, DAY)):
+        for slot, period in enumerate(slot_periods(year, DAY)):
             if period.start > DAY:
                 continue
             for rule in REGULAR_MANAGEMENT_RULES:

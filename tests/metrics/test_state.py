@@ -13,17 +13,20 @@ from django.core.management import CommandError, call_command
 from metrics.indicators.periods import parse_period
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.reports.engine import compute, compute_direct, compute_months
-from metrics.state import store as state
+from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of, today
+from metrics.state.read import counts_of_rows, counts_of_totals, is_built
+from metrics.state.rebuild import rebuild
+from metrics.state.write import refresh_stale, suspended
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
 from tests.followup.test_views_form import post, stable_visit
 
 pytestmark = pytest.mark.django_db
-TODAY = state.today()
+TODAY = today()
 
 
 def rows() -> Any:
-    return state.counts_of_rows(list(PatientYearState.objects.all())), state.counts_of_totals()
+    return counts_of_rows(list(PatientYearState.objects.all())), counts_of_totals()
 
 
 def document(report: Any) -> dict[str, Any]:
@@ -35,17 +38,17 @@ def document(report: Any) -> dict[str, Any]:
 def test_every_period_has_its_own_slot_and_the_aliases_share_one() -> None:
     year = TODAY.year - 1
     keys = [str(year)] + [f"{year}-Q{q}" for q in range(1, 5)] + [f"{year}-{m:02d}" for m in range(1, 13)]
-    slots = [state.slot_of(parse_period(key)) for key in keys]
+    slots = [slot_of(parse_period(key)) for key in keys]
     assert sorted(slots) == list(range(17))  # type: ignore[type-var]
-    ytd = {m: state.slot_of(parse_period(f"{year}-YTD-{m:02d}")) for m in range(1, 13)}
+    ytd = {m: slot_of(parse_period(f"{year}-YTD-{m:02d}")) for m in range(1, 13)}
     assert (ytd[1], ytd[3], ytd[12]) == (slots[5], slots[1], slots[0])
-    assert len({ytd[m] for m in state.YTD_SLOTS} | set(slots)) == len(state.SLOTS) == 26
+    assert len({ytd[m] for m in YTD_SLOTS} | set(slots)) == len(SLOTS) == 26
 
 
 def test_a_running_period_for_another_day_is_computed_directly() -> None:
     running = parse_period(f"{TODAY.year}")
-    assert state.answers(running)
-    assert not state.answers(replace(running, cutoff_date=TODAY - dt.timedelta(days=1)))
+    assert answers(running)
+    assert not answers(replace(running, cutoff_date=TODAY - dt.timedelta(days=1)))
 
 
 def test_a_followup_posted_through_the_web_is_in_the_next_report(world: World) -> None:
@@ -78,11 +81,11 @@ def test_the_rebuild_command_refuses_a_year_out_of_range(world: World) -> None:
 def test_state_the_calendar_made_stale_is_refreshed(world: World) -> None:
     post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
     fresh = rows()
-    state.rebuild(day=TODAY - dt.timedelta(days=40))  # as if nothing had been written for 40 days
+    rebuild(day=TODAY - dt.timedelta(days=40))  # as if nothing had been written for 40 days
     assert rows() != fresh
-    assert state.refresh_stale() == 2
+    assert refresh_stale() == 2
     assert rows() == fresh
-    assert state.refresh_stale() == 0
+    assert refresh_stale() == 0
 
 
 def test_the_trend_is_one_query_and_agrees_with_the_definition(
@@ -121,25 +124,25 @@ def test_before_the_first_build_reports_are_computed_directly(world: World) -> N
     IndicatorStateBuild.objects.all().delete()
     PatientYearState.objects.all().delete()
     AreaSlotState.objects.all().delete()
-    assert not state.is_built()
+    assert not is_built()
     report = compute(world.county, period)
     assert report.document()["counts"]["registered"] == 2
     assert document(report) == document(compute_direct(world.county, period))
     call_command("rebuild_indicator_state", stdout=io.StringIO())
-    assert state.is_built()
+    assert is_built()
     assert document(compute(world.county, period)) == document(compute_direct(world.county, period))
 
 
 def test_a_suspended_bulk_load_leaves_the_upkeep_to_the_rebuild(world: World) -> None:
     before = rows()
-    with state.suspended():
+    with suspended():
         post(world.doctor_a, world.patient_a, stable_visit(TODAY))
     assert rows() == before
-    state.rebuild()
+    rebuild()
     assert rows() != before
     post(world.doctor_b, world.patient_b, stable_visit(TODAY))  # upkeep is back outside the block
     after = rows()
-    state.rebuild()
+    rebuild()
     assert rows() == after
 
 
@@ -147,7 +150,7 @@ def test_a_partial_rebuild_without_a_full_build_says_reports_stay_direct(world: 
     IndicatorStateBuild.objects.all().delete()
     err = io.StringIO()
     call_command("rebuild_indicator_state", "--years", str(TODAY.year), stdout=io.StringIO(), stderr=err)
-    assert "尚无完整的指标状态" in err.getvalue() and not state.is_built()
+    assert "尚无完整的指标状态" in err.getvalue() and not is_built()
     err = io.StringIO()
     call_command("rebuild_indicator_state", stdout=io.StringIO(), stderr=err)
-    assert err.getvalue() == "" and state.is_built()
+    assert err.getvalue() == "" and is_built()

@@ -23,12 +23,15 @@ from hypothesis import strategies as st
 
 from casemgmt.areas.models import Area, AreaLevel
 from followup.models import FollowUp
+from followup.rehab import services as rehab_services
 from followup.visits import services as followup_services
 from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES, Options
 from metrics.indicators.periods import Quarter, parse_period
 from metrics.models import PatientYearState
 from metrics.reports.engine import compute, compute_direct
-from metrics.state import store as state
+from metrics.state.calendar import answers, today
+from metrics.state.read import counts_of_rows, counts_of_totals
+from metrics.state.rebuild import rebuild
 from registry import codes
 from registry.models import Patient
 from registry.patients import services
@@ -39,7 +42,7 @@ from registry.transfers.services import TransferError
 from tests.base import World, make_area, make_patient
 
 pytestmark = pytest.mark.django_db
-TODAY = state.today()
+TODAY = today()
 FIRST = dt.date(TODAY.year - 2, 1, 1)
 QUARTER_STARTS = [Quarter(y, q).start for y in range(FIRST.year, TODAY.year + 1) for q in range(1, 5)]
 OPTIONS = [
@@ -213,12 +216,12 @@ def _apply_side(w: World, patient: Patient, spec: Spec) -> None:
         data: dict[str, Any] = {"provider_type": "clubhouse", "service_type": "职业康复", "start_date": start}
         if end is not None:
             data["end_date"] = end
-        followup_services.record_rehab_participation(actor=w.doctor_a, patient=patient, data=data, today=TODAY)
+        rehab_services.record_rehab_participation(actor=w.doctor_a, patient=patient, data=data, today=TODAY)
     for offset, consent in spec.checks:
         day = within(spec.registered_on, offset)
         if day is not None:
             with contextlib.suppress(followup_services.FollowUpError):  # a second check on one day
-                followup_services.record_health_check(
+                rehab_services.record_health_check(
                     actor=w.doctor_a, patient=patient, data={"date": day, "consent": consent}, today=TODAY
                 )
 
@@ -263,7 +266,7 @@ def assert_same(places: Places, picks: list[tuple[int, str]]) -> None:
     for area_index, key in picks:
         period = parse_period(key)
         area = places.areas[area_index]
-        assert state.answers(period)
+        assert answers(period)
         for options in OPTIONS:
             expected = document(compute_direct(area, period, options, children=True))
             assert document(compute(area, period, options, children=True)) == expected, (area.code, key, options)
@@ -284,16 +287,16 @@ def test_incremental_state_rebuild_and_definition_agree(
 ) -> None:
     with transaction.atomic():
         build(places, registry)
-        incremental = state.counts_of_rows(list(PatientYearState.objects.all()))
-        totals = state.counts_of_totals()
+        incremental = counts_of_rows(list(PatientYearState.objects.all()))
+        totals = counts_of_totals()
         assert_same(places, picks)  # the state kept by the writers' signals
 
-        state.rebuild()
-        assert state.counts_of_rows(list(PatientYearState.objects.all())) == incremental  # a rebuild changes nothing
-        assert state.counts_of_totals() == totals
+        rebuild()
+        assert counts_of_rows(list(PatientYearState.objects.all())) == incremental  # a rebuild changes nothing
+        assert counts_of_totals() == totals
         assert_same(places, picks)
 
         # State computed some days ago and never touched since: the report refreshes what the calendar made stale.
-        state.rebuild(day=TODAY - dt.timedelta(days=stale_days))
+        rebuild(day=TODAY - dt.timedelta(days=stale_days))
         assert_same(places, picks)
         transaction.set_rollback(True)

@@ -1,6 +1,6 @@
 """``python manage.py rebuild_indicator_state [--years 2024 2025] [--batch-size 2000] [--workers 2]``
 
-Rebuilds the per-patient indicator state (``metrics.state.store``) from the records, batch by batch, in one
+Rebuilds the per-patient indicator state (``metrics.state.rebuild``) from the records, batch by batch, in one
 transaction: reports keep reading the old state until the new one is complete. Prints progress and the rate.
 Writes of facts made meanwhile (a follow-up save) wait for it, since their upkeep touches the same rows: run it
 after a restore or a bulk load, or in a quiet hour (500,000 patients take about 15 minutes).
@@ -13,7 +13,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from metrics.state import store as state
+from metrics.state.calendar import today as state_today
+from metrics.state.read import is_built
+from metrics.state.rebuild import rebuild
+from metrics.state.tables import BATCH_SIZE
 
 
 class Command(BaseCommand):
@@ -21,17 +24,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--years", nargs="+", type=int, help="only these years (default: every year)")
-        parser.add_argument("--batch-size", type=int, default=state.BATCH_SIZE, help="patients per batch")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="patients per batch")
         parser.add_argument("--workers", type=int, default=1, help="processes computing the rows (1 or 2 cores)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = state.today()
+        today = state_today()
         years = options["years"]
         if years and any(not 2000 <= year <= today.year for year in years):
             raise CommandError(_("统计年份须在2000年至今年之间。"))
         if options["batch_size"] < 1 or options["workers"] < 1:
             raise CommandError(_("批次大小和进程数须为正整数。"))
-        stats = state.rebuild(
+        stats = rebuild(
             years=years,
             batch_size=options["batch_size"],
             workers=options["workers"],
@@ -41,6 +44,6 @@ class Command(BaseCommand):
             f"rebuilt: {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
             f"({stats.patients_per_second:.0f} patients/s)"
         )
-        if years and not state.is_built():
+        if years and not is_built():
             # Only a complete build proves every year is held, so reports keep to the direct path until then.
             self.stderr.write(_("尚无完整的指标状态：报表仍按定义直接计算，请不带 --years 完整重建一次。"))

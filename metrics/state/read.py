@@ -1,0 +1,120 @@
+"""Reading the state: whether a build exists, the code range of an area, the tallies a report sums from the
+per-village totals, and comparable pictures of both tables (tests: incremental equals rebuilt).
+
+May import ``metrics.indicators`` and ``metrics.models``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from metrics.indicators.definitions import Options, Tally
+from metrics.models import (
+    COUNT_COLUMNS,
+    DEATH_CAUSE_CODES,
+    MASK_COLUMNS,
+    AreaSlotState,
+    IndicatorStateBuild,
+    PatientYearState,
+)
+
+
+def is_built() -> bool:
+    """A complete build exists (``IndicatorStateBuild``); before the first rebuild reports go direct."""
+    return IndicatorStateBuild.objects.exists()
+
+
+def code_range(prefix: str) -> tuple[str, str]:
+    """Every 12-digit code starting with *prefix* lies in [lo, hi] (digits only, so any collation agrees)."""
+    pad = 12 - len(prefix)
+    return prefix + "0" * pad, prefix + "9" * pad
+
+
+COUNT_COLUMNS_BY_NAME = {
+    # Tally name: AreaSlotState column ({v} = the deaths-in-period reading)
+    "registered": "registered_{v}",
+    "managed": "managed_{v}",
+    "at_home": "at_home_{v}",
+    "medication": "medication_{v}",
+    "regular_medication": "regular_medication_{v}",
+    "face_to_face": "face_to_face_{v}",
+    "stable": "stable_{v}",
+    "rehabilitation": "rehabilitation_{v}",
+    "lost": "lost_{v}",
+    "family_support": "family_support_{v}",
+    "health_check": "health_check_{v}",
+    "overdue": "overdue_{v}",
+    "open_case": "open_case_{v}",
+    "schizophrenia": "schizophrenia_{v}",
+    "schizophrenia_medication": "schizophrenia_medication_{v}",
+    "schizophrenia_managed": "schizophrenia_managed_{v}",
+    "new_registration": "new_registration",
+    "minor_trouble": "minor_trouble",
+    "trouble": "trouble",
+    "disaster": "disaster",
+    "emergencies": "emergency",
+}
+
+
+def _count_columns(options: Options) -> dict[str, str]:
+    """Tally name → ``AreaSlotState`` column under *options*."""
+    v = "i" if options.deaths_in_period == "included" else "x"
+    columns = {name: column.format(v=v) for name, column in COUNT_COLUMNS_BY_NAME.items()}
+    columns["regular"] = f"regular3m_{v}" if options.regular_management == "interval-3m" else f"regular_{v}"
+    return columns
+
+
+def tallies(
+    prefix: str, year: int, slots: Sequence[int], options: Options, *, child_length: int | None = None
+) -> dict[str, dict[int, Tally]]:
+    """Tallies under *prefix* for each slot of *year*: {group: {slot: Tally}}; the group is "" for the whole
+    area, or the child prefix (the first *child_length* digits of the holder's code) when one is given."""
+    lo, hi = code_range(prefix)
+    group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
+    columns = _count_columns(options)
+    died = [f"died_{cause}" for cause in DEATH_CAUSE_CODES]
+    sums = ", ".join(f"SUM({connection.ops.quote_name(c)})" for c in [*columns.values(), *died])
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    marks = ", ".join(["%s"] * len(slots))
+    result: dict[str, dict[int, Tally]] = defaultdict(lambda: {slot: Tally() for slot in slots})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {group}, slot, {sums} FROM {table} "  # noqa: S608
+            f"WHERE year = %s AND slot IN ({marks}) AND area_code >= %s AND area_code <= %s GROUP BY 1, 2",
+            [year, *slots, lo, hi],
+        )
+        for key, slot, *values in cursor.fetchall():
+            tally = result[key][slot]
+            for name, value in zip(columns, values, strict=False):
+                if value:
+                    tally.counts[name] += int(value)
+            for cause, value in zip(DEATH_CAUSE_CODES, values[len(columns) :], strict=True):
+                if value:
+                    tally.deaths_by_cause[cause] += int(value)
+    return dict(result)
+
+
+def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[Any, ...]]:
+    """A comparable picture of state rows (tests: a rebuild after the incremental path changes nothing)."""
+    return Counter(
+        (
+            r.patient_id,
+            r.year,
+            r.area_code,
+            r.death_cause,
+            r.layer,
+            r.valid_until,
+            *(getattr(r, c) for c in MASK_COLUMNS),
+        )
+        for r in rows
+    )
+
+
+def counts_of_totals() -> set[tuple[Any, ...]]:
+    """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
+    rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
+    return {row for row in rows if any(row[3:])}

@@ -1,0 +1,93 @@
+"""The SQL both writers of the state share (``write`` and ``rebuild``): state rows are inserted by COPY, and the
+per-village totals are kept by delta (add or take away the contribution of a set of rows).
+
+May import ``metrics.indicators``, ``metrics.models`` and ``metrics.state.calendar``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from metrics.indicators.definitions import SCHIZOPHRENIA
+from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
+from metrics.state.calendar import SLOTS
+
+BATCH_SIZE = 2000
+# Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
+# ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
+HORIZON = dt.date(9999, 12, 31)
+
+INSERT_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
+
+
+def insert_rows(rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=2000)
+        return
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    defaults = {c: 0 for c in MASK_COLUMNS}
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_table()} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = {**defaults, **row}
+            copy.write_row([values[c] for c in INSERT_COLUMNS])
+
+
+def _bit(column: str, slot: int | None) -> str:
+    """Bit *slot* of a mask column (None: the ``slots.slot`` of the totals query)."""
+    assert column in MASK_COLUMNS and (slot is None or 0 <= slot < len(SLOTS))  # noqa: S101  (module names only)
+    return f'(("{column}" >> {"slots.slot" if slot is None else slot}) & 1)'
+
+
+def _table() -> str:
+    return connection.ops.quote_name(PatientYearState._meta.db_table)
+
+
+# The SQL below is assembled from this module's column names and integer slots only; values are parameters.
+def _total_expression(column: str) -> str:
+    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
+    if column.startswith("died_"):
+        cause = int(column.rsplit("_", 1)[1])
+        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {_bit('died', None)} ELSE 0 END"
+    if column.startswith("schizophrenia"):
+        kind, v = column[len("schizophrenia") :].rsplit("_", 1)
+        base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
+        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(f'{base}_{v}', None)} ELSE 0 END"
+    return _bit(column, None)
+
+
+def add_totals(
+    sign: int, patient_ids: Sequence[int] | None, since_year: int, years: Sequence[int] | None = None
+) -> None:
+    """Add (+1) or take away (-1) the contribution of state rows to the per-village totals: those of
+    *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
+    table = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
+    sums = ", ".join(f"{int(sign)} * SUM({_total_expression(c)})" for c in COUNT_COLUMNS)
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
+    where, params = "year >= %s", [since_year]
+    if patient_ids is not None:
+        where += f" AND patient_id IN ({', '.join(['%s'] * len(patient_ids))})"
+        params += list(patient_ids)
+    if years is not None:
+        where += f" AND year IN ({', '.join(['%s'] * len(years))})"
+        params += list(years)
+    sql = (
+        f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
+        f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
+        f"SELECT year, area_code, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
+        f"GROUP BY year, area_code, slots.slot "
+        # Upserted in key order: concurrent writers (two saves in one village, parallel loaders) then take the
+        # row locks in the same order and cannot deadlock on each other.
+        f"ORDER BY year, area_code, slots.slot "
+        f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

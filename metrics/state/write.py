@@ -1,0 +1,102 @@
+"""Keeping the state current: the incremental refresh of some patients' rows, the receiver of
+``registry.signals.patient_facts_changed``, the switch that defers it during a bulk load, and the refresh of
+rows the calendar made stale (before a report, and nightly).
+
+May import ``metrics.indicators``, ``metrics.models``, ``registry`` and the state modules ``calendar``,
+``compute``, ``tables`` and ``read``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from metrics.indicators.facts import facts_of_patients
+from metrics.models import PatientYearState
+from metrics.state.calendar import today
+from metrics.state.compute import rows_for_facts
+from metrics.state.read import code_range
+from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
+
+_upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
+
+
+def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None = None) -> int:
+    """Recompute the rows of *patient_ids* for the years from *since_year* on; returns the rows written.
+
+    The patients' rows are locked first (in primary-key order) so two refreshes of one patient queue
+    instead of both inserting; the caller's transaction, when there is one, makes it atomic with the write
+    that changed the facts.
+    """
+    day = day or today()
+    ids = sorted(set(patient_ids))
+    written = 0
+    with transaction.atomic():
+        if connection.features.has_select_for_update:
+            from registry.models import Patient
+
+            list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            add_totals(-1, chunk, since_year)
+            PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
+            rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
+            insert_rows(rows)
+            add_totals(+1, chunk, since_year)
+            written += len(rows)
+    return written
+
+
+def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
+    """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
+    if not getattr(_upkeep, "suspended", False):
+        refresh(patient_ids, since_year=since.year)
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """Skip incremental upkeep inside the block (a bulk load followed by ``rebuild``); never in the web."""
+    previous = getattr(_upkeep, "suspended", False)
+    _upkeep.suspended = True
+    try:
+        yield
+    finally:
+        _upkeep.suspended = previous
+
+
+def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
+    rows = PatientYearState.objects.filter(valid_until__lte=day)
+    if lo is not None:
+        rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
+    first: dict[int, int] = {}
+    for patient_id, year in rows.values_list("patient_id", "year").distinct():
+        first[patient_id] = min(year, first.get(patient_id, year))
+    return first
+
+
+def _refresh_grouped(stale: dict[int, int], day: dt.date) -> int:
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for patient_id, year in stale.items():
+        by_year[year].append(patient_id)
+    for year, ids in by_year.items():
+        refresh(ids, since_year=year, day=day)
+    return len(stale)
+
+
+def ensure_fresh(prefix: str, day: dt.date | None = None) -> int:
+    """Recompute the rows under *prefix* that the calendar made stale; returns the patients recomputed."""
+    day = day or today()
+    lo, hi = code_range(prefix)
+    return _refresh_grouped(_stale(day, lo, hi), day)
+
+
+def refresh_stale(day: dt.date | None = None) -> int:
+    """Recompute every stale row (the nightly task, so the first report of the day does not wait)."""
+    day = day or today()
+    return _refresh_grouped(_stale(day), day)
