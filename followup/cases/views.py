@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
@@ -33,9 +34,9 @@ from followup.models import Case, CaseOpenReason, FollowUp, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
 
-def _case(request: HttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
+def _case(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
     """The case and whether the user manages it (its patient's doctor); 404 / 403 as described above."""
-    user: Any = request.user
+    user = request.user
     case = case_services.case_for_user(user, case_uuid)
     if case is None:
         raise Http404
@@ -54,7 +55,7 @@ def _to_case(case: Case) -> HttpResponse:
     return redirect("followup:case_detail", case_uuid=case.uuid)
 
 
-def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
+def _refused_whole(request: AuthenticatedHttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
     """A refusal of the whole request (the case closed meanwhile, closed already...): said on the case page,
     whose forms may be gone by then. Field errors return None and are shown on the form."""
     if set(exc.errors) != {"__all__"}:
@@ -64,7 +65,7 @@ def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Cas
 
 
 def _submit(
-    request: HttpRequest, case: Case, form: Any, action: Callable[[], Any], success: Callable[[Any], str]
+    request: AuthenticatedHttpRequest, case: Case, form: Any, action: Callable[[], Any], success: Callable[[Any], str]
 ) -> HttpResponse | None:
     """Run the service call of a valid form. On success, or when the service refuses the whole request, the
     answer is a redirect to the case page; None when the refusal was put on the form's fields (re-render it)."""
@@ -93,10 +94,10 @@ def _reasons(case: Case) -> list[str]:
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Doctors: the open cases of their areas, and the other areas' cases on whose team they are. Team members:
     "my cases". Others: 403."""
-    user: Any = request.user
+    user = request.user
     today = timezone.localdate()
     team_rows: list[case_services.CaseRow] = []
     if user.is_doctor:
@@ -115,7 +116,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # --- one case --------------------------------------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, Any]:
     patient = case.patient
     state = PatientCareState.objects.filter(patient=patient).first()
     context: dict[str, Any] = {
@@ -145,13 +146,13 @@ def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) 
     return context
 
 
-def _render_detail(request: HttpRequest, case: Case, full: bool, **forms: Any) -> HttpResponse:
+def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> HttpResponse:
     return render(request, "followup/cases/detail.html", _detail_context(request, case, full, **forms))
 
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
     record_event(
         actor=request.user,
@@ -164,7 +165,7 @@ def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def contact_new(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
     form = ContactForm(request.POST)
     if form.is_valid() and (
@@ -184,7 +185,7 @@ def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     form = MemberForm(request.POST, users=case_services.member_users(case))
     if form.is_valid():
@@ -214,7 +215,7 @@ def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.UUID) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     member = case_services.member_of(case, member_uuid)
     if member is None:
@@ -230,7 +231,7 @@ def member_remove(request: HttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     initial = {name: getattr(case, name) for name in case_services.PLAN_FIELDS}
     form = PlanForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -256,7 +257,7 @@ def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def case_close(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     form = CloseForm(request.POST)
     if form.is_valid() and (
@@ -281,7 +282,7 @@ def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 # --- after a follow-up (called by followup.visits.views.followup_new) -------------------------------------------------
 
 
-def tell_after_followup(request: HttpRequest, followup: FollowUp) -> None:
+def tell_after_followup(request: AuthenticatedHttpRequest, followup: FollowUp) -> None:
     """Tell the doctor that saving the follow-up opened a case (with the link to build the team), or that the
     last two reached follow-ups were stable, so the open case may be closed."""
     opened = case_services.opened_by_followup(followup)

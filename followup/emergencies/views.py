@@ -15,12 +15,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.emergencies import services
@@ -32,14 +33,14 @@ from registry.models import Patient
 LIST_LIMIT = 100
 
 
-def _staff(request: HttpRequest) -> Any:
-    user: Any = request.user
+def _staff(request: AuthenticatedHttpRequest) -> Any:
+    user = request.user
     if not (user.is_doctor or user.is_area_staff):
         raise PermissionDenied
     return user
 
 
-def _record(request: HttpRequest, emergency_uuid: uuid.UUID, *, write: bool = False) -> Emergency:
+def _record(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID, *, write: bool = False) -> Emergency:
     user = _staff(request)
     emergency = services.emergency_for_user(user, emergency_uuid)
     if emergency is None:
@@ -55,7 +56,7 @@ def _subjects(emergency: Emergency) -> list[uuid.UUID]:
 
 @login_required
 @require_GET
-def emergency_list(request: HttpRequest) -> HttpResponse:
+def emergency_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = _staff(request)
     now = timezone.now()
     today = timezone.localdate()
@@ -72,12 +73,12 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/emergency/list.html", context)
 
 
-def _form_page(request: HttpRequest, template_context: dict[str, Any]) -> HttpResponse:
+def _form_page(request: AuthenticatedHttpRequest, template_context: dict[str, Any]) -> HttpResponse:
     return render(request, "followup/emergency/form.html", template_context)
 
 
 def _save_new(
-    request: HttpRequest, form: EmergencyForm, *, patient: Patient | None, person: PersonForm | None
+    request: AuthenticatedHttpRequest, form: EmergencyForm, *, patient: Patient | None, person: PersonForm | None
 ) -> Emergency | None:
     person_ok = person is None or person.is_valid()
     if not (form.is_valid() and person_ok):
@@ -109,7 +110,7 @@ def _save_new(
         return None
 
 
-def _saved(request: HttpRequest, emergency: Emergency) -> HttpResponse:
+def _saved(request: AuthenticatedHttpRequest, emergency: Emergency) -> HttpResponse:
     if emergency.completed_at is not None:
         messages.success(request, _("应急处置记录已完成。"))
     else:
@@ -123,7 +124,7 @@ def _form_context(form: EmergencyForm, **extra: Any) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_new(request: HttpRequest) -> HttpResponse:
+def emergency_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An emergency of a person who is not registered yet (only doctors record)."""
     user = _staff(request)
     if not user.is_doctor:
@@ -144,7 +145,7 @@ def emergency_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_new_for_patient(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def emergency_new_for_patient(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid, write=True)
     data = request.POST if request.method == "POST" else None
     form = EmergencyForm(
@@ -173,9 +174,9 @@ def emergency_new_for_patient(request: HttpRequest, patient_uuid: uuid.UUID) -> 
 
 @login_required
 @require_GET
-def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_detail(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = _record(request, emergency_uuid)
-    user: Any = request.user
+    user = request.user
     now = timezone.now()
     masked = bool(user.is_area_staff)
     writable = services.can_write_emergency(user, emergency)
@@ -209,7 +210,7 @@ def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_edit(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = _record(request, emergency_uuid, write=True)
     if emergency.completed_at is not None:
         messages.info(request, _("该记录已完成，不能再修改。"))
@@ -242,7 +243,7 @@ def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_POST
-def emergency_link(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_link(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = _record(request, emergency_uuid, write=True)
     form = LinkForm(request.POST)
     number = form.cleaned_data["national_id"] if form.is_valid() else ""

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
@@ -77,8 +78,8 @@ def quiet_row(patient: Patient) -> QuietRow:
 
 @login_required
 @require_GET
-def county_overview(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def county_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not user.is_area_staff:
         raise PermissionDenied
     prefixes = user.jurisdiction_prefixes()

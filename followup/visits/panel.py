@@ -7,17 +7,17 @@ which the case team may see too (domain.md §8); links to the clinical pages fol
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from registry.models import Patient
 from registry.patients.panels import register_panel
 
 TEMPLATE = "followup/partials/patient_panel.html"
 
 
-def followup_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString:
+def followup_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> SafeString:
     """The same partial any page can include; it decides what to show from the request's user."""
     return render_to_string(TEMPLATE, {"patient": patient}, request=request)
 

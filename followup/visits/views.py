@@ -19,12 +19,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
@@ -57,7 +58,7 @@ class NeedsReason(Exception):
         self.patient = patient
 
 
-def _clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
+def _clinical_patient(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
     """The patient, if this user may read the clinical history (404 / 403 as ``get_patient_for_user``).
 
     Case-team members (limited disclosure) get 404, as for a patient they do not see; county staff who have not
@@ -74,14 +75,14 @@ def _clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: b
     return patient
 
 
-def _ask_for_reason(request: HttpRequest, patient: Patient) -> HttpResponse:
+def _ask_for_reason(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     messages.info(request, _("查看随访记录前，请先在档案页说明查看理由。"))
     return redirect("registry:patient_detail", patient_uuid=patient.uuid)
 
 
-def _context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
     """What the patient header (the registry's) and the follow-up tabs need."""
-    user: Any = request.user
+    user = request.user
     return {
         "patient": patient,
         "patient_title": patient.name,
@@ -93,7 +94,7 @@ def _context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> 
     }
 
 
-def _viewed(request: HttpRequest, patient: Patient, page: str) -> None:
+def _viewed(request: AuthenticatedHttpRequest, patient: Patient, page: str) -> None:
     record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
 
 
@@ -104,10 +105,10 @@ SHOWN_PER_SECTION = 50  # rows per section on the page; "more" shows a section u
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A doctor's overdue, due-soon, unstable and not-reached patients; area staff get overdue counts per
     township (aggregates, no identity)."""
-    user: Any = request.user
+    user = request.user
     today = timezone.localdate()
     if user.is_doctor:
         work = queries.work_list(user, today, shown=SHOWN_PER_SECTION, expanded=request.GET.get("more", ""))
@@ -141,7 +142,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 # --- the follow-up form --------------------------------------------------------------------------------------
 
 
-def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
+def _form_page(request: AuthenticatedHttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
     today = timezone.localdate()
     config = display.form_config(
         history=services.attempts_of(patient), registered_on=patient.registered_on, today=today
@@ -167,7 +168,7 @@ def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, forms
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def followup_new(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Record one follow-up. The hidden submission key makes a double tap, refresh or retry save it once.
 
     A POST goes to the service even for a dead or withdrawn record: the service answers a repeated key with the
@@ -222,7 +223,7 @@ def _clinical_page(view: Any) -> Any:
     """Turns ``NeedsReason`` into the redirect to the patient page."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             response: HttpResponse = view(request, *args, **kwargs)
         except NeedsReason as exc:
@@ -235,7 +236,9 @@ def _clinical_page(view: Any) -> Any:
 @login_required
 @require_GET
 @_clinical_page
-def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID) -> HttpResponse:
+def followup_detail(
+    request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID
+) -> HttpResponse:
     patient = _clinical_patient(request, patient_uuid)
     followup = FollowUp.objects.filter(patient=patient, uuid=followup_uuid).select_related("doctor").first()
     if followup is None:
@@ -256,7 +259,7 @@ def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid
 @login_required
 @require_GET
 @_clinical_page
-def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def timeline(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Follow-ups, status changes, medication changes, rehabilitation and checks, newest first."""
     patient = _clinical_patient(request, patient_uuid)
     _viewed(request, patient, "timeline")
@@ -268,7 +271,7 @@ def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 @_clinical_page
-def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def medication(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The current regimen, every prescription since registration, and adherence over time."""
     patient = _clinical_patient(request, patient_uuid)
     _viewed(request, patient, "medication")
@@ -292,7 +295,7 @@ def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 
 
 def _records_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient_uuid: uuid.UUID,
     *,
     page: str,
@@ -327,7 +330,7 @@ def _records_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 @_clinical_page
-def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def rehab(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Participation in community rehabilitation (§10): the records, and a form for the patient's doctors."""
     return _records_page(
         request,
@@ -344,7 +347,7 @@ def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @_clinical_page
-def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
+def rehab_end(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
     patient = _clinical_patient(request, patient_uuid, write=True)
     participation = RehabParticipation.objects.filter(patient=patient, uuid=rehab_uuid).first()
     if participation is None:
@@ -371,7 +374,7 @@ def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UU
 @login_required
 @require_http_methods(["GET", "POST"])
 @_clinical_page
-def health_check(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def health_check(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The annual health check: the records, and a form for the patient's doctors."""
     return _records_page(
         request,

@@ -20,15 +20,14 @@ HTML rendered from a template (a ``SafeString``); anything else is escaped. The 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from registry.models import Patient
 
-PanelRenderer = Callable[[HttpRequest, Patient, str], Any]
+PanelRenderer = Callable[[AuthenticatedHttpRequest, Patient, str], str]
 
 _renderers: list[PanelRenderer] = []
 
@@ -44,6 +43,6 @@ def unregister_panel(renderer: PanelRenderer) -> None:
         _renderers.remove(renderer)
 
 
-def render_panels(request: HttpRequest, patient: Patient, disclosure: str) -> list[SafeString]:
+def render_panels(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> list[SafeString]:
     rendered = (renderer(request, patient, disclosure) for renderer in list(_renderers))
     return [conditional_escape(html) for html in rendered if html]
