@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import transaction
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -140,7 +141,7 @@ class _StatusStep:
 class SyntheticPatientFactory:
     """Deterministic synthetic people for a seed; one instance per run (it owns the ID counters)."""
 
-    def __init__(self, *, seed: int, today: dt.date, actor: Any, mix: Mix = DEFAULT_MIX) -> None:
+    def __init__(self, *, seed: int, today: dt.date, actor: User, mix: Mix = DEFAULT_MIX) -> None:
         self.rng = random.Random(seed)
         self.today = today
         self.actor = actor
@@ -265,7 +266,7 @@ def _chunks(count: int, size: int) -> Iterator[int]:
         done += step
 
 
-def insert_batch(rows: Sequence[PatientRows], *, actor: Any, allocator: NationalIdAllocator) -> None:
+def insert_batch(rows: Sequence[PatientRows], *, actor: User, allocator: NationalIdAllocator) -> None:
     """Insert one batch in one transaction, with one audit event naming every new patient."""
     with transaction.atomic():
         allocator.skip_taken([r.patient for r in rows])
@@ -293,7 +294,7 @@ def create_synthetic_patients(
     *,
     villages: Sequence[Area],
     count: int,
-    actor: Any,
+    actor: User,
     seed: int,
     today: dt.date,
     batch_size: int = 2000,

@@ -286,7 +286,7 @@ def _set_aside_inherited_connections() -> None:
 class _Sink:
     """Writes batches, inline or on one background thread (at most one batch waiting, to bound memory)."""
 
-    def __init__(self, writer: Writer, *, actor: Any, announce: bool, overlap: bool) -> None:
+    def __init__(self, writer: Writer, *, actor: User, announce: bool, overlap: bool) -> None:
         self.writer, self.actor, self.announce = writer, actor, announce
         self.pool = ThreadPoolExecutor(max_workers=1) if overlap else None
         self.pending: Future[int] | None = None
@@ -338,7 +338,7 @@ def _doctors(counties: list[areas.County]) -> dict[str, int]:
     return {c.code: by_county[c.code[:6]] for c in counties}
 
 
-def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) -> int:
+def _flush(writer: Writer, batch: build.Batch, *, actor: User, announce: bool) -> int:
     """Write one batch in one transaction; returns how many follow-ups it held."""
     with transaction.atomic():
         writer.commit_without_waiting()

@@ -23,7 +23,7 @@ from registry.patients.forms import village_choices, villages_in_jurisdiction
 REQUIRED = _("请填写此项。")
 
 
-def handlers_for(user: Any) -> QuerySet[User]:
+def handlers_for(user: User) -> QuerySet[User]:
     """Doctors of the same jurisdiction (the handler in charge is one of them, usually the user)."""
     rule = Q(pk=user.pk)
     for prefix in user.jurisdiction_prefixes():
@@ -81,7 +81,7 @@ class EmergencyForm(forms.Form):
         label=_("记录已完整，标记为完成"), required=False, help_text=_("应在事件发生后24小时内完成。完成后不能再修改。")
     )
 
-    def __init__(self, *args: Any, user: Any, instance: Emergency | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, instance: Emergency | None = None, **kwargs: Any) -> None:
         unbound = not args or args[0] is None
         if instance is not None and unbound and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -136,7 +136,7 @@ class PersonForm(forms.Form):
     )
     area = forms.ChoiceField(label=_("所属村(居)"), error_messages={"required": _("请选择本辖区的村(居)。")})
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.villages = {v.code: v for v in villages_in_jurisdiction(user)}
         choices = village_choices(self.villages.values())

@@ -25,6 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -80,14 +81,14 @@ def _refuse(message: str) -> EmergencyError:
 # --- permission helpers (used by the views and re-checked by the services) ------------------------------------
 
 
-def can_write_emergency(user: Any, emergency: Emergency) -> bool:
+def can_write_emergency(user: User, emergency: Emergency) -> bool:
     """The doctors of the patient's jurisdiction, or of the village of an unregistered person's record."""
     if emergency.patient is not None:
         return can_write(user, emergency.patient)
     return bool(user.is_doctor and in_jurisdiction(user, emergency.area_id))
 
 
-def emergencies_visible_to(user: Any) -> QuerySet[Emergency]:
+def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     """Records of patients the user sees (the one rule, ``Patient.objects.visible_to``), and records of persons
     not registered yet in the user's jurisdiction (they are no patients, so only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
@@ -99,7 +100,7 @@ def emergencies_visible_to(user: Any) -> QuerySet[Emergency]:
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
-def emergency_for_user(user: Any, emergency_uuid: Any) -> Emergency | None:
+def emergency_for_user(user: User, emergency_uuid: Any) -> Emergency | None:
     return (
         emergencies_visible_to(user)
         .select_related("patient", "patient__village", "area", "handler")
@@ -192,7 +193,7 @@ def _event_day(emergency: Emergency) -> dt.date:
     return timezone.localdate(emergency.occurred_at)
 
 
-def _audit(actor: Any, emergency: Emergency, step: str, action: str) -> None:
+def _audit(actor: User, emergency: Emergency, step: str, action: str) -> None:
     record_event(
         actor=actor,
         action=action,
@@ -206,7 +207,7 @@ def _audit(actor: Any, emergency: Emergency, step: str, action: str) -> None:
 
 def record_emergency(
     *,
-    actor: Any,
+    actor: User,
     values: dict[str, Any],
     handler: Any,
     complete: bool,
@@ -256,7 +257,7 @@ def record_emergency(
 
 
 def update_emergency(
-    *, actor: Any, emergency: Emergency, values: dict[str, Any], handler: Any, complete: bool, now: dt.datetime
+    *, actor: User, emergency: Emergency, values: dict[str, Any], handler: Any, complete: bool, now: dt.datetime
 ) -> Emergency:
     """Amend an open record, and optionally mark it complete. A completed record is final.
 
@@ -291,7 +292,7 @@ def _local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def registered_match(*, actor: Any, emergency: Emergency, national_id: str = "") -> Patient | None:
+def registered_match(*, actor: User, emergency: Emergency, national_id: str = "") -> Patient | None:
     """The patient in the actor's view whose ID number is ``national_id`` (or the one stored on the record)."""
     number = (national_id or emergency.person_national_id or "").strip()
     if not number:
@@ -308,7 +309,7 @@ def registered_match(*, actor: Any, emergency: Emergency, national_id: str = "")
     )
 
 
-def link_emergency(*, actor: Any, emergency: Emergency, national_id: str = "") -> Emergency:
+def link_emergency(*, actor: User, emergency: Emergency, national_id: str = "") -> Emergency:
     """Link the record of a person not registered then to their patient record, found by ID number.
 
     Permission: the caller reached the record through ``emergency_for_user``; the patient must be one the actor
@@ -443,7 +444,7 @@ def close_follow_map(patient_ids: Any, today: dt.date) -> dict[int, emergency_ru
     return {pid: emergency_rules.close_follow(day, reached.get(pid, []), due.get(pid)) for pid, day in latest.items()}
 
 
-def close_follow_rows(user: Any, today: dt.date) -> list[CloseFollowRow]:
+def close_follow_rows(user: User, today: dt.date) -> list[CloseFollowRow]:
     """The doctor's patients under close follow-up after an emergency (identity in full: their own patients)."""
     since = timezone.now() - dt.timedelta(days=emergency_rules.CLOSE_FOLLOW_LOOKBACK_DAYS)
     patients = {

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.listing import clauses
 from followup import codes
@@ -56,7 +57,7 @@ class WorkList:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def _followed(user: Any) -> QuerySet[Patient]:
+def _followed(user: User) -> QuerySet[Patient]:
     """Patients the user may see who are under active management (the schedule applies to them).
 
     LOST, REFUSED, DEAD and CLOSED patients are not on the schedule; a LOST patient returns to it when reached.
@@ -98,7 +99,7 @@ SECTION_ORDER: dict[str, tuple[Any, ...]] = {
 }
 
 
-def work_list(user: Any, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
+def work_list(user: User, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
     """Overdue (longest first, then highest risk), due within DUE_SOON_DAYS, unstable, and not reached in a row.
 
     Each section holds its first *shown* patients, the *expanded* one up to WORK_LIST_LIMIT (the page fetches
@@ -126,7 +127,7 @@ class TownshipOverdue(NamedTuple):
     managed: int  # active patients of the township the user sees
 
 
-def overdue_counts_by_township(user: Any, today: dt.date) -> list[TownshipOverdue]:
+def overdue_counts_by_township(user: User, today: dt.date) -> list[TownshipOverdue]:
     """(township, overdue, under management) for every township where the user sees active patients, in code
     order: one grouped query (plus the user's areas and grants, and the townships' names)."""
     rows = (

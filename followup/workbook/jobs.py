@@ -8,7 +8,6 @@ stay invisible to the job page until the end.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from casemgmt.accounts.models import User
 from followup.models import WorkbookImport
 
 from .loading import WorkbookError, import_workbook
@@ -28,14 +28,14 @@ CHECK_HALF_WAY = 50_000  # rows checked when the checking part of the bar is hal
 PROGRESS_TTL = 6 * 3600
 
 
-def may_import(user: Any) -> bool:
+def may_import(user: User) -> bool:
     """Administrators and county/city/province staff load workbooks; doctors and case-team members do not."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_system_admin or user.is_area_staff)
 
 
-def scope_for(user: Any) -> Scope:
+def scope_for(user: User) -> Scope:
     """Administrators load for every area (like the command); area staff within their jurisdiction only."""
     return EVERYWHERE if user.is_system_admin else Scope(prefixes=tuple(user.jurisdiction_prefixes()))
 
@@ -46,7 +46,7 @@ def upload_dir() -> Path:
     return path
 
 
-def create_job(*, user: Any, upload: UploadedFile, dry_run: bool) -> WorkbookImport:
+def create_job(*, user: User, upload: UploadedFile, dry_run: bool) -> WorkbookImport:
     """Store the file under var/ and queue the job after the commit; the task receives the job's id only."""
     name = Path(upload.name or "workbook").name
     job = WorkbookImport.objects.create(requested_by=user, file_name=name[:200], dry_run=dry_run)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -57,7 +58,7 @@ class _Rollback(Exception):
 def import_workbook(
     path: str | Path,
     *,
-    actor: Any,
+    actor: User,
     scope: Scope = EVERYWHERE,
     dry_run: bool = False,
     today: dt.date | None = None,
@@ -95,7 +96,7 @@ def import_workbook(
 
 class _Writer:
     def __init__(
-        self, source: TabularSource, plan: Plan, *, actor: Any, report: ImportReport, progress: Progress | None
+        self, source: TabularSource, plan: Plan, *, actor: User, report: ImportReport, progress: Progress | None
     ) -> None:
         self.source = source
         self.plan = plan
@@ -402,7 +403,7 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(row: dict[str, Any], patient_id: int, actor: Any) -> FollowUp:
+def build_followup(row: dict[str, Any], patient_id: int, actor: User) -> FollowUp:
     return FollowUp(
         uuid=uuid.uuid4(),
         submission_key=uuid.uuid4(),

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from metrics.indicators.definitions import (
     DEATHS_IN_PERIOD,
     MEDICATION_DENOMINATORS,
@@ -53,7 +54,7 @@ def suppress_below() -> int:
     return int(getattr(settings, "METRICS_SUPPRESS_BELOW", DEFAULT_SUPPRESS_BELOW))
 
 
-def export_suppression(user: Any, report_level: int) -> Suppression:
+def export_suppression(user: User, report_level: int) -> Suppression:
     """The small-count policy of an export by *user* of an area of *report_level* (metrics.indicators.suppression)."""
     from metrics.reports.access import scope_levels
 

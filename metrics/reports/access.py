@@ -7,18 +7,17 @@ members and administrators have no jurisdiction prefixes and therefore see no in
 
 from __future__ import annotations
 
-from typing import Any
-
+from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 
 
-def may_view_area(user: Any, area_code: str) -> bool:
+def may_view_area(user: User, area_code: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     area_prefix = codes.significant_prefix(area_code)
     return any(area_prefix.startswith(prefix) for prefix in user.jurisdiction_prefixes())
 
 
-def scope_levels(user: Any) -> list[int]:
+def scope_levels(user: User) -> list[int]:
     """The levels of the user's membership areas (1 province … 5 village); decides small-count suppression."""
     return [codes.level_of(codes.code_from_prefix(prefix)) for prefix in user.jurisdiction_prefixes()]

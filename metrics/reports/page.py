@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from casemgmt.accounts.models import User
 from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.options import (
     default_options,
@@ -52,7 +53,7 @@ def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[di
     return linked
 
 
-def _picker_context(user: Any, query: ReportQuery) -> dict[str, Any]:
+def _picker_context(user: User, query: ReportQuery) -> dict[str, Any]:
     return {
         "area_choices": area_choices(user, query.area),
         "period_fields": period_fields(query.period),
@@ -78,7 +79,7 @@ def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, Any]]:
     ]
 
 
-def page_context(user: Any, query: ReportQuery, report: Report) -> dict[str, Any]:
+def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, Any]:
     rows = indicator_rows(report.area, query.period.year, query.options)
     return {
         "query": query,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from metrics.indicators.options import export_suppression, footer_lines
@@ -35,7 +36,7 @@ from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
 
 
-def _default_area(user: Any) -> str:
+def _default_area(user: User) -> str:
     prefixes = user.jurisdiction_prefixes()
     return prefixes[0] if prefixes else ""
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from casemgmt.accounts.models import User
 from casemgmt.listing import enumeration
 from registry import codes
 from registry.access.visibility import can_write, sees_masked_identity
@@ -61,7 +62,7 @@ def has_opened(session: SessionBase, patient_uuid: uuid.UUID, *, now: float | No
     return until is not None and float(until) > now
 
 
-def disclosure_for(user: Any, session: SessionBase, patient: Patient) -> Disclosure:
+def disclosure_for(user: User, session: SessionBase, patient: Patient) -> Disclosure:
     if sees_masked_identity(user):
         return Disclosure.FULL if has_opened(session, patient.uuid) else Disclosure.MASKED
     if can_write(user, patient):

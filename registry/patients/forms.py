@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.crypto.fields import encrypted_fields
 from registry import codes
@@ -39,7 +40,7 @@ ID_NUMBER_MESSAGES = {
 }
 
 
-def villages_in_jurisdiction(user: Any) -> QuerySet[Area]:
+def villages_in_jurisdiction(user: User) -> QuerySet[Area]:
     """Villages (level 5) under the areas of the user's memberships; none for users without any."""
     prefixes = user.jurisdiction_prefixes()
     if not prefixes:
@@ -250,7 +251,7 @@ class RegistrationForm(PatientForm):
             "registered_on": {"required": _("请填写建档日期。")},
         }
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         village_field = self.fields["village"]
         assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -61,7 +62,7 @@ def target_choices(patient: Patient) -> QuerySet[Area]:
     )
 
 
-def _audit(actor: Any, transfer: Transfer, step: str, action: str = Action.UPDATE) -> None:
+def _audit(actor: User, transfer: Transfer, step: str, action: str = Action.UPDATE) -> None:
     record_event(
         actor=actor,
         action=action,
@@ -75,7 +76,7 @@ def _audit(actor: Any, transfer: Transfer, step: str, action: str = Action.UPDAT
     )
 
 
-def request_transfer(*, actor: Any, patient: Patient, to_village: Area, reason: str, today: dt.date) -> Transfer:
+def request_transfer(*, actor: User, patient: Patient, to_village: Area, reason: str, today: dt.date) -> Transfer:
     """Ask the township of ``to_village`` to take over the patient.
 
     Permission: the caller checked that ``actor`` may write ``patient`` (``get_patient_for_user(write=True)``).
@@ -123,12 +124,12 @@ def _locked_pending(transfer: Transfer, *, accepting: bool) -> Transfer:
     return locked
 
 
-def _check_receiver(actor: Any, transfer: Transfer) -> None:
+def _check_receiver(actor: User, transfer: Transfer) -> None:
     if not (getattr(actor, "is_doctor", False) and in_jurisdiction(actor, transfer.to_village_id)):
         raise TransferError(_("只有迁入地乡镇(街道)的精防医生可以处理该申请。"))
 
 
-def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
+def accept_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Transfer:
     """Take over the patient: the record moves to the target village from ``today``.
 
     Permission: the caller reached the transfer through ``incoming_for(actor)`` and refused read-only users;
@@ -163,7 +164,7 @@ def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transf
     return locked
 
 
-def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.date) -> Transfer:
+def reject_transfer(*, actor: User, transfer: Transfer, reason: str, today: dt.date) -> Transfer:
     """Refuse the transfer with a reason; the patient stays with the sender.
 
     Permission: as ``accept_transfer`` (the caller reached it through ``incoming_for``; checked again here).
@@ -186,7 +187,7 @@ def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.da
     return locked
 
 
-def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
+def withdraw_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Transfer:
     """The sender takes back a pending request (e.g. the patient stays after all); the patient stays put.
 
     Permission: the caller reached the transfer through ``outgoing_for(actor)`` and refused read-only users;
@@ -219,12 +220,12 @@ def _under(field: str, prefixes: list[str]) -> Q:
     return rule
 
 
-def incoming_for(user: Any) -> QuerySet[Transfer]:
+def incoming_for(user: User) -> QuerySet[Transfer]:
     """Transfers whose target lies in the user's jurisdiction (the receiving side)."""
     return Transfer.objects.filter(_under("to_village", user.jurisdiction_prefixes()))
 
 
-def outgoing_for(user: Any) -> QuerySet[Transfer]:
+def outgoing_for(user: User) -> QuerySet[Transfer]:
     """Transfers whose source lies in the user's jurisdiction (the sending side)."""
     return Transfer.objects.filter(_under("from_village", user.jurisdiction_prefixes()))
 
@@ -305,11 +306,11 @@ def with_related(queryset: QuerySet[Transfer]) -> QuerySet[Transfer]:
     return queryset.select_related("patient", "from_village", "to_village", "requested_by")
 
 
-def pending_incoming(user: Any) -> QuerySet[Transfer]:
+def pending_incoming(user: User) -> QuerySet[Transfer]:
     return with_related(incoming_for(user).filter(state=TransferState.PENDING)).order_by("requested_on", "id")
 
 
-def recently_accepted(user: Any, today: dt.date) -> QuerySet[Transfer]:
+def recently_accepted(user: User, today: dt.date) -> QuerySet[Transfer]:
     """Accepted into the user's jurisdiction lately: the "visit within 2 weeks" reminders."""
     since = today - dt.timedelta(days=RECENT_DAYS)
     return with_related(incoming_for(user).filter(state=TransferState.ACCEPTED, decided_on__gte=since)).order_by(
@@ -317,7 +318,7 @@ def recently_accepted(user: Any, today: dt.date) -> QuerySet[Transfer]:
     )
 
 
-def recent_outgoing(user: Any, today: dt.date) -> QuerySet[Transfer]:
+def recent_outgoing(user: User, today: dt.date) -> QuerySet[Transfer]:
     since = today - dt.timedelta(days=RECENT_DAYS)
     return with_related(outgoing_for(user).filter(Q(state=TransferState.PENDING) | Q(decided_on__gte=since))).order_by(
         "-requested_on", "-id"
