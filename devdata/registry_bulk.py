@@ -135,7 +135,7 @@ class PatientRows:
 class _StatusStep:
     to_status: str
     on: dt.date
-    extra: dict[str, Any]
+    extra: dict[str, object]
 
 
 class SyntheticPatientFactory:

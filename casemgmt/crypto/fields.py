@@ -8,7 +8,7 @@ which row the value belongs to.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
@@ -27,6 +27,12 @@ class Sealed:
 
     def __repr__(self) -> str:  # never show plaintext in tracebacks or logs
         return "<Sealed>"
+
+
+class EncryptionContext(TypedDict):
+    table: str
+    column: str
+    row_uuid: object
 
 
 class EncryptedDescriptor(DeferredAttribute):
@@ -65,10 +71,10 @@ class EncryptedTextField(models.TextField):
             kwargs["max_plaintext_length"] = self.max_plaintext_length
         return name, path, args, kwargs
 
-    def context_for(self, instance: Any) -> dict[str, Any]:
+    def context_for(self, instance: Any) -> EncryptionContext:
         return {"table": instance._meta.db_table, "column": self.column, "row_uuid": instance.uuid}
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | str:
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> Sealed | str:
         return Sealed(value) if value else ""
 
     def pre_save(self, model_instance: Any, add: bool) -> Sealed | str:

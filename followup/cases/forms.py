@@ -45,7 +45,7 @@ class MemberForm(ServiceErrorsMixin):
         self.fields["user"].queryset = users  # type: ignore[attr-defined]
         self.fields["role"].error_messages["required"] = _("请选择团队角色。")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if not data.get("user") and not (data.get("person_name") or "").strip():
             raise forms.ValidationError(_("请选择系统用户，或填写外部人员的姓名和电话。"))

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -109,7 +110,7 @@ def is_active_member(user: User, case: Case) -> bool:
     return case.members.filter(user=user, removed_at__isnull=True).exists()
 
 
-def case_for_user(user: User, case_uuid: Any) -> Case | None:
+def case_for_user(user: User, case_uuid: UUID | str) -> Case | None:
     """The case of a patient the user sees (``Patient.objects.visible_to``), or None (the views answer 404)."""
     visible = Patient.objects.visible_to(user).values("pk")
     return (
@@ -164,7 +165,7 @@ def _revoke(actor: User, case: Case, member: CaseMember, step: str) -> None:
 
 
 def _audit(actor: User | None, case: Case, step: str, **extra: Any) -> None:
-    detail: dict[str, Any] = {"case": str(case.uuid), "step": step}
+    detail: dict[str, object] = {"case": str(case.uuid), "step": step}
     if (user := extra.pop("member_user", None)) is not None:
         detail["member_user"] = str(user.uuid)
     if (expires := extra.pop("expires_at", None)) is not None:
@@ -404,7 +405,7 @@ def end_expired_memberships(*, now: dt.datetime) -> int:
     return ended
 
 
-def member_of(case: Case, member_uuid: Any) -> CaseMember | None:
+def member_of(case: Case, member_uuid: UUID | str) -> CaseMember | None:
     return case.members.select_related("user").filter(uuid=member_uuid).first()
 
 

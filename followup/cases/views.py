@@ -116,10 +116,10 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- one case --------------------------------------------------------------------------------------------------
 
 
-def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, object]:
     patient = case.patient
     state = PatientCareState.objects.filter(patient=patient).first()
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "case": case,
         "patient": patient,
         "full": full,

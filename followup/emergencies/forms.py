@@ -96,7 +96,7 @@ class EmergencyForm(forms.Form):
         for name in ("place", "reported_by", "participants", "medication_drug", "hospital"):
             self.fields[name].error_messages["max_length"] = _("不能超过%(limit_value)d个字。")
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, object]:
         data = self.cleaned_data
         occurred: dt.datetime | None = data.get("occurred_at")
         return {name: data.get(name) for name in VALUE_FIELDS} | {"occurred_at": occurred}

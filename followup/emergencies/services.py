@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -100,7 +101,7 @@ def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
-def emergency_for_user(user: User, emergency_uuid: Any) -> Emergency | None:
+def emergency_for_user(user: User, emergency_uuid: UUID | str) -> Emergency | None:
     return (
         emergencies_visible_to(user)
         .select_related("patient", "patient__village", "area", "handler")

@@ -73,7 +73,7 @@ def emergency_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "followup/emergency/list.html", context)
 
 
-def _form_page(request: AuthenticatedHttpRequest, template_context: dict[str, Any]) -> HttpResponse:
+def _form_page(request: AuthenticatedHttpRequest, template_context: dict[str, object]) -> HttpResponse:
     return render(request, "followup/emergency/form.html", template_context)
 
 
@@ -118,7 +118,7 @@ def _saved(request: AuthenticatedHttpRequest, emergency: Emergency) -> HttpRespo
     return redirect("followup:emergency_detail", emergency_uuid=emergency.uuid)
 
 
-def _form_context(form: EmergencyForm, **extra: Any) -> dict[str, Any]:
+def _form_context(form: EmergencyForm, **extra: object) -> dict[str, object]:
     return {"form": form, "medication": EmergencyMeasure.MEDICATION, "situations": EmergencySituation, **extra}
 
 

@@ -175,7 +175,7 @@ DOSE_MAX = Decimal("99999.99")  # what the mg columns hold (7 digits, 2 decimals
 COUNT_MAX = 99  # times per day, weeks between injections
 
 
-def dose_problems(shape: str, values: dict[str, Any]) -> list[str]:
+def dose_problems(shape: str, values: dict[str, object]) -> list[str]:
     """What is wrong with one row's dosing (empty when it is valid); plain values in, Chinese messages out.
 
     Exactly the shape's own fields may be filled: a schedule needs at least one of morning/noon/evening (noon is

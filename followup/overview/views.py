@@ -98,7 +98,7 @@ def county_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     review_rows = case_services.case_rows(reviews[:LINES_SHOWN], masked=True, today=today)
     quiet = case_services.unstable_without_followup(prefixes, today)
     quiet_rows = [quiet_row(p) for p in quiet[:LINES_SHOWN]]
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "today": today,
         "townships": townships,
         "open_total": sum(n for _area, n in townships),

@@ -236,7 +236,7 @@ def panel(
 REACHED_HISTORY_LIMIT = 12  # the previous class is the latest reached before the visit; older ones never matter
 
 
-def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, Any]:
+def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, object]:
     """Everything static/js/followup.js needs to repeat the §7 rules live: the thresholds and intervals come
     from ``followup.visits.rules`` so the browser and the server cannot drift apart on a number.
 

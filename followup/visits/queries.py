@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
@@ -91,7 +92,7 @@ def _section_filters(today: dt.date) -> dict[str, Q]:
     }
 
 
-SECTION_ORDER: dict[str, tuple[Any, ...]] = {
+SECTION_ORDER: dict[str, tuple[str | OrderBy, ...]] = {
     "overdue": ("care_state__next_due_date", F("care_state__risk_level").desc(nulls_last=True), "id"),
     "due_soon": ("care_state__next_due_date", F("care_state__risk_level").desc(nulls_last=True), "id"),
     "unstable": (F("care_state__risk_level").desc(nulls_last=True), "care_state__next_due_date", "id"),

@@ -80,7 +80,7 @@ def _ask_for_reason(request: AuthenticatedHttpRequest, patient: Patient) -> Http
     return redirect("registry:patient_detail", patient_uuid=patient.uuid)
 
 
-def _context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: object) -> dict[str, object]:
     """What the patient header (the registry's) and the follow-up tabs need."""
     user = request.user
     return {
@@ -123,7 +123,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         shown = [row.uuid for rows in sections.values() for row in rows]
         record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "worklist"})
-        context: dict[str, Any] = {
+        context: dict[str, object] = {
             **sections,
             "without_schedule": work.without_schedule,
             "totals": work.totals,
@@ -303,7 +303,7 @@ def _records_page(
     save: Callable[..., Any],
     saved_message: str,
     records: Callable[[Patient], Any],
-    **extra: Any,
+    **extra: object,
 ) -> HttpResponse:
     """A patient's records of one kind and a form to add one (rehabilitation, health checks).
 

@@ -46,7 +46,7 @@ _NOT_A_CODE = object()
 
 
 @functools.cache
-def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Any]:
+def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, object]:
     """Each code by its value and by its label in *language* (rendering lazy labels per cell is slow)."""
     lookup = {str(label): value for value, label in choices.choices}
     lookup.update({str(value): value for value, _label in choices.choices})

@@ -9,8 +9,6 @@ reverting to a default in a report someone will sign.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
@@ -106,7 +104,7 @@ def suppression_lines(suppression: Suppression) -> list[str]:
 
 
 @checks.register()
-def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_metrics_settings(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for setting, allowed in SETTINGS.values():
         value = getattr(settings, setting, None)

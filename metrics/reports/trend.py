@@ -23,10 +23,10 @@ def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str,
     return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
 
 
-def trend_series(area: Any, period: Period, options: Options) -> list[dict[str, Any]]:
+def trend_series(area: Any, period: Period, options: Options) -> list[dict[str, object]]:
     """SVG polyline points of the key rates (0–100%)."""
     step = (CHART_W - 2 * CHART_PAD) / 11
-    series = []
+    series: list[dict[str, object]] = []
     for (label, values), colour in zip(trend_values(area, period, options), TREND_COLOURS, strict=True):
         points = []
         for index, value in enumerate(values):

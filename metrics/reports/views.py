@@ -3,7 +3,6 @@ masked patient lists behind each figure."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -55,7 +54,7 @@ def _forbidden_unless_area_staff(request: AuthenticatedHttpRequest) -> HttpRespo
     return None
 
 
-def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: Any) -> None:
+def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: object) -> None:
     record_event(
         actor=request.user,
         action=action,

@@ -208,7 +208,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         except idnumber.IdNumberError as exc:
             raise forms.ValidationError(ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         number = cleaned.get("national_id")
@@ -233,7 +233,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         elif cleaned["birth_date"] != born:
             self.add_error("birth_date", _("出生日期与身份证号不符（身份证号第7–14位为出生日期）。"))
 
-    def patient_fields(self) -> dict[str, Any]:
+    def patient_fields(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
@@ -263,7 +263,7 @@ class RegistrationForm(PatientForm):
     def after_birth_fields(self) -> tuple[str, ...]:
         return ("diagnosis_date", "registered_on")
 
-    def patient_fields(self) -> dict[str, Any]:
+    def patient_fields(self) -> dict[str, object]:
         fields = super().patient_fields()
         del fields["village"]
         return fields
@@ -335,7 +335,7 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
             self.fields[name].required = False
         self.birth_date = birth_date
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         for name in COUNT_FIELDS:  # an empty count means none, as on the paper form
@@ -346,7 +346,7 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         )
         return cleaned
 
-    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, Any]:
+    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, object]:
         fields = {name: self.cleaned_data[name] for name in self.fields}
         if fields.get("filled_on") is None:
             fields.pop("filled_on", None)
@@ -403,7 +403,7 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
         to_status.choices = [("", _("请选择")), *choices]
         self.has_choices = bool(choices)
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         to_status = cleaned.get("to_status")

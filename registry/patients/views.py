@@ -78,7 +78,7 @@ def _pending_closure(patient: Patient) -> ClosureRequest | None:
     )
 
 
-def _patient_context(request: AuthenticatedHttpRequest, patient: Patient, disclosure: Disclosure) -> dict[str, Any]:
+def _patient_context(request: AuthenticatedHttpRequest, patient: Patient, disclosure: Disclosure) -> dict[str, object]:
     """What the header of every patient page needs: a (masked) title and the links this user may follow."""
     user = request.user
     masked = disclosure == Disclosure.MASKED
