@@ -206,7 +206,7 @@ def after_followup(*, actor: User, patient: Patient, followup: FollowUp) -> Case
 
 
 def close_case_when_record_ends(
-    *, patient_id: int, status: str, effective_date: dt.date, actor: User, **_signal: Any
+    *, patient_id: int, status: str, effective_date: dt.date, actor: User, **_signal: object
 ) -> None:
     """Receiver of ``registry.signals.patient_record_ended`` (in the registry's transaction): a death recorded on
     the status page closes the open case (reason: death), a confirmed closure of the record closes it too
@@ -413,7 +413,7 @@ def team(case: Case) -> list[CaseMember]:
     return list(case.members.filter(removed_at__isnull=True).select_related("user"))
 
 
-def member_users(case: Case) -> QuerySet[Any]:
+def member_users(case: Case) -> QuerySet[User]:
     """Accounts a doctor may add: active case-team and doctor accounts not on the team already."""
     from casemgmt.accounts.models import User
 
@@ -502,8 +502,8 @@ def record_contact(*, actor: User, case: Case, values: dict[str, Any], today: dt
 class CaseRow:
     """One line of a case list; identity already reduced to what the viewer may see."""
 
-    uuid: Any
-    patient_uuid: Any
+    uuid: UUID
+    patient_uuid: UUID
     name: str
     village: str
     risk_level: int | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -210,7 +211,7 @@ def record_emergency(
     *,
     actor: User,
     values: dict[str, Any],
-    handler: Any,
+    handler: User | None,
     complete: bool,
     now: dt.datetime,
     patient: Patient | None = None,
@@ -258,7 +259,7 @@ def record_emergency(
 
 
 def update_emergency(
-    *, actor: User, emergency: Emergency, values: dict[str, Any], handler: Any, complete: bool, now: dt.datetime
+    *, actor: User, emergency: Emergency, values: dict[str, Any], handler: User | None, complete: bool, now: dt.datetime
 ) -> Emergency:
     """Amend an open record, and optionally mark it complete. A completed record is final.
 
@@ -363,10 +364,10 @@ def in_areas(prefixes: list[str]) -> Q:
 
 @dataclass(frozen=True)
 class EmergencyRow:
-    uuid: Any
+    uuid: UUID
     name: str
     registered: bool
-    patient_uuid: Any
+    patient_uuid: UUID | None
     village: str
     occurred_at: dt.datetime
     situations: str
@@ -384,7 +385,7 @@ def identity_of(emergency: Emergency, *, masked: bool) -> str:
     return name or "—"
 
 
-def rows(emergencies: Any, *, masked: bool, now: dt.datetime) -> list[EmergencyRow]:
+def rows(emergencies: Iterable[Emergency], *, masked: bool, now: dt.datetime) -> list[EmergencyRow]:
     labels = dict(EmergencySituation.choices)
     out = []
     for e in emergencies:
@@ -409,7 +410,7 @@ def rows(emergencies: Any, *, masked: bool, now: dt.datetime) -> list[EmergencyR
 
 @dataclass(frozen=True)
 class CloseFollowRow:
-    patient_uuid: Any
+    patient_uuid: UUID
     name: str
     village: str
     since: dt.date
@@ -423,7 +424,7 @@ def close_follow_for(patient: Patient, today: dt.date) -> emergency_rules.CloseF
     return found.get(patient.pk)
 
 
-def close_follow_map(patient_ids: Any, today: dt.date) -> dict[int, emergency_rules.CloseFollow]:
+def close_follow_map(patient_ids: Iterable[int], today: dt.date) -> dict[int, emergency_rules.CloseFollow]:
     """Close follow-up states of the patients with an emergency in the look-back window (three queries)."""
     since = timezone.now() - dt.timedelta(days=emergency_rules.CLOSE_FOLLOW_LOOKBACK_DAYS)
     latest: dict[int, dt.date] = {}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,9 @@ from casemgmt.crypto.fields import encrypted_fields
 from registry import codes
 from registry.models import Patient, SupplementaryForm
 from registry.patients import idnumber, services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE_WIDGET_ATTRS = {"type": "date"}
 SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area
@@ -51,7 +54,7 @@ def villages_in_jurisdiction(user: User) -> QuerySet[Area]:
     return Area.objects.filter(rule, level=AreaLevel.VILLAGE).select_related("parent").order_by("code")
 
 
-def village_choices(villages: Iterable[Area]) -> list[tuple[Any, Any]]:
+def village_choices(villages: Iterable[Area]) -> list[tuple[str, StrOrPromise | list[tuple[str, str]]]]:
     """Villages grouped by township (optgroups), so a long list stays usable on a phone."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for village in villages:
@@ -74,7 +77,7 @@ class DateRulesMixin(forms.BaseForm):
                 form_field.widget = forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d")
                 form_field.validators.append(not_in_future)
 
-    def require_not_before(self, earliest: dt.date | None, names: Iterable[str], message: Any) -> None:
+    def require_not_before(self, earliest: dt.date | None, names: Iterable[str], message: StrOrPromise) -> None:
         if earliest is None:
             return
         for name in names:
@@ -86,16 +89,16 @@ class DateRulesMixin(forms.BaseForm):
 class FieldsetsMixin(forms.BaseForm):
     """Groups fields under legends for the templates; names missing from a form are skipped."""
 
-    FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    FIELDSETS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = ()
 
-    def fieldsets(self) -> Iterator[tuple[Any, list[forms.BoundField]]]:
+    def fieldsets(self) -> Iterator[tuple[StrOrPromise, list[forms.BoundField]]]:
         for legend, names in self.FIELDSETS:
             bound = [self[name] for name in names if name in self.fields]
             if bound:
                 yield legend, bound
 
 
-def short_text_widgets(model: type[Any], names: Iterable[str]) -> dict[str, type[forms.Widget]]:
+def short_text_widgets(model: type[Model], names: Iterable[str]) -> dict[str, type[forms.Widget]]:
     """Encrypted fields are text fields (a text area by default); short ones read better on one line."""
     wanted = set(names)
     return {
@@ -372,7 +375,7 @@ class OpenWithReasonForm(forms.Form):
     )
 
 
-def _optional_choice(label: Any, choices: Any) -> forms.TypedChoiceField:
+def _optional_choice(label: StrOrPromise, choices: Iterable[tuple[int, StrOrPromise]]) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label, required=False, coerce=int, empty_value=None, choices=[("", "---------"), *choices]
     )

@@ -16,8 +16,9 @@ sees only the masked summary of the request. Every action writes an audit event 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -244,8 +245,8 @@ def long_pending(prefixes: list[str], today: dt.date, days: int = LONG_PENDING_D
 class TransferRow:
     """One line of a transfer list: masked identity and the facts needed to decide, nothing more."""
 
-    uuid: Any
-    patient_uuid: Any
+    uuid: UUID
+    patient_uuid: UUID
     name: str
     national_id: str
     sex: str
@@ -266,7 +267,7 @@ class TransferRow:
     visit_overdue: bool
 
 
-def rows(transfers: Any, today: dt.date) -> list[TransferRow]:
+def rows(transfers: Iterable[Transfer], today: dt.date) -> list[TransferRow]:
     """Masked rows (张*三, 3205**********123X) for any list of transfers (select_related done by the caller)."""
     out = []
     for t in transfers:
