@@ -18,7 +18,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from django.db import transaction
 
@@ -72,7 +72,10 @@ class Mix:
 DEFAULT_MIX = Mix()
 
 
-def _pick(rng: random.Random, weights: Mapping[Any, float]) -> Any:
+K = TypeVar("K")
+
+
+def _pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 

@@ -266,7 +266,7 @@ def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
         connections.close_all()
 
 
-_INHERITED: list[Any] = []  # in a forked worker: the parent's connection objects, kept open and never used
+_INHERITED: list[object] = []  # in a forked worker: the parent's connection objects, kept open and never used
 
 
 def _set_aside_inherited_connections() -> None:

@@ -25,7 +25,7 @@ _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 _ESCAPED = re.compile(r"\\(.)")
 
 
-def _text(value: Any) -> str:  # noqa: PLR0911  (one return per type, the fast way)
+def _text(value: object) -> str:  # noqa: PLR0911  (one return per type, the fast way)
     """One value in COPY text format."""
     if value is None:
         return NULL

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,7 +29,7 @@ from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
-from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm
+from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm, ServiceErrorsMixin
 from followup.models import Case, CaseOpenReason, FollowUp, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
@@ -64,8 +64,15 @@ def _refused_whole(request: AuthenticatedHttpRequest, exc: case_services.CaseErr
     return _to_case(case)
 
 
+T = TypeVar("T")
+
+
 def _submit(
-    request: AuthenticatedHttpRequest, case: Case, form: Any, action: Callable[[], Any], success: Callable[[Any], str]
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    form: ServiceErrorsMixin,
+    action: Callable[[], T],
+    success: Callable[[T], str],
 ) -> HttpResponse | None:
     """Run the service call of a valid form. On success, or when the service refuses the whole request, the
     answer is a redirect to the case page; None when the refusal was put on the form's fields (re-render it)."""

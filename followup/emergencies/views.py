@@ -10,7 +10,7 @@ these pages (403): emergency history is clinical history (domain.md §8).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,10 +30,13 @@ from followup.models import Emergency, EmergencyMeasure, EmergencySituation
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
 
+if TYPE_CHECKING:
+    from casemgmt.accounts.models import User
+
 LIST_LIMIT = 100
 
 
-def _staff(request: AuthenticatedHttpRequest) -> Any:
+def _staff(request: AuthenticatedHttpRequest) -> User:
     user = request.user
     if not (user.is_doctor or user.is_area_staff):
         raise PermissionDenied

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -200,7 +199,7 @@ def dose_problems(shape: str, values: dict[str, object]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _number_problem(name: str, value: Any) -> str:
+def _number_problem(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
         return str(_("剂量必须是数字。"))
     if value <= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,6 +29,11 @@ from registry.models import Patient
 from registry.patients import masking
 from registry.transfers import services as transfers
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from django.db.models import QuerySet
+
 LINES_SHOWN = 50  # masked lines per section; the counts above each list are complete
 
 
@@ -36,7 +41,7 @@ def month_start(today: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime(today.year, today.month, 1))
 
 
-def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
+def emergencies_of_month(prefixes: list[str], today: dt.date) -> QuerySet[Emergency]:
     return (
         Emergency.objects.filter(emergency_services.in_areas(prefixes), occurred_at__gte=month_start(today))
         .select_related("patient", "area")
@@ -44,7 +49,7 @@ def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
     )
 
 
-def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
+def late_emergencies(prefixes: list[str], now: dt.datetime) -> QuerySet[Emergency]:
     """Open more than 24 hours after the event (any month: they still need completing)."""
     return (
         Emergency.objects.filter(emergency_services.in_areas(prefixes))
@@ -58,7 +63,7 @@ def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
 class QuietRow:
     """An unstable patient without a recent follow-up, masked."""
 
-    patient_uuid: Any
+    patient_uuid: UUID
     name: str
     village: str
     last_followup: dt.date | None

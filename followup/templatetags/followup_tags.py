@@ -6,7 +6,7 @@ page that has ``patient`` and ``request`` in its context (the registry detail pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms, template
 from django.utils import timezone
@@ -18,6 +18,9 @@ from followup.visits import display
 from registry.access.disclosure import Disclosure, disclosure_for
 from registry.access.visibility import can_write
 from registry.models import Patient
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 register = template.Library()
 
@@ -69,7 +72,7 @@ def choice_inputs(bound: forms.BoundField) -> SafeString:
     current = bound.value()
     values = current if isinstance(current, list | tuple) else [current]
     checked = {str(v) for v in values if v not in (None, "")}
-    choices: Any = getattr(bound.field, "choices", ())
+    choices: Iterable[tuple[object, object]] = getattr(bound.field, "choices", ())
     mark = {True: " checked", False: ""}
     return format_html_join(
         "",

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -219,7 +220,7 @@ def _saved_message(followup: FollowUp) -> str:
 # --- one follow-up, the timeline, medication --------------------------------------------------------------
 
 
-def _clinical_page(view: Any) -> Any:
+def _clinical_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Turns ``NeedsReason`` into the redirect to the patient page."""
 
     @functools.wraps(view)
@@ -300,9 +301,9 @@ def _records_page(
     *,
     page: str,
     form_class: Any,
-    save: Callable[..., Any],
+    save: Callable[..., object],
     saved_message: str,
-    records: Callable[[Patient], Any],
+    records: Callable[[Patient], object],
     **extra: object,
 ) -> HttpResponse:
     """A patient's records of one kind and a form to add one (rehabilitation, health checks).
@@ -387,7 +388,7 @@ def health_check(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
     )
 
 
-def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
+def _add_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
     for field, field_messages in errors.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)

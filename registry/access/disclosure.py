@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -32,6 +32,9 @@ from registry import codes
 from registry.access.visibility import can_write, sees_masked_identity
 from registry.models import Patient, SupplementaryForm
 from registry.patients import masking
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 OPENED_SESSION_KEY = "registry.opened_with_reason"
 DEFAULT_OPEN_SECONDS = 15 * 60
@@ -70,7 +73,7 @@ def disclosure_for(user: User, session: SessionBase, patient: Patient) -> Disclo
     return Disclosure.LIMITED
 
 
-Fact = tuple[str, Any]
+Fact = tuple[str, object]
 
 
 def _label(model: type[Any], name: str) -> str:
@@ -127,7 +130,7 @@ def clinical_facts(patient: Patient) -> list[Fact]:
 SUPPLEMENTARY_DISPLAY_EXCLUDE = frozenset({"id", "uuid", "patient", "filled_by", "updated_at"})
 
 
-def _display(field: Any, value: Any) -> Any:
+def _display(field: Field[Any, Any], value: Any) -> object:
     if value is None or value == "":
         return ""
     if isinstance(value, bool):

@@ -121,7 +121,7 @@ def _with_row_data(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 def _paginate(
     result: SearchResult, patients: PatientQuerySet, page_number: str | None
-) -> tuple[Page[Any], list[Patient]]:
+) -> tuple[Page[Patient] | Page[int], list[Patient]]:
     """One page of matches in a constant number of queries, whatever the page size or the number of rows."""
     size = settings.PATIENT_LIST_PAGE_SIZE
     if result.queryset is not None:
