@@ -8,12 +8,15 @@ which row the value belongs to.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
 from casemgmt.crypto import cipher as crypto
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 
 class Sealed:
@@ -40,7 +43,7 @@ class EncryptedDescriptor(DeferredAttribute):
 
     field: EncryptedTextField
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: object) -> None:
         instance.__dict__[self.field.attname] = value
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
@@ -85,7 +88,7 @@ class EncryptedTextField(models.TextField):
         model_instance.__dict__[self.attname] = sealed
         return sealed
 
-    def get_prep_value(self, value: Any) -> Any:
+    def get_prep_value(self, value: object) -> object:
         if isinstance(value, Sealed):
             return value.token
         if value in (None, ""):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,6 +32,9 @@ from followup.cases import services as case_services
 from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm, ServiceErrorsMixin
 from followup.models import Case, CaseOpenReason, FollowUp, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm
 
 
 def _case(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
@@ -123,7 +126,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- one case --------------------------------------------------------------------------------------------------
 
 
-def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, object]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: BaseForm) -> dict[str, object]:
     patient = case.patient
     state = PatientCareState.objects.filter(patient=patient).first()
     context: dict[str, object] = {
@@ -153,7 +156,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, *
     return context
 
 
-def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: Any) -> HttpResponse:
+def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: BaseForm) -> HttpResponse:
     return render(request, "followup/cases/detail.html", _detail_context(request, case, full, **forms))
 
 

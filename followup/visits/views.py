@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -47,6 +47,9 @@ from followup.visits.forms import (
 from registry.access.disclosure import Disclosure, disclosure_for
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
+
+if TYPE_CHECKING:
+    from followup.visits.forms import BaseMedicationFormSet
 
 # --- shared helpers ------------------------------------------------------------------------------------------
 
@@ -143,7 +146,9 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- the follow-up form --------------------------------------------------------------------------------------
 
 
-def _form_page(request: AuthenticatedHttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
+def _form_page(
+    request: AuthenticatedHttpRequest, patient: Patient, form: FollowUpForm, formset: BaseMedicationFormSet
+) -> HttpResponse:
     today = timezone.localdate()
     config = display.form_config(
         history=services.attempts_of(patient), registered_on=patient.registered_on, today=today
