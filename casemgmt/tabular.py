@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import IO, Any, TypeVar
+from typing import IO, TypeVar, cast
 
 from django.utils.translation import gettext as _
 
@@ -109,11 +109,11 @@ class Sheet:
             yield number, {key: cells.get(key) for key in keys}
 
 
-def _clean(value: Any) -> Cell:
+def _clean(value: object) -> Cell:
     if isinstance(value, str):
         value = value.strip()
         return value or None
-    return value
+    return cast(Cell, value)  # a workbook or CSV cell holds nothing else
 
 
 def _read_header(spec: SheetSpec, rows: NumberedRows) -> tuple[dict[str, int], list[Problem], dict[str, str]]:

@@ -57,7 +57,7 @@ class EncryptedDescriptor(DeferredAttribute):
         return value
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Encrypted text. Empty means unknown and is stored as ``''`` (emptiness is not a secret)."""
 
     descriptor_class = EncryptedDescriptor

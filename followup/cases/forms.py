@@ -20,7 +20,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     def label_from_instance(self, obj: User) -> str:
         return f"{obj}（{obj.username}，{obj.get_role_display()}）"
 

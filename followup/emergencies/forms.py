@@ -90,7 +90,7 @@ class EmergencyForm(forms.Form):
                 "handler": instance.handler_id,
             }
         super().__init__(*args, **kwargs)
-        handler = cast(forms.ModelChoiceField, self.fields["handler"])
+        handler = cast("forms.ModelChoiceField[User]", self.fields["handler"])
         handler.queryset = handlers_for(user)
         handler.empty_label = _("本人")
         for name in ("place", "reported_by", "participants", "medication_drug", "hospital"):

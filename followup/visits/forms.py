@@ -360,7 +360,7 @@ class MedicationForm(forms.Form):
         return row
 
 
-class BaseMedicationFormSet(forms.BaseFormSet):
+class BaseMedicationFormSet(forms.BaseFormSet):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Every row is optional: a blank row is skipped, and a row prefilled from the current regimen can be
     cleared to stop that drug. (Django treats "initial" rows as required, so there are none here.)"""
 
@@ -425,7 +425,7 @@ def is_prefilled_regimen(rows: Sequence[dict[str, Any]], regimen: Sequence[Medic
 # --- rehabilitation and health check -----------------------------------------------------------------------
 
 
-class RehabParticipationForm(forms.ModelForm):
+class RehabParticipationForm(forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Participation in a community rehabilitation service (§10); the follow-up's advice does not count."""
 
     class Meta:
@@ -465,7 +465,7 @@ class EndRehabForm(forms.Form):
         return value
 
 
-class HealthCheckForm(forms.ModelForm):
+class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """The annual health check (健康体检). Results need the patient's consent; a refusal is recorded alone."""
 
     RESULT_FIELDS = (

@@ -165,7 +165,7 @@ CLINICAL_FIELDS = ("disorder", "diagnosis_date", "diagnosis_hospital")
 PHONE_FIELDS = ("phone", "guardian_phone", "committee_contact_phone")
 
 
-class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Identity and clinical basics (the edit page). Sex and birth date default to what the ID number says."""
 
     FIELDSETS = (
@@ -298,7 +298,7 @@ COUNT_FIELDS = ("past_admissions", "minor_trouble", "trouble", "disaster", "othe
 SUPPLEMENTARY_FIELDS = tuple(name for _legend, names in SUPPLEMENTARY_FIELDSETS for name in names)
 
 
-class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """个人信息补充表 (domain.md §4.2). ``filled_on`` left empty means the registration date, or today."""
 
     FIELDSETS = SUPPLEMENTARY_FIELDSETS
