@@ -6,7 +6,7 @@ page that has ``patient`` and ``request`` in its context (the registry detail pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django import forms, template
 from django.utils import timezone
@@ -22,6 +22,8 @@ from registry.models import Patient
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from casemgmt.accounts.models import User
+
 register = template.Library()
 
 
@@ -31,7 +33,7 @@ def followup_panel(context: template.Context, patient: Patient) -> display.Panel
     request = context.get("request")
     if request is None or not getattr(request.user, "is_authenticated", False):
         return None
-    user: Any = request.user
+    user: User = request.user
     disclosure = disclosure_for(user, request.session, patient)
     state = PatientCareState.objects.filter(patient=patient).first()
     return display.panel(

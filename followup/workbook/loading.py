@@ -63,7 +63,7 @@ def import_workbook(
     dry_run: bool = False,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    audit_detail: dict[str, Any] | None = None,
+    audit_detail: dict[str, object] | None = None,
 ) -> ImportReport:
     """Check the workbook at *path* and, when it has no problem, load it (the caller checked *actor* may).
 
@@ -146,7 +146,7 @@ class _Writer:
 
     # -- the pass -----------------------------------------------------------------------------------------
 
-    def run(self, audit_detail: dict[str, Any]) -> None:
+    def run(self, audit_detail: dict[str, object]) -> None:
         self.write_areas()
         self.write_patients()
         self.write_followups()

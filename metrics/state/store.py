@@ -299,7 +299,7 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
     return written
 
 
-def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
+def on_facts_changed(sender: object, *, patient_ids: Sequence[int], since: dt.date, **kwargs: object) -> None:
     """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
     if not getattr(_upkeep, "suspended", False):
         refresh(patient_ids, since_year=since.year)
@@ -591,7 +591,7 @@ def tallies(
     return dict(result)
 
 
-def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[Any, ...]]:
+def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ...]]:
     """A comparable picture of state rows (tests: a rebuild after the incremental path changes nothing)."""
     return Counter(
         (
@@ -623,7 +623,7 @@ __all__ = [
 ]
 
 
-def counts_of_totals() -> set[tuple[Any, ...]]:
+def counts_of_totals() -> set[tuple[object, ...]]:
     """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
     rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
     return {row for row in rows if any(row[3:])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -197,7 +197,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
         self.setup_dates()
         for name in ("name", "national_id"):
             self.fields[name].required = True
-        sex: Any = self.fields["sex"]
+        sex = cast("forms.TypedChoiceField", self.fields["sex"])
         sex.required = False
         sex.choices = [("", _("按身份证号自动填写")), *codes.Sex.choices]
         self.fields["birth_date"].required = False
@@ -332,7 +332,7 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  #
         super().__init__(*args, **kwargs)
         self.setup_dates()
         self.fields["filled_on"].required = False
-        consent: Any = self.fields["consent"]
+        consent = cast("forms.TypedChoiceField", self.fields["consent"])
         consent.choices = codes.Consent.choices  # a radio group: no blank "---------" button
         for name in COUNT_FIELDS:
             self.fields[name].required = False
