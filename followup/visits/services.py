@@ -22,6 +22,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
@@ -558,7 +559,7 @@ def _rebuild_chunk(chunk: Sequence[int]) -> int:
     return len(fresh) + len(stale)
 
 
-def _apply_status(actor: Any, patient: Patient, followup: FollowUp, newest: bool) -> None:
+def _apply_status(actor: User, patient: Patient, followup: FollowUp, newest: bool) -> None:
     """LOST and DEAD outcomes change the record's status; a LOST patient reached again is ACTIVE again.
 
     Only the newest follow-up moves a LOST/ACTIVE status (a late entry of an older visit describes the past);
@@ -599,7 +600,7 @@ def _existing(submission_key: uuid.UUID, patient: Patient) -> FollowUp | None:
 
 def record_followup(
     *,
-    actor: Any,
+    actor: User,
     patient: Patient,
     data: dict[str, Any],
     medications: Sequence[dict[str, Any]],
@@ -680,7 +681,7 @@ def _end_date_problem(end: dt.date, start: dt.date, today: dt.date) -> str:
 
 
 def record_rehab_participation(
-    *, actor: Any, patient: Patient, data: dict[str, Any], today: dt.date | None = None
+    *, actor: User, patient: Patient, data: dict[str, Any], today: dt.date | None = None
 ) -> RehabParticipation:
     """Record participation in community rehabilitation (provider type, service, start, optional end).
 
@@ -716,7 +717,7 @@ def record_rehab_participation(
 
 
 def end_rehab_participation(
-    *, actor: Any, participation: RehabParticipation, end_date: dt.date, today: dt.date | None = None
+    *, actor: User, participation: RehabParticipation, end_date: dt.date, today: dt.date | None = None
 ) -> RehabParticipation:
     """Close an ongoing participation on ``end_date`` (the patient's visibility was checked by the caller)."""
     today = today or timezone.localdate()
@@ -764,7 +765,7 @@ def _weight(form: _Form) -> Decimal | None:
 
 
 def record_health_check(
-    *, actor: Any, patient: Patient, data: dict[str, Any], today: dt.date | None = None
+    *, actor: User, patient: Patient, data: dict[str, Any], today: dt.date | None = None
 ) -> HealthCheck:
     """Record the annual health check (健康体检). Without consent only the refusal is kept: no results.
 
