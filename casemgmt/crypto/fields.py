@@ -80,7 +80,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the cla
     def from_db_value(self, value: str | None, expression: object, connection: object) -> Sealed | str:
         return Sealed(value) if value else ""
 
-    def pre_save(self, model_instance: Any, add: bool) -> Sealed | str:
+    def pre_save(self, model_instance: Model, add: bool) -> Sealed | str:
         value = model_instance.__dict__.get(self.attname, "")
         if isinstance(value, Sealed) or not value:
             return value or ""

@@ -94,7 +94,7 @@ class RowCheck:
             self.add(key, str(exc))
             return None
 
-    def _missing(self, key: str, value: Any, required: bool) -> bool:
+    def _missing(self, key: str, value: object, required: bool) -> bool:
         if value is None:
             if required and self.cells.get(key) is None:
                 self.add(key, _("不能为空。"))
