@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.core import checks
@@ -17,7 +17,13 @@ BLIND_INDEX_CANARY_ID = "blind-index"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
 
 
-def _canary_context(kid: str) -> dict[str, Any]:
+class _CanaryContext(TypedDict):
+    table: str
+    column: str
+    row_uuid: uuid.UUID
+
+
+def _canary_context(kid: str) -> _CanaryContext:
     return {
         "table": "casemgmt_keycanary",
         "column": "token",
@@ -55,21 +61,21 @@ def verify_canaries(ring: crypto.KeyRing) -> list[str]:
 
 
 @checks.register("security")
-def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_secret_key(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     if len(settings.SECRET_KEY) < 32:
         return [checks.Error("DJANGO_SECRET_KEY is missing or shorter than 32 characters.", id="casemgmt.E001")]
     return []
 
 
 @checks.register("security")
-def check_debug_host(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_debug_host(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     if settings.DEBUG and any(host not in LOCAL_HOSTS for host in settings.ALLOWED_HOSTS):
         return [checks.Error("DEBUG is on while ALLOWED_HOSTS names a non-local host.", id="casemgmt.E002")]
     return []
 
 
 @checks.register("security")
-def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_field_keys(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     try:
         ring = crypto.get_keyring()
     except crypto.KeyConfigurationError as exc:

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import IO, Any, TypeVar
+from typing import IO, TypeVar, cast
 
 from django.utils.translation import gettext as _
 
 Cell = str | int | float | dt.date | dt.datetime | None
 Row = tuple[int, dict[str, Cell]]
-NumberedRows = Iterator[tuple[int, Sequence[Any]]]  # raw rows with their 1-based row numbers
+NumberedRows = Iterator[tuple[int, Sequence[object]]]  # raw rows with their 1-based row numbers
 FileT = TypeVar("FileT")
 
 CSV_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark (Excel writes one)
@@ -109,11 +109,11 @@ class Sheet:
             yield number, {key: cells.get(key) for key in keys}
 
 
-def _clean(value: Any) -> Cell:
+def _clean(value: object) -> Cell:
     if isinstance(value, str):
         value = value.strip()
         return value or None
-    return value
+    return cast(Cell, value)  # a workbook or CSV cell holds nothing else
 
 
 def _read_header(spec: SheetSpec, rows: NumberedRows) -> tuple[dict[str, int], list[Problem], dict[str, str]]:
@@ -152,7 +152,7 @@ class TabularSource:
     def sheet_names(self) -> list[str]:
         raise NotImplementedError
 
-    def _raw_rows(self, name: str) -> Iterator[Sequence[Any]]:
+    def _raw_rows(self, name: str) -> Iterator[Sequence[object]]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -198,7 +198,7 @@ class XlsxSource(TabularSource):
     def sheet_names(self) -> list[str]:
         return list(self._book.sheetnames)
 
-    def _raw_rows(self, name: str) -> Iterator[Sequence[Any]]:
+    def _raw_rows(self, name: str) -> Iterator[Sequence[object]]:
         worksheet = self._book[name]
         # In read-only mode openpyxl stops at the size the file's <dimension> tag claims; some exporters write
         # a wrong one (e.g. "A1"), which would silently drop rows and columns. Read what the sheet holds.
@@ -209,7 +209,7 @@ class XlsxSource(TabularSource):
         self._book.close()
 
 
-def _csv_rows(stream: IO[str], label: str) -> Iterator[Sequence[Any]]:
+def _csv_rows(stream: IO[str], label: str) -> Iterator[Sequence[object]]:
     try:
         yield from csv.reader(stream)
     except UnicodeDecodeError as exc:
@@ -250,7 +250,7 @@ class CsvFolderSource(TabularSource):
     def sheet_names(self) -> list[str]:
         return list(self._files)
 
-    def _raw_rows(self, name: str) -> Iterator[Sequence[Any]]:
+    def _raw_rows(self, name: str) -> Iterator[Sequence[object]]:
         path = self._files[name]
         return _csv_rows(path.open(encoding=CSV_ENCODING, newline=""), path.name)
 
@@ -277,7 +277,7 @@ class ZipCsvSource(TabularSource):
     def sheet_names(self) -> list[str]:
         return list(self._members)
 
-    def _raw_rows(self, name: str) -> Iterator[Sequence[Any]]:
+    def _raw_rows(self, name: str) -> Iterator[Sequence[object]]:
         info = self._members[name]
         stream = io.TextIOWrapper(self._zip.open(info), encoding=CSV_ENCODING, newline="")
         return _csv_rows(stream, info.filename)

@@ -10,12 +10,14 @@ import dataclasses
 import datetime as dt
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from casemgmt.accounts.models import User
 from followup import codes
 from followup.emergencies import services as emergency_services
 from followup.models import Emergency, FollowUp
@@ -79,7 +81,7 @@ def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, to
     return dataclasses.replace(entry, classification=classification, next_date=next_date)
 
 
-def load_demo_followups(*, actor_for: Any, seed: int, today: dt.date) -> int:
+def load_demo_followups(*, actor_for: Callable[[Patient], User], seed: int, today: dt.date) -> int:
     """Give every active patient without follow-ups a history; returns how many follow-ups were written.
 
     ``actor_for(patient)`` names the doctor who records a patient's follow-ups.
@@ -105,12 +107,11 @@ DEMO_TEAMS = 3  # open cases that get a team, a plan and contacts
 DEMO_POLICE = "police1"  # the demo's case-team account (devdata.registry_demo)
 
 
-def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:
+def load_demo_cases(*, actor_for: Callable[[Patient], User], today: dt.date) -> int:
     """Only when no case has a team yet: close the cases whose last two follow-ups were stable (the histories
     opened them through ``record_followup``), then give the first open cases a team — the demo police account (a
     grant on exactly these patients) and a family member without a login — a plan with a review date and two
     contacts. Returns how many cases got a team."""
-    from casemgmt.accounts.models import User
     from followup.cases import services as case_services
     from followup.models import Case, CaseCloseReason, CaseContactMode, CaseMember, CaseRole
 
@@ -163,7 +164,7 @@ def load_demo_cases(*, actor_for: Any, today: dt.date) -> int:
     return len(cases)
 
 
-def load_demo_emergencies(*, actor_for: Any) -> int:
+def load_demo_emergencies(*, actor_for: Callable[[Patient], User]) -> int:
     """Three emergency records through the real service (only when there are none yet): one completed in time,
     one of a registered patient still incomplete 30 hours after the event (flagged on the lists and the county
     page), and one of a person not registered yet."""
@@ -214,7 +215,7 @@ def load_demo_emergencies(*, actor_for: Any) -> int:
     return 3
 
 
-def _history(rng: random.Random, patient: Patient, actor: Any, drug: str, today: dt.date) -> int:
+def _history(rng: random.Random, patient: Patient, actor: User, drug: str, today: dt.date) -> int:
     """One patient's visits from registration (or HISTORY_DAYS ago) to today."""
 
     def save(entry: FollowUpEntry) -> None:

@@ -18,10 +18,11 @@ import random
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from django.db import transaction
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -71,7 +72,10 @@ class Mix:
 DEFAULT_MIX = Mix()
 
 
-def _pick(rng: random.Random, weights: Mapping[Any, float]) -> Any:
+K = TypeVar("K")
+
+
+def _pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
@@ -134,13 +138,13 @@ class PatientRows:
 class _StatusStep:
     to_status: str
     on: dt.date
-    extra: dict[str, Any]
+    extra: dict[str, object]
 
 
 class SyntheticPatientFactory:
     """Deterministic synthetic people for a seed; one instance per run (it owns the ID counters)."""
 
-    def __init__(self, *, seed: int, today: dt.date, actor: Any, mix: Mix = DEFAULT_MIX) -> None:
+    def __init__(self, *, seed: int, today: dt.date, actor: User, mix: Mix = DEFAULT_MIX) -> None:
         self.rng = random.Random(seed)
         self.today = today
         self.actor = actor
@@ -265,7 +269,7 @@ def _chunks(count: int, size: int) -> Iterator[int]:
         done += step
 
 
-def insert_batch(rows: Sequence[PatientRows], *, actor: Any, allocator: NationalIdAllocator) -> None:
+def insert_batch(rows: Sequence[PatientRows], *, actor: User, allocator: NationalIdAllocator) -> None:
     """Insert one batch in one transaction, with one audit event naming every new patient."""
     with transaction.atomic():
         allocator.skip_taken([r.patient for r in rows])
@@ -293,7 +297,7 @@ def create_synthetic_patients(
     *,
     villages: Sequence[Area],
     count: int,
-    actor: Any,
+    actor: User,
     seed: int,
     today: dt.date,
     batch_size: int = 2000,

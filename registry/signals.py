@@ -16,9 +16,10 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from django.dispatch import Signal
+
+from casemgmt.accounts.models import User
 
 patient_facts_changed = Signal()
 
@@ -65,7 +66,7 @@ def announcements_batched() -> Iterator[None]:
         announce_patients_changed(patient_ids=sorted(pending["ids"]), since=pending["since"])
 
 
-def announce_record_ended(*, patient_id: int, status: str, effective_date: dt.date, actor: Any) -> None:
+def announce_record_ended(*, patient_id: int, status: str, effective_date: dt.date, actor: User) -> None:
     """Tell listeners that a record ended (death or closure) on ``effective_date``."""
     patient_record_ended.send(
         sender="registry", patient_id=patient_id, status=status, effective_date=effective_date, actor=actor

@@ -10,14 +10,14 @@ from casemgmt.accounts.admin_access import SystemAdminOnly
 from casemgmt.accounts.models import AreaMembership, User
 
 
-class MembershipInline(SystemAdminOnly, admin.TabularInline):
+class MembershipInline(SystemAdminOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     model = AreaMembership
     extra = 0
     raw_id_fields = ("area",)
 
 
 @admin.register(User)
-class UserAdmin(SystemAdminOnly, BaseUserAdmin):
+class UserAdmin(SystemAdminOnly, BaseUserAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "display_name")

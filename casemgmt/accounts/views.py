@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -14,6 +12,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts import throttle
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 
 
 def client_address(request: HttpRequest) -> str:
@@ -27,7 +26,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         "locked": _("登录失败次数过多，请15分钟后再试，或联系系统管理员。"),
     }
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         username = (self.data.get("username") or "").strip()
         address = client_address(self.request) if self.request else ""
         if throttle.is_locked(username, address):
@@ -57,10 +56,10 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Doctors land on their work list (随访任务), area staff on their patient list, case-team members on their
     cases; others on a page that says what they can do."""
-    user: Any = request.user
+    user = request.user
     if user.is_doctor:
         return redirect("followup:worklist")
     if user.is_area_staff:

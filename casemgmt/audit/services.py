@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 
 from casemgmt.audit.models import AuditEvent, AuditSubject
+
+if TYPE_CHECKING:
+    from casemgmt.accounts.models import User
 
 
 def record_event(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     patient_uuids: Iterable[uuid.UUID | str] = (),
     purpose: str = "",
-    detail: dict[str, Any] | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event (two queries: the event, and one bulk insert of its subjects)."""
     event = AuditEvent.objects.create(
@@ -31,6 +36,6 @@ def record_event(
     return event
 
 
-def access_history(patient_uuid: uuid.UUID) -> Any:
+def access_history(patient_uuid: uuid.UUID) -> QuerySet[AuditEvent]:
     """Events that concern one patient, newest first, with their actors."""
     return AuditEvent.objects.filter(subjects__patient_uuid=patient_uuid).select_related("actor").order_by("-at", "-id")

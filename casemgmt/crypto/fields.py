@@ -8,12 +8,15 @@ which row the value belongs to.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
 from casemgmt.crypto import cipher as crypto
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 
 class Sealed:
@@ -29,12 +32,18 @@ class Sealed:
         return "<Sealed>"
 
 
+class EncryptionContext(TypedDict):
+    table: str
+    column: str
+    row_uuid: object
+
+
 class EncryptedDescriptor(DeferredAttribute):
     """A data descriptor (it defines __set__), so reads always pass through decryption."""
 
     field: EncryptedTextField
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: object) -> None:
         instance.__dict__[self.field.attname] = value
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
@@ -48,7 +57,7 @@ class EncryptedDescriptor(DeferredAttribute):
         return value
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Encrypted text. Empty means unknown and is stored as ``''`` (emptiness is not a secret)."""
 
     descriptor_class = EncryptedDescriptor
@@ -65,13 +74,13 @@ class EncryptedTextField(models.TextField):
             kwargs["max_plaintext_length"] = self.max_plaintext_length
         return name, path, args, kwargs
 
-    def context_for(self, instance: Any) -> dict[str, Any]:
+    def context_for(self, instance: Any) -> EncryptionContext:
         return {"table": instance._meta.db_table, "column": self.column, "row_uuid": instance.uuid}
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | str:
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> Sealed | str:
         return Sealed(value) if value else ""
 
-    def pre_save(self, model_instance: Any, add: bool) -> Sealed | str:
+    def pre_save(self, model_instance: Model, add: bool) -> Sealed | str:
         value = model_instance.__dict__.get(self.attname, "")
         if isinstance(value, Sealed) or not value:
             return value or ""
@@ -79,7 +88,7 @@ class EncryptedTextField(models.TextField):
         model_instance.__dict__[self.attname] = sealed
         return sealed
 
-    def get_prep_value(self, value: Any) -> Any:
+    def get_prep_value(self, value: object) -> object:
         if isinstance(value, Sealed):
             return value.token
         if value in (None, ""):

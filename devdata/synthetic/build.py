@@ -103,7 +103,7 @@ def next_day(classification: int, day: int, previous: int | None) -> int:
     return rules.next_followup_date(classification, dt.date.fromordinal(day), previous).toordinal()
 
 
-Step = tuple[str, dt.date, tuple[Any, ...]]  # status, effective date, (lost_reason, death_cause, death_subcause)
+Step = tuple[str, dt.date, tuple[object, ...]]  # status, effective date, (lost_reason, death_cause, death_subcause)
 
 PATIENT_COLUMNS = (
     "id", "uuid", "village_id", "name", "national_id", "phone", "address", "hukou_address", "guardian_name",
@@ -145,15 +145,15 @@ HEALTH_COLUMNS = (
 class Batch:
     """The rows of a batch of patients. Follow-up rows get their primary keys when the batch is written."""
 
-    patients: list[tuple[Any, ...]] = field(default_factory=list)
-    forms: list[tuple[Any, ...]] = field(default_factory=list)
-    statuses: list[tuple[Any, ...]] = field(default_factory=list)
-    custody: list[tuple[Any, ...]] = field(default_factory=list)
-    transfers: list[tuple[Any, ...]] = field(default_factory=list)
+    patients: list[tuple[Any, ...]] = field(default_factory=list)  # ids first: they are announced
+    forms: list[tuple[object, ...]] = field(default_factory=list)
+    statuses: list[tuple[object, ...]] = field(default_factory=list)
+    custody: list[tuple[object, ...]] = field(default_factory=list)
+    transfers: list[tuple[object, ...]] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)  # COPY text lines (see CountyBuilder._history)
-    care: list[list[Any]] = field(default_factory=list)
-    rehab: list[tuple[Any, ...]] = field(default_factory=list)
-    health: list[list[Any]] = field(default_factory=list)
+    care: list[list[object]] = field(default_factory=list)
+    rehab: list[tuple[object, ...]] = field(default_factory=list)
+    health: list[list[object]] = field(default_factory=list)
     patient_uuids: list[str] = field(default_factory=list)
     earliest: dt.date | None = None
 
@@ -179,7 +179,14 @@ class CountyBuilder:
     """Builds the patients of one county from its own random generator (independent of batch boundaries)."""
 
     def __init__(
-        self, ctx: Context, *, seed: int, county: str, villages: tuple[str, ...], doctor_id: int, others: Any
+        self,
+        ctx: Context,
+        *,
+        seed: int,
+        county: str,
+        villages: tuple[str, ...],
+        doctor_id: int,
+        others: Callable[[random.Random], str],
     ) -> None:
         self.ctx = ctx
         # Seeded by the county's place in its province (not by the province code): one seed gives the same
@@ -292,7 +299,7 @@ class CountyBuilder:
     def _status_steps(self, status: str, registered: dt.date, event: dt.date) -> list[Step]:
         """(status, effective date, (lost_reason, death_cause, death_subcause)) from registration on."""
         rng = self.rng
-        none: tuple[Any, ...] = (None, None, None)
+        none: tuple[object, ...] = (None, None, None)
         if status == codes.Status.REFUSED:
             return [(status, registered, none)]
         steps: list[Step] = [(codes.Status.ACTIVE, registered, none)]
@@ -412,7 +419,7 @@ class CountyBuilder:
         if last_day is not None:
             self._care(batch, patient_id, last_day, not_reached, last_reached, last_complete)
 
-    def _ending(self, batch: Batch, patient_id: int, on: int, tpl: Template, extra: tuple[Any, ...]) -> None:
+    def _ending(self, batch: Batch, patient_id: int, on: int, tpl: Template, extra: tuple[object, ...]) -> None:
         """A lost or dead follow-up: *extra* holds lost_reason, death_date, death_cause, death_subcause."""
         keys = self.ctx.keys
         batch.followups.append(
@@ -432,7 +439,18 @@ class CountyBuilder:
         """The care state the history leaves (what ``rules.care_snapshot`` derives from the same rows)."""
         days = DAY_TEXT
         if last_reached is None:
-            row = [patient_id, None, None, None, days[last_day], None, None, not_reached, None, self.ctx.now]
+            row: list[object] = [
+                patient_id,
+                None,
+                None,
+                None,
+                days[last_day],
+                None,
+                None,
+                not_reached,
+                None,
+                self.ctx.now,
+            ]
         else:
             date, tpl, due = last_reached
             row = [patient_id, tpl.risk_level, tpl.classification, days[due], days[last_day], days[date]]

@@ -9,7 +9,10 @@ import random
 import struct
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 T = TypeVar("T")
 
@@ -63,5 +66,5 @@ def uuid_keys(chunk: int = 4096) -> Iterator[str]:
         counter += chunk
 
 
-def any_of(rng: random.Random, items: Any) -> Any:
+def any_of(rng: random.Random, items: Sequence[T]) -> T:
     return items[int(rng.random() * len(items))]

@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
@@ -35,6 +35,9 @@ from devdata.synthetic.writer import IdPool, Writer
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.signals import announce_patients_changed
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
 
 Progress = Callable[[int, int], None]
 Report = Callable[[int], None]  # told how many more patients were handed to the writer
@@ -211,7 +214,7 @@ def _run_inline(plan: Plan, report: Report) -> int:
 def _run_parallel(plan: Plan, workers: int, report: Report) -> int:
     """Fork *workers* processes that take counties from a shared queue; relay their progress and errors."""
     context = multiprocessing.get_context("fork")  # children inherit the settings and keys, not connections
-    tasks: Any = context.Queue()
+    tasks: Queue[int | None] = context.Queue()
     results: Any = context.Queue()
     # Largest counties first, so the workers finish close together.
     for index in sorted(range(len(plan.counties)), key=lambda i: -plan.counties[i].patients):
@@ -247,7 +250,7 @@ def _run_parallel(plan: Plan, workers: int, report: Report) -> int:
     return followups
 
 
-def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
+def _worker_main(plan: Plan, tasks: Queue[int | None], results: Any) -> None:
     """A worker process: counties from *tasks* until the sentinel, then ("done", follow-ups) on *results*."""
     try:
         _set_aside_inherited_connections()
@@ -266,7 +269,7 @@ def _worker_main(plan: Plan, tasks: Any, results: Any) -> None:
         connections.close_all()
 
 
-_INHERITED: list[Any] = []  # in a forked worker: the parent's connection objects, kept open and never used
+_INHERITED: list[object] = []  # in a forked worker: the parent's connection objects, kept open and never used
 
 
 def _set_aside_inherited_connections() -> None:
@@ -286,7 +289,7 @@ def _set_aside_inherited_connections() -> None:
 class _Sink:
     """Writes batches, inline or on one background thread (at most one batch waiting, to bound memory)."""
 
-    def __init__(self, writer: Writer, *, actor: Any, announce: bool, overlap: bool) -> None:
+    def __init__(self, writer: Writer, *, actor: User, announce: bool, overlap: bool) -> None:
         self.writer, self.actor, self.announce = writer, actor, announce
         self.pool = ThreadPoolExecutor(max_workers=1) if overlap else None
         self.pending: Future[int] | None = None
@@ -338,7 +341,7 @@ def _doctors(counties: list[areas.County]) -> dict[str, int]:
     return {c.code: by_county[c.code[:6]] for c in counties}
 
 
-def _flush(writer: Writer, batch: build.Batch, *, actor: Any, announce: bool) -> int:
+def _flush(writer: Writer, batch: build.Batch, *, actor: User, announce: bool) -> int:
     """Write one batch in one transaction; returns how many follow-ups it held."""
     with transaction.atomic():
         writer.commit_without_waiting()

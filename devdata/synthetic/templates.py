@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from devdata.synthetic.writer import cells
 from followup import codes
@@ -78,7 +77,7 @@ RISK_WEIGHTS = (70, 14, 8, 5, 2.5, 0.5)  # risk levels 0-5 at a reached follow-u
 
 @dataclass(frozen=True)
 class Template:
-    values: tuple[Any, ...]  # in the order of FIXED_COLUMNS
+    values: tuple[object, ...]  # in the order of FIXED_COLUMNS
     classification: int | None
     risk_level: int | None
     complete: bool

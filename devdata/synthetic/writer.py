@@ -25,7 +25,7 @@ _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 _ESCAPED = re.compile(r"\\(.)")
 
 
-def _text(value: Any) -> str:  # noqa: PLR0911  (one return per type, the fast way)
+def _text(value: object) -> str:  # noqa: PLR0911  (one return per type, the fast way)
     """One value in COPY text format."""
     if value is None:
         return NULL
@@ -42,12 +42,12 @@ def _text(value: Any) -> str:  # noqa: PLR0911  (one return per type, the fast w
     return str(value)
 
 
-def cells(values: Iterable[Any]) -> str:
+def cells(values: Iterable[object]) -> str:
     """Values as tab-separated COPY text (no line break): for the parts of a rendered line."""
     return "\t".join(map(_text, values))
 
 
-def _read_line(line: str) -> list[Any]:
+def _read_line(line: str) -> list[object]:
     """A rendered line back into values: strings (the fields turn them into their types) and None."""
     return [
         None if cell == NULL else _ESCAPED.sub(lambda m: _UNESCAPES[m.group(1)], cell)
@@ -55,7 +55,7 @@ def _read_line(line: str) -> list[Any]:
     ]
 
 
-def _fast_payload(rows: Sequence[Sequence[Any]]) -> str:
+def _fast_payload(rows: Sequence[Sequence[object]]) -> str:
     """``str()`` of every value, ``\\N`` for None: right for numbers, dates, timestamps, booleans (PostgreSQL
     reads ``True``) and for strings without a backslash, tab or line break, which :func:`_well_formed` checks."""
     lines = ["\t".join([NULL if v is None else str(v) for v in row]) for row in rows]
@@ -73,7 +73,7 @@ def _well_formed(payload: str, rows: int, columns: int) -> bool:
     )
 
 
-def _careful_payload(rows: Sequence[Sequence[Any]]) -> str:
+def _careful_payload(rows: Sequence[Sequence[object]]) -> str:
     lines = ["\t".join(map(_text, row)) for row in rows]
     lines.append("")
     return "\n".join(lines)
@@ -146,7 +146,7 @@ class Writer:
         self._next_id[table] = start + count
         return list(range(start, start + count))
 
-    def write(self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def write(self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         """Insert *rows* (tuples of values in the order of *columns*)."""
         if not rows:
             return

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import Q
 
+from casemgmt.accounts.models import User
 from followup.cases.services import open_case_for_followup, open_reasons
 from followup.models import FollowUp
 from registry.models import Patient
 
 
-def open_cases_after_bulk_load(*, actor: Any, patient_ids: Iterable[int], batch_size: int = 1000) -> int:
+def open_cases_after_bulk_load(*, actor: User, patient_ids: Iterable[int], batch_size: int = 1000) -> int:
     """Open the cases that follow-up histories written in bulk (the workbook import, which bypasses
     ``record_followup``) call for: each patient's latest reached follow-up goes through the same rule as a
     live one (``open_case_for_followup``). Candidates are found first — latest reached follow-up unstable or at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -13,12 +13,15 @@ from followup.cases.services import CaseError
 from followup.models import CaseCloseReason, CaseContactMode, CaseRole
 from registry.patients.forms import phone_validator
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+    def label_from_instance(self, obj: User) -> str:
         return f"{obj}（{obj.username}，{obj.get_role_display()}）"
 
 
@@ -40,12 +43,12 @@ class MemberForm(ServiceErrorsMixin):
     )
     person_phone = forms.CharField(label=_("外部人员电话"), required=False, max_length=20, validators=[phone_validator])
 
-    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = users  # type: ignore[attr-defined]
         self.fields["role"].error_messages["required"] = _("请选择团队角色。")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if not data.get("user") and not (data.get("person_name") or "").strip():
             raise forms.ValidationError(_("请选择系统用户，或填写外部人员的姓名和电话。"))

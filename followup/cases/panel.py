@@ -6,11 +6,9 @@ limited view sees the link to the case of which they are a member; masked viewer
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from followup.models import Case
 from registry.access.visibility import can_write
 from registry.models import Patient
@@ -19,8 +17,8 @@ from registry.patients.panels import register_panel
 TEMPLATE = "followup/cases/_panel.html"
 
 
-def case_panel(request: HttpRequest, patient: Patient, disclosure: str) -> Any:
-    user: Any = request.user
+def case_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> str:
+    user = request.user
     if disclosure == "masked":
         return ""
     if can_write(user, patient):

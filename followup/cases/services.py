@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -37,7 +38,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casemgmt.accounts.models import Role
+from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
@@ -104,12 +105,12 @@ def suggests_closing(recent_classifications: Iterable[int | None]) -> bool:
 # --- access ----------------------------------------------------------------------------------------------------
 
 
-def can_manage(user: Any, case: Case) -> bool:
+def can_manage(user: User, case: Case) -> bool:
     """Team, plan and closing belong to the patient's doctors (never to a grant)."""
     return can_write(user, case.patient)
 
 
-def is_active_member(user: Any, case: Case) -> bool:
+def is_active_member(user: User, case: Case) -> bool:
     return case.members.filter(user=user, removed_at__isnull=True).exists()
 
 
@@ -161,7 +162,7 @@ def _view_permission() -> Permission:
     return Permission.objects.get(codename="view_patient", content_type__app_label="registry")
 
 
-def _grant(actor: Any, case: Case, user: Any, today: dt.date) -> PatientUserObjectPermission:
+def _grant(actor: User, case: Case, user: User, today: dt.date) -> PatientUserObjectPermission:
     """Create the user's grant on the patient, or renew the one row django-guardian allows per user and patient."""
     grant, _created = PatientUserObjectPermission.objects.select_for_update().update_or_create(
         user=user,
@@ -178,7 +179,7 @@ def _grant(actor: Any, case: Case, user: Any, today: dt.date) -> PatientUserObje
     return grant
 
 
-def _revoke(actor: Any, case: Case, member: CaseMember, step: str) -> None:
+def _revoke(actor: User, case: Case, member: CaseMember, step: str) -> None:
     if member.grant_id is None:
         return
     now = timezone.now()
@@ -189,8 +190,8 @@ def _revoke(actor: Any, case: Case, member: CaseMember, step: str) -> None:
         _audit(actor, case, "revoke", member_user=member.user, cause=step)
 
 
-def _audit(actor: Any, case: Case, step: str, **extra: Any) -> None:
-    detail: dict[str, Any] = {"case": str(case.uuid), "step": step}
+def _audit(actor: User | None, case: Case, step: str, **extra: Any) -> None:
+    detail: dict[str, object] = {"case": str(case.uuid), "step": step}
     if (user := extra.pop("member_user", None)) is not None:
         detail["member_user"] = str(user.uuid)
     if (expires := extra.pop("expires_at", None)) is not None:
@@ -218,7 +219,7 @@ def trouble_history_without_case(patient: Patient) -> bool:
     )
 
 
-def after_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case | None:
+def after_followup(*, actor: User, patient: Patient, followup: FollowUp) -> Case | None:
     """The case side of a saved follow-up (called by ``record_followup`` in its transaction, patient row locked):
     a death closes the open case (reason: death; the team's grants end), anything else may open one."""
     if followup.outcome == Outcome.DEAD:
@@ -231,7 +232,7 @@ def after_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case 
 
 
 def close_case_when_record_ends(
-    *, patient_id: int, status: str, effective_date: dt.date, actor: Any, **_signal: Any
+    *, patient_id: int, status: str, effective_date: dt.date, actor: User, **_signal: object
 ) -> None:
     """Receiver of ``registry.signals.patient_record_ended`` (in the registry's transaction): a death recorded on
     the status page closes the open case (reason: death), a confirmed closure of the record closes it too
@@ -243,7 +244,7 @@ def close_case_when_record_ends(
     _close_locked(actor, case, reason, "", max(effective_date, case.opened_on))
 
 
-def open_case_for_followup(*, actor: Any, patient: Patient, followup: FollowUp) -> Case | None:
+def open_case_for_followup(*, actor: User, patient: Patient, followup: FollowUp) -> Case | None:
     """Open a case when the reached follow-up calls for one and none is open; returns the case it opened.
 
     The history of 肇事/肇祸 opens a case when this follow-up records such an event, or when the patient never had
@@ -297,7 +298,7 @@ def closing_suggested(case: Case) -> bool:
 # --- closing ---------------------------------------------------------------------------------------------------
 
 
-def close_case(*, actor: Any, case: Case, reason: str, note: str = "", today: dt.date) -> Case:
+def close_case(*, actor: User, case: Case, reason: str, note: str = "", today: dt.date) -> Case:
     """Close an open case with a reason; every grant the team received ends. A closed case stays closed."""
     errors: Errors = {}
     if reason not in CaseCloseReason.values:
@@ -319,7 +320,7 @@ def close_case(*, actor: Any, case: Case, reason: str, note: str = "", today: dt
     return locked
 
 
-def _close_locked(actor: Any, locked: Case, reason: str, note: str, day: dt.date) -> None:
+def _close_locked(actor: User, locked: Case, reason: str, note: str, day: dt.date) -> None:
     locked.closed_on, locked.close_reason, locked.close_note, locked.closed_by = day, reason, note, actor
     locked.save(update_fields=["closed_on", "close_reason", "close_note", "closed_by"])
     for member in locked.members.filter(removed_at__isnull=True, grant__isnull=False).select_related("user"):
@@ -337,10 +338,10 @@ def _locked(case: Case) -> Case:
 
 def add_member(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     role: str,
-    user: Any = None,
+    user: User | None = None,
     person_name: str = "",
     person_phone: str = "",
     today: dt.date,
@@ -389,7 +390,7 @@ def add_member(
     return member
 
 
-def remove_member(*, actor: Any, member: CaseMember) -> CaseMember:
+def remove_member(*, actor: User, member: CaseMember) -> CaseMember:
     """Remove a member from the team (kept as history); the grant the membership gave ends now."""
     with transaction.atomic():
         locked_case = _locked(member.case)
@@ -430,7 +431,7 @@ def end_expired_memberships(*, now: dt.datetime) -> int:
     return ended
 
 
-def member_of(case: Case, member_uuid: Any) -> CaseMember | None:
+def member_of(case: Case, member_uuid: UUID | str) -> CaseMember | None:
     return case.members.select_related("user").filter(uuid=member_uuid).first()
 
 
@@ -438,7 +439,7 @@ def team(case: Case) -> list[CaseMember]:
     return list(case.members.filter(removed_at__isnull=True).select_related("user"))
 
 
-def member_users(case: Case) -> QuerySet[Any]:
+def member_users(case: Case) -> QuerySet[User]:
     """Accounts a doctor may add: active case-team and doctor accounts not on the team already."""
     from casemgmt.accounts.models import User
 
@@ -453,7 +454,7 @@ def member_users(case: Case) -> QuerySet[Any]:
 # --- the plan --------------------------------------------------------------------------------------------------
 
 
-def update_plan(*, actor: Any, case: Case, values: dict[str, Any], today: dt.date) -> Case:
+def update_plan(*, actor: User, case: Case, values: dict[str, Any], today: dt.date) -> Case:
     """Save the plan; the team's grants follow a new review date."""
     review: dt.date | None = values.get("review_date")
     if review is not None and review < today:
@@ -485,7 +486,7 @@ def update_plan(*, actor: Any, case: Case, values: dict[str, Any], today: dt.dat
 # --- contacts --------------------------------------------------------------------------------------------------
 
 
-def record_contact(*, actor: Any, case: Case, values: dict[str, Any], today: dt.date) -> CaseContact:
+def record_contact(*, actor: User, case: Case, values: dict[str, Any], today: dt.date) -> CaseContact:
     """A contact record by one of the patient's doctors or an active team member, on an open case."""
     errors: Errors = defaultdict(list)
     day: dt.date | None = values.get("date")
@@ -527,8 +528,8 @@ def record_contact(*, actor: Any, case: Case, values: dict[str, Any], today: dt.
 class CaseRow:
     """One line of a case list; identity already reduced to what the viewer may see."""
 
-    uuid: Any
-    patient_uuid: Any
+    uuid: UUID
+    patient_uuid: UUID
     name: str
     village: str
     risk_level: int | None
@@ -567,7 +568,7 @@ def _with_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.select_related("patient", "patient__village", "patient__care_state")
 
 
-def my_cases(user: Any) -> QuerySet[Case]:
+def my_cases(user: User) -> QuerySet[Case]:
     """Open cases on whose team the user is, of patients the user still sees (an expired grant drops them)."""
     mine = CaseMember.objects.filter(user=user, removed_at__isnull=True).values("case_id")
     return _with_rows(cases_visible_to(user).filter(closed_on__isnull=True, pk__in=mine)).order_by(
@@ -575,7 +576,7 @@ def my_cases(user: Any) -> QuerySet[Case]:
     )
 
 
-def team_cases_elsewhere(user: Any) -> QuerySet[Case]:
+def team_cases_elsewhere(user: User) -> QuerySet[Case]:
     """A doctor's open cases outside their own areas, on whose team they are (seen through the team's grant)."""
     return my_cases(user).exclude(patient__in=Patient.objects.in_jurisdiction_of(user).values("pk"))
 

@@ -12,27 +12,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.cases import services as case_services
-from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm
+from followup.cases.forms import CloseForm, ContactForm, MemberForm, PlanForm, ServiceErrorsMixin
 from followup.cases.notices import opened_reason_labels
 from followup.models import Case, PatientCareState
 from registry.access.disclosure import Disclosure, guardian_facts, identity_facts
 
+if TYPE_CHECKING:
+    from django.forms import BaseForm
 
-def _case(request: HttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
+
+def _case(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID, *, manage: bool = False) -> tuple[Case, bool]:
     """The case and whether the user manages it (its patient's doctor); 404 / 403 as described above."""
     case = case_services.get_case_for_user(request, case_uuid, write=manage)
     return case, case_services.can_manage(request.user, case)
@@ -42,7 +46,7 @@ def _to_case(case: Case) -> HttpResponse:
     return redirect("followup:case_detail", case_uuid=case.uuid)
 
 
-def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
+def _refused_whole(request: AuthenticatedHttpRequest, exc: case_services.CaseError, case: Case) -> HttpResponse | None:
     """A refusal of the whole request (the case closed meanwhile, closed already...): said on the case page,
     whose forms may be gone by then. Field errors return None and are shown on the form."""
     if set(exc.errors) != {"__all__"}:
@@ -51,8 +55,15 @@ def _refused_whole(request: HttpRequest, exc: case_services.CaseError, case: Cas
     return _to_case(case)
 
 
+T = TypeVar("T")
+
+
 def _submit(
-    request: HttpRequest, case: Case, form: Any, action: Callable[[], Any], success: Callable[[Any], str]
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    form: ServiceErrorsMixin,
+    action: Callable[[], T],
+    success: Callable[[T], str],
 ) -> HttpResponse | None:
     """Run the service call of a valid form. On success, or when the service refuses the whole request, the
     answer is a redirect to the case page; None when the refusal was put on the form's fields (re-render it)."""
@@ -76,10 +87,10 @@ def _on_team(case: Case, posted_user: str) -> bool:
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Doctors: the open cases of their areas, and the other areas' cases on whose team they are. Team members:
     "my cases". Others: 403."""
-    user: Any = request.user
+    user = request.user
     today = timezone.localdate()
     team_rows: list[case_services.CaseRow] = []
     if user.is_doctor:
@@ -98,10 +109,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # --- one case --------------------------------------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: BaseForm) -> dict[str, object]:
     patient = case.patient
     state = PatientCareState.objects.filter(patient=patient).first()
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "case": case,
         "patient": patient,
         "full": full,
@@ -128,13 +139,13 @@ def _detail_context(request: HttpRequest, case: Case, full: bool, **forms: Any) 
     return context
 
 
-def _render_detail(request: HttpRequest, case: Case, full: bool, **forms: Any) -> HttpResponse:
+def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: BaseForm) -> HttpResponse:
     return render(request, "followup/cases/detail.html", _detail_context(request, case, full, **forms))
 
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
     record_event(
         actor=request.user,
@@ -147,7 +158,7 @@ def case_detail(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def contact_new(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
     form = ContactForm(request.POST)
     if form.is_valid() and (
@@ -167,7 +178,7 @@ def contact_new(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     form = MemberForm(request.POST, users=case_services.member_users(case))
     if form.is_valid():
@@ -197,7 +208,7 @@ def member_add(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.UUID) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     member = case_services.member_of(case, member_uuid)
     if member is None:
@@ -213,7 +224,7 @@ def member_remove(request: HttpRequest, case_uuid: uuid.UUID, member_uuid: uuid.
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     initial = {name: getattr(case, name) for name in case_services.PLAN_FIELDS}
     form = PlanForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -239,7 +250,7 @@ def plan_edit(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_close(request: HttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
+def case_close(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, _full = _case(request, case_uuid, manage=True)
     form = CloseForm(request.POST)
     if form.is_valid() and (

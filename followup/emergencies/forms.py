@@ -24,7 +24,7 @@ from registry.patients.forms import village_choices, villages_in_jurisdiction
 REQUIRED = _("请填写此项。")
 
 
-def handlers_for(user: Any) -> QuerySet[User]:
+def handlers_for(user: User) -> QuerySet[User]:
     """Doctors of the same jurisdiction (the handler in charge is one of them, usually the user)."""
     rule = Q(pk=user.pk) | within(user.jurisdiction_prefixes(), "memberships__area__code")
     return User.objects.filter(rule, role=Role.DOCTOR, is_active=True).distinct().order_by("username")
@@ -80,7 +80,7 @@ class EmergencyForm(forms.Form):
         label=_("记录已完整，标记为完成"), required=False, help_text=_("应在事件发生后24小时内完成。完成后不能再修改。")
     )
 
-    def __init__(self, *args: Any, user: Any, instance: Emergency | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, instance: Emergency | None = None, **kwargs: Any) -> None:
         unbound = not args or args[0] is None
         if instance is not None and unbound and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -89,13 +89,13 @@ class EmergencyForm(forms.Form):
                 "handler": instance.handler_id,
             }
         super().__init__(*args, **kwargs)
-        handler = cast(forms.ModelChoiceField, self.fields["handler"])
+        handler = cast("forms.ModelChoiceField[User]", self.fields["handler"])
         handler.queryset = handlers_for(user)
         handler.empty_label = _("本人")
         for name in ("place", "reported_by", "participants", "medication_drug", "hospital"):
             self.fields[name].error_messages["max_length"] = _("不能超过%(limit_value)d个字。")
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, object]:
         data = self.cleaned_data
         occurred: dt.datetime | None = data.get("occurred_at")
         return {name: data.get(name) for name in VALUE_FIELDS} | {"occurred_at": occurred}
@@ -135,7 +135,7 @@ class PersonForm(forms.Form):
     )
     area = forms.ChoiceField(label=_("所属村(居)"), error_messages={"required": _("请选择本辖区的村(居)。")})
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.villages = {v.code: v for v in villages_in_jurisdiction(user)}
         choices = village_choices(self.villages.values())

@@ -7,12 +7,10 @@ Full disclosure only: emergency history is clinical history (case-team members a
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from followup.emergencies import services as emergency_services
 from registry.access.visibility import can_write
 from registry.models import Patient
@@ -22,7 +20,7 @@ TEMPLATE = "followup/emergency/_panel.html"
 SHOWN = 3
 
 
-def emergency_panel(request: HttpRequest, patient: Patient, disclosure: str) -> Any:
+def emergency_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> str:
     if disclosure != "full":
         return ""
     writable = can_write(request.user, patient)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -29,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
@@ -85,14 +88,14 @@ def _refuse(message: str) -> EmergencyError:
 # --- permission helpers (used by the views and re-checked by the services) ------------------------------------
 
 
-def can_write_emergency(user: Any, emergency: Emergency) -> bool:
+def can_write_emergency(user: User, emergency: Emergency) -> bool:
     """The doctors of the patient's jurisdiction, or of the village of an unregistered person's record."""
     if emergency.patient is not None:
         return can_write(user, emergency.patient)
     return bool(user.is_doctor and in_jurisdiction(user, emergency.area_id))
 
 
-def emergencies_visible_to(user: Any) -> QuerySet[Emergency]:
+def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     """Records of patients the user sees (the one rule, ``Patient.objects.visible_to``), and records of persons
     not registered yet in the user's jurisdiction (they are no patients, so only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
@@ -208,7 +211,7 @@ def _event_day(emergency: Emergency) -> dt.date:
     return timezone.localdate(emergency.occurred_at)
 
 
-def _audit(actor: Any, emergency: Emergency, step: str, action: str) -> None:
+def _audit(actor: User, emergency: Emergency, step: str, action: str) -> None:
     record_event(
         actor=actor,
         action=action,
@@ -222,9 +225,9 @@ def _audit(actor: Any, emergency: Emergency, step: str, action: str) -> None:
 
 def record_emergency(
     *,
-    actor: Any,
+    actor: User,
     values: dict[str, Any],
-    handler: Any,
+    handler: User | None,
     complete: bool,
     now: dt.datetime,
     patient: Patient | None = None,
@@ -272,7 +275,7 @@ def record_emergency(
 
 
 def update_emergency(
-    *, actor: Any, emergency: Emergency, values: dict[str, Any], handler: Any, complete: bool, now: dt.datetime
+    *, actor: User, emergency: Emergency, values: dict[str, Any], handler: User | None, complete: bool, now: dt.datetime
 ) -> Emergency:
     """Amend an open record, and optionally mark it complete. A completed record is final.
 
@@ -307,7 +310,7 @@ def _local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def registered_match(*, actor: Any, emergency: Emergency, national_id: str = "") -> Patient | None:
+def registered_match(*, actor: User, emergency: Emergency, national_id: str = "") -> Patient | None:
     """The patient in the actor's view whose ID number is ``national_id`` (or the one stored on the record)."""
     number = (national_id or emergency.person_national_id or "").strip()
     if not number:
@@ -324,7 +327,7 @@ def registered_match(*, actor: Any, emergency: Emergency, national_id: str = "")
     )
 
 
-def link_emergency(*, actor: Any, emergency: Emergency, national_id: str = "") -> Emergency:
+def link_emergency(*, actor: User, emergency: Emergency, national_id: str = "") -> Emergency:
     """Link the record of a person not registered then to their patient record, found by ID number.
 
     Permission: the caller reached the record through ``get_emergency_for_user``; the patient must be one the actor
@@ -370,10 +373,10 @@ def open_late_q(now: dt.datetime) -> Q:
 
 @dataclass(frozen=True)
 class EmergencyRow:
-    uuid: Any
+    uuid: UUID
     name: str
     registered: bool
-    patient_uuid: Any
+    patient_uuid: UUID | None
     village: str
     occurred_at: dt.datetime
     situations: str
@@ -391,7 +394,7 @@ def identity_of(emergency: Emergency, *, masked: bool) -> str:
     return name or "—"
 
 
-def rows(emergencies: Any, *, masked: bool, now: dt.datetime) -> list[EmergencyRow]:
+def rows(emergencies: Iterable[Emergency], *, masked: bool, now: dt.datetime) -> list[EmergencyRow]:
     labels = dict(EmergencySituation.choices)
     out = []
     for e in emergencies:
@@ -416,7 +419,7 @@ def rows(emergencies: Any, *, masked: bool, now: dt.datetime) -> list[EmergencyR
 
 @dataclass(frozen=True)
 class CloseFollowRow:
-    patient_uuid: Any
+    patient_uuid: UUID
     name: str
     village: str
     since: dt.date
@@ -430,7 +433,7 @@ def close_follow_for(patient: Patient, today: dt.date) -> emergency_rules.CloseF
     return found.get(patient.pk)
 
 
-def close_follow_map(patient_ids: Any, today: dt.date) -> dict[int, emergency_rules.CloseFollow]:
+def close_follow_map(patient_ids: Iterable[int], today: dt.date) -> dict[int, emergency_rules.CloseFollow]:
     """Close follow-up states of the patients with an emergency in the look-back window (three queries)."""
     since = timezone.now() - dt.timedelta(days=emergency_rules.CLOSE_FOLLOW_LOOKBACK_DAYS)
     latest: dict[int, dt.date] = {}
@@ -452,7 +455,7 @@ def close_follow_map(patient_ids: Any, today: dt.date) -> dict[int, emergency_ru
     return {pid: emergency_rules.close_follow(day, reached.get(pid, []), due.get(pid)) for pid, day in latest.items()}
 
 
-def close_follow_rows(user: Any, today: dt.date) -> list[CloseFollowRow]:
+def close_follow_rows(user: User, today: dt.date) -> list[CloseFollowRow]:
     """The doctor's patients under close follow-up after an emergency (identity in full: their own patients)."""
     since = timezone.now() - dt.timedelta(days=emergency_rules.CLOSE_FOLLOW_LOOKBACK_DAYS)
     patients = {

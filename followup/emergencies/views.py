@@ -10,17 +10,18 @@ these pages (403): emergency history is clinical history (domain.md §8).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.emergencies import services
@@ -29,11 +30,14 @@ from followup.models import Emergency, EmergencyMeasure, EmergencySituation
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
 from registry.models import Patient
 
+if TYPE_CHECKING:
+    from casemgmt.accounts.models import User
+
 LIST_LIMIT = 100
 
 
-def _staff(request: HttpRequest) -> Any:
-    user: Any = request.user
+def _staff(request: AuthenticatedHttpRequest) -> User:
+    user = request.user
     if not (user.is_doctor or user.is_area_staff):
         raise PermissionDenied
     return user
@@ -45,7 +49,7 @@ def _subjects(emergency: Emergency) -> list[uuid.UUID]:
 
 @login_required
 @require_GET
-def emergency_list(request: HttpRequest) -> HttpResponse:
+def emergency_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = _staff(request)
     now = timezone.now()
     today = timezone.localdate()
@@ -62,12 +66,12 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/emergency/list.html", context)
 
 
-def _form_page(request: HttpRequest, template_context: dict[str, Any]) -> HttpResponse:
+def _form_page(request: AuthenticatedHttpRequest, template_context: dict[str, object]) -> HttpResponse:
     return render(request, "followup/emergency/form.html", template_context)
 
 
 def _save_new(
-    request: HttpRequest, form: EmergencyForm, *, patient: Patient | None, person: PersonForm | None
+    request: AuthenticatedHttpRequest, form: EmergencyForm, *, patient: Patient | None, person: PersonForm | None
 ) -> Emergency | None:
     person_ok = person is None or person.is_valid()
     if not (form.is_valid() and person_ok):
@@ -99,7 +103,7 @@ def _save_new(
         return None
 
 
-def _saved(request: HttpRequest, emergency: Emergency) -> HttpResponse:
+def _saved(request: AuthenticatedHttpRequest, emergency: Emergency) -> HttpResponse:
     if emergency.completed_at is not None:
         messages.success(request, _("应急处置记录已完成。"))
     else:
@@ -107,13 +111,13 @@ def _saved(request: HttpRequest, emergency: Emergency) -> HttpResponse:
     return redirect("followup:emergency_detail", emergency_uuid=emergency.uuid)
 
 
-def _form_context(form: EmergencyForm, **extra: Any) -> dict[str, Any]:
+def _form_context(form: EmergencyForm, **extra: object) -> dict[str, object]:
     return {"form": form, "medication": EmergencyMeasure.MEDICATION, "situations": EmergencySituation, **extra}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_new(request: HttpRequest) -> HttpResponse:
+def emergency_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An emergency of a person who is not registered yet (only doctors record)."""
     user = _staff(request)
     if not user.is_doctor:
@@ -134,7 +138,7 @@ def emergency_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_new_for_patient(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def emergency_new_for_patient(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid, write=True)
     data = request.POST if request.method == "POST" else None
     form = EmergencyForm(
@@ -163,7 +167,7 @@ def emergency_new_for_patient(request: HttpRequest, patient_uuid: uuid.UUID) -> 
 
 @login_required
 @require_GET
-def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_detail(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = services.get_emergency_for_user(request, emergency_uuid)
     user: Any = request.user
     now = timezone.now()
@@ -199,7 +203,7 @@ def emergency_detail(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_edit(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = services.get_emergency_for_user(request, emergency_uuid, write=True)
     if emergency.completed_at is not None:
         messages.info(request, _("该记录已完成，不能再修改。"))
@@ -232,7 +236,7 @@ def emergency_edit(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_POST
-def emergency_link(request: HttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
+def emergency_link(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = services.get_emergency_for_user(request, emergency_uuid, write=True)
     form = LinkForm(request.POST)
     number = form.cleaned_data["national_id"] if form.is_valid() else ""

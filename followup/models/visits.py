@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -184,7 +184,7 @@ DOSE_FIELDS: tuple[str, ...] = tuple(name for names in SHAPE_FIELDS.values() for
 WHOLE_NUMBER_FIELDS = frozenset(bounds.WHOLE_NUMBER_MAX)
 
 
-def dose_problems(shape: str, values: dict[str, Any]) -> list[str]:
+def dose_problems(shape: str, values: Mapping[str, object]) -> list[str]:
     """What is wrong with one row's dosing (empty when it is valid); plain values in, Chinese messages out.
 
     Exactly the shape's own fields may be filled: a schedule needs at least one of morning/noon/evening (noon is
@@ -209,7 +209,7 @@ def dose_problems(shape: str, values: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _number_problem(name: str, value: Any) -> str:
+def _number_problem(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
         return str(_("剂量必须是数字。"))
     if value <= 0:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -29,6 +30,11 @@ from registry.models import Patient
 from registry.patients import masking
 from registry.transfers import services as transfers
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from django.db.models import QuerySet
+
 LINES_SHOWN = 50  # masked lines per section; the counts above each list are complete
 
 
@@ -36,7 +42,7 @@ def month_start(today: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime(today.year, today.month, 1))
 
 
-def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
+def emergencies_of_month(prefixes: list[str], today: dt.date) -> QuerySet[Emergency]:
     return (
         Emergency.objects.filter(within(prefixes, "area__code"), occurred_at__gte=month_start(today))
         .select_related("patient", "area")
@@ -44,7 +50,7 @@ def emergencies_of_month(prefixes: list[str], today: dt.date) -> Any:
     )
 
 
-def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
+def late_emergencies(prefixes: list[str], now: dt.datetime) -> QuerySet[Emergency]:
     """Open more than 24 hours after the event (any month: they still need completing)."""
     return (
         Emergency.objects.filter(within(prefixes, "area__code"))
@@ -58,7 +64,7 @@ def late_emergencies(prefixes: list[str], now: dt.datetime) -> Any:
 class QuietRow:
     """An unstable patient without a recent follow-up, masked."""
 
-    patient_uuid: Any
+    patient_uuid: UUID
     name: str
     village: str
     last_followup: dt.date | None
@@ -78,8 +84,8 @@ def quiet_row(patient: Patient) -> QuietRow:
 
 @login_required
 @require_GET
-def county_overview(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def county_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not user.is_area_staff:
         raise PermissionDenied
     prefixes = user.jurisdiction_prefixes()
@@ -98,7 +104,7 @@ def county_overview(request: HttpRequest) -> HttpResponse:
     review_rows = case_services.case_rows(reviews[:LINES_SHOWN], masked=True, today=today)
     quiet = case_services.unstable_without_followup(prefixes, today)
     quiet_rows = [quiet_row(p) for p in quiet[:LINES_SHOWN]]
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "today": today,
         "townships": townships,
         "open_total": sum(n for _area, n in townships),

@@ -14,7 +14,7 @@ from followup.models import HealthCheck, RehabParticipation
 from followup.visits.forms import DATE_ATTRS, date_field
 
 
-class RehabParticipationForm(forms.ModelForm):
+class RehabParticipationForm(forms.ModelForm):  # type: ignore[type-arg]
     """Participation in a community rehabilitation service (§10); the follow-up's advice does not count."""
 
     class Meta:
@@ -54,7 +54,7 @@ class EndRehabForm(forms.Form):
         return value
 
 
-class HealthCheckForm(forms.ModelForm):
+class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
     """The annual health check (健康体检). Results need the patient's consent; a refusal is recorded alone."""
 
     RESULT_FIELDS = (

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from followup.models import HealthCheck, RehabParticipation
 from followup.rehab import services
 from followup.rehab.forms import EndRehabForm, HealthCheckForm, RehabParticipationForm
@@ -28,7 +29,7 @@ from registry.models import Patient
 
 
 def _records_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient_uuid: uuid.UUID,
     *,
     page: str,
@@ -63,7 +64,7 @@ def _records_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 @clinical_page
-def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def rehab(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Participation in community rehabilitation (§10): the records, and a form for the patient's doctors."""
     return _records_page(
         request,
@@ -80,7 +81,7 @@ def rehab(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 @clinical_page
-def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
+def rehab_end(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UUID) -> HttpResponse:
     patient = clinical_patient(request, patient_uuid, write=True)
     participation = RehabParticipation.objects.filter(patient=patient, uuid=rehab_uuid).first()
     if participation is None:
@@ -107,7 +108,7 @@ def rehab_end(request: HttpRequest, patient_uuid: uuid.UUID, rehab_uuid: uuid.UU
 @login_required
 @require_http_methods(["GET", "POST"])
 @clinical_page
-def health_check(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def health_check(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The annual health check: the records, and a form for the patient's doctors."""
     return _records_page(
         request,

@@ -6,7 +6,7 @@ page that has ``patient`` and ``request`` in its context (the registry detail pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django import forms, template
 from django.utils import timezone
@@ -19,6 +19,11 @@ from registry.access.disclosure import Disclosure, disclosure_for
 from registry.access.visibility import can_write
 from registry.models import Patient
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from casemgmt.accounts.models import User
+
 register = template.Library()
 
 
@@ -28,7 +33,7 @@ def followup_panel(context: template.Context, patient: Patient) -> display.Panel
     request = context.get("request")
     if request is None or not getattr(request.user, "is_authenticated", False):
         return None
-    user: Any = request.user
+    user: User = request.user
     disclosure = disclosure_for(user, request.session, patient)
     state = PatientCareState.objects.filter(patient=patient).first()
     return display.panel(
@@ -69,7 +74,7 @@ def choice_inputs(bound: forms.BoundField) -> SafeString:
     current = bound.value()
     values = current if isinstance(current, list | tuple) else [current]
     checked = {str(v) for v in values if v not in (None, "")}
-    choices: Any = getattr(bound.field, "choices", ())
+    choices: Iterable[tuple[object, object]] = getattr(bound.field, "choices", ())
     mark = {True: " checked", False: ""}
     return format_html_join(
         "",

@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import models
 from django.urls import reverse
@@ -42,7 +41,7 @@ def risk_short(level: int | None) -> str:
     return "" if level is None else _("%(level)s级") % {"level": level}
 
 
-def label_of(choices: type[models.Choices], value: Any) -> str:
+def label_of(choices: type[models.Choices], value: object) -> str:
     if value in (None, ""):
         return ""
     return str(dict(choices.choices).get(value, value))
@@ -122,7 +121,7 @@ def work_rows(items: Iterable[WorkItem]) -> list[WorkRow]:
 
 # --- one follow-up -----------------------------------------------------------------------------------------
 
-Fact = tuple[str, Any]
+Fact = tuple[str, object]
 
 COMMON_FIELDS = ("date", "mode", "contacts", "outcome")
 OUTCOME_DETAIL_FIELDS = ("lost_reason", "death_date", "death_cause", "death_subcause")
@@ -143,7 +142,7 @@ LIST_LABELS: dict[str, type[models.Choices]] = {
 }
 
 
-def _value(followup: FollowUp, name: str) -> Any:
+def _value(followup: FollowUp, name: str) -> object:
     field = FollowUp._meta.get_field(name)
     value = getattr(followup, name)
     if name in LIST_LABELS:
@@ -240,7 +239,7 @@ def panel(
 REACHED_HISTORY_LIMIT = 12  # the previous class is the latest reached before the visit; older ones never matter
 
 
-def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, Any]:
+def form_config(*, history: Iterable[rules.Attempt], registered_on: dt.date, today: dt.date) -> dict[str, object]:
     """Everything static/js/followup.js needs to repeat the §7 rules live: the thresholds and intervals come
     from ``followup.visits.rules`` so the browser and the server cannot drift apart on a number.
 

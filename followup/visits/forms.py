@@ -408,7 +408,7 @@ class MedicationForm(forms.Form):
         )
 
 
-class BaseMedicationFormSet(forms.BaseFormSet):
+class BaseMedicationFormSet(forms.BaseFormSet):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Every row is optional: a blank row is skipped, and a row prefilled from the current regimen can be
     cleared to stop that drug. (Django treats "initial" rows as required, so there are none here.)"""
 

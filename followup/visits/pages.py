@@ -13,10 +13,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.visits import display
@@ -33,7 +34,7 @@ class NeedsReason(Exception):
         self.patient = patient
 
 
-def clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
+def clinical_patient(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, *, write: bool = False) -> Patient:
     """The patient, if this user may read the clinical history (404 / 403 as ``get_patient_for_user``).
 
     Case-team members (limited disclosure) get 404, as for a patient they do not see; county staff who have not
@@ -50,12 +51,12 @@ def clinical_patient(request: HttpRequest, patient_uuid: uuid.UUID, *, write: bo
     return patient
 
 
-def _ask_for_reason(request: HttpRequest, patient: Patient) -> HttpResponse:
+def _ask_for_reason(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     messages.info(request, _("查看随访记录前，请先在档案页说明查看理由。"))
     return redirect("registry:patient_detail", patient_uuid=patient.uuid)
 
 
-def page_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+def page_context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
     """What the patient header (the registry's) and the follow-up tabs need."""
     user: Any = request.user
     return {
@@ -69,7 +70,7 @@ def page_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any)
     }
 
 
-def viewed(request: HttpRequest, patient: Patient, page: str) -> None:
+def viewed(request: AuthenticatedHttpRequest, patient: Patient, page: str) -> None:
     record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
 
 
@@ -77,7 +78,7 @@ def clinical_page(view: Any) -> Any:
     """Turns ``NeedsReason`` into the redirect to the patient page."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             response: HttpResponse = view(request, *args, **kwargs)
         except NeedsReason as exc:

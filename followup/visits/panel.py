@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from followup import codes
 from followup.models import FollowUp
 from registry.models import Patient
@@ -22,12 +22,12 @@ TEMPLATE = "followup/partials/patient_panel.html"
 ATTEMPTS_TEMPLATE = "followup/partials/attempts_panel.html"
 
 
-def followup_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString:
+def followup_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> SafeString:
     """The same partial any page can include; it decides what to show from the request's user."""
     return render_to_string(TEMPLATE, {"patient": patient}, request=request)
 
 
-def attempts_panel(request: HttpRequest, patient: Patient, disclosure: str) -> SafeString | str:
+def attempts_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> SafeString | str:
     """On the status page: the attempts not reached in a row, newest first, that a change to 失访 rests on."""
     attempts = list(
         itertools.takewhile(

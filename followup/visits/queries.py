@@ -16,10 +16,12 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.listing import clauses
 from followup import codes
@@ -117,7 +119,7 @@ def _section_filters(today: dt.date) -> dict[str, Q]:
     }
 
 
-SECTION_ORDER: dict[str, tuple[Any, ...]] = {
+SECTION_ORDER: dict[str, tuple[str | OrderBy, ...]] = {
     "overdue": ("care_state__next_due_date", F("care_state__risk_level").desc(nulls_last=True), "id"),
     "due_soon": ("care_state__next_due_date", F("care_state__risk_level").desc(nulls_last=True), "id"),
     "unstable": (F("care_state__risk_level").desc(nulls_last=True), "care_state__next_due_date", "id"),
@@ -125,7 +127,7 @@ SECTION_ORDER: dict[str, tuple[Any, ...]] = {
 }
 
 
-def work_list(user: Any, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
+def work_list(user: User, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
     """Overdue (longest first, then highest risk), due within DUE_SOON_DAYS, unstable, and not reached in a row.
 
     Each section holds its first *shown* patients, the *expanded* one up to WORK_LIST_LIMIT (the page fetches
@@ -153,7 +155,7 @@ class TownshipOverdue(NamedTuple):
     managed: int  # active patients of the township the user sees
 
 
-def overdue_counts_by_township(user: Any, today: dt.date) -> list[TownshipOverdue]:
+def overdue_counts_by_township(user: User, today: dt.date) -> list[TownshipOverdue]:
     """(township, overdue, under management) for every township where the user sees active patients, in code
     order: one grouped query (plus the user's areas and grants, and the townships' names)."""
     rows = (

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
@@ -377,7 +378,7 @@ def _rebuild_chunk(chunk: Sequence[int]) -> int:
     return len(fresh) + len(stale)
 
 
-def _apply_status(actor: Any, patient: Patient, followup: FollowUp, newest: bool) -> None:
+def _apply_status(actor: User, patient: Patient, followup: FollowUp, newest: bool) -> None:
     """LOST and DEAD outcomes change the record's status; a LOST patient reached again is ACTIVE again.
 
     Only the newest follow-up moves a LOST/ACTIVE status (a late entry of an older visit describes the past);
@@ -418,7 +419,7 @@ def _existing(submission_key: uuid.UUID, patient: Patient) -> FollowUp | None:
 
 def record_followup(
     *,
-    actor: Any,
+    actor: User,
     patient: Patient,
     entry: FollowUpEntry,
     submission_key: uuid.UUID,

@@ -11,18 +11,18 @@ leaves an audit event with UUIDs and no identity; a page re-shown because of bad
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
@@ -32,6 +32,7 @@ from followup.visits import display, queries, services
 from followup.visits.drugs import DRUG_NAMES
 from followup.visits.forms import (
     MEDICATION_PREFIX,
+    BaseMedicationFormSet,
     FollowUpForm,
     MedicationFormSet,
     is_prefilled_regimen,
@@ -47,10 +48,10 @@ SHOWN_PER_SECTION = 50  # rows per section on the page; "more" shows a section u
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A doctor's overdue, due-soon, unstable and not-reached patients; area staff get overdue counts per
     township (aggregates, no identity)."""
-    user: Any = request.user
+    user = request.user
     today = timezone.localdate()
     if user.is_doctor:
         work = queries.work_list(user, today, shown=SHOWN_PER_SECTION, expanded=request.GET.get("more", ""))
@@ -65,7 +66,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         }
         shown = [row.uuid for rows in sections.values() for row in rows]
         record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "worklist"})
-        context: dict[str, Any] = {
+        context: dict[str, object] = {
             **sections,
             "without_schedule": work.without_schedule,
             "totals": work.totals,
@@ -84,7 +85,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
 # --- the follow-up form --------------------------------------------------------------------------------------
 
 
-def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, formset: Any) -> HttpResponse:
+def _form_page(
+    request: AuthenticatedHttpRequest, patient: Patient, form: FollowUpForm, formset: BaseMedicationFormSet
+) -> HttpResponse:
     today = timezone.localdate()
     config = display.form_config(
         history=services.attempts_of(patient), registered_on=patient.registered_on, today=today
@@ -110,7 +113,7 @@ def _form_page(request: HttpRequest, patient: Patient, form: FollowUpForm, forms
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def followup_new(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def followup_new(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Record one follow-up. The hidden submission key makes a double tap, refresh or retry save it once.
 
     A POST goes to the service even for a dead or withdrawn record: the service answers a repeated key with the
@@ -163,7 +166,9 @@ def _saved_message(followup: FollowUp) -> str:
 @login_required
 @require_GET
 @clinical_page
-def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID) -> HttpResponse:
+def followup_detail(
+    request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, followup_uuid: uuid.UUID
+) -> HttpResponse:
     patient = clinical_patient(request, patient_uuid)
     followup = queries.get_followup_for_user(request, followup_uuid, patient=patient)
     medications = list(followup.medications.all())
@@ -182,7 +187,7 @@ def followup_detail(request: HttpRequest, patient_uuid: uuid.UUID, followup_uuid
 @login_required
 @require_GET
 @clinical_page
-def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def timeline(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Follow-ups, status changes, medication changes, rehabilitation and checks, newest first."""
     patient = clinical_patient(request, patient_uuid)
     viewed(request, patient, "timeline")
@@ -194,7 +199,7 @@ def timeline(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 @clinical_page
-def medication(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def medication(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """The current regimen, every prescription since registration, and adherence over time."""
     patient = clinical_patient(request, patient_uuid)
     viewed(request, patient, "medication")

@@ -47,7 +47,7 @@ _NOT_A_CODE = object()
 
 
 @functools.cache
-def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Any]:
+def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, object]:
     """Each code by its value and by its label in *language* (rendering lazy labels per cell is slow)."""
     lookup = {str(label): value for value, label in choices.choices}
     lookup.update({str(value): value for value, _label in choices.choices})
@@ -95,7 +95,7 @@ class RowCheck:
             self.add(key, str(exc))
             return None
 
-    def _missing(self, key: str, value: Any, required: bool) -> bool:
+    def _missing(self, key: str, value: object, required: bool) -> bool:
         if value is None:
             if required and self.cells.get(key) is None:
                 self.add(key, _("不能为空。"))

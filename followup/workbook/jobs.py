@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +18,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
 from followup.models import WorkbookImport
 
 from .loading import WorkbookError, import_workbook
@@ -31,19 +32,21 @@ CHECK_HALF_WAY = 50_000  # rows checked when the checking part of the bar is hal
 PROGRESS_TTL = 6 * 3600
 
 
-def may_import(user: Any) -> bool:
+def may_import(user: User) -> bool:
     """Administrators and county/city/province staff load workbooks; doctors and case-team members do not."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_system_admin or user.is_area_staff)
 
 
-def import_jobs_visible_to(user: Any) -> QuerySet[WorkbookImport]:
+def import_jobs_visible_to(user: User) -> QuerySet[WorkbookImport]:
     """A job belongs to its uploader alone; every list of jobs starts here."""
     return WorkbookImport.objects.filter(requested_by_id=user.pk)
 
 
-def get_import_job_for_user(request: Any, job_uuid: uuid.UUID | str, *, write: bool = False) -> WorkbookImport:
+def get_import_job_for_user(
+    request: AuthenticatedHttpRequest, job_uuid: uuid.UUID | str, *, write: bool = False
+) -> WorkbookImport:
     """The job, if the user uploaded it (404 otherwise: missing and someone else's alike).
 
     The uploader may do everything with their own job, so ``write`` adds no rule; whether the user may import at
@@ -55,7 +58,7 @@ def get_import_job_for_user(request: Any, job_uuid: uuid.UUID | str, *, write: b
     return job
 
 
-def scope_for(user: Any) -> Scope:
+def scope_for(user: User) -> Scope:
     """Administrators load for every area (like the command); area staff within their jurisdiction only."""
     return EVERYWHERE if user.is_system_admin else Scope(prefixes=tuple(user.jurisdiction_prefixes()))
 
@@ -66,7 +69,7 @@ def upload_dir() -> Path:
     return path
 
 
-def create_job(*, user: Any, upload: UploadedFile, dry_run: bool) -> WorkbookImport:
+def create_job(*, user: User, upload: UploadedFile, dry_run: bool) -> WorkbookImport:
     """Store the file under var/ and queue the job after the commit; the task receives the job's id only."""
     name = Path(upload.name or "workbook").name
     job = WorkbookImport.objects.create(requested_by=user, file_name=name[:200], dry_run=dry_run)

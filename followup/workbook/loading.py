@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -58,12 +59,12 @@ class _Rollback(Exception):
 def import_workbook(
     path: str | Path,
     *,
-    actor: Any,
+    actor: User,
     scope: Scope = EVERYWHERE,
     dry_run: bool = False,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    audit_detail: dict[str, Any] | None = None,
+    audit_detail: dict[str, object] | None = None,
 ) -> ImportReport:
     """Check the workbook at *path* and, when it has no problem, load it (the caller checked *actor* may).
 
@@ -96,7 +97,7 @@ def import_workbook(
 
 class _Writer:
     def __init__(
-        self, source: TabularSource, plan: Plan, *, actor: Any, report: ImportReport, progress: Progress | None
+        self, source: TabularSource, plan: Plan, *, actor: User, report: ImportReport, progress: Progress | None
     ) -> None:
         self.source = source
         self.plan = plan
@@ -146,7 +147,7 @@ class _Writer:
 
     # -- the pass -----------------------------------------------------------------------------------------
 
-    def run(self, audit_detail: dict[str, Any]) -> None:
+    def run(self, audit_detail: dict[str, object]) -> None:
         self.write_areas()
         self.write_patients()
         self.write_followups()

@@ -40,7 +40,7 @@ class ImportReport:
     def sheet_rows(self) -> list[tuple[str, SheetCount]]:
         return [(spec.name, self.counts[spec.name]) for spec in SHEETS if spec.name in self.counts]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "dry_run": self.dry_run,
             "problem_total": self.problem_total,

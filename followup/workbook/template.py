@@ -4,7 +4,7 @@ and an instructions sheet. Built with openpyxl at request time (it is small and 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -18,7 +18,10 @@ from registry import codes as rcodes
 from .cells import choices_text
 from .schema import SHEETS, label
 
-CODES: dict[tuple[str, str], Any] = {
+if TYPE_CHECKING:
+    from django.db.models import Choices
+
+CODES: dict[tuple[str, str], str | type[Choices]] = {
     ("areas", "level"): "1 省、2 市、3 县/区、4 乡镇/街道、5 村/社区",
     ("patients", "sex"): rcodes.Sex,
     ("patients", "household_type"): rcodes.HouseholdType,

@@ -7,11 +7,12 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 
@@ -23,14 +24,14 @@ RECENT_JOBS = 10
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_importer(request: HttpRequest) -> None:
+def _require_importer(request: AuthenticatedHttpRequest) -> None:
     if not may_import(request.user):
         raise PermissionDenied(_("仅系统管理员和县、市、省级精防管理人员可导入登记表。"))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_importer(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -47,7 +48,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def job(request: HttpRequest, job_uuid: uuid.UUID) -> HttpResponse:
+def job(request: AuthenticatedHttpRequest, job_uuid: uuid.UUID) -> HttpResponse:
     _require_importer(request)
     found = live_progress(get_import_job_for_user(request, job_uuid))
     context = {"job": found, "report": report_of(found), "error": found.report.get("error", "")}
@@ -56,7 +57,7 @@ def job(request: HttpRequest, job_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def template(request: HttpRequest) -> HttpResponse:
+def template(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_importer(request)
     response = HttpResponse(build_template(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="registry-workbook-template.xlsx"'

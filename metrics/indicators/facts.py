@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -29,6 +29,9 @@ from metrics.indicators import followup_facts
 from metrics.indicators.definitions import SEVERE_DISORDERS, CustodyFact, PatientFacts, StatusFact
 from metrics.indicators.periods import Period
 from registry.models import CustodySpan, Patient, StatusChange
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CHUNK_SIZE = 2000
 
@@ -40,8 +43,8 @@ def held_at(prefix: str, day: dt.date) -> QuerySet[CustodySpan]:
     )
 
 
-def _grouped(rows: Any) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
+def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[list[Any]]]:
+    grouped: dict[int, list[list[Any]]] = defaultdict(list)
     for patient_id, *values in rows:
         grouped[patient_id].append(values)
     return grouped

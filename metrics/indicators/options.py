@@ -9,12 +9,11 @@ reverting to a default in a report someone will sign.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from metrics.indicators.definitions import (
     DEATHS_IN_PERIOD,
     MEDICATION_DENOMINATORS,
@@ -53,7 +52,7 @@ def suppress_below() -> int:
     return int(getattr(settings, "METRICS_SUPPRESS_BELOW", DEFAULT_SUPPRESS_BELOW))
 
 
-def export_suppression(user: Any, report_level: int) -> Suppression:
+def export_suppression(user: User, report_level: int) -> Suppression:
     """The small-count policy of an export by *user* of an area of *report_level* (metrics.indicators.suppression)."""
     from metrics.reports.access import scope_levels
 
@@ -105,7 +104,7 @@ def suppression_lines(suppression: Suppression) -> list[str]:
 
 
 @checks.register()
-def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_metrics_settings(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for setting, allowed in SETTINGS.values():
         value = getattr(settings, setting, None)

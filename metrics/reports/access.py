@@ -12,11 +12,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from metrics.models import PdfExport
 
 
-def may_view_area(user: Any, area_code: str) -> bool:
+def may_view_area(user: User, area_code: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     area_prefix = codes.significant_prefix(area_code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
@@ -20,6 +20,9 @@ from metrics.indicators.definitions import Options
 from metrics.indicators.options import SETTINGS, default_options
 from metrics.indicators.periods import SHANGHAI, Period, PeriodError, parse_period
 from metrics.reports.engine import AreaNotFound, find_area
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PERIOD_KINDS = ("year", "quarter", "month", "ytd")
 OPTION_NAMES = tuple(SETTINGS)
@@ -45,7 +48,7 @@ class ReportQuery:
         return urlencode(self.params())
 
 
-def period_key(params: Any) -> str:
+def period_key(params: Mapping[str, str]) -> str:
     """The period key: ``period`` as given, else composed from the pickers, else "" (this year)."""
     given = (params.get("period") or "").strip()
     if given or not params.get("period_year"):
@@ -62,7 +65,7 @@ def period_key(params: Any) -> str:
     return f"{year}-{month}" if kind == "month" else f"{year}-YTD-{month}"
 
 
-def parse_options(params: Any) -> Options:
+def parse_options(params: Mapping[str, str]) -> Options:
     """The options given (each one of its allowed values), the METRICS_* settings for the rest."""
     given: dict[str, str | None] = {}
     for name in OPTION_NAMES:
@@ -73,7 +76,7 @@ def parse_options(params: Any) -> Options:
     return default_options(**given)
 
 
-def parse_query(params: Any, default_area: str) -> ReportQuery:
+def parse_query(params: Mapping[str, str], default_area: str) -> ReportQuery:
     """Area (default: the user's own), period (default: this year) and options from GET parameters."""
     texts = [params.get(name) or "" for name in ("area", "period", "period_year", "period_quarter", "period_month")]
     if any("\x00" in text for text in texts):

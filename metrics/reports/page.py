@@ -3,11 +3,11 @@ pickers, the trend and the footer. Kept out of the view so the view stays a few 
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from casemgmt.accounts.models import User
 from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.options import (
     default_options,
@@ -34,7 +34,7 @@ CHILD_COLUMNS = (
 )
 
 
-def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[dict[str, Any]]:
+def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[dict[str, object]]:
     """Rows with the links to their numerator's and denominator's masked patient lists."""
     base = urlencode({**query.params(), "area": area_code})
     linked = []
@@ -52,7 +52,7 @@ def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[di
     return linked
 
 
-def _picker_context(user: Any, query: ReportQuery) -> dict[str, Any]:
+def _picker_context(user: User, query: ReportQuery) -> dict[str, object]:
     return {
         "area_choices": area_choices(user, query.area),
         "period_fields": period_fields(query.period),
@@ -66,7 +66,7 @@ def _picker_context(user: Any, query: ReportQuery) -> dict[str, Any]:
     }
 
 
-def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, Any]]:
+def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, object]]:
     year = query.period.year
     return [
         {
@@ -78,7 +78,7 @@ def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, Any]]:
     ]
 
 
-def page_context(user: Any, query: ReportQuery, report: Report) -> dict[str, Any]:
+def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, object]:
     rows = indicator_rows(report.area, query.period.year, query.options)
     return {
         "query": query,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
 from metrics.indicators.definitions import Membership, Options, membership
@@ -86,7 +86,7 @@ class Members:
     visible: list[int]  # those the user may see, ordered by village then record
 
 
-def visible_members(user: Any, ids: list[int]) -> Members:
+def visible_members(user: User, ids: list[int]) -> Members:
     """Narrow *ids* to ``visible_to(user)``, chunked so a large area never sends one huge IN list."""
     visible: list[tuple[str, int]] = []
     for start in range(0, len(ids), VISIBILITY_CHUNK):
@@ -98,7 +98,7 @@ def visible_members(user: Any, ids: list[int]) -> Members:
     return Members(counted=len(ids), visible=[pk for _village, pk in sorted(visible)])
 
 
-def page_patients(user: Any, ids: list[int]) -> list[Patient]:
+def page_patients(user: User, ids: list[int]) -> list[Patient]:
     """The patients of one page, in the order of *ids*, with their village (one query)."""
     patients: PatientQuerySet = Patient.objects.visible_to(user).filter(pk__in=ids).select_related("village")
     by_pk = {patient.pk: patient for patient in patients}

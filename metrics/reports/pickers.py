@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
 from metrics.indicators.periods import SHANGHAI, Period
@@ -34,7 +34,7 @@ def _within(code: str, prefixes: list[str]) -> bool:
     return any(code.startswith(prefix) for prefix in prefixes)
 
 
-def area_choices(user: Any, current: Area) -> list[AreaChoice]:
+def area_choices(user: User, current: Area) -> list[AreaChoice]:
     """Scope roots, the chain from the enclosing root down to *current*, and *current*'s children (2 queries)."""
     prefixes = user.jurisdiction_prefixes()
     roots = {codes.code_from_prefix(prefix) for prefix in prefixes}

@@ -38,7 +38,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]
 
 
-def _figure(value: Any) -> str:
+def _figure(value: object) -> str:
     return "—" if value is None else str(value)
 
 

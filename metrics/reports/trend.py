@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from metrics.indicators.definitions import Options
 from metrics.indicators.labels import INDICATOR_LABELS
@@ -10,12 +10,15 @@ from metrics.indicators.periods import Period, parse_period
 from metrics.reports.document import area_json
 from metrics.reports.engine import compute_months
 
+if TYPE_CHECKING:
+    from casemgmt.areas.models import Area
+
 TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
 TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
 CHART_W, CHART_H, CHART_PAD = 600, 200, 30
 
 
-def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
+def trend_values(area: Area, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
     """Month by month of the period's year up to the cut-off: the key rates in %."""
     year_period = parse_period(str(period.year), today=period.cutoff_date)
     results = compute_months(area, year_period.months(), options)
@@ -23,10 +26,10 @@ def trend_values(area: Any, period: Period, options: Options) -> list[tuple[str,
     return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
 
 
-def trend_series(area: Any, period: Period, options: Options) -> list[dict[str, Any]]:
+def trend_series(area: Area, period: Period, options: Options) -> list[dict[str, object]]:
     """SVG polyline points of the key rates (0–100%)."""
     step = (CHART_W - 2 * CHART_PAD) / 11
-    series = []
+    series: list[dict[str, object]] = []
     for (label, values), colour in zip(trend_values(area, period, options), TREND_COLOURS, strict=True):
         points = []
         for index, value in enumerate(values):

@@ -3,14 +3,13 @@ masked patient lists behind each figure."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from metrics.indicators.options import export_suppression, footer_lines
@@ -34,12 +35,12 @@ from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
 
 
-def _default_area(user: Any) -> str:
+def _default_area(user: User) -> str:
     prefixes = user.jurisdiction_prefixes()
     return prefixes[0] if prefixes else ""
 
 
-def _query_or_error(request: HttpRequest) -> ReportQuery:
+def _query_or_error(request: AuthenticatedHttpRequest) -> ReportQuery:
     """Parse and authorise; raises QueryError (400) or Http404 (outside the user's scope)."""
     query = parse_query(request.GET, _default_area(request.user))
     if not may_view_area(request.user, query.area.code):
@@ -47,13 +48,13 @@ def _query_or_error(request: HttpRequest) -> ReportQuery:
     return query
 
 
-def _forbidden_unless_area_staff(request: HttpRequest) -> HttpResponse | None:
+def _forbidden_unless_area_staff(request: AuthenticatedHttpRequest) -> HttpResponse | None:
     if not getattr(request.user, "is_area_staff", False):
         return HttpResponse(_("仅县、市、省级精防管理人员可查看指标报告。"), status=403)
     return None
 
 
-def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str, **extra: Any) -> None:
+def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: object) -> None:
     record_event(
         actor=request.user,
         action=action,
@@ -63,7 +64,7 @@ def _audit(request: HttpRequest, action: str, query: ReportQuery, kind: str, **e
 
 @login_required
 @require_GET
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     denied = _forbidden_unless_area_staff(request)
     if denied:
         return denied
@@ -78,7 +79,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def indicators_api(request: HttpRequest) -> JsonResponse:
+def indicators_api(request: AuthenticatedHttpRequest) -> JsonResponse:
     if not getattr(request.user, "is_area_staff", False):
         return JsonResponse({"error": _("仅县、市、省级精防管理人员可查看指标报告。")}, status=403)
     try:
@@ -95,7 +96,7 @@ def indicators_api(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_GET
-def report_xlsx(request: HttpRequest) -> HttpResponse:
+def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     denied = _forbidden_unless_area_staff(request)
     if denied:
         return denied
@@ -116,7 +117,7 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pdf_start(request: HttpRequest) -> HttpResponse:
+def pdf_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a PDF job, or return the user's open job for the same area, period and options."""
     denied = _forbidden_unless_area_staff(request)
     if denied:
@@ -144,13 +145,13 @@ def pdf_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def pdf_status(request: HttpRequest, export_id: int) -> HttpResponse:
+def pdf_status(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
     return render(request, "metrics/pdf_status.html", {"export": get_pdf_export_for_user(request, export_id)})
 
 
 @login_required
 @require_GET
-def pdf_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+def pdf_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     export = get_pdf_export_for_user(request, export_id)
     if export.status != PdfExport.Status.DONE:
         raise Http404(_("报告尚未生成。"))
@@ -165,7 +166,7 @@ def pdf_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def pdf_verify(request: HttpRequest, code: str) -> HttpResponse:
+def pdf_verify(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     export = PdfExport.objects.filter(code=code.lower()[:12], status=PdfExport.Status.DONE).first() if code else None
     return render(
         request, "metrics/pdf_verify.html", {"export": export, "code": code[:12]}, status=200 if export else 404
@@ -174,7 +175,7 @@ def pdf_verify(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def indicator_patients(request: HttpRequest) -> HttpResponse:
+def indicator_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The masked patients of one set behind a figure (e.g. 在册 R, 规范管理 Reg), one page at a time."""
     denied = _forbidden_unless_area_staff(request)
     if denied:

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -26,11 +26,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from casemgmt.accounts.models import User
 from casemgmt.listing import enumeration
 from registry import codes
 from registry.access.visibility import can_write, sees_masked_identity
 from registry.models import Patient, SupplementaryForm
 from registry.patients import masking
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 OPENED_SESSION_KEY = "registry.opened_with_reason"
 DEFAULT_OPEN_SECONDS = 15 * 60
@@ -61,7 +65,7 @@ def has_opened(session: SessionBase, patient_uuid: uuid.UUID, *, now: float | No
     return until is not None and float(until) > now
 
 
-def disclosure_for(user: Any, session: SessionBase, patient: Patient) -> Disclosure:
+def disclosure_for(user: User, session: SessionBase, patient: Patient) -> Disclosure:
     if sees_masked_identity(user):
         return Disclosure.FULL if has_opened(session, patient.uuid) else Disclosure.MASKED
     if can_write(user, patient):
@@ -69,7 +73,7 @@ def disclosure_for(user: Any, session: SessionBase, patient: Patient) -> Disclos
     return Disclosure.LIMITED
 
 
-Fact = tuple[str, Any]
+Fact = tuple[str, object]
 
 
 def _label(model: type[Any], name: str) -> str:
@@ -126,7 +130,7 @@ def clinical_facts(patient: Patient) -> list[Fact]:
 SUPPLEMENTARY_DISPLAY_EXCLUDE = frozenset({"id", "uuid", "patient", "filled_by", "updated_at"})
 
 
-def _display(field: Any, value: Any) -> Any:
+def _display(field: Field[Any, Any], value: Any) -> object:
     if value is None or value == "":
         return ""
     if isinstance(value, bool):

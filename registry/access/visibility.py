@@ -13,20 +13,23 @@ only for read-only users asking to write): ``followup.visits.queries.get_followu
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from registry.models import Patient, PatientQuerySet
 
 
-def visible_patients(user: Any) -> PatientQuerySet:
+def visible_patients(user: User) -> PatientQuerySet:
     return Patient.objects.visible_to(user)
 
 
-def get_patient_for_user(request: Any, patient_uuid: uuid.UUID | str, *, write: bool = False) -> Patient:
+def get_patient_for_user(
+    request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID | str, *, write: bool = False
+) -> Patient:
     patient = visible_patients(request.user).select_related("village").filter(uuid=patient_uuid).first()
     if patient is None:
         raise Http404
@@ -35,25 +38,25 @@ def get_patient_for_user(request: Any, patient_uuid: uuid.UUID | str, *, write: 
     return patient
 
 
-def in_jurisdiction(user: Any, area_code: str) -> bool:
+def in_jurisdiction(user: User, area_code: str) -> bool:
     return any(area_code.startswith(prefix) for prefix in user.jurisdiction_prefixes())
 
 
-def can_write(user: Any, patient: Patient) -> bool:
+def can_write(user: User, patient: Patient) -> bool:
     """Doctors write the patients of their own areas; grants (case teams) never give write access here."""
     return bool(user.is_doctor and in_jurisdiction(user, patient.village_id))
 
 
-def can_register_in(user: Any, village: Area) -> bool:
+def can_register_in(user: User, village: Area) -> bool:
     return bool(user.is_doctor and village.is_village and in_jurisdiction(user, village.code))
 
 
-def sees_masked_identity(user: Any) -> bool:
+def sees_masked_identity(user: User) -> bool:
     """County/city/province staff see masked line lists unless they open a record with a stated reason."""
     return bool(user.is_area_staff)
 
 
-def can_decide_closure(user: Any, patient: Patient) -> bool:
+def can_decide_closure(user: User, patient: Patient) -> bool:
     """The second person of a closure: a doctor of the jurisdiction or area staff covering it (never a grant).
 
     Whether this person is the requester is checked by ``services.decide_closure`` itself.
@@ -61,6 +64,6 @@ def can_decide_closure(user: Any, patient: Patient) -> bool:
     return bool((user.is_doctor or user.is_area_staff) and in_jurisdiction(user, patient.village_id))
 
 
-def can_view_access_log(user: Any, patient: Patient) -> bool:
+def can_view_access_log(user: User, patient: Patient) -> bool:
     """Who opened a record is shown to those answerable for the jurisdiction, not to case-team members."""
     return bool((user.is_doctor or user.is_area_staff) and in_jurisdiction(user, patient.village_id))

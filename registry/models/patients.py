@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.crypto import cipher as crypto
@@ -42,7 +42,7 @@ def phone_tail_index(phone_or_tail: str) -> str:
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):
-    def visible_to(self, user: Any) -> PatientQuerySet:
+    def visible_to(self, user: User) -> PatientQuerySet:
         """THE visibility rule: the area subtrees of the user's memberships, plus live per-patient grants.
 
         Nothing else grants visibility, and nothing is subtracted. Inactive or anonymous users see nothing.
@@ -54,7 +54,7 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         granted = Q(pk__in=list(live_grants(user).values_list("content_object_id", flat=True)))
         return self.filter(granted | within(user.jurisdiction_prefixes(), "village__code"))
 
-    def in_jurisdiction_of(self, user: Any) -> PatientQuerySet:
+    def in_jurisdiction_of(self, user: User) -> PatientQuerySet:
         """The area part of the rule only (used to decide write access, which grants never give)."""
         prefixes = user.jurisdiction_prefixes() if getattr(user, "is_authenticated", False) else []
         if not prefixes:
@@ -298,7 +298,7 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
 
 
-def live_grants(user: Any) -> models.QuerySet[PatientUserObjectPermission]:
+def live_grants(user: User) -> models.QuerySet[PatientUserObjectPermission]:
     """A user's per-patient view grants that have not expired."""
     return PatientUserObjectPermission.objects.filter(user=user, permission__codename="view_patient").filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.areas.scope import within
 from casemgmt.crypto.fields import encrypted_fields
 from registry import codes
 from registry.models import Patient, SupplementaryForm
 from registry.patients import idnumber, services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE_WIDGET_ATTRS = {"type": "date"}
 SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area
@@ -40,7 +44,7 @@ ID_NUMBER_MESSAGES = {
 }
 
 
-def villages_in_jurisdiction(user: Any) -> QuerySet[Area]:
+def villages_in_jurisdiction(user: User) -> QuerySet[Area]:
     """Villages (level 5) under the areas of the user's memberships; none for users without any."""
     prefixes = user.jurisdiction_prefixes()
     if not prefixes:
@@ -50,7 +54,7 @@ def villages_in_jurisdiction(user: Any) -> QuerySet[Area]:
     )
 
 
-def village_choices(villages: Iterable[Area]) -> list[tuple[Any, Any]]:
+def village_choices(villages: Iterable[Area]) -> list[tuple[str, StrOrPromise | list[tuple[str, str]]]]:
     """Villages grouped by township (optgroups), so a long list stays usable on a phone."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for village in villages:
@@ -73,7 +77,7 @@ class DateRulesMixin(forms.BaseForm):
                 form_field.widget = forms.DateInput(attrs=DATE_WIDGET_ATTRS, format="%Y-%m-%d")
                 form_field.validators.append(not_in_future)
 
-    def require_not_before(self, earliest: dt.date | None, names: Iterable[str], message: Any) -> None:
+    def require_not_before(self, earliest: dt.date | None, names: Iterable[str], message: StrOrPromise) -> None:
         if earliest is None:
             return
         for name in names:
@@ -85,16 +89,16 @@ class DateRulesMixin(forms.BaseForm):
 class FieldsetsMixin(forms.BaseForm):
     """Groups fields under legends for the templates; names missing from a form are skipped."""
 
-    FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    FIELDSETS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = ()
 
-    def fieldsets(self) -> Iterator[tuple[Any, list[forms.BoundField]]]:
+    def fieldsets(self) -> Iterator[tuple[StrOrPromise, list[forms.BoundField]]]:
         for legend, names in self.FIELDSETS:
             bound = [self[name] for name in names if name in self.fields]
             if bound:
                 yield legend, bound
 
 
-def short_text_widgets(model: type[Any], names: Iterable[str]) -> dict[str, type[forms.Widget]]:
+def short_text_widgets(model: type[Model], names: Iterable[str]) -> dict[str, type[forms.Widget]]:
     """Encrypted fields are text fields (a text area by default); short ones read better on one line."""
     wanted = set(names)
     return {
@@ -161,7 +165,7 @@ CLINICAL_FIELDS = ("disorder", "diagnosis_date", "diagnosis_hospital")
 PHONE_FIELDS = ("phone", "guardian_phone", "committee_contact_phone")
 
 
-class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """Identity and clinical basics (the edit page). Sex and birth date default to what the ID number says."""
 
     FIELDSETS = (
@@ -193,7 +197,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         self.setup_dates()
         for name in ("name", "national_id"):
             self.fields[name].required = True
-        sex: Any = self.fields["sex"]
+        sex = cast("forms.TypedChoiceField", self.fields["sex"])
         sex.required = False
         sex.choices = [("", _("按身份证号自动填写")), *codes.Sex.choices]
         self.fields["birth_date"].required = False
@@ -207,7 +211,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         except idnumber.IdNumberError as exc:
             raise forms.ValidationError(ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         number = cleaned.get("national_id")
@@ -232,7 +236,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         elif cleaned["birth_date"] != born:
             self.add_error("birth_date", _("出生日期与身份证号不符（身份证号第7–14位为出生日期）。"))
 
-    def patient_fields(self) -> dict[str, Any]:
+    def patient_fields(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
@@ -250,7 +254,7 @@ class RegistrationForm(PatientForm):
             "registered_on": {"required": _("请填写建档日期。")},
         }
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         village_field = self.fields["village"]
         assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)
@@ -262,7 +266,7 @@ class RegistrationForm(PatientForm):
     def after_birth_fields(self) -> tuple[str, ...]:
         return ("diagnosis_date", "registered_on")
 
-    def patient_fields(self) -> dict[str, Any]:
+    def patient_fields(self) -> dict[str, object]:
         fields = super().patient_fields()
         del fields["village"]
         return fields
@@ -294,7 +298,7 @@ COUNT_FIELDS = ("past_admissions", "minor_trouble", "trouble", "disaster", "othe
 SUPPLEMENTARY_FIELDS = tuple(name for _legend, names in SUPPLEMENTARY_FIELDSETS for name in names)
 
 
-class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
+class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     """个人信息补充表 (domain.md §4.2). ``filled_on`` left empty means the registration date, or today."""
 
     FIELDSETS = SUPPLEMENTARY_FIELDSETS
@@ -328,13 +332,13 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.setup_dates()
         self.fields["filled_on"].required = False
-        consent: Any = self.fields["consent"]
+        consent = cast("forms.TypedChoiceField", self.fields["consent"])
         consent.choices = codes.Consent.choices  # a radio group: no blank "---------" button
         for name in COUNT_FIELDS:
             self.fields[name].required = False
         self.birth_date = birth_date
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         for name in COUNT_FIELDS:  # an empty count means none, as on the paper form
@@ -345,7 +349,7 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):
         )
         return cleaned
 
-    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, Any]:
+    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, object]:
         fields = {name: self.cleaned_data[name] for name in self.fields}
         if fields.get("filled_on") is None:
             fields.pop("filled_on", None)
@@ -371,7 +375,7 @@ class OpenWithReasonForm(forms.Form):
     )
 
 
-def _optional_choice(label: Any, choices: Any) -> forms.TypedChoiceField:
+def _optional_choice(label: StrOrPromise, choices: Iterable[tuple[int, StrOrPromise]]) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label, required=False, coerce=int, empty_value=None, choices=[("", "---------"), *choices]
     )

@@ -21,15 +21,14 @@ HTML rendered from a template (a ``SafeString``); anything else is escaped. The 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from registry.models import Patient
 
-PanelRenderer = Callable[[HttpRequest, Patient, str], Any]
+PanelRenderer = Callable[[AuthenticatedHttpRequest, Patient, str], str]
 
 DETAIL = "detail"  # the patient page
 STATUS = "status"  # the status-change page: facts that bear on the change (e.g. the attempts not reached)
@@ -48,6 +47,8 @@ def unregister_panel(renderer: PanelRenderer, *, page: str = DETAIL) -> None:
         _renderers[page].remove(renderer)
 
 
-def render_panels(request: HttpRequest, patient: Patient, disclosure: str, *, page: str = DETAIL) -> list[SafeString]:
+def render_panels(
+    request: AuthenticatedHttpRequest, patient: Patient, disclosure: str, *, page: str = DETAIL
+) -> list[SafeString]:
     rendered = (renderer(request, patient, disclosure) for renderer in list(_renderers[page]))
     return [conditional_escape(html) for html in rendered if html]

@@ -18,7 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -35,6 +35,9 @@ from registry.models import (
     phone_tail_index,
 )
 from registry.patients import idnumber
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
 
 DEFAULT_NAME_SCAN_LIMIT = 20_000
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -147,7 +150,7 @@ REMEMBERED_SEARCHES = 20
 SEALED_TABLE = "django_session"  # associated data: where the token lives, and its search token as the row
 
 
-def remember_search(session: Any, term: str) -> str:
+def remember_search(session: SessionBase, term: str) -> str:
     searches: dict[str, str] = dict(session.get(SESSION_KEY, {}))
     token = secrets.token_urlsafe(9)
     searches[token] = crypto.encrypt(term, table=SEALED_TABLE, column=SESSION_KEY, row_uuid=token)
@@ -155,7 +158,7 @@ def remember_search(session: Any, term: str) -> str:
     return token
 
 
-def recall_search(session: Any, token: str | None) -> str | None:
+def recall_search(session: SessionBase, token: str | None) -> str | None:
     """The term behind *token*, or None when there is no token or it has expired with the session."""
     if not token:
         return None

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
@@ -67,7 +68,7 @@ def initial_status(*, consent: int, harmed_others: bool) -> str:
     return codes.Status.ACTIVE
 
 
-def find_duplicate(*, actor: Any, national_id: str, exclude_pk: int | None = None) -> DuplicateRegistration | None:
+def find_duplicate(*, actor: User, national_id: str, exclude_pk: int | None = None) -> DuplicateRegistration | None:
     existing = Patient.objects.filter(national_id_index=national_id_index(national_id))
     if exclude_pk is not None:
         existing = existing.exclude(pk=exclude_pk)
@@ -80,7 +81,7 @@ def find_duplicate(*, actor: Any, national_id: str, exclude_pk: int | None = Non
 
 
 def register_patient(
-    *, actor: Any, village: Area, patient_fields: dict[str, Any], supplementary_fields: dict[str, Any]
+    *, actor: User, village: Area, patient_fields: dict[str, Any], supplementary_fields: dict[str, Any]
 ) -> Patient:
     """Register one person. Raises DuplicateRegistration when the ID number exists anywhere."""
     national_id = idnumber.validate(patient_fields["national_id"])
@@ -123,7 +124,7 @@ IDENTITY_FIELDS = tuple(f.name for f in encrypted_fields(Patient))
 FACT_FIELDS = frozenset({"disorder", "registered_on"})  # edits the indicators see
 
 
-def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> Patient:
+def update_patient(*, actor: User, patient: Patient, changes: dict[str, Any]) -> Patient:
     """Apply edits to the record; previous identity values are kept, encrypted, in IdentityRevision."""
     changes = dict(changes)
     if "national_id" in changes:
@@ -154,7 +155,7 @@ def update_patient(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> 
     return patient
 
 
-def update_supplementary(*, actor: Any, patient: Patient, changes: dict[str, Any]) -> SupplementaryForm:
+def update_supplementary(*, actor: User, patient: Patient, changes: dict[str, Any]) -> SupplementaryForm:
     """Edit the supplementary form; a record migrated without one gets it created here."""
     form = SupplementaryForm.objects.filter(patient=patient).first()
     if form is None:
@@ -188,7 +189,7 @@ def _check_effective_date(patient: Patient, effective_date: dt.date) -> None:
 
 def change_status(
     *,
-    actor: Any,
+    actor: User,
     patient: Patient,
     to_status: str,
     effective_date: dt.date,
@@ -230,7 +231,7 @@ def change_status(
 
 
 def request_closure(
-    *, actor: Any, patient: Patient, effective_date: dt.date, reason: int, note: str = ""
+    *, actor: User, patient: Patient, effective_date: dt.date, reason: int, note: str = ""
 ) -> ClosureRequest:
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -246,7 +247,7 @@ def request_closure(
     return closure
 
 
-def decide_closure(*, actor: Any, closure: ClosureRequest, confirm: bool) -> ClosureRequest:
+def decide_closure(*, actor: User, closure: ClosureRequest, confirm: bool) -> ClosureRequest:
     """The second person confirms or rejects. The requester can never confirm their own request."""
     with transaction.atomic():
         closure = ClosureRequest.objects.select_for_update().select_related("patient").get(pk=closure.pk)

@@ -18,13 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import access_history, record_event
@@ -77,9 +78,9 @@ def _pending_closure(patient: Patient) -> ClosureRequest | None:
     )
 
 
-def _patient_context(request: HttpRequest, patient: Patient, disclosure: Disclosure) -> dict[str, Any]:
+def _patient_context(request: AuthenticatedHttpRequest, patient: Patient, disclosure: Disclosure) -> dict[str, object]:
     """What the header of every patient page needs: a (masked) title and the links this user may follow."""
-    user: Any = request.user
+    user = request.user
     masked = disclosure == Disclosure.MASKED
     return {
         "patient": patient,
@@ -90,7 +91,7 @@ def _patient_context(request: HttpRequest, patient: Patient, disclosure: Disclos
     }
 
 
-def _record_view(request: HttpRequest, patient: Patient, page: str, disclosure: Disclosure) -> None:
+def _record_view(request: AuthenticatedHttpRequest, patient: Patient, page: str, disclosure: Disclosure) -> None:
     record_event(
         actor=request.user,
         action=Action.VIEW,
@@ -120,7 +121,7 @@ def _with_row_data(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 def _paginate(
     result: SearchResult, patients: PatientQuerySet, page_number: str | None
-) -> tuple[Page[Any], list[Patient]]:
+) -> tuple[Page[Patient] | Page[int], list[Patient]]:
     """One page of matches in a constant number of queries, whatever the page size or the number of rows."""
     size = settings.PATIENT_LIST_PAGE_SIZE
     if result.queryset is not None:
@@ -134,11 +135,11 @@ def _paginate(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET shows the list; POST takes a search and redirects to ?s=<token> (see registry.patients.search)."""
     if request.method == "POST":
         return _redirect_to_search(request)
-    user: Any = request.user
+    user = request.user
     data = request.GET.copy()
     data.pop("q", None)  # a term in the URL is never used: it would sit in logs and browser history
     term = recall_search(request.session, request.GET.get("s"))
@@ -182,7 +183,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _redirect_to_search(request: HttpRequest) -> HttpResponse:
+def _redirect_to_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     params = request.POST.copy()
     term = params.pop("q", [""])[-1].strip()
     params.pop("csrfmiddlewaretoken", None)
@@ -197,13 +198,15 @@ def _redirect_to_search(request: HttpRequest) -> HttpResponse:
 # --- one record ----------------------------------------------------------------------------------------------
 
 
-def _render_detail(request: HttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None) -> HttpResponse:
+def _render_detail(
+    request: AuthenticatedHttpRequest, patient: Patient, open_form: OpenWithReasonForm | None = None
+) -> HttpResponse:
     """The patient page at the depth this user may see (see registry.access.disclosure).
 
     Re-shown because of a bad reason (``open_form`` with errors), it writes nothing: the same masked summary
     was logged when it was first shown.
     """
-    user: Any = request.user
+    user = request.user
     disclosure = disclosure_for(user, request.session, patient)
     context = _patient_context(request, patient, disclosure)
     context["identity"] = identity_facts(patient, disclosure)
@@ -232,13 +235,13 @@ def _render_detail(request: HttpRequest, patient: Patient, open_form: OpenWithRe
 
 @login_required
 @require_GET
-def patient_detail(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def patient_detail(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     return _render_detail(request, get_patient_for_user(request, patient_uuid))
 
 
 @login_required
 @require_POST
-def patient_open(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def patient_open(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     """Area staff state why they open the full record; the reason is logged and the record opens for a while."""
     patient = get_patient_for_user(request, patient_uuid)
     if not sees_masked_identity(request.user):
@@ -258,7 +261,7 @@ def patient_open(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def access_log(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid)
     if not can_view_access_log(request.user, patient):
         raise PermissionDenied
@@ -283,8 +286,8 @@ def _duplicate_url(exc: services.DuplicateRegistration) -> str | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_register(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def patient_register(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not user.is_doctor:
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
@@ -320,7 +323,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def patient_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid, write=True)
     fields = PatientForm.Meta.fields
     form = PatientForm(request.POST if request.method == "POST" else None, initial=model_to_dict(patient, fields))
@@ -343,7 +346,7 @@ def patient_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def supplementary_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def supplementary_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid)
     if disclosure_for(request.user, request.session, patient) == Disclosure.LIMITED:
         raise Http404  # clinical history: the case team never learns the page exists (domain.md §8)
@@ -372,7 +375,7 @@ def supplementary_edit(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def status_change(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def status_change(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid, write=True)
     closure = _pending_closure(patient)
     data = request.POST if request.method == "POST" else None
@@ -418,9 +421,9 @@ def status_change(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def closure_review(request: HttpRequest, patient_uuid: uuid.UUID, closure_uuid: uuid.UUID) -> HttpResponse:
+def closure_review(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, closure_uuid: uuid.UUID) -> HttpResponse:
     """The second person confirms or rejects a closure; area staff covering the patient may, being no writer."""
-    user: Any = request.user
+    user = request.user
     patient = get_patient_for_user(request, patient_uuid)
     closure = patient.closure_requests.select_related("requested_by", "decided_by").filter(uuid=closure_uuid).first()
     if closure is None:

@@ -42,7 +42,7 @@ class TransferRequestForm(forms.Form):
         self.fields["to_code"].error_messages["max_length"] = _("区划代码为12位数字。")
         self.fields["reason"].error_messages["max_length"] = _("迁移原因不能超过%(limit_value)d个字。")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         code = (cleaned.get("to_code") or "").strip() or cleaned.get("to_village") or ""
         if not code:

@@ -6,11 +6,9 @@ Masked and limited viewers get nothing: where a patient moves is part of the rec
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from registry.access.visibility import can_write
 from registry.models import Patient, TransferState
 from registry.patients.panels import register_panel
@@ -18,7 +16,7 @@ from registry.patients.panels import register_panel
 TEMPLATE = "registry/transfers/_panel.html"
 
 
-def transfer_panel(request: HttpRequest, patient: Patient, disclosure: str) -> Any:
+def transfer_panel(request: AuthenticatedHttpRequest, patient: Patient, disclosure: str) -> str:
     if disclosure != "full":
         return ""
     pending = patient.transfers.filter(state=TransferState.PENDING).select_related("to_village").first()

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -29,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
@@ -67,7 +70,7 @@ def target_choices(patient: Patient) -> QuerySet[Area]:
     )
 
 
-def _audit(actor: Any, transfer: Transfer, step: str, action: str = Action.UPDATE) -> None:
+def _audit(actor: User, transfer: Transfer, step: str, action: str = Action.UPDATE) -> None:
     record_event(
         actor=actor,
         action=action,
@@ -81,7 +84,7 @@ def _audit(actor: Any, transfer: Transfer, step: str, action: str = Action.UPDAT
     )
 
 
-def request_transfer(*, actor: Any, patient: Patient, to_village: Area, reason: str, today: dt.date) -> Transfer:
+def request_transfer(*, actor: User, patient: Patient, to_village: Area, reason: str, today: dt.date) -> Transfer:
     """Ask the township of ``to_village`` to take over the patient.
 
     Permission: the caller checked that ``actor`` may write ``patient`` (``get_patient_for_user(write=True)``).
@@ -129,12 +132,12 @@ def _locked_pending(transfer: Transfer, *, accepting: bool) -> Transfer:
     return locked
 
 
-def _check_receiver(actor: Any, transfer: Transfer) -> None:
+def _check_receiver(actor: User, transfer: Transfer) -> None:
     if not (getattr(actor, "is_doctor", False) and in_jurisdiction(actor, transfer.to_village_id)):
         raise TransferError(_("只有迁入地乡镇(街道)的精防医生可以处理该申请。"))
 
 
-def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
+def accept_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Transfer:
     """Take over the patient: the record moves to the target village from ``today``.
 
     Permission: the caller reached the transfer through ``get_transfer_for_user(side=Side.INCOMING, write=True)``;
@@ -169,7 +172,7 @@ def accept_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transf
     return locked
 
 
-def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.date) -> Transfer:
+def reject_transfer(*, actor: User, transfer: Transfer, reason: str, today: dt.date) -> Transfer:
     """Refuse the transfer with a reason; the patient stays with the sender.
 
     Permission: as ``accept_transfer`` (the caller reached it through ``get_transfer_for_user``; checked again here).
@@ -192,7 +195,7 @@ def reject_transfer(*, actor: Any, transfer: Transfer, reason: str, today: dt.da
     return locked
 
 
-def withdraw_transfer(*, actor: Any, transfer: Transfer, today: dt.date) -> Transfer:
+def withdraw_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Transfer:
     """The sender takes back a pending request (e.g. the patient stays after all); the patient stays put.
 
     Permission: the caller reached the transfer through ``get_transfer_for_user(side=Side.OUTGOING, write=True)``;
@@ -259,8 +262,8 @@ def long_pending(prefixes: list[str], today: dt.date, days: int = LONG_PENDING_D
 class TransferRow:
     """One line of a transfer list: masked identity and the facts needed to decide, nothing more."""
 
-    uuid: Any
-    patient_uuid: Any
+    uuid: UUID
+    patient_uuid: UUID
     name: str
     national_id: str
     sex: str
@@ -281,7 +284,7 @@ class TransferRow:
     visit_overdue: bool
 
 
-def rows(transfers: Any, today: dt.date) -> list[TransferRow]:
+def rows(transfers: Iterable[Transfer], today: dt.date) -> list[TransferRow]:
     """Masked rows (张*三, 3205**********123X) for any list of transfers (select_related done by the caller)."""
     out = []
     for t in transfers:
@@ -327,7 +330,7 @@ def pending_incoming(user: Any) -> QuerySet[Transfer]:
     )
 
 
-def recently_accepted(user: Any, today: dt.date) -> QuerySet[Transfer]:
+def recently_accepted(user: User, today: dt.date) -> QuerySet[Transfer]:
     """Accepted into the user's jurisdiction lately: the "visit within 2 weeks" reminders."""
     since = today - dt.timedelta(days=RECENT_DAYS)
     return with_related(
@@ -335,7 +338,7 @@ def recently_accepted(user: Any, today: dt.date) -> QuerySet[Transfer]:
     ).order_by("decided_on", "id")
 
 
-def recent_outgoing(user: Any, today: dt.date) -> QuerySet[Transfer]:
+def recent_outgoing(user: User, today: dt.date) -> QuerySet[Transfer]:
     since = today - dt.timedelta(days=RECENT_DAYS)
     recent = Q(state=TransferState.PENDING) | Q(decided_on__gte=since)
     return with_related(transfers_visible_to(user, side=Side.OUTGOING).filter(recent)).order_by("-requested_on", "-id")

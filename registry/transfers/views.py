@@ -10,17 +10,17 @@ patient after accepting.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
@@ -31,7 +31,7 @@ from registry.transfers.forms import TransferRejectForm, TransferRequestForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def transfer_request(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
+def transfer_request(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid, write=True)
     pending = patient.transfers.filter(state=TransferState.PENDING).select_related("to_village").first()
     form = TransferRequestForm(request.POST if request.method == "POST" else None, patient=patient)
@@ -66,9 +66,9 @@ def transfer_request(request: HttpRequest, patient_uuid: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_GET
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A doctor's transfers: pending requests to decide, recently accepted patients to visit, own requests."""
-    user: Any = request.user
+    user = request.user
     if not user.is_doctor:
         raise PermissionDenied
     today = timezone.localdate()
@@ -89,7 +89,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def transfer_accept(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
+def transfer_accept(request: AuthenticatedHttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
     transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.INCOMING, write=True)
     try:
         accepted = transfers.accept_transfer(actor=request.user, transfer=transfer, today=timezone.localdate())
@@ -105,9 +105,9 @@ def transfer_accept(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpRespo
 
 @login_required
 @require_POST
-def transfer_withdraw(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
+def transfer_withdraw(request: AuthenticatedHttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
     """The sender withdraws a pending request (404 outside the sending jurisdiction, 403 for read-only users)."""
-    user: Any = request.user
+    user = request.user
     transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.OUTGOING, write=True)
     try:
         transfers.withdraw_transfer(actor=user, transfer=transfer, today=timezone.localdate())
@@ -120,7 +120,7 @@ def transfer_withdraw(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpRes
 
 @login_required
 @require_POST
-def transfer_reject(request: HttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
+def transfer_reject(request: AuthenticatedHttpRequest, transfer_uuid: uuid.UUID) -> HttpResponse:
     transfer = transfers.get_transfer_for_user(request, transfer_uuid, side=transfers.Side.INCOMING, write=True)
     form = TransferRejectForm(request.POST)
     if not form.is_valid():

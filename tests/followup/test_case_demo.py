@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casemgmt.accounts.models import Role
+from casemgmt.accounts.models import Role, User
 from devdata.followup_demo import load_demo_cases
 from followup.cases import services as case_services
 from followup.models import CaseContact, CaseMember
@@ -19,7 +19,7 @@ def test_demo_teams(world: World) -> None:
     police = make_user("police1", Role.CASE_MEMBER)
     cases = [open_case(world), open_case(world, world.patient_b)]
 
-    def actor_for(patient: object) -> object:
+    def actor_for(patient: object) -> User:
         return world.doctor_a if patient == world.patient_a else world.doctor_b
 
     assert load_demo_cases(actor_for=actor_for, today=TODAY) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from casemgmt.accounts.models import User
 from devdata.followup_demo import load_demo_emergencies
 from followup.emergencies import services as emergency_services
 from followup.models import Emergency
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_emergencies(world: World) -> None:
-    def actor_for(patient: object) -> object:
+    def actor_for(patient: object) -> User:
         return world.doctor_a if patient == world.patient_a else world.doctor_b
 
     assert load_demo_emergencies(actor_for=actor_for) == 3

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -23,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="overwrite an existing file")
         parser.add_argument("--print", action="store_true", help="print the variables instead of writing")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         kid = "k" + secrets.token_hex(3)
         body = "\n".join(
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -13,11 +13,14 @@ from django.utils.translation import gettext as _
 
 from devdata.synthetic.run import AlreadyGenerated, WorkerFailed, generate
 
+if TYPE_CHECKING:
+    from typing import TextIO
+
 
 class ProgressLine:
     """One ``\\r`` line on stderr: patients done / total, rate, time left."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.start = time.perf_counter()
 

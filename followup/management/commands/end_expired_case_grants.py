@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,6 +11,6 @@ from followup.cases.services import end_expired_memberships
 class Command(BaseCommand):
     help = "End case-team memberships whose per-patient grant has expired (audited)."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         ended = end_expired_memberships(now=timezone.now())
         self.stdout.write(f"已结束过期的团队成员资格：{ended} 个。")
