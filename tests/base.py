@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +123,10 @@ def build_world() -> World:
         province, city, county, township_a, township_b, village_a1, village_a2, village_b1,
         doctor_a, doctor_a2, doctor_b, county_d, police_c, admin_e, patient_a, patient_b,
     )  # fmt: skip
+
+
+def comparable_page(content: bytes) -> str:
+    """A page less what differs per response or per address asked: the CSRF token and the address the language
+    switch returns to. Two refusals compared this way must be identical (nothing tells "not yours" apart)."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", content.decode())
+    return re.sub(r'name="next" value="[^"]+"', "", html)

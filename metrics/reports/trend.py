@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
 TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
-CHART_W, CHART_H, CHART_PAD = 600, 200, 30
+CHART_W, CHART_H, CHART_PAD = 600, 220, 36
 
 
 def trend_values(area: Area, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
@@ -27,18 +27,41 @@ def trend_values(area: Area, period: Period, options: Options) -> list[tuple[str
 
 
 def trend_series(area: Area, period: Period, options: Options) -> list[dict[str, object]]:
-    """SVG polyline points of the key rates (0–100%)."""
+    """The key rates (0–100%) as SVG points, each month's point with its value for the label and the table."""
     step = (CHART_W - 2 * CHART_PAD) / 11
     series: list[dict[str, object]] = []
     for (label, values), colour in zip(trend_values(area, period, options), TREND_COLOURS, strict=True):
-        points = []
+        marks = []
         for index, value in enumerate(values):
             if value is not None:
                 y = CHART_H - CHART_PAD - min(value, 100.0) / 100 * (CHART_H - 2 * CHART_PAD)
-                points.append(f"{CHART_PAD + index * step:.1f},{y:.1f}")
-        series.append({"label": label, "colour": colour, "points": " ".join(points)})
+                marks.append(
+                    {"x": f"{CHART_PAD + index * step:.1f}", "y": f"{y:.1f}", "month": index + 1, "value": value}
+                )
+        series.append(
+            {
+                "label": label,
+                "colour": colour,
+                "points": " ".join(f"{m['x']},{m['y']}" for m in marks),
+                "marks": marks,
+                "values": [f"{v:.1f}%" if v is not None else "—" for v in values],
+            }
+        )
     return series
 
 
-def chart_frame() -> dict[str, int]:
-    return {"width": CHART_W, "height": CHART_H, "pad": CHART_PAD, "bottom": CHART_H - CHART_PAD}
+def chart_frame() -> dict[str, object]:
+    """The chart's geometry and its axis labels: 0/50/100% on the left, the twelve months along the bottom."""
+    step = (CHART_W - 2 * CHART_PAD) / 11
+    bottom = CHART_H - CHART_PAD
+    return {
+        "width": CHART_W,
+        "height": CHART_H,
+        "pad": CHART_PAD,
+        "bottom": bottom,
+        "months": [{"x": f"{CHART_PAD + i * step:.1f}", "label": i + 1} for i in range(12)],
+        "label_y": bottom + 16,
+        "ticks": [
+            {"y": f"{bottom - pct / 100 * (CHART_H - 2 * CHART_PAD):.1f}", "label": f"{pct}%"} for pct in (0, 50, 100)
+        ],
+    }

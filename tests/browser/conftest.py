@@ -67,7 +67,37 @@ def desktop_page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now ("rule: selector, ...")."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE} (bin/test and .ci/run install it with npm ci)")
+    run = "(await axe.run(document, {resultTypes: ['violations']})).violations"
+    if page.evaluate("() => typeof window.axe !== 'undefined'"):
+        results = page.evaluate(f"async () => {run}")
+    else:  # evaluated, not injected: a page without JavaScript runs no script tags, but Playwright still evaluates
+        results = page.evaluate(f"async () => {{ {AXE.read_text()}\n return {run}; }}")
+    return [
+        f"{v['id']} ({v['impact']}): " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in results
+        if v.get("impact") in SERIOUS
+    ]
+
+
+def check_page(page: Any) -> None:
+    """What every page a journey looks at must satisfy: no serious or critical accessibility violation, and no
+    error summary without a field-level message."""
+    assert_errors_are_explained(page)
+    violations = accessibility_violations(page)
+    assert not violations, f"{page.url}: " + "; ".join(violations)
+
+
 def screenshot(page: Any, name: str) -> Path:
+    """Keep the page as a CI artifact (artifacts/screenshots/, git-ignored), after checking it (check_page)."""
+    check_page(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

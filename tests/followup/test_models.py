@@ -92,7 +92,8 @@ def test_every_suggestion_reason_has_a_label() -> None:
     for risk in (None, 0, 1, 3):
         for insight in (None, 1, 2, 3):
             for flags in ({}, {"symptoms": (1,)}, {"social": (3,)}, {"obvious_psychotic_symptoms": True},
-                          {"severe_adverse_reaction": True}, {"severe_physical_illness": True}):  # fmt: skip
+                          {"severe_adverse_reaction": True}, {"severe_physical_illness": True},
+                          {"unanswered": ("sleep",)}):  # fmt: skip
                 assessment = rules.Assessment(risk_level=risk, insight=insight, **flags)
                 reasons |= set(rules.suggest_classification(assessment).reasons)
     assert reasons == set(codes.SUGGESTION_REASONS)
