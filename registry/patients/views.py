@@ -303,10 +303,7 @@ def patient_register(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             try:
                 patient = services.register_patient(
-                    actor=user,
-                    village=village,
-                    patient_fields=form.patient_fields(),
-                    supplementary_fields=supplementary.supplementary_fields(),
+                    actor=user, village=village, registration=form.registration(supplementary.entry())
                 )
             except services.DuplicateRegistration as exc:
                 form.add_error("national_id", str(exc))
@@ -330,7 +327,7 @@ def patient_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
     duplicate_url = None
     if form.is_bound and form.is_valid():
         try:
-            services.update_patient(actor=request.user, patient=patient, changes=form.patient_fields())
+            services.update_patient(actor=request.user, patient=patient, entry=form.entry())
         except services.DuplicateRegistration as exc:
             form.add_error("national_id", str(exc))
             duplicate_url = _duplicate_url(exc)
@@ -359,8 +356,7 @@ def supplementary_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUI
     data = request.POST if request.method == "POST" else None
     form = SupplementaryFormForm(data, initial=initial, birth_date=patient.birth_date)
     if form.is_bound and form.is_valid():
-        changes = form.supplementary_fields(default_filled_on=timezone.localdate())
-        services.update_supplementary(actor=request.user, patient=patient, changes=changes)
+        services.update_supplementary(actor=request.user, patient=patient, entry=form.entry())
         messages.success(request, _("补充表已保存。"))
         return redirect("registry:patient_detail", patient_uuid=patient.uuid)
     if not form.is_bound:
