@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 DATE_WIDGET_ATTRS = {"type": "date"}
+FormData = Mapping[str, object]  # what a form is bound to: the request's QueryDict, or plain values
 SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area
 
 phone_validator = RegexValidator(bounds.PHONE_PATTERN, bounds.PHONE_MESSAGE, code="phone")
@@ -124,13 +125,13 @@ class PatientFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *codes.Status.choices])
     pending_closure = forms.BooleanField(label=_("仅看待审核注销"), required=False)
 
-    def __init__(self, *args: Any, villages: Iterable[Area] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: FormData | None = None, *, villages: Iterable[Area] = ()) -> None:
+        super().__init__(data)
         village_field = self.fields["village"]
         assert isinstance(village_field, forms.ChoiceField)  # noqa: S101  (narrows the type for mypy)
         village_field.choices = village_choices(villages)
 
-    def valid_filters(self) -> dict[str, Any]:
+    def valid_filters(self) -> dict[str, object]:
         """The filters that validated; a bad one is dropped (its error is shown) rather than failing the page."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
@@ -221,9 +222,11 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
             "disorder": {"required": _("请选择诊断类别。")},
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.pop("instance", None)  # see the module docstring: never the stored patient
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: FormData | None = None, *, initial: dict[str, object] | None = None, instance: Patient | None = None
+    ) -> None:
+        del instance  # see the module docstring: never the stored patient
+        super().__init__(data, initial=initial)
         self.setup_dates()
         for name in ("name", "national_id"):
             self.fields[name].required = True
@@ -253,12 +256,12 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
     def after_birth_fields(self) -> tuple[str, ...]:
         return ("diagnosis_date",)
 
-    def _agree_with_id_number(self, number: str, cleaned: dict[str, Any]) -> None:
+    def _agree_with_id_number(self, number: str, cleaned: dict[str, object]) -> None:
         """Sex and birth date are kept in clear for statistics; they must say what the ID number says."""
         sex, born = idnumber.sex_of(number), idnumber.birth_date_of(number)
         if cleaned.get("sex") in (None, ""):
             cleaned["sex"] = sex
-        elif int(cleaned["sex"]) != sex:
+        elif int(str(cleaned["sex"])) != sex:
             self.add_error("sex", _("性别与身份证号不符（身份证号第17位奇数为男、偶数为女）。"))
         if cleaned.get("birth_date") is None:
             if "birth_date" not in self.errors:
@@ -298,8 +301,8 @@ class NewPatientForm(PatientForm):
         fields: tuple[str, ...] = (*IDENTITY_FIELDS, *CLINICAL_FIELDS, "registered_on")
         error_messages = {**PatientForm.Meta.error_messages, "registered_on": {"required": _("请填写建档日期。")}}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: FormData | None = None, *, initial: dict[str, object] | None = None) -> None:
+        super().__init__(data, initial=initial)
         self.fields["registered_on"].initial = timezone.localdate
 
     def after_birth_fields(self) -> tuple[str, ...]:
@@ -325,8 +328,8 @@ class RegistrationForm(NewPatientForm):
             },
         }
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: FormData | None = None, *, user: User) -> None:
+        super().__init__(data)
         village_field = self.fields["village"]
         assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)
         village_field.queryset = villages_in_jurisdiction(user)
@@ -388,9 +391,15 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  #
         }
         error_messages = {"consent": {"required": _("请选择是否同意参加管理。")}}
 
-    def __init__(self, *args: Any, birth_date: dt.date | None = None, **kwargs: Any) -> None:
-        kwargs.pop("instance", None)  # see the module docstring: never the stored form
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: FormData | None = None,
+        *,
+        prefix: str | None = None,
+        initial: dict[str, object] | None = None,
+        birth_date: dt.date | None = None,
+    ) -> None:
+        super().__init__(data, prefix=prefix, initial=initial)  # never an instance: see the module docstring
         self.setup_dates()
         self.fields["filled_on"].required = False
         consent = cast("forms.TypedChoiceField", self.fields["consent"])
@@ -479,13 +488,13 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
 
     def __init__(
         self,
-        *args: Any,
+        data: FormData | None = None,
+        *,
         patient: Patient,
         has_pending_closure: bool,
         proposed: Mapping[str, str] | None = None,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(data)
         self.setup_dates()
         targets = services.ALLOWED_TRANSITIONS[patient.status]
         choices = [(value, label) for value, label in codes.Status.choices if value in targets]
@@ -509,7 +518,7 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
         if to_status == codes.Status.LOST and reason.isdigit() and int(reason) in codes.LostReason.values:
             self.initial["lost_reason"] = int(reason)
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         to_status = cleaned.get("to_status")
