@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -140,7 +139,9 @@ class _Writer:
         known = self.since.get(patient_id)
         self.since[patient_id] = day if known is None or day < known else known
 
-    def existing_keys(self, model: Any, pks: Sequence[int], *fields: str) -> set[tuple[Any, ...]]:
+    def existing_keys(
+        self, model: type[FollowUp | RehabParticipation | HealthCheck], pks: Sequence[int], *fields: str
+    ) -> set[tuple[object, ...]]:
         """Natural keys already stored for the patients of a batch that were registered before this load."""
         old = [pk for pk in pks if pk not in self.new_patients]
         if not old:
@@ -330,9 +331,15 @@ class _Writer:
             pks = [self.pk_by_ref[ref or ""] for ref, _row in parsed]
             stored = self.existing_keys(RehabParticipation, pks, "provider_type", "start_date")
             fresh = [
-                RehabParticipation(patient_id=pk, recorded_by=self.actor, **row)
+                RehabParticipation(
+                    patient_id=pk,
+                    recorded_by=self.actor,
+                    provider_type=row.provider_type,
+                    start_date=row.start_date,
+                    end_date=row.end_date,
+                )
                 for (_ref, row), pk in zip(parsed, pks, strict=True)
-                if (pk, row["provider_type"], row["start_date"]) not in stored
+                if row is not None and (pk, row.provider_type, row.start_date) not in stored  # None: refused
             ]
             RehabParticipation.objects.bulk_create(fresh)
             for item in fresh:
@@ -409,7 +416,7 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: Any) -> FollowUp:
+def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> FollowUp:
     return FollowUp(
         uuid=uuid.uuid4(),
         submission_key=uuid.uuid4(),

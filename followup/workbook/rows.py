@@ -274,16 +274,23 @@ def parse_medication(r: RowCheck) -> tuple[str | None, MedicationEntry | None]:
     return followup_ref, MedicationEntry(drug=drug, shape=shape, **doses)
 
 
-def parse_rehab(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class RehabRow:
+    provider_type: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+def parse_rehab(r: RowCheck) -> tuple[str | None, RehabRow | None]:
+    """A rehab row (None when its provider type or start date failed)."""
     patient_ref = ref(r, "patient_ref")
-    row = {
-        "provider_type": r.code("provider_type", fcodes.RehabProvider, required=True),
-        "start_date": r.date("start_date", required=True),
-        "end_date": r.date("end_date"),
-    }
-    if row["start_date"] is not None and row["end_date"] is not None and row["end_date"] < row["start_date"]:
+    provider = r.code("provider_type", fcodes.RehabProvider, required=True)
+    start, end = r.date("start_date", required=True), r.date("end_date")
+    if start is not None and end is not None and end < start:
         r.add("end_date", _("结束日期早于开始日期。"))
-    return patient_ref, row
+    if not isinstance(provider, str) or start is None:
+        return patient_ref, None
+    return patient_ref, RehabRow(provider, start, end)
 
 
 def parse_health_check(r: RowCheck) -> tuple[str | None, dt.date | None]:

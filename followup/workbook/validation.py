@@ -324,9 +324,9 @@ class Validator:
         for r in self.counted(reader):
             patient_ref, row = rows.parse_rehab(r)
             patient = self.patient(r, "patient_ref", patient_ref)
-            if patient is None or patient_ref is None or r.failed:
+            if patient is None or patient_ref is None or row is None or r.failed:
                 continue
-            key = (patient_ref, row["provider_type"], row["start_date"])
+            key = (patient_ref, row.provider_type, row.start_date)
             if key in first_row:
                 r.add("start_date", _("康复记录重复：第%(row)d行已有。") % {"row": first_row[key]})
             first_row.setdefault(key, r.number)

@@ -1,6 +1,13 @@
 """Forms of the registry pages. They validate input completely, so a view only calls a service when the input
 is sound, and every refusal reaches the user as a Chinese message on the form with nothing written.
 
+The identity, registration and supplementary forms are the web's edge of a patient record: each field within
+``registry.patients.bounds``, sex and birth date agreeing with the ID number, they hand the services one typed
+value of ``registry.patients.values`` (``PatientForm.entry``, ``NewPatientForm.registration``,
+``SupplementaryFormForm.entry``). ``parse_patient``, ``parse_supplementary`` and ``parse_registration`` run the
+same forms over plain values for callers without a browser (tests, scripts); the workbook's patient rows build
+the same values in ``followup.workbook.rows``.
+
 The model forms here are always bound to a *fresh* instance, never to the stored patient: ``ModelForm``
 copies cleaned values into its instance while validating, and the services detect changes by comparing the
 new values with the stored ones, so a form that wrote into the stored instance would make every edit look
