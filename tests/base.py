@@ -22,7 +22,7 @@ from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from devdata.identities import synthetic_name, synthetic_national_id, synthetic_phone
 from registry import codes
 from registry.models import Patient, PatientUserObjectPermission
-from registry.patients import services
+from registry.patients import forms, services
 
 PASSWORD = "Synthetic-Pass-2026"
 TODAY = dt.date.today()
@@ -65,6 +65,8 @@ _birth_dates = (dt.date(1940, 1, 1) + dt.timedelta(days=n) for n in itertools.co
 
 
 def patient_fields(**overrides: Any) -> dict[str, Any]:
+    """Plain values for the registration form; a given ID number alone decides sex and birth date."""
+    given_id = "national_id" in overrides and not {"sex", "birth_date"} & set(overrides)
     sex = overrides.pop("sex", _rng.choice((1, 2)))
     birth = overrides.pop("birth_date", None) or next(_birth_dates)
     fields = {
@@ -78,16 +80,22 @@ def patient_fields(**overrides: Any) -> dict[str, Any]:
         "registered_on": TODAY - dt.timedelta(days=400),
     }
     fields.update(overrides)
+    if given_id:
+        del fields["sex"], fields["birth_date"]
     return fields
 
 
 def make_patient(actor: User, village: Area, *, consent: int = 1, **overrides: Any) -> Patient:
-    return services.register_patient(
-        actor=actor,
-        village=village,
-        patient_fields=patient_fields(**overrides),
-        supplementary_fields={"consent": consent},
-    )
+    """Register through the web form's parser (``parse_registration``), as the registration page does."""
+    registration = forms.parse_registration(patient_fields(**overrides), {"consent": consent})
+    return services.register_patient(actor=actor, village=village, registration=registration)
+
+
+def edit_patient(actor: User, patient: Patient, **changes: object) -> Patient:
+    """Change some identity fields through the identity form's parser, the others as stored."""
+    current = {name: getattr(patient, name) for name in forms.PatientForm.Meta.fields}
+    entry = forms.parse_patient({**current, **changes})
+    return services.update_patient(actor=actor, patient=patient, entry=entry)
 
 
 def grant(patient: Patient, user: User, by: User, **extra: Any) -> PatientUserObjectPermission:

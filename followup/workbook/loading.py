@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +36,7 @@ from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipa
 from followup.visits.services import rebuild_care_states_of
 from followup.visits.values import FollowUpEntry
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, TransferState
+from registry.patients.values import Registration
 from registry.signals import announce_patients_changed
 
 from . import rows
@@ -138,7 +139,9 @@ class _Writer:
         known = self.since.get(patient_id)
         self.since[patient_id] = day if known is None or day < known else known
 
-    def existing_keys(self, model: Any, pks: Sequence[int], *fields: str) -> set[tuple[Any, ...]]:
+    def existing_keys(
+        self, model: type[FollowUp | RehabParticipation | HealthCheck], pks: Sequence[int], *fields: str
+    ) -> set[tuple[object, ...]]:
         """Natural keys already stored for the patients of a batch that were registered before this load."""
         old = [pk for pk in pks if pk not in self.new_patients]
         if not old:
@@ -179,12 +182,12 @@ class _Writer:
     def write_patients(self) -> None:
         counts = self.report.count(PATIENTS.name)
         for batch in self.batches(PATIENTS):
-            fresh: list[tuple[dict[str, Any], Patient]] = []
+            fresh: list[tuple[NewPatient, Patient]] = []
             for check in batch:
-                row = rows.parse_patient(check)
-                key = self.plan.patients[row["ref"]]
+                row = NewPatient.of(rows.parse_patient(check))
+                key = self.plan.patients[row.ref]
                 if key.existing_pk is not None:
-                    self.pk_by_ref[row["ref"]] = key.existing_pk
+                    self.pk_by_ref[row.ref] = key.existing_pk
                     counts.unchanged += 1
                 else:
                     fresh.append((row, self.build_patient(row)))
@@ -200,20 +203,21 @@ class _Writer:
             transfers.unchanged = total - transfers.created
             self.advance(self.plan.row_counts.get(TRANSFERS.name, 0))
 
-    def build_patient(self, row: dict[str, Any]) -> Patient:
-        changed = row["status"] != rows.initial_status(row["consent"])
+    def build_patient(self, row: NewPatient) -> Patient:
+        registration = row.registration
         patient = Patient(
             uuid=uuid.uuid4(),
-            village_id=row["village_code"],
+            village_id=row.village_code,
             created_by=self.actor,
-            status=row["status"],
-            status_since=row["status_date"] if changed else row["registered_on"],
-            **{name: row[name] for name in PATIENT_FIELDS},
+            status=row.status.status,
+            status_since=row.status_since,
+            registered_on=registration.registered_on,
+            **registration.patient.columns(),
         )
         patient.refresh_indexes()
         return patient
 
-    def insert_patients(self, fresh: list[tuple[dict[str, Any], Patient]]) -> None:
+    def insert_patients(self, fresh: list[tuple[NewPatient, Patient]]) -> None:
         if not fresh:
             return
         forms: list[SupplementaryForm] = []
@@ -224,13 +228,14 @@ class _Writer:
             seal(patient)
         Patient.objects.bulk_create([patient for _row, patient in fresh])
         for row, patient in fresh:
-            self.pk_by_ref[row["ref"]] = patient.pk
+            registered_on = row.registration.registered_on
+            self.pk_by_ref[row.ref] = patient.pk
             self.new_patients.add(patient.pk)
-            self.touch(patient.pk, row["registered_on"])
-            forms.append(self.build_form(row, patient))
+            self.touch(patient.pk, registered_on)
+            forms.append(self.build_form(row.registration, patient))
             history.extend(self.build_history(row, patient))
-            moves = self.plan.transfers.get(row["ref"], [])
-            custody.extend(custody_spans(patient, row["registered_on"], moves))
+            moves = self.plan.transfers.get(row.ref, [])
+            custody.extend(custody_spans(patient, registered_on, moves))
             transfers.extend(self.build_transfer(patient, move) for move in moves)
         for form in forms:
             seal(form)
@@ -245,33 +250,23 @@ class _Writer:
             detail={"source": "workbook_import", "count": len(fresh)},
         )
 
-    def build_form(self, row: dict[str, Any], patient: Patient) -> SupplementaryForm:
-        return SupplementaryForm(
-            uuid=uuid.uuid4(),
-            patient=patient,
-            household_type=row["household_type"],
-            employment=row["employment"],
-            consent=row["consent"],
-            onset_date=row["onset_date"],
-            economic_status=row["economic_status"],
-            filled_on=row["registered_on"],
-            filled_by=self.actor,
-        )
+    def build_form(self, registration: Registration, patient: Patient) -> SupplementaryForm:
+        columns = registration.supplementary.columns(filled_on=registration.registered_on)
+        return SupplementaryForm(uuid=uuid.uuid4(), patient=patient, filled_by=self.actor, **columns)
 
-    def build_history(self, row: dict[str, Any], patient: Patient) -> list[StatusChange]:
-        first = rows.initial_status(row["consent"])
-        history = [
-            StatusChange(patient=patient, to_status=first, effective_date=row["registered_on"], actor=self.actor)
-        ]
-        if row["status"] != first:
+    def build_history(self, row: NewPatient, patient: Patient) -> list[StatusChange]:
+        registered_on = row.registration.registered_on
+        first = rows.initial_status(row.registration.supplementary.consent)
+        history = [StatusChange(patient=patient, to_status=first, effective_date=registered_on, actor=self.actor)]
+        if row.status_changed:
             history.append(
                 StatusChange(
                     patient=patient,
                     from_status=first,
-                    to_status=row["status"],
-                    effective_date=row["status_date"],
-                    lost_reason=row["lost_reason"],
-                    death_cause=row["death_cause"],
+                    to_status=row.status.status,
+                    effective_date=row.status_since,
+                    lost_reason=row.status.lost_reason,
+                    death_cause=row.status.death_cause,
                     actor=self.actor,
                     note=str(_("登记表导入")),
                 )
@@ -336,9 +331,15 @@ class _Writer:
             pks = [self.pk_by_ref[ref or ""] for ref, _row in parsed]
             stored = self.existing_keys(RehabParticipation, pks, "provider_type", "start_date")
             fresh = [
-                RehabParticipation(patient_id=pk, recorded_by=self.actor, **row)
+                RehabParticipation(
+                    patient_id=pk,
+                    recorded_by=self.actor,
+                    provider_type=row.provider_type,
+                    start_date=row.start_date,
+                    end_date=row.end_date,
+                )
                 for (_ref, row), pk in zip(parsed, pks, strict=True)
-                if (pk, row["provider_type"], row["start_date"]) not in stored
+                if row is not None and (pk, row.provider_type, row.start_date) not in stored  # None: refused
             ]
             RehabParticipation.objects.bulk_create(fresh)
             for item in fresh:
@@ -375,22 +376,34 @@ class _Writer:
             announce_patients_changed(patient_ids=chunk, since=min(self.since[pk] for pk in chunk))
 
 
-PATIENT_FIELDS = (
-    "name",
-    "national_id",
-    "phone",
-    "address",
-    "hukou_address",
-    "guardian_name",
-    "guardian_relation",
-    "guardian_phone",
-    "sex",
-    "birth_date",
-    "disorder",
-    "diagnosis_date",
-    "diagnosis_hospital",
-    "registered_on",
-)
+@dataclass(frozen=True, slots=True)
+class NewPatient:
+    """A patients row the checking pass accepted: its ref, village and registration are all there."""
+
+    ref: str
+    village_code: str
+    registration: Registration
+    status: rows.ImportedStatus
+
+    @classmethod
+    def of(cls, row: rows.PatientRow) -> NewPatient:
+        ref, village_code, registration = row.ref, row.village_code, row.registration
+        assert ref is not None and village_code is not None and registration is not None  # noqa: S101  (checked)
+        return cls(ref, village_code, registration, row.status)
+
+    @property
+    def status_changed(self) -> bool:
+        """The status is not the one registration gives: a later change, written with its date."""
+        return self.status.status != rows.initial_status(self.registration.supplementary.consent)
+
+    @property
+    def status_since(self) -> dt.date:
+        """When the status began: the status date of a later change (the checking pass requires one), else the
+        registration date."""
+        changed_on = self.status.date if self.status_changed else None
+        return changed_on or self.registration.registered_on
+
+
 FOLLOWUP_FIELDS = (
     "date",
     "mode",
@@ -403,7 +416,7 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: Any) -> FollowUp:
+def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> FollowUp:
     return FollowUp(
         uuid=uuid.uuid4(),
         submission_key=uuid.uuid4(),

@@ -1,7 +1,8 @@
 """Parsing one row of each sheet into plain typed values; shared by the checking and the writing pass.
 
-A follow-up row becomes the same ``followup.visits.values.FollowUpEntry`` the web form builds, and a medication
-row a ``MedicationEntry``, with the bounds of ``followup.visits.bounds``.
+A patient row becomes the same ``registry.patients.values.Registration`` the registration form builds, with the
+bounds of ``registry.patients.bounds``; a follow-up row the same ``followup.visits.values.FollowUpEntry`` the web
+form builds, and a medication row a ``MedicationEntry``, with the bounds of ``followup.visits.bounds``.
 
 Each ``parse_*`` reads every cell of a row through a :class:`RowCheck` (which records what is wrong) and checks
 what one row alone can contradict: the ID number against sex and birth date, dates in order, clinical fields on
@@ -18,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from casemgmt.areas import codes as area_codes
 from followup import codes as fcodes
@@ -26,23 +26,12 @@ from followup.models import REACHED_ONLY_COLUMNS, WHOLE_NUMBER_FIELDS, DosingSha
 from followup.visits import bounds
 from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as rcodes
-from registry.models import Patient
+from registry.patients import bounds as patient_bounds
 from registry.patients import idnumber
+from registry.patients.values import PatientEntry, Registration, SupplementaryEntry
 
 from .cells import RowCheck
 from .schema import DANGER_COLUMNS, DOSE_COLUMNS, REF_MAX_LENGTH, SOCIAL_COLUMNS
-
-ID_MESSAGES = {
-    "shape": gettext_lazy("身份证号格式不正确：应为18位，最后一位可为数字或X。"),
-    "check_digit": gettext_lazy("身份证号校验位不正确，请核对。"),
-    "birth_date": gettext_lazy("身份证号中的出生日期不存在或晚于今天。"),
-}
-
-
-def _max(field: str) -> int:
-    model_field = Patient._meta.get_field(field)
-    length = getattr(model_field, "max_plaintext_length", None) or getattr(model_field, "max_length", None)
-    return int(length or 200)
 
 
 def village_code(r: RowCheck, key: str, *, required: bool = True) -> str | None:
@@ -60,65 +49,124 @@ def ref(r: RowCheck, key: str) -> str | None:
 
 
 def national_id(r: RowCheck, today: dt.date) -> str | None:
-    raw = r.text("national_id", max_length=30, required=True)
+    raw = r.text("national_id", max_length=patient_bounds.NATIONAL_ID_RAW_MAX_LENGTH, required=True)
     if raw is None:
         return None
     try:
         return idnumber.validate(raw, today)
     except idnumber.IdNumberError as exc:
-        r.add("national_id", str(ID_MESSAGES[str(exc)]))
+        r.add("national_id", str(patient_bounds.ID_NUMBER_MESSAGES[str(exc)]))
         return None
 
 
-def parse_patient(r: RowCheck) -> dict[str, Any]:
+def _text(r: RowCheck, key: str) -> str:
+    return r.text(key, max_length=patient_bounds.TEXT_MAX_LENGTH[key]) or ""
+
+
+def _coded(r: RowCheck, key: str) -> int | None:
+    return _int_code(r.code(key, patient_bounds.SUPPLEMENTARY_CODED_FIELDS[key]))
+
+
+def _int_code(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedStatus:
+    """The patients row's status at the end of its history (the web changes a status on its own page)."""
+
+    status: str
+    date: dt.date | None = None
+    lost_reason: int | None = None
+    death_cause: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRow:
+    """A patients row: the typed registration the web form builds too (None when a cell it needs failed), the
+    village it is held in and its status. ``national_id`` and ``registered_on`` are the keys of the checks
+    across rows, read even when another cell of the row failed."""
+
+    ref: str | None
+    village_code: str | None
+    national_id: str | None
+    registered_on: dt.date | None
+    registration: Registration | None
+    status: ImportedStatus
+
+
+def parse_patient(r: RowCheck) -> PatientRow:
+    """A patients row as a ``Registration``: every cell within ``registry.patients.bounds``, sex and birth date
+    taken from the ID number (and refused when their cells say otherwise), dates in order, status details only
+    for their status."""
     today = r.reader.today
+    row_ref = ref(r, "ref")
     number = national_id(r, today)
-    row: dict[str, Any] = {
-        "ref": ref(r, "ref"),
-        "national_id": number,
-        "name": r.text("name", max_length=_max("name"), required=True),
-        "sex": r.code("sex", rcodes.Sex),
-        "birth_date": r.date("birth_date"),
-        "phone": r.text("phone", max_length=_max("phone")) or "",
-        "village_code": village_code(r, "village_code"),
-        "address": r.text("address", max_length=_max("address")) or "",
-        "hukou_address": r.text("hukou_address", max_length=_max("hukou_address")) or "",
-        "household_type": r.code("household_type", rcodes.HouseholdType),
-        "employment": r.code("employment", rcodes.Employment),
-        "disorder": r.code("disorder", rcodes.Disorder, required=True),
-        "diagnosis_date": r.date("diagnosis_date"),
-        "diagnosis_hospital": r.text("diagnosis_hospital", max_length=_max("diagnosis_hospital")) or "",
-        "onset_date": r.date("onset_date"),
-        "registered_on": r.date("registered_on", required=True),
-        "consent": r.code("consent", rcodes.Consent),
-        "status": r.code("status", rcodes.Status) or rcodes.Status.ACTIVE,
-        "status_date": r.date("status_date"),
-        "lost_reason": r.code("lost_reason", rcodes.LostReason),
-        "death_cause": r.code("death_cause", rcodes.DeathCause),
-        "guardian_name": r.text("guardian_name", max_length=_max("guardian_name")) or "",
-        "guardian_relation": r.text("guardian_relation", max_length=_max("guardian_relation")) or "",
-        "guardian_phone": r.text("guardian_phone", max_length=_max("guardian_phone")) or "",
-        "economic_status": r.code("economic_status", rcodes.EconomicStatus),
-    }
+    name = r.text("name", max_length=patient_bounds.TEXT_MAX_LENGTH["name"], required=True)
+    sex = _int_code(r.code("sex", patient_bounds.CODED_FIELDS["sex"]))
+    birth_date = r.date("birth_date")
+    phone = _text(r, "phone")
+    village = village_code(r, "village_code")
+    address, hukou_address = _text(r, "address"), _text(r, "hukou_address")
+    household_type, employment = _coded(r, "household_type"), _coded(r, "employment")
+    disorder = _int_code(r.code("disorder", patient_bounds.CODED_FIELDS["disorder"], required=True))
+    diagnosis_date = r.date("diagnosis_date")
+    diagnosis_hospital = _text(r, "diagnosis_hospital")
+    onset_date = r.date("onset_date")
+    registered_on = r.date("registered_on", required=True)
+    consent = _coded(r, "consent")
+    status_code = r.code("status", patient_bounds.STATUS)
+    status = ImportedStatus(
+        status=str(status_code) if status_code is not None else rcodes.Status.ACTIVE,
+        date=r.date("status_date"),
+        lost_reason=_int_code(r.code("lost_reason", patient_bounds.LOST_REASON)),
+        death_cause=_int_code(r.code("death_cause", patient_bounds.DEATH_CAUSE)),
+    )
+    guardian_name, guardian_relation = _text(r, "guardian_name"), _text(r, "guardian_relation")
+    guardian_phone = _text(r, "guardian_phone")
+    economic_status = _coded(r, "economic_status")
     if number is not None:
         id_sex, id_birth = idnumber.sex_of(number), idnumber.birth_date_of(number)
-        if row["sex"] is not None and row["sex"] != id_sex:
+        if sex is not None and sex != id_sex:
             r.add("sex", _("性别与身份证号不符（身份证号表示%(sex)s）。") % {"sex": rcodes.Sex(id_sex).label})
-        if row["birth_date"] is not None and row["birth_date"] != id_birth:
+        if birth_date is not None and birth_date != id_birth:
             r.add("birth_date", _("出生日期与身份证号不符（身份证号表示%(day)s）。") % {"day": id_birth.isoformat()})
-        row["sex"], row["birth_date"] = id_sex, id_birth  # the ID number decides when the cells are empty
-    _check_patient_dates(r, row)
-    _check_status(r, row)
-    return row
-
-
-def _check_patient_dates(r: RowCheck, row: dict[str, Any]) -> None:
-    born, registered = row["birth_date"], row["registered_on"]
-    for key in ("diagnosis_date", "onset_date", "registered_on"):
-        if born is not None and row[key] is not None and row[key] < born:
+        sex, birth_date = id_sex, id_birth  # the ID number decides when the cells are empty
+    for key, day in (("diagnosis_date", diagnosis_date), ("onset_date", onset_date), ("registered_on", registered_on)):
+        if birth_date is not None and day is not None and day < birth_date:
             r.add(key, _("日期早于出生日期。"))
-    if registered is not None and row["status_date"] is not None and row["status_date"] < registered:
+    if registered_on is not None and status.date is not None and status.date < registered_on:
         r.add("status_date", _("状态日期早于建档日期。"))
+    if consent is None:  # unknown: a refusal is implied by the status, agreement otherwise
+        consent = rcodes.Consent.REFUSE if status.status == rcodes.Status.REFUSED else rcodes.Consent.AGREE
+    _check_status(r, status, consent)
+    if number is None or name is None or sex is None or birth_date is None or disorder is None or not registered_on:
+        return PatientRow(row_ref, village, number, registered_on, None, status)
+    patient = PatientEntry(
+        name=name,
+        national_id=number,
+        sex=sex,
+        birth_date=birth_date,
+        disorder=disorder,
+        phone=phone,
+        address=address,
+        hukou_address=hukou_address,
+        guardian_name=guardian_name,
+        guardian_relation=guardian_relation,
+        guardian_phone=guardian_phone,
+        diagnosis_date=diagnosis_date,
+        diagnosis_hospital=diagnosis_hospital,
+    )
+    supplementary = SupplementaryEntry(
+        consent=consent,
+        household_type=household_type,
+        employment=employment,
+        economic_status=economic_status,
+        onset_date=onset_date,
+        filled_on=registered_on,
+    )
+    registration = Registration(patient=patient, registered_on=registered_on, supplementary=supplementary)
+    return PatientRow(row_ref, village, number, registered_on, registration, status)
 
 
 def initial_status(consent: int | None) -> str:
@@ -126,15 +174,12 @@ def initial_status(consent: int | None) -> str:
     return rcodes.Status.REFUSED if consent == rcodes.Consent.REFUSE else rcodes.Status.ACTIVE
 
 
-def _check_status(r: RowCheck, row: dict[str, Any]) -> None:
-    status = row["status"]
-    if row["consent"] is None:  # unknown: a refusal is implied by the status, agreement otherwise
-        row["consent"] = rcodes.Consent.REFUSE if status == rcodes.Status.REFUSED else rcodes.Consent.AGREE
-    if status != initial_status(row["consent"]) and row["status_date"] is None:
-        r.add("status_date", _("状态为“%(status)s”时须填写状态日期。") % {"status": rcodes.Status(status).label})
-    if row["lost_reason"] is not None and status != rcodes.Status.LOST:
+def _check_status(r: RowCheck, status: ImportedStatus, consent: int) -> None:
+    if status.status != initial_status(consent) and status.date is None:
+        r.add("status_date", _("状态为“%(status)s”时须填写状态日期。") % {"status": rcodes.Status(status.status).label})
+    if status.lost_reason is not None and status.status != rcodes.Status.LOST:
         r.add("lost_reason", _("只有状态为失访（LOST）时才填写失访原因。"))
-    if row["death_cause"] is not None and status != rcodes.Status.DEAD:
+    if status.death_cause is not None and status.status != rcodes.Status.DEAD:
         r.add("death_cause", _("只有状态为死亡（DEAD）时才填写死亡原因。"))
 
 
@@ -229,16 +274,23 @@ def parse_medication(r: RowCheck) -> tuple[str | None, MedicationEntry | None]:
     return followup_ref, MedicationEntry(drug=drug, shape=shape, **doses)
 
 
-def parse_rehab(r: RowCheck) -> tuple[str | None, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class RehabRow:
+    provider_type: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+def parse_rehab(r: RowCheck) -> tuple[str | None, RehabRow | None]:
+    """A rehab row (None when its provider type or start date failed)."""
     patient_ref = ref(r, "patient_ref")
-    row = {
-        "provider_type": r.code("provider_type", fcodes.RehabProvider, required=True),
-        "start_date": r.date("start_date", required=True),
-        "end_date": r.date("end_date"),
-    }
-    if row["start_date"] is not None and row["end_date"] is not None and row["end_date"] < row["start_date"]:
+    provider = r.code("provider_type", fcodes.RehabProvider, required=True)
+    start, end = r.date("start_date", required=True), r.date("end_date")
+    if start is not None and end is not None and end < start:
         r.add("end_date", _("结束日期早于开始日期。"))
-    return patient_ref, row
+    if not isinstance(provider, str) or start is None:
+        return patient_ref, None
+    return patient_ref, RehabRow(provider, start, end)
 
 
 def parse_health_check(r: RowCheck) -> tuple[str | None, dt.date | None]:

@@ -185,18 +185,18 @@ class Validator:
         seen_ids: dict[str, int] = {}
         for r in self.counted(reader):
             row = rows.parse_patient(r)
-            self.village(r, "village_code", row["village_code"], in_scope=True)
-            ref = row["ref"]
+            self.village(r, "village_code", row.village_code, in_scope=True)
+            ref = row.ref
             if ref is not None and ref in self.plan.patients:
                 r.add("ref", _("档案编号重复：第%(row)d行已有。") % {"row": self.plan.patients[ref].row})
                 continue
-            index = national_id_index(row["national_id"]) if row["national_id"] else None
+            index = national_id_index(row.national_id) if row.national_id else None
             if index is not None and index in seen_ids:
                 r.add("national_id", _("身份证号重复：第%(row)d行已有同一身份证号。") % {"row": seen_ids[index]})
             elif index is not None:
                 seen_ids[index] = r.number
-            if ref is not None and index is not None and row["village_code"] and row["registered_on"]:
-                self.plan.patients[ref] = PatientKey(r.number, index, row["village_code"], row["registered_on"])
+            if ref is not None and index is not None and row.village_code and row.registered_on:
+                self.plan.patients[ref] = PatientKey(r.number, index, row.village_code, row.registered_on)
 
     def match_registered(self) -> None:
         """Patients already in the database are matched by ID number; one held elsewhere is an error."""
@@ -324,9 +324,9 @@ class Validator:
         for r in self.counted(reader):
             patient_ref, row = rows.parse_rehab(r)
             patient = self.patient(r, "patient_ref", patient_ref)
-            if patient is None or patient_ref is None or r.failed:
+            if patient is None or patient_ref is None or row is None or r.failed:
                 continue
-            key = (patient_ref, row["provider_type"], row["start_date"])
+            key = (patient_ref, row.provider_type, row.start_date)
             if key in first_row:
                 r.add("start_date", _("康复记录重复：第%(row)d行已有。") % {"row": first_row[key]})
             first_row.setdefault(key, r.number)

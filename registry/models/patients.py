@@ -22,6 +22,8 @@ from casemgmt.areas.scope import within
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto.fields import EncryptedTextField
 from registry import codes
+from registry.patients.bounds import SUPPLEMENTARY_TEXT_MAX_LENGTH as SUPPLEMENTARY_TEXT
+from registry.patients.bounds import TEXT_MAX_LENGTH as TEXT
 
 NAME_INDEX_HEX = 4  # 16 bits: a name lookup returns a handful of candidates to decrypt and compare
 PHONE_TAIL_INDEX_HEX = 3  # 12 bits over 10,000 possible endings
@@ -69,18 +71,22 @@ class Patient(models.Model):
     )
 
     # Identity: encrypted at rest (domain.md §4.1).
-    name = EncryptedTextField(_("姓名"), max_plaintext_length=50)
-    national_id = EncryptedTextField(_("身份证号"), max_plaintext_length=18)
-    phone = EncryptedTextField(_("联系电话"), max_plaintext_length=20)
-    address = EncryptedTextField(_("现住址(详细)"), max_plaintext_length=200)
-    hukou_address = EncryptedTextField(_("户籍地址"), max_plaintext_length=200)
-    guardian_name = EncryptedTextField(_("监护人姓名"), max_plaintext_length=50)
-    guardian_relation = models.CharField(_("监护人与患者关系"), max_length=20, blank=True)
-    guardian_phone = EncryptedTextField(_("监护人电话"), max_plaintext_length=20)
-    guardian_address = EncryptedTextField(_("监护人住址"), max_plaintext_length=200)
-    committee_contact_name = EncryptedTextField(_("村(居)委会联系人"), max_plaintext_length=50)
-    committee_contact_phone = EncryptedTextField(_("村(居)委会联系电话"), max_plaintext_length=20)
-    notes = EncryptedTextField(_("备注"), max_plaintext_length=1000)
+    name = EncryptedTextField(_("姓名"), max_plaintext_length=TEXT["name"])
+    national_id = EncryptedTextField(_("身份证号"), max_plaintext_length=TEXT["national_id"])
+    phone = EncryptedTextField(_("联系电话"), max_plaintext_length=TEXT["phone"])
+    address = EncryptedTextField(_("现住址(详细)"), max_plaintext_length=TEXT["address"])
+    hukou_address = EncryptedTextField(_("户籍地址"), max_plaintext_length=TEXT["hukou_address"])
+    guardian_name = EncryptedTextField(_("监护人姓名"), max_plaintext_length=TEXT["guardian_name"])
+    guardian_relation = models.CharField(_("监护人与患者关系"), max_length=TEXT["guardian_relation"], blank=True)
+    guardian_phone = EncryptedTextField(_("监护人电话"), max_plaintext_length=TEXT["guardian_phone"])
+    guardian_address = EncryptedTextField(_("监护人住址"), max_plaintext_length=TEXT["guardian_address"])
+    committee_contact_name = EncryptedTextField(
+        _("村(居)委会联系人"), max_plaintext_length=TEXT["committee_contact_name"]
+    )
+    committee_contact_phone = EncryptedTextField(
+        _("村(居)委会联系电话"), max_plaintext_length=TEXT["committee_contact_phone"]
+    )
+    notes = EncryptedTextField(_("备注"), max_plaintext_length=TEXT["notes"])
 
     # Keyed blind indexes for exact search and deduplication.
     national_id_index = models.CharField(max_length=64, unique=True, editable=False)
@@ -92,7 +98,7 @@ class Patient(models.Model):
     birth_date = models.DateField(_("出生日期"))
     disorder = models.PositiveSmallIntegerField(_("诊断类别"), choices=codes.Disorder.choices)
     diagnosis_date = models.DateField(_("确诊日期"), null=True, blank=True)
-    diagnosis_hospital = models.CharField(_("确诊医院"), max_length=100, blank=True)
+    diagnosis_hospital = models.CharField(_("确诊医院"), max_length=TEXT["diagnosis_hospital"], blank=True)
     registered_on = models.DateField(_("建档日期"))
     status = models.CharField(_("状态"), max_length=10, choices=codes.Status.choices, default=codes.Status.ACTIVE)
     status_since = models.DateField(_("状态日期"))
@@ -141,7 +147,7 @@ class SupplementaryForm(models.Model):
         _("就业情况"), choices=codes.Employment.choices, null=True, blank=True
     )
     consent = models.PositiveSmallIntegerField(_("知情同意"), choices=codes.Consent.choices)
-    consent_signer = EncryptedTextField(_("知情同意签字人"), max_plaintext_length=50)
+    consent_signer = EncryptedTextField(_("知情同意签字人"), max_plaintext_length=SUPPLEMENTARY_TEXT["consent_signer"])
     consent_date = models.DateField(_("签字日期"), null=True, blank=True)
     harmed_others = models.BooleanField(
         _("曾伤害或危害他人安全 (精神卫生法第三十条)"),
@@ -171,7 +177,9 @@ class SupplementaryForm(models.Model):
     economic_status = models.PositiveSmallIntegerField(
         _("经济状况"), choices=codes.EconomicStatus.choices, null=True, blank=True
     )
-    specialist_opinion = EncryptedTextField(_("专科医生意见"), max_plaintext_length=1000)
+    specialist_opinion = EncryptedTextField(
+        _("专科医生意见"), max_plaintext_length=SUPPLEMENTARY_TEXT["specialist_opinion"]
+    )
     filled_on = models.DateField(_("填表日期"))
     filled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,6 +1,13 @@
 """Forms of the registry pages. They validate input completely, so a view only calls a service when the input
 is sound, and every refusal reaches the user as a Chinese message on the form with nothing written.
 
+The identity, registration and supplementary forms are the web's edge of a patient record: each field within
+``registry.patients.bounds``, sex and birth date agreeing with the ID number, they hand the services one typed
+value of ``registry.patients.values`` (``PatientForm.entry``, ``NewPatientForm.registration``,
+``SupplementaryFormForm.entry``). ``parse_patient``, ``parse_supplementary`` and ``parse_registration`` run the
+same forms over plain values for callers without a browser (tests, scripts); the workbook's patient rows build
+the same values in ``followup.workbook.rows``.
+
 The model forms here are always bound to a *fresh* instance, never to the stored patient: ``ModelForm``
 copies cleaned values into its instance while validating, and the services detect changes by comparing the
 new values with the stored ones, so a form that wrote into the stored instance would make every edit look
@@ -11,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -25,23 +32,17 @@ from casemgmt.areas.scope import within
 from casemgmt.crypto.fields import encrypted_fields
 from registry import codes
 from registry.models import Patient, SupplementaryForm
-from registry.patients import idnumber, services
+from registry.patients import bounds, idnumber, services
+from registry.patients.values import PatientEntry, Registration, SupplementaryEntry
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 DATE_WIDGET_ATTRS = {"type": "date"}
+FormData = Mapping[str, object]  # what a form is bound to: the request's QueryDict, or plain values
 SHORT_TEXT_LIMIT = 200  # encrypted fields up to this length get a one-line input, longer ones a text area
 
-phone_validator = RegexValidator(
-    r"^[0-9+\-() ]{3,20}$", _("请输入有效的电话号码（数字，可含 + - 括号和空格）。"), code="phone"
-)
-
-ID_NUMBER_MESSAGES = {
-    "shape": _("身份证号应为18位：前17位为数字，最后一位为数字或X。"),
-    "check_digit": _("身份证号校验位不正确，请逐位核对。"),
-    "birth_date": _("身份证号中的出生日期无效。"),
-}
+phone_validator = RegexValidator(bounds.PHONE_PATTERN, bounds.PHONE_MESSAGE, code="phone")
 
 
 def villages_in_jurisdiction(user: User) -> QuerySet[Area]:
@@ -131,13 +132,13 @@ class PatientFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *codes.Status.choices])
     pending_closure = forms.BooleanField(label=_("仅看待审核注销"), required=False)
 
-    def __init__(self, *args: Any, villages: Iterable[Area] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: FormData | None = None, *, villages: Iterable[Area] = ()) -> None:
+        super().__init__(data)
         village_field = self.fields["village"]
         assert isinstance(village_field, forms.ChoiceField)  # noqa: S101  (narrows the type for mypy)
         village_field.choices = village_choices(villages)
 
-    def valid_filters(self) -> dict[str, Any]:
+    def valid_filters(self) -> dict[str, object]:
         """The filters that validated; a bad one is dropped (its error is shown) rather than failing the page."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
@@ -162,7 +163,44 @@ IDENTITY_FIELDS = (
     "notes",
 )
 CLINICAL_FIELDS = ("disorder", "diagnosis_date", "diagnosis_hospital")
-PHONE_FIELDS = ("phone", "guardian_phone", "committee_contact_phone")
+
+
+class PatientInputError(ValueError):
+    """What the parsers below refuse, every message by the field it concerns (``__all__`` for the form)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _form_errors(*forms_: forms.BaseForm, prefixes: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for index, form in enumerate(forms_):
+        prefix = prefixes[index] if index < len(prefixes) else ""
+        for key, messages in form.errors.items():
+            errors.setdefault(prefix + key, []).extend(str(m) for m in messages)
+    return errors
+
+
+def _text(cleaned: Mapping[str, object], name: str) -> str:
+    value = cleaned.get(name)
+    return str(value) if value is not None else ""
+
+
+def _optional_int(cleaned: Mapping[str, object], name: str) -> int | None:
+    value = cleaned.get(name)
+    return int(str(value)) if value not in (None, "") else None
+
+
+def _optional_date(cleaned: Mapping[str, object], name: str) -> dt.date | None:
+    value = cleaned.get(name)
+    return value if isinstance(value, dt.date) else None
+
+
+def _date(cleaned: Mapping[str, object], name: str) -> dt.date:
+    value = cleaned[name]
+    assert isinstance(value, dt.date)  # noqa: S101  (a required date field of a valid form)
+    return value
 
 
 class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ignore[type-arg]  # the class is not subscriptable at run time
@@ -191,9 +229,11 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
             "disorder": {"required": _("请选择诊断类别。")},
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.pop("instance", None)  # see the module docstring: never the stored patient
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: FormData | None = None, *, initial: dict[str, object] | None = None, instance: Patient | None = None
+    ) -> None:
+        del instance  # see the module docstring: never the stored patient
+        super().__init__(data, initial=initial)
         self.setup_dates()
         for name in ("name", "national_id"):
             self.fields[name].required = True
@@ -201,7 +241,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
         sex.required = False
         sex.choices = [("", _("按身份证号自动填写")), *codes.Sex.choices]
         self.fields["birth_date"].required = False
-        for name in PHONE_FIELDS:
+        for name in bounds.PHONE_FIELDS:
             self.fields[name].validators.append(phone_validator)
 
     def clean_national_id(self) -> str:
@@ -209,7 +249,7 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
         try:
             return idnumber.validate(value, today=timezone.localdate())
         except idnumber.IdNumberError as exc:
-            raise forms.ValidationError(ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
+            raise forms.ValidationError(bounds.ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
 
     def clean(self) -> dict[str, object]:
         super().clean()
@@ -223,12 +263,12 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
     def after_birth_fields(self) -> tuple[str, ...]:
         return ("diagnosis_date",)
 
-    def _agree_with_id_number(self, number: str, cleaned: dict[str, Any]) -> None:
+    def _agree_with_id_number(self, number: str, cleaned: dict[str, object]) -> None:
         """Sex and birth date are kept in clear for statistics; they must say what the ID number says."""
         sex, born = idnumber.sex_of(number), idnumber.birth_date_of(number)
         if cleaned.get("sex") in (None, ""):
             cleaned["sex"] = sex
-        elif int(cleaned["sex"]) != sex:
+        elif int(str(cleaned["sex"])) != sex:
             self.add_error("sex", _("性别与身份证号不符（身份证号第17位奇数为男、偶数为女）。"))
         if cleaned.get("birth_date") is None:
             if "birth_date" not in self.errors:
@@ -236,40 +276,72 @@ class PatientForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  # type: ign
         elif cleaned["birth_date"] != born:
             self.add_error("birth_date", _("出生日期与身份证号不符（身份证号第7–14位为出生日期）。"))
 
-    def patient_fields(self) -> dict[str, object]:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+    def entry(self) -> PatientEntry:
+        """The typed identity (call once the form is valid): the ID number normalised, sex and birth date as
+        it says."""
+        cleaned: dict[str, object] = self.cleaned_data
+        return PatientEntry(
+            name=_text(cleaned, "name"),
+            national_id=_text(cleaned, "national_id"),
+            sex=int(str(cleaned["sex"])),
+            birth_date=_date(cleaned, "birth_date"),
+            disorder=int(str(cleaned["disorder"])),
+            phone=_text(cleaned, "phone"),
+            address=_text(cleaned, "address"),
+            hukou_address=_text(cleaned, "hukou_address"),
+            guardian_name=_text(cleaned, "guardian_name"),
+            guardian_relation=_text(cleaned, "guardian_relation"),
+            guardian_phone=_text(cleaned, "guardian_phone"),
+            guardian_address=_text(cleaned, "guardian_address"),
+            committee_contact_name=_text(cleaned, "committee_contact_name"),
+            committee_contact_phone=_text(cleaned, "committee_contact_phone"),
+            notes=_text(cleaned, "notes"),
+            diagnosis_date=_optional_date(cleaned, "diagnosis_date"),
+            diagnosis_hospital=_text(cleaned, "diagnosis_hospital"),
+        )
 
 
-class RegistrationForm(PatientForm):
-    """A new record: identity, village of current residence and registration date on top of the edit form."""
+class NewPatientForm(PatientForm):
+    """The identity form with the registration date: a new record, wherever its village comes from."""
 
     class Meta(PatientForm.Meta):
-        fields = (*IDENTITY_FIELDS, "village", *CLINICAL_FIELDS, "registered_on")
-        error_messages = {
-            **PatientForm.Meta.error_messages,
-            "village": {
-                "required": _("请选择现住址所在村(居)。"),
-                "invalid_choice": _("所选地区不是您辖区内的村(居)，请从列表中选择。"),
-            },
-            "registered_on": {"required": _("请填写建档日期。")},
-        }
+        fields: tuple[str, ...] = (*IDENTITY_FIELDS, *CLINICAL_FIELDS, "registered_on")
+        error_messages = {**PatientForm.Meta.error_messages, "registered_on": {"required": _("请填写建档日期。")}}
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        village_field = self.fields["village"]
-        assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)
-        village_field.queryset = villages_in_jurisdiction(user)
-        village_field.empty_label = _("请选择")
+    def __init__(self, data: FormData | None = None, *, initial: dict[str, object] | None = None) -> None:
+        super().__init__(data, initial=initial)
         self.fields["registered_on"].initial = timezone.localdate
-        self.user = user
 
     def after_birth_fields(self) -> tuple[str, ...]:
         return ("diagnosis_date", "registered_on")
 
-    def patient_fields(self) -> dict[str, object]:
-        fields = super().patient_fields()
-        del fields["village"]
-        return fields
+    def registration(self, supplementary: SupplementaryEntry) -> Registration:
+        """The typed registration (call once this form and the supplementary form are valid)."""
+        return Registration(
+            patient=self.entry(), registered_on=_date(self.cleaned_data, "registered_on"), supplementary=supplementary
+        )
+
+
+class RegistrationForm(NewPatientForm):
+    """A new record on the web: the village of current residence, among the user's, on top."""
+
+    class Meta(NewPatientForm.Meta):
+        fields = (*IDENTITY_FIELDS, "village", *CLINICAL_FIELDS, "registered_on")
+        error_messages = {
+            **NewPatientForm.Meta.error_messages,
+            "village": {
+                "required": _("请选择现住址所在村(居)。"),
+                "invalid_choice": _("所选地区不是您辖区内的村(居)，请从列表中选择。"),
+            },
+        }
+
+    def __init__(self, data: FormData | None = None, *, user: User) -> None:
+        super().__init__(data)
+        village_field = self.fields["village"]
+        assert isinstance(village_field, forms.ModelChoiceField)  # noqa: S101  (narrows the type for mypy)
+        village_field.queryset = villages_in_jurisdiction(user)
+        village_field.empty_label = _("请选择")
+        self.user = user
 
 
 SUPPLEMENTARY_FIELDSETS = (
@@ -294,7 +366,6 @@ SUPPLEMENTARY_FIELDSETS = (
     ),
     (_("专科医生意见"), ("specialist_opinion", "filled_on")),
 )
-COUNT_FIELDS = ("past_admissions", "minor_trouble", "trouble", "disaster", "other_harm", "self_harm", "suicide_attempt")
 SUPPLEMENTARY_FIELDS = tuple(name for _legend, names in SUPPLEMENTARY_FIELDSETS for name in names)
 
 
@@ -305,7 +376,7 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  #
 
     past_symptoms = forms.TypedMultipleChoiceField(
         label=SupplementaryForm._meta.get_field("past_symptoms").verbose_name,
-        choices=codes.Symptom.choices,
+        choices=bounds.PAST_SYMPTOMS.choices,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -327,21 +398,27 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  #
         }
         error_messages = {"consent": {"required": _("请选择是否同意参加管理。")}}
 
-    def __init__(self, *args: Any, birth_date: dt.date | None = None, **kwargs: Any) -> None:
-        kwargs.pop("instance", None)  # see the module docstring: never the stored form
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: FormData | None = None,
+        *,
+        prefix: str | None = None,
+        initial: dict[str, object] | None = None,
+        birth_date: dt.date | None = None,
+    ) -> None:
+        super().__init__(data, prefix=prefix, initial=initial)  # never an instance: see the module docstring
         self.setup_dates()
         self.fields["filled_on"].required = False
         consent = cast("forms.TypedChoiceField", self.fields["consent"])
         consent.choices = codes.Consent.choices  # a radio group: no blank "---------" button
-        for name in COUNT_FIELDS:
+        for name in bounds.COUNT_FIELDS:
             self.fields[name].required = False
         self.birth_date = birth_date
 
     def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
-        for name in COUNT_FIELDS:  # an empty count means none, as on the paper form
+        for name in bounds.COUNT_FIELDS:  # an empty count means none, as on the paper form
             if name in cleaned and cleaned[name] is None:
                 cleaned[name] = 0
         self.require_not_before(
@@ -349,13 +426,35 @@ class SupplementaryFormForm(FieldsetsMixin, DateRulesMixin, forms.ModelForm):  #
         )
         return cleaned
 
-    def supplementary_fields(self, *, default_filled_on: dt.date | None = None) -> dict[str, object]:
-        fields = {name: self.cleaned_data[name] for name in self.fields}
-        if fields.get("filled_on") is None:
-            fields.pop("filled_on", None)
-            if default_filled_on is not None:
-                fields["filled_on"] = default_filled_on
-        return fields
+    def entry(self) -> SupplementaryEntry:
+        """The typed form (call once it is valid); ``filled_on`` stays None when left empty."""
+        cleaned: dict[str, object] = self.cleaned_data
+        symptoms = cleaned.get("past_symptoms")
+        return SupplementaryEntry(
+            consent=int(str(cleaned["consent"])),
+            household_type=_optional_int(cleaned, "household_type"),
+            employment=_optional_int(cleaned, "employment"),
+            economic_status=_optional_int(cleaned, "economic_status"),
+            consent_signer=_text(cleaned, "consent_signer"),
+            consent_date=_optional_date(cleaned, "consent_date"),
+            harmed_others=bool(cleaned.get("harmed_others")),
+            onset_date=_optional_date(cleaned, "onset_date"),
+            onset_year_only=bool(cleaned.get("onset_year_only")),
+            past_symptoms=tuple(sorted({int(code) for code in symptoms})) if isinstance(symptoms, list) else (),
+            past_locking=_optional_int(cleaned, "past_locking"),
+            past_outpatient=_optional_int(cleaned, "past_outpatient"),
+            first_antipsychotic_date=_optional_date(cleaned, "first_antipsychotic_date"),
+            past_admissions=_optional_int(cleaned, "past_admissions") or 0,
+            last_treatment_result=_optional_int(cleaned, "last_treatment_result"),
+            minor_trouble=_optional_int(cleaned, "minor_trouble") or 0,
+            trouble=_optional_int(cleaned, "trouble") or 0,
+            disaster=_optional_int(cleaned, "disaster") or 0,
+            other_harm=_optional_int(cleaned, "other_harm") or 0,
+            self_harm=_optional_int(cleaned, "self_harm") or 0,
+            suicide_attempt=_optional_int(cleaned, "suicide_attempt") or 0,
+            specialist_opinion=_text(cleaned, "specialist_opinion"),
+            filled_on=_optional_date(cleaned, "filled_on"),
+        )
 
 
 # --- disclosure, status and closure --------------------------------------------------------------------------
@@ -396,13 +495,13 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
 
     def __init__(
         self,
-        *args: Any,
+        data: FormData | None = None,
+        *,
         patient: Patient,
         has_pending_closure: bool,
         proposed: Mapping[str, str] | None = None,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(data)
         self.setup_dates()
         targets = services.ALLOWED_TRANSITIONS[patient.status]
         choices = [(value, label) for value, label in codes.Status.choices if value in targets]
@@ -426,7 +525,7 @@ class StatusChangeForm(DateRulesMixin, forms.Form):
         if to_status == codes.Status.LOST and reason.isdigit() and int(reason) in codes.LostReason.values:
             self.initial["lost_reason"] = int(reason)
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         super().clean()
         cleaned = self.cleaned_data
         to_status = cleaned.get("to_status")
@@ -458,3 +557,45 @@ class ClosureDecisionForm(forms.Form):
     @property
     def confirm(self) -> bool:
         return bool(self.cleaned_data.get("decision") == "confirm")
+
+
+# --- the same parsers for callers without a browser -----------------------------------------------------------
+
+
+def _given(data: Mapping[str, object]) -> dict[str, object]:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def parse_patient(data: Mapping[str, object]) -> PatientEntry:
+    """The typed identity from plain values (tests, scripts), through the identity form's fields.
+
+    ``data`` holds the form's items by name (codes as ints or digit strings, dates as ``datetime.date`` or ISO
+    text; sex and birth date may be left out, the ID number decides). Raises PatientInputError with every
+    problem.
+    """
+    form = PatientForm(_given(data))
+    if not form.is_valid():
+        raise PatientInputError(_form_errors(form))
+    return form.entry()
+
+
+def parse_supplementary(data: Mapping[str, object], *, birth_date: dt.date | None = None) -> SupplementaryEntry:
+    """The typed supplementary form from plain values, through its form's fields (PatientInputError if not)."""
+    form = SupplementaryFormForm(_given(data), birth_date=birth_date)
+    if not form.is_valid():
+        raise PatientInputError(_form_errors(form))
+    return form.entry()
+
+
+def parse_registration(patient: Mapping[str, object], supplementary: Mapping[str, object]) -> Registration:
+    """A new record from plain values: ``patient`` as for :func:`parse_patient` plus ``registered_on``,
+    ``supplementary`` as for :func:`parse_supplementary` (its errors keyed ``supp-<field>``). The village is not
+    parsed here: the caller passes the ``Area`` to ``register_patient`` after checking the actor may write there.
+    """
+    form = NewPatientForm(_given(patient))
+    form_valid = form.is_valid()
+    birth_date = _optional_date(form.cleaned_data, "birth_date")
+    supplementary_form = SupplementaryFormForm(_given(supplementary), birth_date=birth_date)
+    if not (form_valid and supplementary_form.is_valid()):
+        raise PatientInputError(_form_errors(form, supplementary_form, prefixes=("", "supp-")))
+    return form.registration(supplementary_form.entry())

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
-from registry.patients import idnumber
+from registry.patients.values import PatientEntry, Registration, SupplementaryEntry
 from registry.signals import announce_patient_change, announce_record_ended
 
 
@@ -80,22 +79,19 @@ def find_duplicate(*, actor: User, national_id: str, exclude_pk: int | None = No
     return DuplicateRegistration(existing_uuid if visible else None)
 
 
-def register_patient(
-    *, actor: User, village: Area, patient_fields: dict[str, Any], supplementary_fields: dict[str, Any]
-) -> Patient:
+def register_patient(*, actor: User, village: Area, registration: Registration) -> Patient:
     """Register one person. Raises DuplicateRegistration when the ID number exists anywhere."""
-    national_id = idnumber.validate(patient_fields["national_id"])
-    duplicate = find_duplicate(actor=actor, national_id=national_id)
+    entry, registered_on = registration.patient, registration.registered_on
+    duplicate = find_duplicate(actor=actor, national_id=entry.national_id)
     if duplicate is not None:
         raise duplicate
-    registered_on: dt.date = patient_fields["registered_on"]
-    status = initial_status(
-        consent=supplementary_fields["consent"], harmed_others=supplementary_fields.get("harmed_others", False)
-    )
+    supplementary = registration.supplementary
+    status = initial_status(consent=supplementary.consent, harmed_others=supplementary.harmed_others)
     try:
         with transaction.atomic():
             patient = Patient(
-                **{**patient_fields, "national_id": national_id},
+                **entry.columns(),
+                registered_on=registered_on,
                 village=village,
                 status=status,
                 status_since=registered_on,
@@ -104,7 +100,7 @@ def register_patient(
             patient.refresh_indexes()
             patient.save()
             SupplementaryForm.objects.create(
-                patient=patient, filled_by=actor, **{"filled_on": registered_on, **supplementary_fields}
+                patient=patient, filled_by=actor, **supplementary.columns(filled_on=registered_on)
             )
             StatusChange.objects.create(
                 patient=patient, from_status="", to_status=status, effective_date=registered_on, actor=actor
@@ -113,7 +109,7 @@ def register_patient(
             record_event(actor=actor, action=Action.CREATE, patient_uuids=[patient.uuid])
             announce_patient_change(patient_id=patient.pk, since=registered_on)
     except IntegrityError as exc:  # a concurrent registration of the same number won the race
-        duplicate = find_duplicate(actor=actor, national_id=national_id)
+        duplicate = find_duplicate(actor=actor, national_id=entry.national_id)
         if duplicate is None:
             raise
         raise duplicate from exc
@@ -121,22 +117,19 @@ def register_patient(
 
 
 IDENTITY_FIELDS = tuple(f.name for f in encrypted_fields(Patient))
-FACT_FIELDS = frozenset({"disorder", "registered_on"})  # edits the indicators see
+FACT_FIELDS = frozenset({"disorder"})  # edits the indicators see
 
 
-def update_patient(*, actor: User, patient: Patient, changes: dict[str, Any]) -> Patient:
-    """Apply edits to the record; previous identity values are kept, encrypted, in IdentityRevision."""
-    changes = dict(changes)
-    if "national_id" in changes:
-        changes["national_id"] = idnumber.validate(changes["national_id"])
-        duplicate = find_duplicate(actor=actor, national_id=changes["national_id"], exclude_pk=patient.pk)
-        if duplicate is not None:
-            raise duplicate
-    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+def update_patient(*, actor: User, patient: Patient, entry: PatientEntry) -> Patient:
+    """Apply the identity form to the record; previous identity values are kept, encrypted, in IdentityRevision."""
+    duplicate = find_duplicate(actor=actor, national_id=entry.national_id, exclude_pk=patient.pk)
+    if duplicate is not None:
+        raise duplicate
+    values = entry.columns()
+    changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if not changed:
         return patient
     previous_identity = {name: getattr(patient, name) for name in changed if name in IDENTITY_FIELDS}
-    since = min(patient.registered_on, changes.get("registered_on") or patient.registered_on)
     with transaction.atomic():
         if previous_identity:
             IdentityRevision.objects.create(
@@ -146,32 +139,32 @@ def update_patient(*, actor: User, patient: Patient, changes: dict[str, Any]) ->
                 previous_values=json.dumps(previous_identity, ensure_ascii=False),
             )
         for name in changed:
-            setattr(patient, name, changes[name])
+            setattr(patient, name, values[name])
         patient.refresh_indexes()
         patient.save()
         record_event(actor=actor, action=Action.UPDATE, patient_uuids=[patient.uuid], detail={"fields": changed})
         if FACT_FIELDS.intersection(changed):
-            announce_patient_change(patient_id=patient.pk, since=since)
+            announce_patient_change(patient_id=patient.pk, since=patient.registered_on)
     return patient
 
 
-def update_supplementary(*, actor: User, patient: Patient, changes: dict[str, Any]) -> SupplementaryForm:
-    """Edit the supplementary form; a record migrated without one gets it created here."""
+def update_supplementary(*, actor: User, patient: Patient, entry: SupplementaryEntry) -> SupplementaryForm:
+    """Save the supplementary form (``filled_on`` not given: today); a record migrated without one gets it
+    created here."""
+    values = entry.columns(filled_on=timezone.localdate())
     form = SupplementaryForm.objects.filter(patient=patient).first()
     if form is None:
         with transaction.atomic():
-            form = SupplementaryForm.objects.create(
-                patient=patient, filled_by=actor, filled_on=timezone.localdate(), **{"consent": 1, **changes}
-            )
+            form = SupplementaryForm.objects.create(patient=patient, filled_by=actor, **values)
             record_event(
                 actor=actor, action=Action.UPDATE, patient_uuids=[patient.uuid], detail={"supplementary": "created"}
             )
         return form
-    changed = [name for name, value in changes.items() if getattr(form, name) != value]
+    changed = [name for name, value in values.items() if getattr(form, name) != value]
     if changed:
         with transaction.atomic():
             for name in changed:
-                setattr(form, name, changes[name])
+                setattr(form, name, values[name])
             form.filled_by = actor
             form.save()
             record_event(

@@ -9,7 +9,6 @@ audit event with the patients' UUIDs and no identity. Pages re-shown because of 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -103,13 +102,14 @@ def _record_view(request: AuthenticatedHttpRequest, patient: Patient, page: str,
 # --- list ----------------------------------------------------------------------------------------------------
 
 
-def _filtered(patients: PatientQuerySet, filters: dict[str, Any]) -> PatientQuerySet:
-    if "village" in filters:
-        patients = patients.filter(village_id=filters["village"])
-    if "disorder" in filters:
-        patients = patients.filter(disorder=filters["disorder"])
-    if "status" in filters:
-        patients = patients.filter(status=filters["status"])
+def _filtered(patients: PatientQuerySet, filters: dict[str, object]) -> PatientQuerySet:
+    village, disorder, status = filters.get("village"), filters.get("disorder"), filters.get("status")
+    if isinstance(village, str):
+        patients = patients.filter(village_id=village)
+    if isinstance(disorder, int):
+        patients = patients.filter(disorder=disorder)
+    if isinstance(status, str):
+        patients = patients.filter(status=status)
     if filters.get("pending_closure"):
         patients = patients.filter(_pending_closure_exists())
     return patients
@@ -150,7 +150,7 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PatientFilterForm(data or None, villages=villages_in_jurisdiction(user))
     filters = form.valid_filters() if form.is_bound else {}
     patients = _filtered(visible_patients(user), filters)
-    result = search(patients, filters.get("q", ""))
+    result = search(patients, str(filters.get("q", "")))
     page, shown = _paginate(result, patients, request.GET.get("page"))
     masked, today = sees_masked_identity(user), timezone.localdate()
     rows = [list_row(p, masked=masked, today=today) for p in shown]
@@ -303,10 +303,7 @@ def patient_register(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             try:
                 patient = services.register_patient(
-                    actor=user,
-                    village=village,
-                    patient_fields=form.patient_fields(),
-                    supplementary_fields=supplementary.supplementary_fields(),
+                    actor=user, village=village, registration=form.registration(supplementary.entry())
                 )
             except services.DuplicateRegistration as exc:
                 form.add_error("national_id", str(exc))
@@ -330,7 +327,7 @@ def patient_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
     duplicate_url = None
     if form.is_bound and form.is_valid():
         try:
-            services.update_patient(actor=request.user, patient=patient, changes=form.patient_fields())
+            services.update_patient(actor=request.user, patient=patient, entry=form.entry())
         except services.DuplicateRegistration as exc:
             form.add_error("national_id", str(exc))
             duplicate_url = _duplicate_url(exc)
@@ -359,8 +356,7 @@ def supplementary_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUI
     data = request.POST if request.method == "POST" else None
     form = SupplementaryFormForm(data, initial=initial, birth_date=patient.birth_date)
     if form.is_bound and form.is_valid():
-        changes = form.supplementary_fields(default_filled_on=timezone.localdate())
-        services.update_supplementary(actor=request.user, patient=patient, changes=changes)
+        services.update_supplementary(actor=request.user, patient=patient, entry=form.entry())
         messages.success(request, _("补充表已保存。"))
         return redirect("registry:patient_detail", patient_uuid=patient.uuid)
     if not form.is_bound:

@@ -7,8 +7,7 @@ from django.db import connection
 
 from casemgmt.crypto import cipher as crypto
 from registry.models import IdentityRevision, Patient
-from registry.patients.services import update_patient
-from tests.base import World
+from tests.base import World, edit_patient
 
 
 def raw_column(patient: Patient, column: str) -> str:
@@ -59,7 +58,7 @@ def test_unchanged_values_are_not_reencrypted_on_save(world: World) -> None:
 
 def test_identity_history_is_encrypted_too(world: World) -> None:
     old_phone = world.patient_a.phone
-    update_patient(actor=world.doctor_a, patient=world.patient_a, changes={"phone": "13912345678"})
+    edit_patient(world.doctor_a, world.patient_a, phone="13912345678")
     revision = IdentityRevision.objects.get(patient=world.patient_a)
     with connection.cursor() as cursor:
         cursor.execute("SELECT previous_values FROM registry_identityrevision WHERE id = %s", [revision.pk])

@@ -10,8 +10,7 @@ from django.test import override_settings
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto import rotation
 from registry.models import IdentityRevision, Patient, SupplementaryForm
-from registry.patients.services import update_patient
-from tests.base import World, make_patient
+from tests.base import World, edit_patient, make_patient
 
 OLD = crypto.new_key()
 NEW = crypto.new_key()
@@ -26,7 +25,7 @@ def test_rotation_in_batches_is_resumable_and_covers_history(db: object) -> None
 
         world: World = build_world()
         extra = make_patient(world.doctor_a, world.village_a2, guardian_name="监护人甲")
-        update_patient(actor=world.doctor_a, patient=extra, changes={"phone": "13712345678"})
+        edit_patient(world.doctor_a, extra, phone="13712345678")
         names = {p.uuid: p.name for p in Patient.objects.all()}
 
     with override_settings(

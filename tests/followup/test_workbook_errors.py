@@ -17,7 +17,9 @@ from followup.visits.services import FollowUpError
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
 from registry.models import Patient
-from tests.base import World, make_area, make_patient
+from registry.patients import bounds as patient_bounds
+from registry.patients.forms import PatientInputError, parse_registration
+from tests.base import World, make_area, make_patient, patient_fields
 from tests.followup.base import reached_data
 from tests.followup.workbook_base import (
     FOLLOWUP_HEADER,
@@ -185,6 +187,32 @@ def test_the_workbook_and_the_web_form_share_the_bounds(world: World, tmp_path: 
     assert {"trouble", "medication-1"} <= set(error.value.errors)
     within = [{**depot, "depot_every_weeks": too_rare - 1}]
     assert parse_followup(reached_data(trouble=too_many - 1), within, today=TODAY).trouble == too_many - 1
+
+
+def test_the_workbook_and_the_registration_form_share_the_patient_bounds(world: World, tmp_path: Path) -> None:
+    """One past the bound of registry.patients.bounds is refused by the patients rows and by the web form alike."""
+    limit = patient_bounds.TEXT_MAX_LENGTH["name"]
+    sheets = valid_sheets(world)
+    sheets["patients"][1][P("name")] = "张" * (limit + 1)
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("patients", 2, "name")]
+    with pytest.raises(PatientInputError) as error:
+        parse_registration(patient_fields(name="张" * (limit + 1)), {"consent": 1})
+    assert set(error.value.errors) == {"name"}
+    assert parse_registration(patient_fields(name="张" * limit), {"consent": 1}).patient.name == "张" * limit
+    sheets["patients"][1][P("name")] = "张" * limit
+    assert import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e, dry_run=True).ok
+
+
+def test_the_workbook_and_the_forms_word_an_id_number_problem_alike(world: World, tmp_path: Path) -> None:
+    sheets = valid_sheets(world)
+    bad_check_digit(sheets)
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    message = str(patient_bounds.ID_NUMBER_MESSAGES["check_digit"])
+    assert [p.message for p in report.problems if p.column == "national_id"] == [message]
+    with pytest.raises(PatientInputError) as error:
+        parse_registration(patient_fields(national_id=sheets["patients"][1][P("national_id")]), {"consent": 1})
+    assert error.value.errors["national_id"] == [message]
 
 
 def test_an_invalid_last_row_writes_nothing(world: World, tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def valid_sheets(world: World) -> Sheets:
     a1, a2 = world.village_a1.code, world.village_a2.code
     return {
         "patients": [
-            PATIENT_HEADER,
+            list(PATIENT_HEADER),  # a copy: a test may add a column
             patient_row("P1", a1, seed=1),
             patient_row("P2", a2, seed=2, sex=2),
             patient_row("P3", a1, seed=3, status="DEAD", status_date=day(30), death_cause=2),
@@ -119,7 +119,7 @@ def valid_sheets(world: World) -> Sheets:
             ["P2", a1, a2, day(200), day(190)],
         ],
         "followups": [
-            FOLLOWUP_HEADER,
+            list(FOLLOWUP_HEADER),
             followup_row("F1", "P1", 300),
             followup_row("F2", "P1", 200, risk_level=None),  # reached without a risk level: kept
             followup_row("F3", "P2", 100),

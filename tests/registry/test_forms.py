@@ -10,8 +10,8 @@ import pytest
 from registry import codes
 from registry.models import Patient
 from registry.patients import idnumber
+from registry.patients.bounds import ID_NUMBER_MESSAGES
 from registry.patients.forms import (
-    ID_NUMBER_MESSAGES,
     PatientFilterForm,
     PatientForm,
     StatusChangeForm,
@@ -82,8 +82,9 @@ def test_empty_counts_mean_zero() -> None:
     form = SupplementaryFormForm({"consent": "1", "self_harm": "", "past_admissions": ""})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["self_harm"] == 0 and form.cleaned_data["past_admissions"] == 0
-    assert "filled_on" not in form.supplementary_fields()
-    assert form.supplementary_fields(default_filled_on=dt.date(2025, 1, 2))["filled_on"] == dt.date(2025, 1, 2)
+    entry = form.entry()
+    assert entry.filled_on is None and entry.self_harm == 0 and entry.past_admissions == 0
+    assert entry.columns(filled_on=dt.date(2025, 1, 2))["filled_on"] == dt.date(2025, 1, 2)
 
 
 def test_refused_consent_is_a_valid_answer() -> None:

@@ -12,7 +12,7 @@ from registry import codes
 from registry.access import visibility as access
 from registry.models import ClosureRequest, IdentityRevision, Patient, StatusChange
 from registry.patients import services
-from tests.base import TODAY, World, make_patient
+from tests.base import TODAY, World, edit_patient, make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_closure_needs_a_second_person(world: World) -> None:
 
 def test_identity_changes_keep_the_previous_values_encrypted(world: World) -> None:
     old_phone = world.patient_a.phone
-    services.update_patient(actor=world.doctor_a, patient=world.patient_a, changes={"phone": "13500001111"})
+    edit_patient(world.doctor_a, world.patient_a, phone="13500001111")
     revision = IdentityRevision.objects.get(patient=world.patient_a)
     assert json.loads(revision.previous_values) == {"phone": old_phone}
     stored = IdentityRevision.objects.filter(pk=revision.pk).values_list("previous_values", flat=True).get()
