@@ -31,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
@@ -105,7 +106,9 @@ def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
-def get_emergency_for_user(request: Any, emergency_uuid: uuid.UUID | str, *, write: bool = False) -> Emergency:
+def get_emergency_for_user(
+    request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID | str, *, write: bool = False
+) -> Emergency:
     """The record, if it is in ``emergencies_visible_to`` (404 otherwise: missing and not yours alike).
 
     403 for users who are neither doctors nor area staff (case-team members: emergency history is clinical
