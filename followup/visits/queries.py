@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -214,7 +214,7 @@ class TimelineEntry:
     kind: str  # FOLLOWUP, STATUS, MEDICATION, REHAB or HEALTH_CHECK
     title: str
     detail: str = ""
-    obj: Any = None  # the FollowUp, StatusChange, RehabParticipation or HealthCheck behind the entry
+    obj: FollowUp | StatusChange | RehabParticipation | HealthCheck | None = None  # the record behind the entry
 
 
 def _followup_entries(followups: list[FollowUp]) -> list[TimelineEntry]:
