@@ -191,12 +191,20 @@ def _revoke(actor: User, case: Case, member: CaseMember, step: str) -> None:
         _audit(actor, case, "revoke", member_user=member.user, cause=step)
 
 
-def _audit(actor: User | None, case: Case, step: str, **extra: Any) -> None:
+def _audit(
+    actor: User | None,
+    case: Case,
+    step: str,
+    *,
+    member_user: User | None = None,
+    expires_at: dt.datetime | None = None,
+    **extra: object,
+) -> None:
     detail: dict[str, object] = {"case": str(case.uuid), "step": step}
-    if (user := extra.pop("member_user", None)) is not None:
-        detail["member_user"] = str(user.uuid)
-    if (expires := extra.pop("expires_at", None)) is not None:
-        detail["expires_at"] = expires.isoformat()
+    if member_user is not None:
+        detail["member_user"] = str(member_user.uuid)
+    if expires_at is not None:
+        detail["expires_at"] = expires_at.isoformat()
     detail.update(extra)
     action = Action.CREATE if step in ("open", "grant", "add_member", "contact") else Action.UPDATE
     record_event(actor=actor, action=action, patient_uuids=[case.patient.uuid], detail=detail)
