@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.apps import apps
 from django.conf import settings
@@ -55,11 +55,11 @@ class BackgroundJob(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @classmethod
-    def set_progress(cls, pk: int, percent: int, **changes: Any) -> int:
+    def set_progress(cls, pk: int, percent: int, **changes: object) -> int:
         """Write the progress (and any other columns, e.g. the status) of job *pk* in one UPDATE."""
         return cls._default_manager.filter(pk=pk).update(progress=percent, **changes)
 
-    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, Any]:
+    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, object]:
         """The columns, besides the status, that record why and when the job failed; none by default."""
         return {}
 

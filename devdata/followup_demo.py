@@ -11,7 +11,7 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -33,7 +33,7 @@ NOT_REACHED_SHARE = 0.08
 ALWAYS_MISSING_SHARE = 0.04  # patients whose last three attempts all failed
 
 
-def _assessment(rng: random.Random) -> dict[str, Any]:
+def _assessment(rng: random.Random) -> dict[str, int | list[int]]:
     risk = rng.choices((0, 1, 2, 3, 4), weights=(70, 14, 8, 6, 2))[0]
     poor = rng.random() < 0.15
     symptoms = rng.sample(range(1, 12), rng.choice((1, 2))) if risk or poor else []
@@ -54,7 +54,7 @@ def _assessment(rng: random.Random) -> dict[str, Any]:
 
 
 def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date) -> FollowUpEntry:
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "date": day,
         "mode": rng.choices((1, 2, 3), weights=(35, 45, 20))[0],
         "contacts": [1, 2] if rng.random() < 0.6 else [2],
@@ -71,7 +71,7 @@ def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, to
         "family_support": rng.random() < 0.7,
         **_assessment(rng),
     }
-    if data["trouble"] and data["risk_level"] < 3:
+    if data["trouble"] and cast(int, data["risk_level"]) < 3:
         data["trouble"] = 0
     dose = rng.choice(("1", "2", "2", "3"))
     medications = [{"drug": drug, "shape": "schedule", "morning_mg": dose, "evening_mg": dose}]

@@ -7,13 +7,19 @@ re-exported from ``registry.codes`` rather than repeated, so the two forms can n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from registry.codes import DeathCause, Locking, LostReason, PhysicalDeathCause, Symptom
 
-StrOrPromise = str | Promise
+if TYPE_CHECKING:
+    # The stubs' lazy-string type, which Django's field and form signatures name.
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str | Promise
 
 # The same codes as the registry's supplementary form (domain.md §4.2–4.3).
 __all__ = ["DeathCause", "Locking", "LostReason", "PhysicalDeathCause", "Symptom"]

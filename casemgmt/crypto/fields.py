@@ -16,6 +16,9 @@ from django.db.models.query_utils import DeferredAttribute
 from casemgmt.crypto import cipher as crypto
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from django import forms
     from django.db.models import Model
 
 
@@ -46,7 +49,7 @@ class EncryptedDescriptor(DeferredAttribute):
     def __set__(self, instance: Model, value: object) -> None:
         instance.__dict__[self.field.attname] = value
 
-    def __get__(self, instance: Any, cls: Any = None) -> Any:
+    def __get__(self, instance: Model | None, cls: type[Model] | None = None) -> object:
         if instance is None:
             return self
         value = super().__get__(instance, cls)
@@ -68,7 +71,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the cla
         self.max_plaintext_length = max_plaintext_length
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> Any:
+    def deconstruct(self) -> tuple[str, str, Sequence[object], dict[str, object]]:
         name, path, args, kwargs = super().deconstruct()
         if self.max_plaintext_length is not None:
             kwargs["max_plaintext_length"] = self.max_plaintext_length
@@ -95,7 +98,12 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the cla
             return value
         raise TypeError("plaintext cannot be written or queried without its row; save the model instance")
 
-    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: object,
+    ) -> forms.Field | None:
         kwargs.setdefault("max_length", self.max_plaintext_length)
         return super().formfield(form_class=form_class, choices_form_class=choices_form_class, **kwargs)
 

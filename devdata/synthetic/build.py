@@ -16,7 +16,6 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from casemgmt.crypto import cipher as crypto
 from devdata import identities as synthetic
@@ -145,7 +144,7 @@ HEALTH_COLUMNS = (
 class Batch:
     """The rows of a batch of patients. Follow-up rows get their primary keys when the batch is written."""
 
-    patients: list[tuple[Any, ...]] = field(default_factory=list)  # ids first: they are announced
+    patients: list[tuple[int, *tuple[object, ...]]] = field(default_factory=list)  # ids first: they are announced
     forms: list[tuple[object, ...]] = field(default_factory=list)
     statuses: list[tuple[object, ...]] = field(default_factory=list)
     custody: list[tuple[object, ...]] = field(default_factory=list)

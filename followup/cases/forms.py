@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils import timezone
@@ -43,8 +44,8 @@ class MemberForm(ServiceErrorsMixin):
     )
     person_phone = forms.CharField(label=_("外部人员电话"), required=False, max_length=20, validators=[phone_validator])
 
-    def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None, *, users: QuerySet[User]) -> None:
+        super().__init__(data)
         self.fields["user"].queryset = users  # type: ignore[attr-defined]
         self.fields["role"].error_messages["required"] = _("请选择团队角色。")
 
@@ -92,9 +93,8 @@ class ContactForm(ServiceErrorsMixin):
     )
     actions = forms.CharField(label=_("采取措施"), required=False, max_length=1000, widget=TEXT)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"date": timezone.localdate(), "mode": CaseContactMode.VISIT})
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None) -> None:
+        super().__init__(data, initial={"date": timezone.localdate(), "mode": CaseContactMode.VISIT})
 
 
 class CloseForm(ServiceErrorsMixin):

@@ -38,6 +38,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
@@ -114,12 +115,12 @@ def is_active_member(user: User, case: Case) -> bool:
     return case.members.filter(user=user, removed_at__isnull=True).exists()
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: User) -> QuerySet[Case]:
     """Every case of a patient the user sees (the one rule, ``Patient.objects.visible_to``); lists start here."""
     return Case.objects.filter(patient__in=visible_patients(user).values("pk"))
 
 
-def get_case_for_user(request: Any, case_uuid: uuid.UUID | str, *, write: bool = False) -> Case:
+def get_case_for_user(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID | str, *, write: bool = False) -> Case:
     """The case, for its patient's doctors (who manage it) and the active members of its team.
 
     404 for a case that does not exist, whose patient the user does not see, or (a grant-only user) on whose team
@@ -190,12 +191,20 @@ def _revoke(actor: User, case: Case, member: CaseMember, step: str) -> None:
         _audit(actor, case, "revoke", member_user=member.user, cause=step)
 
 
-def _audit(actor: User | None, case: Case, step: str, **extra: Any) -> None:
+def _audit(
+    actor: User | None,
+    case: Case,
+    step: str,
+    *,
+    member_user: User | None = None,
+    expires_at: dt.datetime | None = None,
+    **extra: object,
+) -> None:
     detail: dict[str, object] = {"case": str(case.uuid), "step": step}
-    if (user := extra.pop("member_user", None)) is not None:
-        detail["member_user"] = str(user.uuid)
-    if (expires := extra.pop("expires_at", None)) is not None:
-        detail["expires_at"] = expires.isoformat()
+    if member_user is not None:
+        detail["member_user"] = str(member_user.uuid)
+    if expires_at is not None:
+        detail["expires_at"] = expires_at.isoformat()
     detail.update(extra)
     action = Action.CREATE if step in ("open", "grant", "add_member", "contact") else Action.UPDATE
     record_event(actor=actor, action=action, patient_uuids=[case.patient.uuid], detail=detail)
@@ -581,7 +590,7 @@ def team_cases_elsewhere(user: User) -> QuerySet[Case]:
     return my_cases(user).exclude(patient__in=Patient.objects.in_jurisdiction_of(user).values("pk"))
 
 
-def jurisdiction_cases(user: Any) -> QuerySet[Case]:
+def jurisdiction_cases(user: User) -> QuerySet[Case]:
     """Open cases of the patients of a doctor's own areas.
 
     The area part of the one rule (``in_jurisdiction_of``, a subset of ``cases_visible_to``) is applied alone: the

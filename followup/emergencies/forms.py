@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -80,15 +81,22 @@ class EmergencyForm(forms.Form):
         label=_("记录已完整，标记为完成"), required=False, help_text=_("应在事件发生后24小时内完成。完成后不能再修改。")
     )
 
-    def __init__(self, *args: Any, user: User, instance: Emergency | None = None, **kwargs: Any) -> None:
-        unbound = not args or args[0] is None
-        if instance is not None and unbound and "initial" not in kwargs:
-            kwargs["initial"] = {
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        user: User,
+        instance: Emergency | None = None,
+        initial: dict[str, object] | None = None,
+    ) -> None:
+        unbound = data is None
+        if instance is not None and unbound and initial is None:
+            initial = {
                 **{name: getattr(instance, name) for name in VALUE_FIELDS},
                 "occurred_at": timezone.localtime(instance.occurred_at),
                 "handler": instance.handler_id,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(data, initial=initial)
         handler = cast("forms.ModelChoiceField[User]", self.fields["handler"])
         handler.queryset = handlers_for(user)
         handler.empty_label = _("本人")
@@ -135,8 +143,8 @@ class PersonForm(forms.Form):
     )
     area = forms.ChoiceField(label=_("所属村(居)"), error_messages={"required": _("请选择本辖区的村(居)。")})
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None, *, user: User) -> None:
+        super().__init__(data)
         self.villages = {v.code: v for v in villages_in_jurisdiction(user)}
         choices = village_choices(self.villages.values())
         choices[0] = ("", _("请选择"))

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -31,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
@@ -105,7 +106,9 @@ def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
-def get_emergency_for_user(request: Any, emergency_uuid: uuid.UUID | str, *, write: bool = False) -> Emergency:
+def get_emergency_for_user(
+    request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID | str, *, write: bool = False
+) -> Emergency:
     """The record, if it is in ``emergencies_visible_to`` (404 otherwise: missing and not yours alike).
 
     403 for users who are neither doctors nor area staff (case-team members: emergency history is clinical
@@ -130,7 +133,7 @@ def get_emergency_for_user(request: Any, emergency_uuid: uuid.UUID | str, *, wri
 # --- validation ------------------------------------------------------------------------------------------------
 
 
-def completion_problems(values: dict[str, Any]) -> Errors:
+def completion_problems(values: Mapping[str, object]) -> Errors:
     """What a record still lacks before it can be marked complete (domain.md §9); empty when complete."""
     errors: Errors = defaultdict(list)
     required = _("完成记录前请填写此项。")
@@ -145,7 +148,7 @@ def completion_problems(values: dict[str, Any]) -> Errors:
         errors["measures"].append(_("请至少选择一项处置措施。"))
     if values.get("consent") is None:
         errors["consent"].append(required)
-    if EmergencyMeasure.MEDICATION in (values.get("measures") or []):
+    if EmergencyMeasure.MEDICATION in cast("Iterable[str]", values.get("measures") or []):
         for name in ("medication_drug", "medication_dose", "medication_route"):
             if not values.get(name):
                 errors[name].append(_("采取药物处置时请填写药物、剂量和给药途径。"))
@@ -154,18 +157,18 @@ def completion_problems(values: dict[str, Any]) -> Errors:
     return dict(errors)
 
 
-def _check_values(values: dict[str, Any], now: dt.datetime) -> Errors:
+def _check_values(values: Mapping[str, object], now: dt.datetime) -> Errors:
     errors: Errors = defaultdict(list)
-    occurred: dt.datetime | None = values.get("occurred_at")
+    occurred = cast("dt.datetime | None", values.get("occurred_at"))
     if occurred is None:
         errors["occurred_at"].append(_("请填写发生时间。"))
     elif occurred > now + dt.timedelta(minutes=5):
         errors["occurred_at"].append(_("发生时间不能晚于现在。"))
     elif occurred < now - dt.timedelta(days=365):
         errors["occurred_at"].append(_("发生时间不能早于一年前。"))
-    if not set(values.get("situations") or []) <= set(EmergencySituation.values):
+    if not set(cast("Iterable[str]", values.get("situations") or [])) <= set(EmergencySituation.values):
         errors["situations"].append(_("情形无效。"))
-    if not set(values.get("measures") or []) <= set(EmergencyMeasure.values):
+    if not set(cast("Iterable[str]", values.get("measures") or [])) <= set(EmergencyMeasure.values):
         errors["measures"].append(_("处置措施无效。"))
     risk = values.get("risk_level")
     if risk is not None and not (isinstance(risk, int) and 0 <= risk <= 5):
@@ -189,13 +192,13 @@ def _clean_person(person_name: str, person_national_id: str) -> tuple[str, str]:
     return name, number
 
 
-def _apply(emergency: Emergency, values: dict[str, Any]) -> None:
+def _apply(emergency: Emergency, values: Mapping[str, object]) -> None:
     for name in FIELDS:
         if name not in values:
             continue
         value = values[name]
         if name in _LISTS:
-            value = list(value or [])
+            value = list(cast("Iterable[str]", value or []))
         elif value is None and name not in _NULLABLE:
             value = ""
         setattr(emergency, name, value)
@@ -226,7 +229,7 @@ def _audit(actor: User, emergency: Emergency, step: str, action: str) -> None:
 def record_emergency(
     *,
     actor: User,
-    values: dict[str, Any],
+    values: Mapping[str, object],
     handler: User | None,
     complete: bool,
     now: dt.datetime,
@@ -275,7 +278,13 @@ def record_emergency(
 
 
 def update_emergency(
-    *, actor: User, emergency: Emergency, values: dict[str, Any], handler: User | None, complete: bool, now: dt.datetime
+    *,
+    actor: User,
+    emergency: Emergency,
+    values: Mapping[str, object],
+    handler: User | None,
+    complete: bool,
+    now: dt.datetime,
 ) -> Emergency:
     """Amend an open record, and optionally mark it complete. A completed record is final.
 

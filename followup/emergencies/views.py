@@ -10,7 +10,7 @@ these pages (403): emergency history is clinical history (domain.md §8).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,6 +32,7 @@ from registry.models import Patient
 
 if TYPE_CHECKING:
     from casemgmt.accounts.models import User
+    from casemgmt.areas.models import Area
 
 LIST_LIMIT = 100
 
@@ -70,13 +71,21 @@ def _form_page(request: AuthenticatedHttpRequest, template_context: dict[str, ob
     return render(request, "followup/emergency/form.html", template_context)
 
 
+class _Person(TypedDict, total=False):
+    """Who an emergency of a person not registered yet concerns (``record_emergency``'s keywords)."""
+
+    area: Area | None
+    person_name: str
+    person_national_id: str
+
+
 def _save_new(
     request: AuthenticatedHttpRequest, form: EmergencyForm, *, patient: Patient | None, person: PersonForm | None
 ) -> Emergency | None:
     person_ok = person is None or person.is_valid()
     if not (form.is_valid() and person_ok):
         return None
-    extra: dict[str, Any] = {}
+    extra: _Person = {}
     if person is not None:
         extra = {
             "area": person.villages.get(person.cleaned_data["area"]),
@@ -169,7 +178,7 @@ def emergency_new_for_patient(request: AuthenticatedHttpRequest, patient_uuid: u
 @require_GET
 def emergency_detail(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID) -> HttpResponse:
     emergency = services.get_emergency_for_user(request, emergency_uuid)
-    user: Any = request.user
+    user = request.user
     now = timezone.now()
     masked = bool(user.is_area_staff)
     writable = services.can_write_emergency(user, emergency)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -50,7 +50,7 @@ class WorkbookImport(jobs.BackgroundJob):
     def __str__(self) -> str:
         return f"Workbook import {self.uuid} ({self.status})"
 
-    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, Any]:
+    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, object]:
         """The job page shows ``report["error"]``; a failed job has ended, so it gets its end time."""
         return {"report": {"error": message}, "finished_at": now}
 

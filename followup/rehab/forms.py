@@ -3,8 +3,9 @@ services in ``followup.rehab.services`` check the rules again and write."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -31,7 +32,7 @@ class RehabParticipationForm(forms.ModelForm):  # type: ignore[type-arg]
             "end_date": {"invalid": _("请输入有效日期（年-月-日）。")},
         }
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         """The order of the dates, with its own message (the model's constraint would only say it is violated;
         an error on the field also keeps that constraint from being checked a second time)."""
         cleaned = super().clean() or {}
@@ -40,15 +41,15 @@ class RehabParticipationForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("end_date", _("结束日期不能早于开始日期。"))
         return cleaned
 
-    def service_data(self) -> dict[str, Any]:
+    def service_data(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class EndRehabForm(forms.Form):
     end_date = date_field(_("结束日期"), required=True, initial=timezone.localdate)
 
-    def clean_end_date(self) -> Any:
-        value = self.cleaned_data["end_date"]
+    def clean_end_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["end_date"]
         if value > timezone.localdate():
             raise forms.ValidationError(_("结束日期不能晚于今天。"))
         return value
@@ -92,8 +93,8 @@ class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
         }
         help_texts = {"blood_pressure": _("如 120/80")}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None) -> None:
+        super().__init__(data)
         self.fields["date"].initial = timezone.localdate
         self.fields["weight_kg"].widget.attrs.update({"inputmode": "decimal"})
 
@@ -103,11 +104,11 @@ class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(_("体重必须大于0。"))
         return value
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         if not cleaned.get("consent") and any(cleaned.get(name) not in (None, "") for name in self.RESULT_FIELDS):
             self.add_error("consent", _("患者未同意体检时不能填写体检结果。"))
         return cleaned
 
-    def service_data(self) -> dict[str, Any]:
+    def service_data(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -10,13 +10,15 @@ nothing is written unless all of it is valid.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import cast
 
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
@@ -36,7 +38,7 @@ REHAB_FIELDS = frozenset({"provider_type", "provider_name", "service_type", "sta
 # would replace this small reader.
 
 
-def _date(value: Any) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else None
 
 
@@ -53,7 +55,7 @@ def _max_length(model: type[models.Model], name: str) -> int:
     return int(model._meta.get_field(name).max_length or 0)  # type: ignore[union-attr]
 
 
-def _number(value: Any, whole: bool) -> Any:
+def _number(value: object, whole: bool) -> object:
     """Decimal (or int for counts) from a form value; the raw value back when it is not a number at all."""
     if value in (None, ""):
         return None
@@ -69,15 +71,15 @@ def _number(value: Any, whole: bool) -> Any:
 class _Form:
     """Collects cleaned values and every error of one rehabilitation or health-check submission."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, object]) -> None:
         self.data = data
-        self.values: dict[str, Any] = {}
+        self.values: dict[str, object] = {}
         self.errors: Errors = {}
 
     def add(self, field: str, message: str) -> None:
         self.errors.setdefault(field, []).append(message)
 
-    def raw(self, name: str) -> Any:
+    def raw(self, name: str) -> object:
         return self.data.get(name)
 
     def date(self, name: str, *, required_message: str = "") -> dt.date | None:
@@ -99,7 +101,7 @@ class _Form:
         return value
 
 
-def _reject_unknown(data: dict[str, Any], known: frozenset[str]) -> None:
+def _reject_unknown(data: Mapping[str, object], known: frozenset[str]) -> None:
     unknown = set(data) - known
     if unknown:  # a programming error, not user input: fail loudly in tests
         raise TypeError(f"unexpected fields {sorted(unknown)}")
@@ -114,7 +116,7 @@ def _end_date_problem(end: dt.date, start: dt.date, today: dt.date) -> str:
 
 
 def record_rehab_participation(
-    *, actor: Any, patient: Patient, data: dict[str, Any], today: dt.date | None = None
+    *, actor: User, patient: Patient, data: Mapping[str, object], today: dt.date | None = None
 ) -> RehabParticipation:
     """Record participation in community rehabilitation (provider type, service, start, optional end).
 
@@ -137,7 +139,12 @@ def record_rehab_participation(
         raise FollowUpError(form.errors)
     with transaction.atomic():
         participation = RehabParticipation.objects.create(
-            patient=patient, recorded_by=actor, provider_type=provider, start_date=start, end_date=end, **texts
+            patient=patient,
+            recorded_by=actor,
+            provider_type=cast(str, provider),
+            start_date=start,
+            end_date=end,
+            **texts,
         )
         record_event(
             actor=actor,
@@ -150,7 +157,7 @@ def record_rehab_participation(
 
 
 def end_rehab_participation(
-    *, actor: Any, participation: RehabParticipation, end_date: dt.date, today: dt.date | None = None
+    *, actor: User, participation: RehabParticipation, end_date: dt.date, today: dt.date | None = None
 ) -> RehabParticipation:
     """Close an ongoing participation on ``end_date`` (the patient's visibility was checked by the caller)."""
     today = today or timezone.localdate()
@@ -198,7 +205,7 @@ def _weight(form: _Form) -> Decimal | None:
 
 
 def record_health_check(
-    *, actor: Any, patient: Patient, data: dict[str, Any], today: dt.date | None = None
+    *, actor: User, patient: Patient, data: Mapping[str, object], today: dt.date | None = None
 ) -> HealthCheck:
     """Record the annual health check (健康体检). Without consent only the refusal is kept: no results.
 
@@ -226,7 +233,13 @@ def record_health_check(
         raise FollowUpError(form.errors)
     with transaction.atomic():
         check = HealthCheck.objects.create(
-            patient=patient, recorded_by=actor, date=day, consent=consent, weight_kg=weight, followup=followup, **texts
+            patient=patient,
+            recorded_by=actor,
+            date=day,
+            consent=consent,
+            weight_kg=weight,
+            followup=cast("FollowUp | None", followup),
+            **texts,
         )
         record_event(
             actor=actor,

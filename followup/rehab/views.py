@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -33,11 +33,11 @@ def _records_page(
     patient_uuid: uuid.UUID,
     *,
     page: str,
-    form_class: Any,
-    save: Callable[..., Any],
+    form_class: type[RehabParticipationForm] | type[HealthCheckForm],
+    save: Callable[..., object],
     saved_message: str,
-    records: Callable[[Patient], Any],
-    **extra: Any,
+    records: Callable[[Patient], object],
+    **extra: object,
 ) -> HttpResponse:
     """A patient's records of one kind and a form to add one (rehabilitation, health checks).
 
@@ -121,7 +121,7 @@ def health_check(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
     )
 
 
-def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
+def _add_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
     for field, field_messages in errors.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)

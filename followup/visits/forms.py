@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import codes
+from followup.codes import StrOrPromise
 from followup.models import DOSE_FIELDS, SHAPE_FIELDS, DosingShape, MedicationRow
 from followup.visits import bounds
 from followup.visits.services import Errors, FollowUpError
@@ -35,7 +36,14 @@ DATE_ATTRS = {"type": "date"}
 NUL_MESSAGE = _("含有无效字符。")
 
 
-def date_field(label: Any, *, required: bool = False, required_message: Any = None, **kwargs: Any) -> forms.DateField:
+def date_field(
+    label: StrOrPromise,
+    *,
+    required: bool = False,
+    required_message: StrOrPromise | None = None,
+    initial: Callable[[], dt.date] | None = None,
+    help_text: StrOrPromise = "",
+) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
@@ -44,12 +52,13 @@ def date_field(label: Any, *, required: bool = False, required_message: Any = No
             "invalid": _("请输入有效日期（年-月-日）。"),
             "required": required_message or _("请填写日期。"),
         },
-        **kwargs,
+        initial=initial,
+        help_text=help_text,
     )
 
 
 def code_field(
-    label: Any, choices: type[models.Choices], *, radio: bool = True, help_text: Any = ""
+    label: StrOrPromise, choices: type[models.Choices], *, radio: bool = True, help_text: StrOrPromise = ""
 ) -> forms.TypedChoiceField:
     """A coded answer of the national form. Optional here: which ones are required depends on the outcome."""
     widget: type[forms.Widget] = forms.RadioSelect if radio else forms.Select
@@ -65,7 +74,7 @@ def code_field(
     )
 
 
-def multi_code_field(label: Any, choices: type[models.Choices]) -> forms.TypedMultipleChoiceField:
+def multi_code_field(label: StrOrPromise, choices: type[models.Choices]) -> forms.TypedMultipleChoiceField:
     return forms.TypedMultipleChoiceField(
         label=label,
         choices=choices.choices,
@@ -76,7 +85,7 @@ def multi_code_field(label: Any, choices: type[models.Choices]) -> forms.TypedMu
     )
 
 
-def count_field(label: Any, help_text: Any) -> forms.IntegerField:
+def count_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         help_text=help_text,
@@ -93,11 +102,11 @@ def count_field(label: Any, help_text: Any) -> forms.IntegerField:
     )
 
 
-def flag_field(label: Any, help_text: Any = "") -> forms.BooleanField:
+def flag_field(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, help_text=help_text)
 
 
-def text_field(label: Any, name: str) -> forms.CharField:
+def text_field(label: StrOrPromise, name: str) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=bounds.TEXT_MAX_LENGTH[name],
@@ -106,9 +115,9 @@ def text_field(label: Any, name: str) -> forms.CharField:
     )
 
 
-def coded(name: str, label: Any, **kwargs: Any) -> forms.TypedChoiceField:
+def coded(name: str, label: StrOrPromise, *, help_text: StrOrPromise = "") -> forms.TypedChoiceField:
     """The field of a coded clinical item, with its code list from the bounds."""
-    return code_field(label, bounds.CODED_FIELDS[name], **kwargs)
+    return code_field(label, bounds.CODED_FIELDS[name], help_text=help_text)
 
 
 # Which fields are shown for which outcome; the template and the JavaScript use the same names.
@@ -148,7 +157,7 @@ class FollowUpForm(forms.Form):
     ``today`` (default: the local date) bounds the visit date: records describe the past.
     """
 
-    FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    FIELDSETS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = (
         (_("危险性评估"), ("risk_level",)),
         (_("危险行为（自上次随访以来的次数，无则为0）"), tuple(name for name, _l, _h in codes.DANGER_FIELDS)),
         (_("症状与自知力"), ("symptoms", "symptom_other", "obvious_psychotic_symptoms", "insight")),
@@ -229,8 +238,8 @@ class FollowUpForm(forms.Form):
     next_date = date_field(_("下次随访日期"))
     next_date_reason = text_field(_("晚于建议日期的理由"), "next_date_reason")
 
-    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None, *, today: dt.date | None = None) -> None:
+        super().__init__(data)
         self.today = today
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
@@ -246,7 +255,7 @@ class FollowUpForm(forms.Form):
             raise forms.ValidationError(_("随访日期不能晚于今天。"))
         return day
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         if cleaned.get("mode") is None and "mode" not in self.errors:
             self.add_error("mode", _("请选择随访方式。"))
@@ -254,7 +263,7 @@ class FollowUpForm(forms.Form):
 
     # --- layout helpers for the template --------------------------------------------------------------------
 
-    def fieldsets(self) -> Iterator[tuple[Any, str, list[FieldItem]]]:
+    def fieldsets(self) -> Iterator[tuple[StrOrPromise, str, list[FieldItem]]]:
         """(legend, css class, items) of the clinical part, in the order of the national form."""
         for legend, names in self.FIELDSETS:
             css = {codes.DANGER_FIELDS[0][0]: "counts", "sleep": "assessed"}.get(names[0], "") if names else ""
@@ -319,7 +328,7 @@ class FollowUpForm(forms.Form):
 # --- medication rows ---------------------------------------------------------------------------------------
 
 
-def dose_field(label: Any) -> forms.DecimalField:
+def dose_field(label: StrOrPromise) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=False,
@@ -339,7 +348,7 @@ def dose_field(label: Any) -> forms.DecimalField:
     )
 
 
-def whole_field(label: Any, name: str) -> forms.IntegerField:
+def whole_field(label: StrOrPromise, name: str) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -394,7 +403,7 @@ class MedicationForm(forms.Form):
             return False
         return super().has_changed()
 
-    def shape_groups(self) -> list[tuple[str, Any, list[forms.BoundField]]]:
+    def shape_groups(self) -> list[tuple[str, StrOrPromise, list[forms.BoundField]]]:
         labels = dict(DosingShape.choices)
         return [(shape, labels[shape], [self[name] for name in names]) for shape, names in SHAPE_FIELDS.items()]
 
@@ -437,11 +446,11 @@ MedicationFormSet = cast(
 MEDICATION_PREFIX = "med"
 
 
-def regimen_initial(rows: Sequence[MedicationRow]) -> list[dict[str, Any]]:
+def regimen_initial(rows: Sequence[MedicationRow]) -> list[dict[str, object]]:
     """The current regimen as initial rows: most follow-ups continue the same prescription."""
     initial = []
     for row in rows:
-        values: dict[str, Any] = {"drug": row.drug, "shape": row.shape}
+        values: dict[str, object] = {"drug": row.drug, "shape": row.shape}
         for name in SHAPE_FIELDS.get(row.shape, ()):
             value = getattr(row, name)
             values[name] = _plain(value) if isinstance(value, Decimal) else value
@@ -455,7 +464,7 @@ def _plain(value: Decimal) -> str:
 
 
 def _regimen_key(rows: Sequence[MedicationEntry | MedicationRow]) -> list[tuple[str, ...]]:
-    def text(value: Any) -> str:
+    def text(value: object) -> str:
         return _plain(Decimal(value)) if isinstance(value, int | Decimal) else ""
 
     return sorted((row.drug, row.shape, *(text(getattr(row, name)) for name in DOSE_FIELDS)) for row in rows)
@@ -474,7 +483,7 @@ def is_prefilled_regimen(rows: Sequence[MedicationEntry], regimen: Sequence[Medi
 
 
 def parse_followup(
-    data: Mapping[str, Any], medications: Sequence[Mapping[str, Any]] = (), *, today: dt.date
+    data: Mapping[str, object], medications: Sequence[Mapping[str, object]] = (), *, today: dt.date
 ) -> FollowUpEntry:
     """The typed follow-up from plain values (the demo, the benchmarks, tests), through the web form's fields.
 

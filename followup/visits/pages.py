@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -56,9 +57,9 @@ def _ask_for_reason(request: AuthenticatedHttpRequest, patient: Patient) -> Http
     return redirect("registry:patient_detail", patient_uuid=patient.uuid)
 
 
-def page_context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+def page_context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, **extra: object) -> dict[str, object]:
     """What the patient header (the registry's) and the follow-up tabs need."""
-    user: Any = request.user
+    user = request.user
     return {
         "patient": patient,
         "patient_title": patient.name,
@@ -74,11 +75,16 @@ def viewed(request: AuthenticatedHttpRequest, patient: Patient, page: str) -> No
     record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
 
 
-def clinical_page(view: Any) -> Any:
+_P = ParamSpec("_P")
+
+
+def clinical_page(
+    view: Callable[Concatenate[AuthenticatedHttpRequest, _P], HttpResponse],
+) -> Callable[Concatenate[AuthenticatedHttpRequest, _P], HttpResponse]:
     """Turns ``NeedsReason`` into the redirect to the patient page."""
 
     @functools.wraps(view)
-    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
         try:
             response: HttpResponse = view(request, *args, **kwargs)
         except NeedsReason as exc:

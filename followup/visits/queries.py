@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -21,6 +21,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
 from casemgmt.listing import clauses
@@ -61,14 +62,14 @@ class WorkList:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def followups_visible_to(user: Any) -> QuerySet[FollowUp]:
+def followups_visible_to(user: User) -> QuerySet[FollowUp]:
     """Follow-ups of the patients of the user's own areas among those the user sees: the clinical history, which a
     case-team grant never opens (domain.md §8). Every follow-up lookup starts here."""
     return FollowUp.objects.filter(patient__in=visible_patients(user).in_jurisdiction_of(user).values("pk"))
 
 
 def get_followup_for_user(
-    request: Any, followup_uuid: uuid.UUID | str, *, patient: Patient, write: bool = False
+    request: AuthenticatedHttpRequest, followup_uuid: uuid.UUID | str, *, patient: Patient, write: bool = False
 ) -> FollowUp:
     """One follow-up of ``patient`` (reached through the views' clinical check), if the user may read it.
 
@@ -85,7 +86,7 @@ def get_followup_for_user(
     return followup
 
 
-def _followed(user: Any) -> QuerySet[Patient]:
+def _followed(user: User) -> QuerySet[Patient]:
     """Patients the user may see who are under active management (the schedule applies to them).
 
     LOST, REFUSED, DEAD and CLOSED patients are not on the schedule; a LOST patient returns to it when reached.
@@ -213,7 +214,7 @@ class TimelineEntry:
     kind: str  # FOLLOWUP, STATUS, MEDICATION, REHAB or HEALTH_CHECK
     title: str
     detail: str = ""
-    obj: Any = None  # the FollowUp, StatusChange, RehabParticipation or HealthCheck behind the entry
+    obj: FollowUp | StatusChange | RehabParticipation | HealthCheck | None = None  # the record behind the entry
 
 
 def _followup_entries(followups: list[FollowUp]) -> list[TimelineEntry]:

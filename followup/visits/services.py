@@ -301,7 +301,7 @@ def validate(
 # --- care state and status ---------------------------------------------------------------------------------------
 
 
-def _state_values(snapshot: rules.CareSnapshot) -> dict[str, Any]:
+def _state_values(snapshot: rules.CareSnapshot) -> dict[str, object]:
     return {
         "risk_level": snapshot.risk_level,
         "classification": snapshot.classification,

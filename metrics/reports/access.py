@@ -7,11 +7,10 @@ members and administrators have no jurisdiction prefixes and therefore see no in
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.http import Http404
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from metrics.models import PdfExport
@@ -24,12 +23,12 @@ def may_view_area(user: User, area_code: str) -> bool:
     return any(area_prefix.startswith(prefix) for prefix in user.jurisdiction_prefixes())
 
 
-def pdf_exports_visible_to(user: Any) -> QuerySet[PdfExport]:
+def pdf_exports_visible_to(user: User) -> QuerySet[PdfExport]:
     """A PDF export belongs to the user who asked for it; every lookup of exports starts here."""
     return PdfExport.objects.filter(requested_by_id=user.pk)
 
 
-def get_pdf_export_for_user(request: Any, export_id: int, *, write: bool = False) -> PdfExport:
+def get_pdf_export_for_user(request: AuthenticatedHttpRequest, export_id: int, *, write: bool = False) -> PdfExport:
     """The export, if the user asked for it (404 otherwise: missing and someone else's alike).
 
     Its owner may do everything with it, so ``write`` adds no rule; whether the user may export at all (403) is
@@ -41,6 +40,6 @@ def get_pdf_export_for_user(request: Any, export_id: int, *, write: bool = False
     return export
 
 
-def scope_levels(user: Any) -> list[int]:
+def scope_levels(user: User) -> list[int]:
     """The levels of the user's membership areas (1 province … 5 village); decides small-count suppression."""
     return [codes.level_of(codes.code_from_prefix(prefix)) for prefix in user.jurisdiction_prefixes()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from metrics.indicators.definitions import RULE_SET, Options, Ratio, Tally, indicators
 from metrics.indicators.periods import SHANGHAI, Period
@@ -26,7 +26,46 @@ def deaths_by_cause(tally: Tally) -> dict[str, int]:
     return {str(cause): tally.deaths_by_cause[cause] for cause in causes}
 
 
-def ratio_json(ratio: Ratio) -> dict[str, Any]:
+class RatioJSON(TypedDict):
+    """One indicator: its numerator, denominator (None: population unknown) and value (None: no denominator)."""
+
+    numerator: int
+    denominator: int | None
+    value: float | None
+
+
+class AreaRefJSON(TypedDict):
+    code: str
+    name: str
+    level: int
+
+
+class CountsJSON(TypedDict):
+    registered: int
+    managed: int
+    at_home: int
+    new_registrations: int
+    deaths: int
+    overdue_at_cutoff: int
+    open_cases: int
+    emergencies: int
+    deaths_by_cause: dict[str, int]
+    minor_trouble: int
+    trouble: int
+    disaster: int
+    lost: int
+
+
+class AreaJSON(TypedDict):
+    """One area's part of the document (the area itself, and each child)."""
+
+    area: AreaRefJSON
+    indicators: dict[str, RatioJSON]
+    counts: CountsJSON
+    missing_population: NotRequired[list[str]]
+
+
+def ratio_json(ratio: Ratio) -> RatioJSON:
     return {"numerator": ratio.numerator, "denominator": ratio.denominator, "value": ratio.value}
 
 
@@ -38,10 +77,10 @@ class AreaResult:
     missing_population: tuple[str, ...] = ()
 
 
-def area_json(result: AreaResult, options: Options) -> dict[str, Any]:
+def area_json(result: AreaResult, options: Options) -> AreaJSON:
     counts = result.tally.counts
     rates = indicators(result.tally, result.population, options)
-    body: dict[str, Any] = {
+    body: AreaJSON = {
         "area": {"code": result.area.code, "name": result.area.name, "level": result.area.level},
         "indicators": {
             # An unknown population: the registered count is known, the denominator and the rate are not.

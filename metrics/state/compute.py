@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from casemgmt.dates import add_months
 from metrics.indicators.definitions import REACHED, PatientFacts
@@ -96,7 +95,7 @@ def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot:
     row.emergencies[slot] = member.emergencies
 
 
-def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _emit(rows: dict[RowKey, _Row], base: dict[str, object]) -> Iterator[dict[str, object]]:
     for (holder, cause), row in rows.items():
         key = {**base, "area_code": holder, "death_cause": cause}
         yield {**key, "layer": 0, **row.masks, "emergency": _layer_mask(row.emergencies, 1)}
@@ -104,9 +103,9 @@ def _emit(rows: dict[RowKey, _Row], base: dict[str, Any]) -> Iterator[dict[str, 
             yield {**key, "layer": layer, "emergency": _layer_mask(row.emergencies, layer + 1)}
 
 
-def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> list[dict[str, Any]]:
+def patient_rows(facts: PatientFacts, years: Sequence[int], day: dt.date) -> list[dict[str, object]]:
     """The state rows of one patient for *years*, computed as of *day*, as column dicts."""
-    result: list[dict[str, Any]] = []
+    result: list[dict[str, object]] = []
     for year in years:
         if year < facts.registered_on.year or year > day.year:
             continue
@@ -128,5 +127,5 @@ def _layer_mask(counts: list[int], at_least: int) -> int:
     return sum(1 << slot for slot, count in enumerate(counts) if count >= at_least)
 
 
-def rows_for_facts(batch: list[PatientFacts], years: Sequence[int], day: dt.date) -> list[dict[str, Any]]:
+def rows_for_facts(batch: list[PatientFacts], years: Sequence[int], day: dt.date) -> list[dict[str, object]]:
     return [row for facts in batch for row in patient_rows(facts, years, day)]

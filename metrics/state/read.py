@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import connection
 
@@ -98,7 +97,7 @@ def tallies(
     return dict(result)
 
 
-def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[Any, ...]]:
+def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ...]]:
     """A comparable picture of state rows (tests: a rebuild after the incremental path changes nothing)."""
     return Counter(
         (
@@ -114,7 +113,7 @@ def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[Any, ...]]
     )
 
 
-def counts_of_totals() -> set[tuple[Any, ...]]:
+def counts_of_totals() -> set[tuple[object, ...]]:
     """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
     rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
     return {row for row in rows if any(row[3:])}

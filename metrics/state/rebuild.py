@@ -13,7 +13,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.pool import AsyncResult
 
 from django.db import connection, transaction
 
@@ -102,13 +102,13 @@ def _batches_of_facts(batch_size: int, day: dt.date) -> Iterator[list[PatientFac
 
 
 _Compute = Callable[
-    [Iterator[list[PatientFacts]], Sequence[int], dt.date], Iterator[tuple[list[int], list[dict[str, Any]]]]
+    [Iterator[list[PatientFacts]], Sequence[int], dt.date], Iterator[tuple[list[int], list[dict[str, object]]]]
 ]
 
 
 def _serial(
     batches: Iterator[list[PatientFacts]], span: Sequence[int], day: dt.date
-) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
+) -> Iterator[tuple[list[int], list[dict[str, object]]]]:
     for batch in batches:
         yield [int(f.key) for f in batch], rows_for_facts(batch, span, day)
 
@@ -123,8 +123,8 @@ def _computer(workers: int) -> Iterator[_Compute]:
 
         def parallel(
             batches: Iterator[list[PatientFacts]], span: Sequence[int], day: dt.date
-        ) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
-            pending: list[tuple[list[int], Any]] = []
+        ) -> Iterator[tuple[list[int], list[dict[str, object]]]]:
+            pending: list[tuple[list[int], AsyncResult[list[dict[str, object]]]]] = []
             for batch in batches:
                 pending.append(
                     ([int(f.key) for f in batch], pool.apply_async(rows_for_facts, (batch, list(span), day)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import connection
 
@@ -24,7 +23,7 @@ HORIZON = dt.date(9999, 12, 31)
 INSERT_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
 
 
-def insert_rows(rows: list[dict[str, Any]]) -> None:
+def insert_rows(rows: list[dict[str, object]]) -> None:
     """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
     if not rows:
         return

@@ -13,7 +13,6 @@ import datetime as dt
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from django.db import connection, transaction
 
@@ -53,7 +52,7 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
     return written
 
 
-def on_facts_changed(sender: Any, *, patient_ids: Sequence[int], since: dt.date, **kwargs: Any) -> None:
+def on_facts_changed(sender: object, *, patient_ids: Sequence[int], since: dt.date, **kwargs: object) -> None:
     """Receiver of ``registry.signals.patient_facts_changed``: keep the state current in the same transaction."""
     if not getattr(_upkeep, "suspended", False):
         refresh(patient_ids, since_year=since.year)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +33,8 @@ class TransferRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None, *, patient: Patient) -> None:
+        super().__init__(data)
         self.patient = patient
         choices = village_choices(target_choices(patient))
         choices[0] = ("", _("请选择"))

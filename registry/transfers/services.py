@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -31,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.areas.scope import within
@@ -231,12 +231,14 @@ class Side(StrEnum):
 SIDE_FIELDS = {Side.INCOMING: "to_village__code", Side.OUTGOING: "from_village__code"}
 
 
-def transfers_visible_to(user: Any, *, side: Side) -> QuerySet[Transfer]:
+def transfers_visible_to(user: User, *, side: Side) -> QuerySet[Transfer]:
     """Transfers whose ``side`` end lies in the user's jurisdiction; every transfer list starts here."""
     return Transfer.objects.filter(within(user.jurisdiction_prefixes(), SIDE_FIELDS[side]))
 
 
-def get_transfer_for_user(request: Any, transfer_uuid: uuid.UUID | str, *, side: Side, write: bool = False) -> Transfer:
+def get_transfer_for_user(
+    request: AuthenticatedHttpRequest, transfer_uuid: uuid.UUID | str, *, side: Side, write: bool = False
+) -> Transfer:
     """The transfer, if its ``side`` end lies in the user's jurisdiction (404 otherwise: missing and not yours
     alike); with ``write`` (deciding, withdrawing) 403 for read-only users (area staff)."""
     user = request.user
@@ -324,7 +326,7 @@ def with_related(queryset: QuerySet[Transfer]) -> QuerySet[Transfer]:
     return queryset.select_related("patient", "from_village", "to_village", "requested_by")
 
 
-def pending_incoming(user: Any) -> QuerySet[Transfer]:
+def pending_incoming(user: User) -> QuerySet[Transfer]:
     return with_related(transfers_visible_to(user, side=Side.INCOMING).filter(state=TransferState.PENDING)).order_by(
         "requested_on", "id"
     )

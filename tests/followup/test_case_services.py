@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.utils import timezone
 
+from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import AuditEvent
 from followup.cases import services as case_services
@@ -252,7 +253,7 @@ def test_an_expired_grant_takes_the_case_away(world: World) -> None:
     assert list(case_services.my_cases(grid)) == [case]
     PatientUserObjectPermission.objects.filter(user=grid).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     assert list(case_services.my_cases(grid)) == []
-    request = RequestFactory().get("/")
+    request = cast(AuthenticatedHttpRequest, RequestFactory().get("/"))
     request.user = grid
     with pytest.raises(Http404):
         case_services.get_case_for_user(request, case.uuid)

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from followup.models import PatientCareState
+from followup.models import FollowUp, PatientCareState
 from followup.rehab import services as rehab_services
 from followup.visits import queries
 from registry.models import Patient
@@ -203,6 +203,7 @@ def test_timeline_merges_everything_newest_first(world: World) -> None:
         (world.patient_a.registered_on, "status"),  # registration
     ]
     medication = entries[2]
+    assert isinstance(medication.obj, FollowUp)
     assert medication.detail == "奥氮平 1×10 mg/d" and medication.obj.date == TODAY - 20 * DAY
     oldest = queries.timeline(world.patient_a, newest_first=False)[0]
     assert (oldest.date, oldest.kind) == (world.patient_a.registered_on, "status")

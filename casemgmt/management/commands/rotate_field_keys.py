@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casemgmt.crypto import rotation
+from casemgmt.management import options as option
 
 
 class Command(BaseCommand):
@@ -17,10 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-batches", type=int, default=None, help="stop after this many batches")
         parser.add_argument("--report", action="store_true", help="only report what remains on old keys")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if not options["report"]:
+    def handle(self, *args: object, **options: object) -> None:
+        if not option.flag(options, "report"):
             total = 0
-            for label, count in rotation.rotate(options["batch_size"], options["max_batches"]):
+            for label, count in rotation.rotate(
+                option.integer(options, "batch_size"), option.optional_integer(options, "max_batches")
+            ):
                 total += count
                 self.stdout.write(f"{label}: re-encrypted {count} (total {total})")
             self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} values."))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from casemgmt.management import options as option
 from devdata.synthetic.run import AlreadyGenerated, WorkerFailed, generate
 
 if TYPE_CHECKING:
@@ -54,11 +55,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        workers = options["workers"]
-        if min(options["patients"], options["years"], options["batch_size"], 1 if workers is None else workers) < 1:
+    def handle(self, *args: object, **options: object) -> None:
+        workers = option.optional_integer(options, "workers")
+        if (
+            min(
+                option.integer(options, "patients"),
+                option.integer(options, "years"),
+                option.integer(options, "batch_size"),
+                1 if workers is None else workers,
+            )
+            < 1
+        ):
             raise CommandError(_("患者数、年数、批次大小和进程数必须为正整数。"))
-        province = options["province"]
+        province = option.text(options, "province")
         if len(province) != 2 or not province.isdigit() or province == "00":
             raise CommandError(_("省代码应为两位数字（01–99）。"))
         # Other connections (the workers', the writer thread's) cannot see an enclosing transaction (a test's):
@@ -68,15 +77,15 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             summary = generate(
-                patients=options["patients"],
-                years=options["years"],
-                seed=options["seed"],
-                province=options["province"],
-                batch_size=options["batch_size"],
-                announce=not options["no_state"],
+                patients=option.integer(options, "patients"),
+                years=option.integer(options, "years"),
+                seed=option.integer(options, "seed"),
+                province=option.text(options, "province"),
+                batch_size=option.integer(options, "batch_size"),
+                announce=not option.flag(options, "no_state"),
                 overlap=parallel_ok,
                 workers=workers if parallel_ok else 1,
-                progress=None if options["no_progress"] else ProgressLine(),
+                progress=None if option.flag(options, "no_progress") else ProgressLine(),
             )
         except AlreadyGenerated as exc:
             raise CommandError(_("区划 %(code)s 已存在：请换一个省代码或使用新的数据库。") % {"code": exc}) from exc
@@ -94,5 +103,5 @@ class Command(BaseCommand):
                 "seconds": elapsed,
             }
         )
-        if options["no_state"]:
+        if option.flag(options, "no_state"):
             self.stdout.write(_("指标状态未随批次更新：请运行 manage.py rebuild_indicator_state。"))

@@ -6,11 +6,11 @@ Idempotent: a second run writes nothing and prints the accounts again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from casemgmt.management import options as option
 from devdata import registry_demo as demo
 
 
@@ -35,9 +35,9 @@ class Command(BaseCommand):
             "--seed", type=int, default=demo.DEFAULT_SEED, help=_("随机种子：相同种子生成相同的演示患者。")
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         try:
-            report = demo.load_demo(seed=options["seed"])
+            report = demo.load_demo(seed=option.integer(options, "seed"))
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
         if report.changed:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from casemgmt.accounts.models import Role, User
+from casemgmt.management import options as option
 from devdata.followup_demo import load_demo_followups
 from registry.models import Patient
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2026)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         doctors = {
             m.area.prefix: user
             for user in User.objects.filter(role=Role.DOCTOR)
@@ -35,5 +34,7 @@ class Command(BaseCommand):
             return patient.created_by
 
         with transaction.atomic():
-            written = load_demo_followups(actor_for=actor_for, seed=options["seed"], today=timezone.localdate())
+            written = load_demo_followups(
+                actor_for=actor_for, seed=option.integer(options, "seed"), today=timezone.localdate()
+            )
         self.stdout.write(f"演示随访记录：新增 {written} 条。")

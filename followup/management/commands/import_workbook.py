@@ -7,12 +7,11 @@ having written nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Role, User
+from casemgmt.management import options as option
 from followup.workbook.loading import WorkbookError, import_workbook
 
 SYSTEM_USERNAME = "system-import"
@@ -39,15 +38,15 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("只检查并报告，不写入。"))
         parser.add_argument("--user", help=_("记为哪个账号导入（默认为系统导入账号）。"))
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         actor = system_actor()
-        if options["user"]:
+        if option.optional_text(options, "user"):
             try:
-                actor = User.objects.get(username=options["user"])
+                actor = User.objects.get(username=option.optional_text(options, "user"))
             except User.DoesNotExist as exc:
-                raise CommandError(_("没有该账号：%(name)s") % {"name": options["user"]}) from exc
+                raise CommandError(_("没有该账号：%(name)s") % {"name": option.optional_text(options, "user")}) from exc
         try:
-            report = import_workbook(options["path"], actor=actor, dry_run=options["dry_run"])
+            report = import_workbook(option.text(options, "path"), actor=actor, dry_run=option.flag(options, "dry_run"))
         except WorkbookError as exc:
             raise CommandError(str(exc)) from exc
         for line in report.lines():

@@ -6,11 +6,10 @@ through the service it changes nothing, which is also the check that the increme
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from casemgmt.management import options as option
 from followup.visits.services import rebuild_care_states
 
 
@@ -21,8 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000, help=_("每批处理的患者数。"))
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        checked, changed = rebuild_care_states(batch_size=max(1, options["batch_size"]))
+    def handle(self, *args: object, **options: object) -> None:
+        checked, changed = rebuild_care_states(batch_size=max(1, option.integer(options, "batch_size")))
         self.stdout.write(
             _("已检查 %(checked)d 名患者，更新 %(changed)d 条状态。") % {"checked": checked, "changed": changed}
         )

@@ -6,10 +6,10 @@ Prints aggregates only; bad input ends with a Chinese message and exit status 1,
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from casemgmt.management import options as option
 from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINATORS, REGULAR_MANAGEMENT_RULES
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import PeriodError, parse_period
@@ -29,20 +29,20 @@ class Command(BaseCommand):
         parser.add_argument("--medication-denominator", choices=MEDICATION_DENOMINATORS)
         parser.add_argument("--deaths-in-period", choices=DEATHS_IN_PERIOD)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         try:
-            period = parse_period(options["period"])
-            area = find_area(options["area"])
+            period = parse_period(option.text(options, "period"))
+            area = find_area(option.text(options, "area"))
         except (PeriodError, AreaNotFound) as exc:
             raise CommandError(str(exc)) from None
         rules = default_options(
-            regular_management=options["regular_management"],
-            medication_denominator=options["medication_denominator"],
-            deaths_in_period=options["deaths_in_period"],
+            regular_management=option.optional_text(options, "regular_management"),
+            medication_denominator=option.optional_text(options, "medication_denominator"),
+            deaths_in_period=option.optional_text(options, "deaths_in_period"),
         )
-        report = compute(area, period, rules, children=options["children"])
+        report = compute(area, period, rules, children=option.flag(options, "children"))
         document = report.document()
-        if options["format"] == "json":
+        if option.text(options, "format") == "json":
             self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
         else:
             self.stdout.write(text_table.render(document, period, rules))

@@ -8,11 +8,10 @@ after a restore or a bulk load, or in a quiet hour (500,000 patients take about 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from casemgmt.management import options as option
 from metrics.state.calendar import today as state_today
 from metrics.state.read import is_built
 from metrics.state.rebuild import rebuild
@@ -27,17 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="patients per batch")
         parser.add_argument("--workers", type=int, default=1, help="processes computing the rows (1 or 2 cores)")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         today = state_today()
-        years = options["years"]
+        years = option.integers(options, "years")
         if years and any(not 2000 <= year <= today.year for year in years):
             raise CommandError(_("统计年份须在2000年至今年之间。"))
-        if options["batch_size"] < 1 or options["workers"] < 1:
+        if option.integer(options, "batch_size") < 1 or option.integer(options, "workers") < 1:
             raise CommandError(_("批次大小和进程数须为正整数。"))
         stats = rebuild(
             years=years,
-            batch_size=options["batch_size"],
-            workers=options["workers"],
+            batch_size=option.integer(options, "batch_size"),
+            workers=option.integer(options, "workers"),
             progress=self.stdout.write,
         )
         self.stdout.write(

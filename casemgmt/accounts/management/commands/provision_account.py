@@ -9,7 +9,6 @@ moving a doctor to another township does not lock them out.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -23,6 +22,7 @@ from casemgmt.accounts.management.provisioning import (
 )
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area
+from casemgmt.management import options as option
 
 
 def read_password_file(path: str) -> str:
@@ -73,25 +73,26 @@ class Command(BaseCommand):
             "--reset-password", action="store_true", help=_("为已有账号生成新的随机密码（新账号总是生成）")
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        password = read_password_file(options["password_file"]) if options["password_file"] else None
-        areas, problems = resolve_areas(options["area"])
+    def handle(self, *args: object, **options: object) -> None:
+        password_file = option.optional_text(options, "password_file")
+        password = read_password_file(password_file) if password_file else None
+        areas, problems = resolve_areas(option.texts(options, "area"))
         if problems:
             # Report the role's objections to the areas that did resolve too, but not "needs an area"
             # when the operator gave areas that could not be found.
-            if areas or options["role"] not in Role.values:
-                problems += check_role_areas(options["role"], areas)
+            if areas or option.text(options, "role") not in Role.values:
+                problems += check_role_areas(option.text(options, "role"), areas)
             raise CommandError("\n".join(problems))
         generated: str | None = None
-        is_new = not User.objects.filter(username=options["username"]).exists()
-        if password is None and (is_new or options["reset_password"]):
+        is_new = not User.objects.filter(username=option.text(options, "username")).exists()
+        if password is None and (is_new or option.flag(options, "reset_password")):
             password = generated = generate_password()
         try:
             result = provision_account(
-                username=options["username"],
-                role=options["role"],
+                username=option.text(options, "username"),
+                role=option.text(options, "role"),
                 areas=areas,
-                display_name=options["display_name"],
+                display_name=option.optional_text(options, "display_name"),
                 password=password,
             )
         except ProvisioningError as exc:

@@ -5,12 +5,11 @@ Whole or nothing; on any problem every one is listed (sheet, row, column, messag
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from casemgmt.areas.loading import AreaLoadError, load_areas
+from casemgmt.management import options as option
 
 
 class Command(BaseCommand):
@@ -22,9 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("path", help=_("Excel文件、装有CSV文件的文件夹，或CSV文件的.zip压缩包"))
         parser.add_argument("--dry-run", action="store_true", help=_("只检查并报告，不写入数据库"))
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         try:
-            report = load_areas(options["path"], dry_run=options["dry_run"])
+            report = load_areas(option.text(options, "path"), dry_run=option.flag(options, "dry_run"))
         except AreaLoadError as exc:
             raise CommandError(str(exc)) from exc
         if not report.ok:
