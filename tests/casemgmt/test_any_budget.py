@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("casemgmt", "registry", "followup", "metrics", "devdata")
 BASELINE = 460
-BUDGET = 79  # at most 92 (an 80% drop from the baseline) is what the issue asks
+BUDGET = 50  # at most 92 (an 80% drop from the baseline) is what the issue asks
 WORD = re.compile(r"(?<![0-9A-Za-z_])Any(?![0-9A-Za-z_])")
 
 
