@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.scope import within
+from followup.emergencies.services import FIELDS
 from followup.models import (
     Emergency,
     EmergencyConsent,
@@ -92,7 +93,7 @@ class EmergencyForm(forms.Form):
         unbound = data is None
         if instance is not None and unbound and initial is None:
             initial = {
-                **{name: getattr(instance, name) for name in VALUE_FIELDS},
+                **{name: getattr(instance, name) for name in FIELDS},
                 "occurred_at": timezone.localtime(instance.occurred_at),
                 "handler": instance.handler_id,
             }
@@ -106,30 +107,13 @@ class EmergencyForm(forms.Form):
     def values(self) -> dict[str, object]:
         data = self.cleaned_data
         occurred: dt.datetime | None = data.get("occurred_at")
-        return {name: data.get(name) for name in VALUE_FIELDS} | {"occurred_at": occurred}
+        return {name: data.get(name) for name in FIELDS} | {"occurred_at": occurred}
 
     def apply_errors(self, errors: dict[str, list[str]]) -> None:
         for name, messages in errors.items():
             field = name if name in self.fields else None
             for message in messages:
                 self.add_error(field, message)
-
-
-VALUE_FIELDS = (
-    "occurred_at",
-    "place",
-    "situations",
-    "risk_level",
-    "reported_by",
-    "participants",
-    "measures",
-    "medication_drug",
-    "medication_dose",
-    "medication_route",
-    "disposition",
-    "hospital",
-    "consent",
-)
 
 
 class PersonForm(forms.Form):
