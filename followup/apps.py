@@ -13,9 +13,11 @@ class FollowupConfig(AppConfig):
         from followup.cases import services as case_services
         from followup.emergencies import panel as emergency_panel
         from followup.visits import panel
-        from registry.signals import patient_record_ended
+        from followup.visits.services import refresh_care_state_after_arrival
+        from registry.signals import patient_record_ended, record_arrived
 
         panel.register()
         case_panel.register()
         emergency_panel.register()
+        record_arrived.connect(refresh_care_state_after_arrival, dispatch_uid="care-state-on-arrival")
         patient_record_ended.connect(case_services.close_case_when_record_ends, dispatch_uid="close-case-on-end")

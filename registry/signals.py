@@ -28,6 +28,10 @@ patient_facts_changed = Signal()
 # closes the patient's open case with it, so the case team's grants end with the record.
 patient_record_ended = Signal()
 
+# Sent inside the transaction when a transfer is accepted: the record arrived in the receiving township. Kwargs:
+# patient_id. The follow-up app puts the patient on the receiving doctor's work list, due by the first visit.
+record_arrived = Signal()
+
 _batch = threading.local()
 
 
@@ -71,3 +75,8 @@ def announce_record_ended(*, patient_id: int, status: str, effective_date: dt.da
     patient_record_ended.send(
         sender="registry", patient_id=patient_id, status=status, effective_date=effective_date, actor=actor
     )
+
+
+def announce_record_arrived(*, patient_id: int) -> None:
+    """Tell listeners that a transferred record was accepted by its new township."""
+    record_arrived.send(sender="registry", patient_id=patient_id)

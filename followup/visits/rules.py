@@ -294,28 +294,46 @@ class CareSnapshot:
     last_complete_key: int | None = None
 
 
-def care_snapshot(attempts: Iterable[Attempt]) -> CareSnapshot:
+@dataclass(frozen=True)
+class Arrival:
+    """The record arrived from another township (an accepted transfer) on ``on``; the receiving doctor visits by
+    ``visit_by`` (domain.md §4.4)."""
+
+    on: dt.date
+    visit_by: dt.date
+
+
+def care_snapshot(attempts: Iterable[Attempt], arrival: Arrival | None = None) -> CareSnapshot:
     """The care state after these follow-ups, whatever order they were entered in.
 
     Derived from the whole history (not patched per save) so a late entry of an older visit lands in its place
     and a rebuild always agrees with the incremental path. The latest reached follow-up sets risk, class and the
     next due date; attempts after it leave the due date alone (the patient stays overdue) and count in a row.
+    A record that arrived by transfer and has not been reached since is due by the first-visit date (or its
+    earlier own date), so it is on the receiving doctor's work list from the day it arrives.
     """
     newest_first = sorted(attempts, key=lambda a: (a.date, a.key), reverse=True)
-    if not newest_first:
-        return CareSnapshot()
     reached = next((a for a in newest_first if a.outcome == REACHED), None)
+    due = _due_after_arrival(reached.next_date if reached else None, reached, arrival)
+    if not newest_first:
+        return CareSnapshot(next_due_date=due)
     complete = next((a for a in newest_first if a.is_complete), None)
     return CareSnapshot(
         risk_level=reached.risk_level if reached else None,
         classification=reached.classification if reached else None,
-        next_due_date=reached.next_date if reached else None,
+        next_due_date=due,
         last_followup_date=newest_first[0].date,
         last_reached_date=reached.date if reached else None,
         last_reached_classification=reached.classification if reached else None,
         consecutive_not_reached=consecutive_not_reached(a.outcome for a in newest_first),
         last_complete_key=complete.key if complete else None,
     )
+
+
+def _due_after_arrival(due: dt.date | None, reached: Attempt | None, arrival: Arrival | None) -> dt.date | None:
+    if arrival is None or (reached is not None and reached.date >= arrival.on):
+        return due
+    return arrival.visit_by if due is None else min(due, arrival.visit_by)
 
 
 def previous_reached_classification(attempts: Iterable[Attempt], visit_date: dt.date) -> int | None:

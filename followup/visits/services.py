@@ -39,7 +39,7 @@ from followup.models import (
 from followup.visits import bounds, rules
 from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as registry_codes
-from registry.models import Patient
+from registry.models import Patient, Transfer, TransferState
 from registry.patients import services as registry_services
 from registry.signals import announce_patient_change
 
@@ -319,7 +319,8 @@ def refresh_care_state(patient: Patient, history: Sequence[rules.Attempt] | None
 
     Called by ``record_followup``; call it directly to rebuild a state (the result is the same either way).
     """
-    snapshot = rules.care_snapshot(attempts_of(patient) if history is None else history)
+    history = attempts_of(patient) if history is None else history
+    snapshot = rules.care_snapshot(history, arrivals_of([patient.pk]).get(patient.pk))
     state, _created = PatientCareState.objects.update_or_create(patient=patient, defaults=_state_values(snapshot))
     return state
 
@@ -334,12 +335,13 @@ def rebuild_care_states(*, batch_size: int = 1000) -> tuple[int, int]:
     """
     checked = changed = last = 0
     while True:
-        chunk = list(
-            FollowUp.objects.filter(patient_id__gt=last)
-            .order_by("patient_id")
-            .values_list("patient_id", flat=True)
-            .distinct()[:batch_size]
+        followed = FollowUp.objects.filter(patient_id__gt=last).values_list("patient_id", flat=True)
+        arrived = Transfer.objects.filter(patient_id__gt=last, state=TransferState.ACCEPTED).values_list(
+            "patient_id", flat=True
         )
+        # The first batch_size ids of either source, merged: nothing below the chunk's last id is skipped.
+        firsts = (query.order_by("patient_id").distinct()[:batch_size] for query in (followed, arrived))
+        chunk = sorted(set().union(*firsts))[:batch_size]
         if not chunk:
             return checked, changed
         last = chunk[-1]
@@ -355,15 +357,36 @@ def rebuild_care_states_of(patient_ids: Sequence[int], *, batch_size: int = 1000
     return sum(_rebuild_chunk(ids[start : start + batch_size]) for start in range(0, len(ids), batch_size))
 
 
+def arrivals_of(patient_ids: Sequence[int]) -> dict[int, rules.Arrival]:
+    """The latest accepted transfer of each patient, as ``rules.Arrival`` (one query)."""
+    arrivals: dict[int, rules.Arrival] = {}
+    accepted = Transfer.objects.filter(patient_id__in=patient_ids, state=TransferState.ACCEPTED).order_by(
+        "decided_on", "id"
+    )
+    for transfer in accepted.only("patient_id", "state", "decided_on"):
+        visit_by = transfer.visit_by()
+        if transfer.decided_on is not None and visit_by is not None:
+            arrivals[transfer.patient_id] = rules.Arrival(on=transfer.decided_on, visit_by=visit_by)
+    return arrivals
+
+
+def refresh_care_state_after_arrival(sender: object, *, patient_id: int, **kwargs: object) -> None:
+    """``registry.signals.record_arrived``: the receiving doctor's schedule starts with the first visit."""
+    refresh_care_state(Patient.objects.get(pk=patient_id))
+
+
 def _rebuild_chunk(chunk: Sequence[int]) -> int:
     histories: dict[int, list[rules.Attempt]] = {}
     rows = FollowUp.objects.filter(patient_id__in=chunk).values_list("patient_id", *ATTEMPT_COLUMNS)
     for patient_id, *columns in rows:
         histories.setdefault(patient_id, []).append(_attempt(columns))
+    arrivals = arrivals_of(chunk)
+    for patient_id in arrivals:
+        histories.setdefault(patient_id, [])
     current = {s.patient_id: s for s in PatientCareState.objects.filter(patient_id__in=list(histories))}
     fresh, stale = [], []
     for patient_id, history in histories.items():
-        values = _state_values(rules.care_snapshot(history))
+        values = _state_values(rules.care_snapshot(history, arrivals.get(patient_id)))
         state = current.get(patient_id)
         if state is None:
             fresh.append(PatientCareState(patient_id=patient_id, **values))

@@ -40,7 +40,7 @@ from registry import codes
 from registry.access.visibility import in_jurisdiction
 from registry.models import LONG_PENDING_DAYS, CustodySpan, Patient, Transfer, TransferState
 from registry.patients import masking
-from registry.signals import announce_patient_change
+from registry.signals import announce_patient_change, announce_record_arrived
 
 REASON_MAX = 200
 
@@ -169,6 +169,7 @@ def accept_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Trans
         locked.save(update_fields=["state", "decided_by", "decided_on", "decided_at"])
         _audit(actor, locked, "accept")
         announce_patient_change(patient_id=patient.pk, since=today)
+        announce_record_arrived(patient_id=patient.pk)
     return locked
 
 
