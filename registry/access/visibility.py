@@ -20,7 +20,7 @@ from django.http import Http404
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
-from registry.models import Patient, PatientQuerySet
+from registry.models import ClosureRequest, Patient, PatientQuerySet
 
 
 def visible_patients(user: User) -> PatientQuerySet:
@@ -36,6 +36,23 @@ def get_patient_for_user(
     if write and not can_write(request.user, patient):
         raise PermissionDenied
     return patient
+
+
+def get_closure_for_user(
+    request: AuthenticatedHttpRequest, closure_uuid: uuid.UUID, *, patient: Patient, write: bool = False
+) -> ClosureRequest:
+    """A closure request of a patient the caller already reached through ``get_patient_for_user`` (404 for a
+    missing request and for another patient's alike); deciding it (``write``) needs ``can_decide_closure``."""
+    closure = (
+        ClosureRequest.objects.filter(patient=patient, uuid=closure_uuid)
+        .select_related("requested_by", "decided_by")
+        .first()
+    )
+    if closure is None:
+        raise Http404
+    if write and not can_decide_closure(request.user, patient):
+        raise PermissionDenied
+    return closure
 
 
 def in_jurisdiction(user: User, area_code: str) -> bool:

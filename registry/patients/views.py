@@ -44,6 +44,7 @@ from registry.access.visibility import (
     can_register_in,
     can_view_access_log,
     can_write,
+    get_closure_for_user,
     get_patient_for_user,
     sees_masked_identity,
     visible_patients,
@@ -421,11 +422,7 @@ def closure_review(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, c
     """The second person confirms or rejects a closure; area staff covering the patient may, being no writer."""
     user = request.user
     patient = get_patient_for_user(request, patient_uuid)
-    closure = patient.closure_requests.select_related("requested_by", "decided_by").filter(uuid=closure_uuid).first()
-    if closure is None:
-        raise Http404
-    if not can_decide_closure(user, patient):
-        raise PermissionDenied
+    closure = get_closure_for_user(request, closure_uuid, patient=patient, write=True)
     form = ClosureDecisionForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:

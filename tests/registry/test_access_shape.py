@@ -18,7 +18,7 @@ from followup.emergencies.services import emergencies_visible_to, get_emergency_
 from followup.visits.queries import followups_visible_to, get_followup_for_user
 from followup.workbook.jobs import get_import_job_for_user, import_jobs_visible_to
 from metrics.reports.access import get_pdf_export_for_user, pdf_exports_visible_to
-from registry.access.visibility import get_patient_for_user, visible_patients
+from registry.access.visibility import get_closure_for_user, get_patient_for_user, visible_patients
 from registry.transfers.services import Side, get_transfer_for_user, transfers_visible_to
 from tests.base import World
 
@@ -30,6 +30,7 @@ GETTERS: list[Callable[..., Any]] = [
     get_transfer_for_user,
     get_import_job_for_user,
     get_pdf_export_for_user,
+    get_closure_for_user,
 ]
 VISIBLE: list[Callable[..., Any]] = [
     visible_patients,
