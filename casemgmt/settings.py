@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "casemgmt.middleware.NoStoreForPatientDataMiddleware",
+    "casemgmt.middleware.ContentSecurityPolicyMiddleware",
     "casemgmt.errors.MethodNotAllowedPageMiddleware",
 ]
 CSRF_FAILURE_VIEW = "casemgmt.errors.csrf_failure"
@@ -149,6 +150,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles from the site's own files only (casemgmt.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# The csrftoken cookie is read by no script (forms carry the token), so scripts cannot read it either.
+CSRF_COOKIE_HTTPONLY = True
+# Behind TLS at the reverse proxy (deploy/): trust its X-Forwarded-Proto, send HSTS. Off for the plain-HTTP demo.
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -49,9 +49,20 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+# Recorded in every page so check_page can fail on anything the Content-Security-Policy blocked.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = e.sourceFile + ":" + e.lineNumber;
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + where);
+});
+"""
+
+
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=1, is_mobile=True, has_touch=True)
+    context.add_init_script(CSP_RECORDER)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -61,6 +72,7 @@ def phone_page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def desktop_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.add_init_script(CSP_RECORDER)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -75,11 +87,10 @@ def accessibility_violations(page: Any) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now ("rule: selector, ...")."""
     if not AXE.exists():
         pytest.fail(f"axe-core is not installed at {AXE} (bin/test and .ci/run install it with npm ci)")
+    # Evaluated, not injected as a <script>: the Content-Security-Policy refuses inline scripts (as it should),
+    # and a page without JavaScript runs none; Playwright's evaluation works in both.
     run = "(await axe.run(document, {resultTypes: ['violations']})).violations"
-    if page.evaluate("() => typeof window.axe !== 'undefined'"):
-        results = page.evaluate(f"async () => {run}")
-    else:  # evaluated, not injected: a page without JavaScript runs no script tags, but Playwright still evaluates
-        results = page.evaluate(f"async () => {{ {AXE.read_text()}\n return {run}; }}")
+    results = page.evaluate(f"async () => {{ {AXE.read_text()}\n return {run}; }}")
     return [
         f"{v['id']} ({v['impact']}): " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
         for v in results
@@ -88,11 +99,13 @@ def accessibility_violations(page: Any) -> list[str]:
 
 
 def check_page(page: Any) -> None:
-    """What every page a journey looks at must satisfy: no serious or critical accessibility violation, and no
-    error summary without a field-level message."""
+    """What every page a journey looks at must satisfy: no serious or critical accessibility violation, no error
+    summary without a field-level message, nothing blocked by the Content-Security-Policy."""
     assert_errors_are_explained(page)
     violations = accessibility_violations(page)
     assert not violations, f"{page.url}: " + "; ".join(violations)
+    blocked = page.evaluate("() => window.__cspViolations || []")
+    assert not blocked, f"{page.url}: the Content-Security-Policy blocked " + "; ".join(blocked)
 
 
 def screenshot(page: Any, name: str) -> Path:

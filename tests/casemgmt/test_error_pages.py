@@ -77,3 +77,10 @@ def test_pages_are_english_when_asked(world: World) -> None:
     response = Client(headers={"accept-language": "en"}).get("/no/such/page/")
     assert response.status_code == 404
     assert "not found" in response.content.decode().lower()
+
+
+def test_every_page_carries_the_strict_policy(world: World) -> None:
+    response = Client().get("/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
