@@ -169,6 +169,7 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("q", None)  # never echo a typed-in term (an ID number) into the page's links
     return render(
         request,
         "registry/patient_list.html",

@@ -197,6 +197,18 @@ def test_pagination_of_name_search_keeps_the_query(world: World, settings: Any) 
     assert "周杰" not in url and "%E5%91%A8" not in response.content.decode()
 
 
+def test_a_term_typed_into_the_address_is_not_echoed_into_the_links(world: World, settings: Any) -> None:
+    """?q=<an ID number> in the URL (a bookmark, a hand-edited link) is ignored and never repeated in the
+    pagination links, where it would spread into more URLs and logs."""
+    settings.PATIENT_LIST_PAGE_SIZE = 2
+    for _ in range(3):
+        make_patient(world.doctor_a, world.village_a1)
+    id_number = world.patient_a.national_id
+    body = logged_in(world.doctor_a).get(LIST, {"q": id_number}).content.decode()
+    assert "page=2" in body
+    assert id_number not in body and "q=" not in body
+
+
 # --- masking and audit ---------------------------------------------------------------------------------------
 
 
