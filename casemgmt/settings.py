@@ -176,7 +176,8 @@ REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS",
 # Case teams (domain.md §8): a member's grant runs to the plan's review date plus a margin, or this many days
 # from today while the plan has no review date.
 CASE_GRANT_DAYS = env_int("CASE_GRANT_DAYS", 90)
-CASE_GRANT_MARGIN_DAYS = env_int("CASE_GRANT_MARGIN_DAYS", 14)
+# A grant ends with the plan's review date; a margin after it must be configured on purpose (issue 14).
+CASE_GRANT_MARGIN_DAYS = env_int("CASE_GRANT_MARGIN_DAYS", 0)
 
 # Indicator options (domain.md §11), each named in the report footer; reports may override them.
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"

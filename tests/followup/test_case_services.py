@@ -259,7 +259,11 @@ def test_an_expired_grant_takes_the_case_away(world: World) -> None:
         case_services.get_case_for_user(request, case.uuid)
 
 
-def test_the_plan_moves_the_grants_to_its_review_date(world: World) -> None:
+@pytest.mark.parametrize("margin", [None, 14])
+def test_the_plan_moves_the_grants_to_its_review_date(world: World, settings: Any, margin: int | None) -> None:
+    """A grant ends with the review date (the end of that day); a margin after it only when configured."""
+    if margin is not None:
+        settings.CASE_GRANT_MARGIN_DAYS = margin
     grid = police(world)
     case = open_case(world)
     add(world, case, grid)
@@ -269,7 +273,7 @@ def test_the_plan_moves_the_grants_to_its_review_date(world: World) -> None:
     saved = fresh(case)
     assert (saved.goals, saved.review_date, saved.plan_updated_by) == ("病情稳定", review, world.doctor_a)
     expires = timezone.localtime(grant_of(grid, world.patient_a).expires_at).date()
-    assert expires == review + dt.timedelta(days=14 + 1)  # CASE_GRANT_MARGIN_DAYS after the review date
+    assert expires == review + dt.timedelta(days=(margin or 0) + 1)  # midnight after the review date (+ margin)
     with pytest.raises(case_services.CaseError, match="不能早于今天"):
         case_services.update_plan(actor=world.doctor_a, case=case, values={"review_date": YESTERDAY}, today=TODAY)
     with pytest.raises(case_services.CaseError, match="只有患者所在辖区"):
