@@ -161,6 +161,22 @@ def test_case_member_gets_403(world: World) -> None:
     assert client.get(new_for(world.patient_a)).status_code == 403  # read-only grant
 
 
+def test_a_case_team_grant_opens_no_emergency_record(world: World) -> None:
+    """issue 14 §1: doctor_b (another township) on patient_a's case team reaches patient_a through the grant,
+    which shows the case team's limited view only — emergency records are clinical history."""
+    from tests.followup.case_base import add, open_case
+
+    add(world, open_case(world), world.doctor_b)
+    emergency = make(world, world.patient_a)
+    client = client_for(world.doctor_b)
+    listing = client.get(reverse("followup:emergency_list"))
+    assert listing.status_code == 200 and str(emergency.uuid) not in listing.content.decode()
+    assert world.patient_a.name not in listing.content.decode()
+    for response in (client.get(detail(emergency)), client.get(edit(emergency)), client.post(link(emergency))):
+        assert response.status_code == 404
+    assert world.patient_a.name not in client.get(detail(emergency)).content.decode()
+
+
 def test_wrong_methods_get_405(world: World) -> None:
     emergency = make(world, world.patient_a)
     client = client_for(world.doctor_a)
