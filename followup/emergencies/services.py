@@ -97,12 +97,13 @@ def can_write_emergency(user: User, emergency: Emergency) -> bool:
 
 
 def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
-    """Records of patients the user sees (the one rule, ``Patient.objects.visible_to``), and records of persons
-    not registered yet in the user's jurisdiction (they are no patients, so only the area decides)."""
+    """Records of patients the user sees through their jurisdiction (the one rule, ``Patient.objects.visible_to``,
+    narrowed to the user's own areas: a case-team grant shows the limited view, which holds no emergency
+    history), and records of persons not registered yet in the user's jurisdiction (only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
         return Emergency.objects.none()
     area_rule = within(user.jurisdiction_prefixes(), "area__code")
-    visible_patients = Patient.objects.visible_to(user).values("pk")
+    visible_patients = Patient.objects.visible_to(user).in_jurisdiction_of(user).values("pk")
     return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
 
 
@@ -111,12 +112,12 @@ def get_emergency_for_user(
 ) -> Emergency:
     """The record, if it is in ``emergencies_visible_to`` (404 otherwise: missing and not yours alike).
 
-    403 for users who are neither doctors nor area staff (case-team members: emergency history is clinical
-    history) and, with ``write``, for users who may not write the record (``can_write_emergency``).
+    404 too for users who are neither doctors nor area staff (case-team members: emergency history is clinical
+    history); 403 with ``write`` for users who may not write the record (``can_write_emergency``).
     """
     user = request.user
     if not (user.is_doctor or user.is_area_staff):
-        raise PermissionDenied
+        raise Http404  # case-team members and administrators: not a 403 that says the record exists
     emergency = (
         emergencies_visible_to(user)
         .select_related("patient", "patient__village", "area", "handler")
@@ -330,6 +331,7 @@ def registered_match(*, actor: User, emergency: Emergency, national_id: str = ""
         return None
     return (
         Patient.objects.visible_to(actor)
+        .in_jurisdiction_of(actor)
         .select_related("village")
         .filter(national_id_index=national_id_index(number))
         .first()
@@ -470,6 +472,7 @@ def close_follow_rows(user: User, today: dt.date) -> list[CloseFollowRow]:
     patients = {
         p.pk: p
         for p in Patient.objects.visible_to(user)
+        .in_jurisdiction_of(user)  # a case-team grant shows no emergency history
         .filter(emergencies__occurred_at__gte=since, status__in=registry_codes.REGISTERED_STATUSES)
         .select_related("village")
         .distinct()

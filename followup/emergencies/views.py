@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +38,10 @@ LIST_LIMIT = 100
 
 
 def _staff(request: AuthenticatedHttpRequest) -> User:
+    """Doctors and area staff; anyone else (a case-team member, an administrator) is told nothing exists here."""
     user = request.user
     if not (user.is_doctor or user.is_area_staff):
-        raise PermissionDenied
+        raise Http404
     return user
 
 

@@ -13,6 +13,7 @@ only for read-only users asking to write): ``followup.visits.queries.get_followu
 from __future__ import annotations
 
 import uuid
+from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -30,12 +31,28 @@ def visible_patients(user: User) -> PatientQuerySet:
 def get_patient_for_user(
     request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID | str, *, write: bool = False
 ) -> Patient:
-    patient = visible_patients(request.user).select_related("village").filter(uuid=patient_uuid).first()
+    """The patient, if visible to the user (404 otherwise: missing and not yours alike).
+
+    With ``write``: 403 for a user who sees the patient in their own jurisdiction but may not write (area staff,
+    read-only); 404 for one who reaches the patient only through a case-team grant — the limited view has no
+    write page, and a 403 would confirm what exists there.
+    """
+    user = request.user
+    patient = visible_patients(user).select_related("village").filter(uuid=patient_uuid).first()
     if patient is None:
         raise Http404
-    if write and not can_write(request.user, patient):
-        raise PermissionDenied
+    if write and not can_write(user, patient):
+        refuse(user, patient)
     return patient
+
+
+def refuse(user: User, patient: Patient) -> NoReturn:
+    """Refuse what the user may not do with a patient they see: 403 inside their own jurisdiction (area staff,
+    read-only), 404 when they see the patient only through a case-team grant (the limited view has no such page,
+    and a 403 would confirm what exists there)."""
+    if not in_jurisdiction(user, patient.village_id):
+        raise Http404
+    raise PermissionDenied
 
 
 def get_closure_for_user(
@@ -51,7 +68,7 @@ def get_closure_for_user(
     if closure is None:
         raise Http404
     if write and not can_decide_closure(request.user, patient):
-        raise PermissionDenied
+        refuse(request.user, patient)
     return closure
 
 

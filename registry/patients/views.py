@@ -46,6 +46,7 @@ from registry.access.visibility import (
     can_write,
     get_closure_for_user,
     get_patient_for_user,
+    refuse,
     sees_masked_identity,
     visible_patients,
 )
@@ -247,7 +248,7 @@ def patient_open(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
     """Area staff state why they open the full record; the reason is logged and the record opens for a while."""
     patient = get_patient_for_user(request, patient_uuid)
     if not sees_masked_identity(request.user):
-        raise PermissionDenied
+        refuse(request.user, patient)
     form = OpenWithReasonForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, patient, open_form=form)
@@ -266,7 +267,7 @@ def patient_open(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
 def access_log(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request, patient_uuid)
     if not can_view_access_log(request.user, patient):
-        raise PermissionDenied
+        refuse(request.user, patient)
     record_event(actor=request.user, action=Action.VIEW_ACCESS_LOG, patient_uuids=[patient.uuid])
     page = Paginator(access_history(patient.uuid), ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     disclosure = disclosure_for(request.user, request.session, patient)
@@ -350,7 +351,7 @@ def supplementary_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUI
     if disclosure_for(request.user, request.session, patient) == Disclosure.LIMITED:
         raise Http404  # clinical history: the case team never learns the page exists (domain.md §8)
     if not can_write(request.user, patient):
-        raise PermissionDenied
+        refuse(request.user, patient)
     current = SupplementaryForm.objects.filter(patient=patient).first()
     if current is None:  # every registration creates one; a record without it is not editable here
         raise Http404

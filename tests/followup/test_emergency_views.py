@@ -153,12 +153,13 @@ def test_foreign_jurisdiction_gets_404(world: World) -> None:
     assert client.get(new_for(world.patient_a)).status_code == 404
 
 
-def test_case_member_gets_403(world: World) -> None:
+def test_case_member_gets_404(world: World) -> None:
+    """Outside the limited view a case-team member is told nothing exists (issue 13 §6), not refused (403)."""
     emergency = make(world, world.patient_a)
     client = client_for(world.police_c)
-    assert client.get(reverse("followup:emergency_list")).status_code == 403
-    assert client.get(detail(emergency)).status_code == 403
-    assert client.get(new_for(world.patient_a)).status_code == 403  # read-only grant
+    assert client.get(reverse("followup:emergency_list")).status_code == 404
+    assert client.get(detail(emergency)).status_code == 404
+    assert client.get(new_for(world.patient_a)).status_code == 404
 
 
 def test_a_case_team_grant_opens_no_emergency_record(world: World) -> None:

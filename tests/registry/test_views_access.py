@@ -151,9 +151,9 @@ def test_police_sees_patient_a_limited_and_nothing_else(world: World, closures: 
     assert "个人信息补充表" not in html and "状态变更记录" not in html
     assert client.get(url("patient_detail", world.patient_b.uuid)).status_code == 404
     for name in (*WRITE_VIEWS, "access_log", "closure_review"):
-        expected = 404 if name == "supplementary_edit" else 403  # clinical history: as if it did not exist
-        assert client.get(url_a(name, world, closures)).status_code == expected, name
-    assert client.post(url_a("patient_open", world, closures), {"purpose": "核查情况"}).status_code == 403
+        # outside the limited view: as if the page did not exist (issue 13 §6), never a 403 that confirms it
+        assert client.get(url_a(name, world, closures)).status_code == 404, name
+    assert client.post(url_a("patient_open", world, closures), {"purpose": "核查情况"}).status_code == 404
 
 
 def test_police_list_shows_only_the_granted_patient(world: World) -> None:
