@@ -131,7 +131,7 @@ def test_the_page_shows_every_count_of_the_period(world: World) -> None:
         "失访患者",
         "死亡：其他",
     ):
-        assert f">{label}<" in text, label
+        assert f"<dt>{label}</dt>" in text, label
 
 
 def test_missing_populations_are_named(world: World) -> None:
