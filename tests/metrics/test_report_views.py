@@ -141,3 +141,17 @@ def test_missing_populations_are_named(world: World) -> None:
     text = client_for(world.county_d).get("/reports/", {"area": "320508"}).content.decode()
     assert "甲街道 (320508001000)" in text  # both its villages lack a figure: the township is named
     assert "320508001001" not in text
+
+
+def test_a_city_spreadsheet_has_a_sheet_of_counties_and_one_of_townships(world: World) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.base import make_user
+
+    city_staff = make_user("city_f", "area_staff", world.city)
+    response = client_for(city_staff).get("/reports/xlsx", {"area": "3205", "period": "2025"})
+    assert load_workbook(BytesIO(response.content)).sheetnames == ["指标报告", "县区", "乡镇"]
+    assert list(level_table(response.content, "县区")) == ["姑苏区"]
+    assert list(level_table(response.content, "乡镇")) == ["甲街道", "乙街道"]
