@@ -45,3 +45,34 @@ def population_of(area_code: str, year: int) -> PopulationResult:
         AreaPopulation.objects.filter(area__code__startswith=prefix, year=year).values_list("area_id", "population")
     )
     return resolve_population(area_code, figures, children_of)
+
+
+def collapse_missing(missing: list[str], root: str, children_of: dict[str | None, list[str]]) -> list[str]:
+    """Pure: an area all of whose children lack a population stands for them (never above *root*)."""
+    parent_of = {child: parent for parent, kids in children_of.items() for child in kids}
+    wanted = set(missing)
+    while True:
+        parents = {parent_of.get(code) for code in wanted if code != root}
+        complete = {p for p in parents if p is not None and set(children_of.get(p, [])) <= wanted}
+        if not complete:
+            return sorted(wanted)
+        wanted = {code for code in wanted if parent_of.get(code) not in complete} | complete
+
+
+def name_missing(missing: list[str], root: str) -> list[str]:
+    """The areas under *root* lacking a population, for people: "城关镇 (320508001000)".
+
+    When every child of an area lacks one, the area is named once instead of its children (48 villages of one
+    township read as that township). A code without a stored area is shown as it is.
+    """
+    if not missing:
+        return []
+    names: dict[str, str] = {}
+    children_of: dict[str | None, list[str]] = {}
+    rows = Area.objects.filter(code__startswith=codes.significant_prefix(root)).values_list("code", "parent_id", "name")
+    for code, parent, name in rows:
+        names[code] = name
+        children_of.setdefault(parent, []).append(code)
+    return [
+        f"{names[code]} ({code})" if code in names else code for code in collapse_missing(missing, root, children_of)
+    ]

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
+from casemgmt.exports import inert, inert_row
 from casemgmt.tabular import SheetSpec
 from followup import codes as fcodes
 from registry import codes as rcodes
@@ -72,24 +73,28 @@ def build_template() -> bytes:
     book = Workbook()
     guide = book.create_sheet(_("说明"))
     book.remove(book.worksheets[0])
-    guide.append([_("工作表"), _("列名（英文）"), _("列名（中文）"), _("必填"), _("代码 / 格式")])
+    guide.append(inert_row([_("工作表"), _("列名（英文）"), _("列名（中文）"), _("必填"), _("代码 / 格式")]))
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for spec in SHEETS:
         sheet = book.create_sheet(spec.name)
         for column, key in enumerate(spec.columns, start=1):
             text, note = _header(spec, key)
-            cell = sheet.cell(row=1, column=column, value=text)
+            cell = sheet.cell(row=1, column=column, value=inert(text))
             cell.font = Font(bold=True)
             cell.comment = Comment(note, "jingfang", width=320, height=140)
             if key in TEXT_COLUMNS:  # Excel would round an 18-digit ID number typed into a number cell
                 sheet.column_dimensions[cell.column_letter].number_format = "@"
             sheet.column_dimensions[cell.column_letter].width = max(12, len(text) * 2 + 4)
-            guide.append([spec.name, key, text, "✓" if key in spec.required else "", code_hint(spec.name, key)])
+            guide.append(
+                inert_row([spec.name, key, text, "✓" if key in spec.required else "", code_hint(spec.name, key)])
+            )
         sheet.freeze_panes = "A2"
     guide.append([])
-    guide.append([_("第一行为列名，可用英文列名或中文列名；空白单元格表示“不详”。日期填 YYYY-MM-DD 或Excel日期。")])
-    guide.append([_("除patients外的工作表均可省略；整个文件全部通过检查才会写入，重复导入不会重复写入。")])
+    guide.append(
+        inert_row([_("第一行为列名，可用英文列名或中文列名；空白单元格表示“不详”。日期填 YYYY-MM-DD 或Excel日期。")])
+    )
+    guide.append(inert_row([_("除patients外的工作表均可省略；整个文件全部通过检查才会写入，重复导入不会重复写入。")]))
     for letter, width in zip("ABCDE", (14, 20, 18, 6, 60), strict=True):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from casemgmt.accounts.models import User
+from casemgmt.areas.population import name_missing
 from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.options import (
     default_options,
@@ -20,7 +21,7 @@ from metrics.reports.engine import Report
 from metrics.reports.forms import ReportQuery
 from metrics.reports.patient_lists import indicator_sets
 from metrics.reports.pickers import area_choices, period_fields, years_offered
-from metrics.reports.rows import Row, indicator_rows
+from metrics.reports.rows import Row, count_rows, indicator_rows
 from metrics.reports.trend import chart_frame, trend_series
 
 # The child areas' table: one row per child area with the key rates; the full table is one click down.
@@ -86,7 +87,8 @@ def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, ob
         "rows": _linked_rows(rows, query, query.area.code),
         "children": _child_rows(report, query),
         "child_columns": [INDICATOR_LABELS[name] for name in CHILD_COLUMNS],
-        "missing_population": report.area.missing_population,
+        "counts": count_rows(report.area, query.options),
+        "missing_population": name_missing(list(report.area.missing_population), report.area.area.code),
         "footer": footer_lines(report.options),
         "export_note": suppression_lines(export_suppression(user, query.area.level)),
         "trend": trend_series(query.area, query.period, query.options),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from casemgmt.areas.population import name_missing
 from metrics.indicators.definitions import Options
 from metrics.indicators.labels import COUNT_LABELS, DEATH_CAUSE_LABELS, INDICATOR_LABELS, format_rate
 from metrics.indicators.options import footer_lines
@@ -61,7 +62,8 @@ def render(document: dict[str, Any], period: Period, options: Options) -> str:
     ]
     out += table([_("指标"), _("分子"), _("分母"), _("率")], rows)
     if "missing_population" in document:
-        out.append(_("常住人口缺失，报告患病率未知：%(codes)s") % {"codes": "、".join(document["missing_population"])})
+        named = name_missing(document["missing_population"], area["code"])
+        out.append(_("常住人口缺失，报告患病率未知：%(codes)s") % {"codes": "、".join(named)})
     out.append("")
     counts = document["counts"]
     count_rows = [[str(label), str(counts[key])] for key, label in COUNT_LABELS.items()]

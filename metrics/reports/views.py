@@ -27,9 +27,10 @@ from metrics.models import PdfExport
 from metrics.reports.access import get_pdf_export_for_user, may_view_area, pdf_exports_visible_to
 from metrics.reports.engine import compute
 from metrics.reports.forms import QueryError, ReportQuery, parse_query
+from metrics.reports.levels import levels_below
 from metrics.reports.page import page_context
 from metrics.reports.patient_lists import SETS, member_ids, page_patients, visible_members
-from metrics.reports.rows import report_sections
+from metrics.reports.rows import area_section
 from metrics.reports.xlsx import build_workbook
 from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
@@ -106,9 +107,9 @@ def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     result = compute(query.area, query.period, query.options, children=True)
     suppression = export_suppression(request.user, query.area.level)
-    sections = report_sections(result, query.period.year, suppression)
+    own = area_section(result.area, query.period.year, result.options, suppression)
     title = f"{_('严重精神障碍患者管理指标报告')} {result.area.area.name} {query.period.full_label}"
-    content = build_workbook(title, sections, footer_lines(result.options, suppression))
+    content = build_workbook(title, own, levels_below(result, suppression), footer_lines(result.options, suppression))
     _audit(request, Action.EXPORT, query, "indicators_xlsx", options=query.options.as_dict())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'

@@ -28,6 +28,8 @@ def test_county_staff_builds_and_downloads_the_pdf(world: World, live_server: An
         page.click("#report-form button[type=submit]")
         page.wait_for_selector("table.list")
         assert "规范管理率" in page.content()
+        counts = page.locator(".count-grid").inner_text()
+        assert "新登记患者" in counts and "有肇祸的患者" in counts and "截止日逾期未随访" in counts
         screenshot(page, "report-table")
         page.click("text=生成PDF报告")
         page.wait_for_selector("text=下载PDF", timeout=30000)
@@ -39,6 +41,9 @@ def test_county_staff_builds_and_downloads_the_pdf(world: World, live_server: An
         app.conf.task_always_eager = previous
     text = subprocess.run(["/usr/bin/pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603
     assert "严重精神障碍患者管理指标报告" in text and "姑苏区" in text
+    pages = text.split("\f")[:-1]
+    assert all(f"第 {n} 页，共 {len(pages)} 页" in page_text for n, page_text in enumerate(pages, 1))
+    assert "下级地区指标" in pages[0] and "甲街道" in pages[0]  # the summary's matrix
     out = Path("artifacts/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     command = ["/usr/bin/pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(out / "report-pdf")]

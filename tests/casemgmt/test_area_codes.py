@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from casemgmt.areas import codes
-from casemgmt.areas.population import resolve_population
+from casemgmt.areas.population import collapse_missing, resolve_population
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,11 @@ def test_missing_population_is_unknown_and_named_never_zero() -> None:
     result = resolve_population("C", {"V1": 1, "V2": 2}, CHILDREN)
     assert result.total is None
     assert result.missing == ["V3"]
+
+
+def test_missing_populations_collapse_to_the_area_whose_children_all_lack_one() -> None:
+    tree: dict[str | None, list[str]] = {"C": ["T1", "T2"], "T1": ["V1", "V2"], "T2": ["V3", "V4"]}
+    assert collapse_missing(["V1", "V2", "V3"], "C", tree) == ["T1", "V3"]
+    assert collapse_missing(["V1", "V2", "V3", "V4"], "C", tree) == ["C"]
+    assert collapse_missing(["V1", "V2"], "T1", tree) == ["T1"]  # never above the report's area
+    assert collapse_missing([], "C", tree) == []

@@ -236,6 +236,12 @@ def test_command_table_is_readable(registry: Registry) -> None:
     assert "bphs-2017" in text and "自然季度" in text
 
 
+def test_command_table_names_the_areas_without_a_population(registry: Registry) -> None:
+    AreaPopulation.objects.filter(area_id__in=["320508001001", "320508001002"], year=Y).delete()
+    text = run("--area", "320508", "--period", str(Y), "--format", "table")
+    assert "常住人口缺失，报告患病率未知：甲街道 (320508001000)" in text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from metrics.models import PdfExport
 from metrics.reports.pdf import content_for_export, render_pdf
 from tests.base import TODAY, World, make_user
+from tests.metrics.sheets import level_table
 
 pytestmark = pytest.mark.django_db
 CHOSEN = {"regular_management": "interval-3m", "medication_denominator": "managed", "deaths_in_period": "included"}
@@ -86,11 +87,12 @@ def city_staff(world: World) -> Any:
 def test_a_city_member_exporting_a_county_gets_small_counts_suppressed(world: World, city_staff: Any) -> None:
     # township A holds patient_a, township B patient_b: one registered patient each.
     client = client_for(city_staff)
-    rows = sheet_rows(client.get("/reports/xlsx", {"area": "320508", "period": PERIOD}).content)
-    township = [row for row in rows if row[0] == "甲街道" and row[1] == "在册患者管理率"]
-    assert township and township[0][3] == "<5" and township[0][4] == "—" and township[0][6] == "—"
-    prevalence = next(row for row in rows if row[0] == "甲街道" and row[1] == "报告患病率")
-    assert prevalence[2] == "<5" and prevalence[3] == 7000  # the population is shown
+    workbook = client.get("/reports/xlsx", {"area": "320508", "period": PERIOD}).content
+    rows = sheet_rows(workbook)
+    township = level_table(workbook, "乡镇")["甲街道"]
+    assert township["在册患者管理率/分母"] == "<5" and township["在册患者管理率/率"] == "—"
+    assert township["报告患病率/分子"] == "<5" and township["报告患病率/分母"] == 7000  # the population is shown
+    assert township["在册患者"] == "<5"  # counts too
     assert any("小数保护" in str(row[0]) for row in rows)
 
     body = client.get("/reports/api/indicators", {"area": "320508", "period": PERIOD, "children": "1"}).json()
@@ -102,7 +104,8 @@ def test_a_city_member_exporting_a_county_gets_small_counts_suppressed(world: Wo
     export = PdfExport.objects.create(requested_by=city_staff, area_code="320508000000", period=PERIOD)
     content, _code = content_for_export(export)
     assert any("小数保护" in line for line in content.footer)
-    assert any(row.numerator == "<5" for _name, rows in content.sections for row in rows)
+    assert any(row.numerator == "<5" for section in (content.own, *content.children) for row in section.rows)
+    assert any(count.value == "<5" for count in content.own.counts)
     assert content.trend == []  # two patients: the monthly rates would reveal the hidden counts
     text = pdf_text(render_pdf(content))
     assert "趋势图因小数保护未显示" in text and "<5" in text

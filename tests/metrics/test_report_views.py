@@ -11,6 +11,7 @@ from casemgmt.audit.models import Action, AuditEvent
 from metrics.indicators.periods import parse_period
 from metrics.reports.engine import compute_indicators
 from tests.base import World
+from tests.metrics.sheets import level_table
 
 pytestmark = pytest.mark.django_db
 DEFAULTS = {"regular_management": "quarterly", "medication_denominator": "registered", "deaths_in_period": "excluded"}
@@ -96,11 +97,14 @@ def test_the_spreadsheet_has_chinese_headers_child_rows_and_is_audited(world: Wo
 
     response = client_for(world.county_d).get("/reports/xlsx", {"area": "320508", "period": "2025"})
     assert response.status_code == 200
-    rows = list(load_workbook(BytesIO(response.content), read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert rows[1][:7] == ("地区", "指标", "分子", "分母", "率", "目标", "是否达标")
-    areas = {row[0] for row in rows[2:] if row and row[0]}
-    assert {"姑苏区", "甲街道", "乙街道"} <= areas
-    assert any(row[1] == "规范管理率" and row[5] == "≥80%" for row in rows[2:] if row)
+    book = load_workbook(BytesIO(response.content))
+    assert book.sheetnames == ["指标报告", "乡镇"]  # the county, then its townships
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[1] == ("地区", "姑苏区 (320508000000)", None, None, None, None)
+    assert rows[3] == ("指标", "分子", "分母", "率", "目标", "是否达标")
+    assert any(row[0] == "规范管理率" and row[4] == "≥80%" for row in rows)
+    assert any(row[0] == "新登记患者" and isinstance(row[1], int) for row in rows)  # the counts
+    assert {"甲街道", "乙街道"} <= set(level_table(response.content, "乡镇"))
     event = AuditEvent.objects.filter(action=Action.EXPORT).latest("pk")
     assert event.detail == {"report": "indicators_xlsx", "area": "320508000000", "period": "2025", "options": DEFAULTS}
     assert client_for(world.doctor_a).get("/reports/xlsx").status_code == 403
@@ -111,3 +115,43 @@ def test_the_spreadsheet_has_chinese_headers_child_rows_and_is_audited(world: Wo
 def test_the_page_draws_the_monthly_trend_as_inline_svg(world: World) -> None:
     text = client_for(world.county_d).get("/reports/", {"area": "320508", "period": "2025-Q2"}).content.decode()
     assert "<svg" in text and text.count("<polyline") == 3 and "2025年逐月趋势" in text
+
+
+def test_the_page_shows_every_count_of_the_period(world: World) -> None:
+    text = client_for(world.county_d).get("/reports/", {"area": "320508", "period": "2025"}).content.decode()
+    for label in (
+        "新登记患者",
+        "死亡",
+        "有轻度滋事的患者",
+        "有肇事的患者",
+        "有肇祸的患者",
+        "应急处置",
+        "个案管理中",
+        "截止日逾期未随访",
+        "失访患者",
+        "死亡：其他",
+    ):
+        assert f"<dt>{label}</dt>" in text, label
+
+
+def test_missing_populations_are_named(world: World) -> None:
+    from casemgmt.areas.models import AreaPopulation
+
+    AreaPopulation.objects.filter(area__in=[world.village_a1, world.village_a2]).delete()
+    text = client_for(world.county_d).get("/reports/", {"area": "320508"}).content.decode()
+    assert "甲街道 (320508001000)" in text  # both its villages lack a figure: the township is named
+    assert "320508001001" not in text
+
+
+def test_a_city_spreadsheet_has_a_sheet_of_counties_and_one_of_townships(world: World) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.base import make_user
+
+    city_staff = make_user("city_f", "area_staff", world.city)
+    response = client_for(city_staff).get("/reports/xlsx", {"area": "3205", "period": "2025"})
+    assert load_workbook(BytesIO(response.content)).sheetnames == ["指标报告", "县区", "乡镇"]
+    assert list(level_table(response.content, "县区")) == ["姑苏区"]
+    assert list(level_table(response.content, "乡镇")) == ["甲街道", "乙街道"]
