@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts import throttle
 from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
 
 
 def client_address(request: HttpRequest) -> str:
@@ -49,6 +50,15 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        """Choosing one's own password ends the temporary one's restriction."""
+        response = super().form_valid(form)
+        user = form.user
+        if isinstance(user, User) and user.must_change_password:
+            user.must_change_password = False
+            user.save(update_fields=["must_change_password"])
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
