@@ -262,3 +262,18 @@ def test_the_navigation_links_the_pages_for_administrators_only(world: World, cl
     client.force_login(world.doctor_a)
     page = client.get(reverse("registry:patient_list")).content.decode()
     assert reverse("manage:account_list") not in page
+
+
+def test_the_pages_speak_english_when_asked(world: World, client: Client) -> None:
+    from django.conf import settings
+
+    client.force_login(world.admin_e)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("manage:account_list")).content.decode()
+    assert "Accounts" in page and "New account" in page and "账号管理" not in page
+    page = client.get(reverse("manage:account_create")).content.decode()
+    assert "Add the chosen area" in page and "Choose the areas" not in page
+    response = client.post(reverse("manage:account_create"), {"username": "x_y", "display_name": "X", "role": "nope"})
+    assert "Choose a valid role." in response.content.decode()
+    page = client.get(reverse("areas:population_list"), {"area": world.county.code}).content.decode()
+    assert "Own figure" in page and "Population used" in page
