@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts import throttle
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
 
 
 def client_address(request: HttpRequest) -> str:
@@ -52,12 +54,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password_change_done")
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        """Choosing one's own password ends the temporary one's restriction."""
+        """Choosing one's own password ends the temporary one's restriction; the change is audited."""
         response = super().form_valid(form)
         user = form.user
-        if isinstance(user, User) and user.must_change_password:
-            user.must_change_password = False
-            user.save(update_fields=["must_change_password"])
+        if isinstance(user, User):
+            was_temporary = user.must_change_password
+            if was_temporary:
+                user.must_change_password = False
+                user.save(update_fields=["must_change_password"])
+            detail = {"username": user.username, "role": user.role, "was_temporary": was_temporary}
+            record_event(actor=user, action=Action.PASSWORD_CHANGE, detail=detail)
         return response
 
 

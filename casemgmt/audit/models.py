@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     ACCOUNT_DEACTIVATE = "account_deactivate", _("停用账号")
     ACCOUNT_REACTIVATE = "account_reactivate", _("启用账号")
     PASSWORD_RESET = "password_reset", _("重置密码")
+    PASSWORD_CHANGE = "password_change", _("修改密码")
     POPULATION_CHANGE = "population_change", _("修改人口数")
 
 

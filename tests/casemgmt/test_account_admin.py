@@ -224,6 +224,9 @@ def test_reset_password_forces_a_change_at_next_login(world: World, client: Clie
     world.doctor_a.refresh_from_db()
     assert not world.doctor_a.must_change_password
     assert doctor.get(reverse("followup:worklist")).status_code == 200
+    change = AuditEvent.objects.get(action=Action.PASSWORD_CHANGE)
+    assert change.actor == world.doctor_a
+    assert change.detail == {"username": "doctor_a", "role": "doctor", "was_temporary": True}
 
 
 def test_the_area_picker_lists_one_level_at_a_time(world: World, client: Client) -> None:
@@ -277,3 +280,28 @@ def test_the_pages_speak_english_when_asked(world: World, client: Client) -> Non
     assert "Choose a valid role." in response.content.decode()
     page = client.get(reverse("areas:population_list"), {"area": world.county.code}).content.decode()
     assert "Own figure" in page and "Population used" in page
+
+
+def test_the_provisioning_command_is_audited_too(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("provision_account", "doctor_cli", "--role", "doctor", "--area", "320508001", stdout=StringIO())
+    call_command(
+        "provision_account",
+        "doctor_cli",
+        "--role",
+        "doctor",
+        "--area",
+        "320508002",
+        "--reset-password",
+        stdout=StringIO(),
+    )
+    rows = AuditEvent.objects.filter(detail__username="doctor_cli").order_by("id")
+    assert [(row.action, row.actor_id, row.detail.get("source")) for row in rows] == [
+        (Action.ACCOUNT_CREATE, None, "command"),
+        (Action.ACCOUNT_UPDATE, None, "command"),
+        (Action.PASSWORD_RESET, None, "command"),
+    ]
+    assert rows[1].detail["areas"] == ["320508002000"]
