@@ -1,5 +1,7 @@
 // The level-by-level area picker of the account form: one select per level, filled from the server as the
 // administrator goes down the tree; "添加所选区划" adds the deepest chosen area as a checked "areas" box.
+// Only levels the chosen role may hold can be added (the server checks again); a role without areas hides
+// the browsing selects.
 (function () {
   "use strict";
   var picker = document.getElementById("area-picker");
@@ -10,6 +12,13 @@
   var none = document.getElementById("no-areas");
   var addButton = document.getElementById("area-add");
   var url = picker.getAttribute("data-children-url");
+  var role = document.getElementById("id_role");
+  var hint = document.getElementById("area-level-hint");
+
+  function allowedLevels() {
+    var levels = role && text.allowed[role.value];
+    return levels || [];
+  }
 
   function selects() { return levels.querySelectorAll("select"); }
 
@@ -21,7 +30,15 @@
     return null;
   }
 
-  function refreshButton() { addButton.hidden = deepest() === null; }
+  function refreshButton() {
+    var select = deepest();
+    var allowed = allowedLevels();
+    levels.hidden = role && role.value && allowed.length === 0;
+    var fits = select !== null && allowed.indexOf(Number(select.getAttribute("data-level"))) >= 0;
+    addButton.hidden = !fits;
+    hint.hidden = select === null || fits || allowed.length === 0;
+  }
+
 
   function addLevel(parentCode, depth) {
     var query = parentCode ? "?parent=" + encodeURIComponent(parentCode) : "";
@@ -39,6 +56,7 @@
         var select = document.createElement("select");
         select.id = id;
         select.setAttribute("data-depth", String(depth));
+        select.setAttribute("data-level", level);
         var blank = document.createElement("option");
         blank.value = "";
         blank.textContent = text.choose;
@@ -82,5 +100,7 @@
     none.hidden = true;
   });
 
+  if (role) { role.addEventListener("change", refreshButton); }
+  hint.textContent = text.not_allowed;
   addLevel("", 1);
 }());

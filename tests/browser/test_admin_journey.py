@@ -44,6 +44,8 @@ def test_admin_creates_a_doctor_who_changes_the_password_then_is_deactivated(
     pick(admin, 1, world.province.code)
     pick(admin, 2, world.city.code)
     pick(admin, 3, world.county.code)
+    assert admin.locator("#area-add").is_hidden()  # a doctor cannot hold a county
+    assert admin.locator("#area-level-hint").is_visible()
     pick(admin, 4, world.township_b.code)
     admin.click("#area-add")
     assert admin.locator(f"#chosen-areas input[value='{world.township_b.code}']").is_checked()

@@ -19,7 +19,7 @@ from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.manage import services
 from casemgmt.accounts.manage.access import account_for, admin_required, manageable_accounts
 from casemgmt.accounts.manage.forms import AccountCreateForm, AccountEditForm, AccountFilterForm
-from casemgmt.accounts.management.provisioning import ProvisioningError
+from casemgmt.accounts.management.provisioning import ALLOWED_AREA_LEVELS, ProvisioningError
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.areas.scope import within
 
@@ -143,7 +143,8 @@ def area_children(request: AuthenticatedHttpRequest) -> JsonResponse:
 def _picker_text() -> dict[str, object]:
     """The picker script's words, in the page's language."""
     levels = {str(level.value): str(level.label) for level in AreaLevel}
-    return {"levels": levels, "choose": _("请选择"), "empty": _("（无下级区划）")}
+    allowed = {str(role): sorted(held) for role, held in ALLOWED_AREA_LEVELS.items()}
+    return {"levels": levels, "allowed": allowed, "choose": _("请选择"), "not_allowed": _("该角色不能选择这一级区划。")}
 
 
 def _chosen(form: AccountCreateForm | AccountEditForm) -> list[Area]:
