@@ -120,6 +120,10 @@ def test_create_a_doctor_with_a_temporary_password(world: World, client: Client)
         ({"role": Role.DOCTOR, "username": "doctor_a", "areas": ["320508001000"]}, "username", "该用户名已被使用"),
         ({"role": Role.DOCTOR, "username": "有 空格", "areas": ["320508001000"]}, "username", "用户名只能包含"),
         ({"role": Role.DOCTOR, "display_name": "", "areas": ["320508001000"]}, "display_name", "请填写姓名"),
+        ({"role": Role.DOCTOR, "display_name": "名" * 51, "areas": ["320508001000"]}, "display_name", "最长50个字符"),
+        ({"role": Role.DOCTOR, "username": "u" * 151, "areas": ["320508001000"]}, "username", "最长150个字符"),
+        ({"role": Role.DOCTOR, "areas": [f"3205080010{n:02d}" for n in range(21)]}, "areas", "最多选择20个"),
+        ({"role": Role.DOCTOR, "areas": ["３２０５０８００１０００"]}, "areas", "请用区划选择器"),
     ],
 )
 def test_create_refusals_are_chinese_field_messages(

@@ -29,7 +29,7 @@ class AreaCodesField(forms.Field):
         codes = list(dict.fromkeys(str(code).strip() for code in raw))
         if len(codes) > MAX_AREAS:
             raise ValidationError(_("辖区最多选择%(count)d个。"), params={"count": MAX_AREAS}, code="too_many")
-        if any(len(code) != 12 or not code.isdigit() for code in codes):
+        if any(len(code) != 12 or not (code.isascii() and code.isdigit()) for code in codes):
             raise ValidationError(_("请用区划选择器选择辖区。"), code="invalid")
         found = {area.code: area for area in Area.objects.filter(code__in=codes)}
         if len(found) != len(codes):
@@ -39,7 +39,10 @@ class AreaCodesField(forms.Field):
 
 class AccountFields(forms.Form):
     display_name = forms.CharField(
-        label=_("姓名"), max_length=50, required=True, error_messages={"required": _("请填写姓名。")}
+        label=_("姓名"),
+        max_length=50,
+        required=True,
+        error_messages={"required": _("请填写姓名。"), "max_length": _("姓名最长50个字符。")},
     )
     role = forms.ChoiceField(
         label=_("角色"),
@@ -112,6 +115,6 @@ class AccountFilterForm(forms.Form):
 
     def clean_area(self) -> str:
         code = str(self.cleaned_data.get("area") or "").strip()
-        if code and (not code.isdigit() or len(code) != 12):
+        if code and (not (code.isascii() and code.isdigit()) or len(code) != 12):
             raise ValidationError(gettext("区划代码应为12位数字。"))
         return code
