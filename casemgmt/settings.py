@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "casemgmt.accounts.enforce.ForcePasswordChangeMiddleware",
+    "casemgmt.accounts.admin_access.SuperuserOnlyAdminMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "casemgmt.middleware.NoStoreForPatientDataMiddleware",

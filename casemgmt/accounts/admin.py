@@ -1,32 +1,65 @@
-"""Administrators maintain accounts, roles and area memberships here."""
+"""The Django admin's account pages, for superusers only (administrators use the product's own pages).
+
+The role is the one source of what an account may do, so Django's groups and permissions are not offered here,
+and the superuser flag is set only from the command line (``createsuperuser``).
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.accounts.admin_access import SystemAdminOnly
+from casemgmt.accounts.admin_access import SuperuserOnly
 from casemgmt.accounts.models import AreaMembership, User
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
 
 
-class MembershipInline(SystemAdminOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+class MembershipInline(SuperuserOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     model = AreaMembership
     extra = 0
-    raw_id_fields = ("area",)
+    autocomplete_fields = ("area",)
 
 
 @admin.register(User)
-class UserAdmin(SystemAdminOnly, BaseUserAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+class UserAdmin(SuperuserOnly, BaseUserAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "display_name")
     inlines = [MembershipInline]
     fieldsets = (
-        *(BaseUserAdmin.fieldsets or ()),
-        (_("精防"), {"fields": ("role", "display_name", "phone")}),
+        (None, {"fields": ("username", "password")}),
+        (_("精防"), {"fields": ("role", "display_name", "phone", "is_active", "must_change_password")}),
+        (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ("last_login", "date_joined")
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
         (_("精防"), {"fields": ("role", "display_name")}),
     )
+
+    # Every account change made here is written to the append-only audit too (the admin's own LogEntry can be
+    # deleted); the change message names fields and inline rows, never a password.
+    def log_addition(self, request: HttpRequest, obj: User, message: object) -> LogEntry:
+        entry = super().log_addition(request, obj, message)
+        _audit(request, obj, Action.ACCOUNT_CREATE, entry)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: User, message: object) -> LogEntry:
+        entry = super().log_change(request, obj, message)
+        _audit(request, obj, Action.ACCOUNT_UPDATE, entry)
+        return entry
+
+
+def _audit(request: HttpRequest, user: User, action: str, entry: LogEntry) -> None:
+    actor = request.user if isinstance(request.user, User) else None
+    detail = {"username": user.username, "role": user.role, "source": "admin", "change": entry.get_change_message()}
+    record_event(actor=actor, action=action, detail=detail)
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)

@@ -27,6 +27,9 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Set when an administrator issues a temporary password; every page but the password change refuses
+    # the account until it has chosen its own (casemgmt.accounts.enforce.ForcePasswordChangeMiddleware).
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username

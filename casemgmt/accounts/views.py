@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts import throttle
 from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.models import User
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
 
 
 def client_address(request: HttpRequest) -> str:
@@ -49,6 +52,19 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        """Choosing one's own password ends the temporary one's restriction; the change is audited."""
+        response = super().form_valid(form)
+        user = form.user
+        if isinstance(user, User):
+            was_temporary = user.must_change_password
+            if was_temporary:
+                user.must_change_password = False
+                user.save(update_fields=["must_change_password"])
+            detail = {"username": user.username, "role": user.role, "was_temporary": was_temporary}
+            record_event(actor=user, action=Action.PASSWORD_CHANGE, detail=detail)
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

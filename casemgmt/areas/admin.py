@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from casemgmt.accounts.admin_access import SystemAdminOnly
+from casemgmt.accounts.admin_access import SuperuserOnly
 from casemgmt.areas.models import Area, AreaPopulation
 
 
-class PopulationInline(SystemAdminOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+class PopulationInline(SuperuserOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     model = AreaPopulation
     extra = 0
 
 
 @admin.register(Area)
-class AreaAdmin(SystemAdminOnly, admin.ModelAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+class AreaAdmin(SuperuserOnly, admin.ModelAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name")
@@ -23,7 +23,7 @@ class AreaAdmin(SystemAdminOnly, admin.ModelAdmin):  # type: ignore[type-arg]  #
 
 
 @admin.register(AreaPopulation)
-class AreaPopulationAdmin(SystemAdminOnly, admin.ModelAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
+class AreaPopulationAdmin(SuperuserOnly, admin.ModelAdmin):  # type: ignore[type-arg]  # the class is not subscriptable at run time
     list_display = ("area", "year", "population")
     list_filter = ("year",)
     search_fields = ("area__code", "area__name")

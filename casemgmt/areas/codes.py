@@ -9,7 +9,8 @@ import re
 
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = 1, 2, 3, 4, 5
 LEVEL_DIGITS = {PROVINCE: 2, CITY: 4, COUNTY: 6, TOWNSHIP: 9, VILLAGE: 12}
-CODE_PATTERN = re.compile(r"^\d{12}$")
+# [0-9], not \d (which takes full-width and other Unicode digits), and \Z, not $ (which allows a trailing newline).
+CODE_PATTERN = re.compile(r"\A[0-9]{12}\Z")
 
 
 class AreaCodeError(ValueError):
@@ -37,7 +38,7 @@ def significant_prefix(code: str) -> str:
 
 def code_from_prefix(prefix: str) -> str:
     """Expand a significant prefix of 2, 4, 6, 9 or 12 digits to the full code."""
-    if not re.fullmatch(r"\d+", prefix) or len(prefix) not in LEVEL_DIGITS.values():
+    if not re.fullmatch(r"[0-9]+", prefix) or len(prefix) not in LEVEL_DIGITS.values():
         raise AreaCodeError(prefix)
     code = prefix.ljust(12, "0")
     if not is_valid_code(code):

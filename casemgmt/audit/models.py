@@ -28,6 +28,13 @@ class Action(models.TextChoices):
     EXPORT = "export", _("导出")
     PRINT = "print", _("打印")
     VIEW_ACCESS_LOG = "view_access_log", _("查看访问记录")
+    ACCOUNT_CREATE = "account_create", _("新建账号")
+    ACCOUNT_UPDATE = "account_update", _("修改账号")
+    ACCOUNT_DEACTIVATE = "account_deactivate", _("停用账号")
+    ACCOUNT_REACTIVATE = "account_reactivate", _("启用账号")
+    PASSWORD_RESET = "password_reset", _("重置密码")
+    PASSWORD_CHANGE = "password_change", _("修改密码")
+    POPULATION_CHANGE = "population_change", _("修改人口数")
 
 
 class AppendOnlyError(RuntimeError):

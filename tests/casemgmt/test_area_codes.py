@@ -32,11 +32,27 @@ def test_missing_city_segment_skips_to_the_province() -> None:
     assert codes.parent_code("320008000000") == "320000000000"
 
 
-@pytest.mark.parametrize("bad", ["32050801904", "3205080190440", "00050801904x", "000000000000", "abc"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "32050801904",
+        "3205080190440",
+        "00050801904x",
+        "000000000000",
+        "abc",
+        "３２０５０８０１９０４４",
+        "320508019044\n",
+    ],
+)
 def test_malformed_codes(bad: str) -> None:
     assert not codes.is_valid_code(bad) or bad == ""
     with pytest.raises(codes.AreaCodeError):
         codes.level_of(bad)
+
+
+def test_prefixes_are_ascii_digits() -> None:
+    with pytest.raises(codes.AreaCodeError):
+        codes.code_from_prefix("３２０５")
 
 
 def test_is_within() -> None:

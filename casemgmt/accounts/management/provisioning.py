@@ -118,7 +118,8 @@ def provision_account(
     """Create the account, or bring an existing one to exactly this role and these areas.
 
     Memberships not listed are removed; the account is (re)activated; ``is_staff`` follows the role (the
-    Django admin is for administrators only) and ``is_superuser`` survives only on an administrator. The
+    Django admin itself admits active superusers only, see ``admin_access``) and ``is_superuser`` survives only
+    on an administrator. The
     password changes only when one is given. Raises ProvisioningError, writing nothing, when anything is wrong.
     """
     problems = check_role_areas(role, areas)

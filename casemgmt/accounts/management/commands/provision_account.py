@@ -22,6 +22,8 @@ from casemgmt.accounts.management.provisioning import (
 )
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area
+from casemgmt.audit.models import Action
+from casemgmt.audit.services import record_event
 from casemgmt.management import options as option
 
 
@@ -49,6 +51,16 @@ def resolve_areas(specs: list[str]) -> tuple[list[Area], list[str]]:
             if area not in areas:
                 areas.append(area)
     return areas, problems
+
+
+def audit_provisioning(user: User, *, created: bool, password_changed: bool) -> None:
+    """The command's account changes go to the append-only audit like the product's (no actor: the operator
+    at the server's console is not an account)."""
+    areas = sorted(user.memberships.values_list("area_id", flat=True))
+    detail = {"username": user.username, "role": user.role, "areas": areas, "source": "command"}
+    record_event(actor=None, action=Action.ACCOUNT_CREATE if created else Action.ACCOUNT_UPDATE, detail=detail)
+    if password_changed and not created:
+        record_event(actor=None, action=Action.PASSWORD_RESET, detail={"username": user.username, "source": "command"})
 
 
 class Command(BaseCommand):
@@ -98,6 +110,7 @@ class Command(BaseCommand):
         except ProvisioningError as exc:
             raise CommandError("\n".join(exc.messages)) from exc
         user = result.user
+        audit_provisioning(user, created=result.created, password_changed=result.password_changed)
         summary = {"username": user.username, "role": Role(user.role).label}
         if result.created:
             self.stdout.write(self.style.SUCCESS(_("已新建账号 %(username)s（%(role)s）。") % summary))
