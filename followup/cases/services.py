@@ -66,7 +66,6 @@ GRANT_REASON = "个案管理团队"  # stored on the grant (a code-like label, s
 HIGH_RISK = 3
 PLAN_FIELDS = ("goals", "treatment", "rehabilitation", "risk_prevention", "family_support", "review_date")
 CONTACT_FIELDS = ("date", "mode", "who", "findings", "actions")
-MEMBER_USER_ROLES = (Role.CASE_MEMBER, Role.DOCTOR)
 PHONE = re.compile(r"[0-9+\-() ]{3,20}")  # the registry form's phone rule
 
 
@@ -368,8 +367,8 @@ def add_member(
         errors["user"] = [_("请选择系统用户，或填写外部人员的姓名和电话。")]
     if user is not None and (person_name or person_phone):
         errors["person_name"] = [_("系统用户无需填写姓名和电话。")]
-    if user is not None and (not user.is_active or user.role not in MEMBER_USER_ROLES):
-        errors["user"] = [_("只能添加个案管理团队成员或精防医生的账号。")]
+    if user is not None and (not user.is_active or not addable_users(case).filter(pk=user.pk).exists()):
+        errors["user"] = [_("只能添加个案管理团队成员或患者所在辖区精防医生的账号。")]
     if person_phone and not PHONE.fullmatch(person_phone):
         errors["person_phone"] = [_("请填写正确的联系电话。")]
     if errors:
@@ -448,16 +447,21 @@ def team(case: Case) -> list[CaseMember]:
     return list(case.members.filter(removed_at__isnull=True).select_related("user"))
 
 
-def member_users(case: Case) -> QuerySet[User]:
-    """Accounts a doctor may add: active case-team and doctor accounts not on the team already."""
+def addable_users(case: Case) -> QuerySet[User]:
+    """Accounts that may hold a place on the case's team: active case-team accounts, and the doctors whose
+    jurisdiction holds the patient — never another township's doctor, whom a place would grant the patient."""
     from casemgmt.accounts.models import User
 
+    village = case.patient.village_id
+    covering = [village[:length] + "0" * (12 - length) for length in (2, 4, 6, 9, 12)]
+    patients_doctors = Q(role=Role.DOCTOR, memberships__area_id__in=covering)
+    return User.objects.filter(Q(role=Role.CASE_MEMBER) | patients_doctors, is_active=True).distinct()
+
+
+def member_users(case: Case) -> QuerySet[User]:
+    """The member picker: ``addable_users`` not on the team already."""
     on_team = case.members.filter(removed_at__isnull=True, user__isnull=False).values("user_id")
-    return (
-        User.objects.filter(is_active=True, role__in=MEMBER_USER_ROLES)
-        .exclude(pk__in=on_team)
-        .order_by("role", "display_name", "username")
-    )
+    return addable_users(case).exclude(pk__in=on_team).order_by("role", "display_name", "username")
 
 
 # --- the plan --------------------------------------------------------------------------------------------------

@@ -177,12 +177,14 @@ def test_the_patients_doctors_get_no_grant_and_others_do(world: World) -> None:
     case = open_case(world)
     colleague = add(world, case, world.doctor_a2, CaseRole.PREVENTION_DOCTOR)
     assert colleague.grant is None
-    outsider = add(world, case, world.doctor_b, CaseRole.PSYCHIATRIST)
-    assert outsider.grant is not None and visible(world.doctor_b, world.patient_a)
-    with pytest.raises(case_services.CaseError, match="只能添加"):
-        add(world, case, world.county_d)
+    grid = police(world)
+    outsider = add(world, case, grid)
+    assert outsider.grant is not None and visible(grid, world.patient_a)
+    for refused in (world.county_d, world.doctor_b):  # area staff; another township's doctor (issue 14 §8)
+        with pytest.raises(case_services.CaseError, match="只能添加"):
+            add(world, case, refused)
     with pytest.raises(case_services.CaseError, match="只有患者所在辖区"):
-        add(world, case, police(world), actor=world.doctor_b)
+        add(world, case, world.police_c, actor=world.doctor_b)
 
 
 def test_an_external_member_is_stored_encrypted(world: World) -> None:
@@ -236,10 +238,11 @@ def test_removing_a_member_ends_the_grant_and_is_audited(world: World) -> None:
 def test_closing_the_case_ends_every_grant(world: World) -> None:
     grid = police(world)
     case = open_case(world)
+    psychiatrist = make_user("psy_g", Role.CASE_MEMBER)  # the specialist's case-team account
     add(world, case, grid)
-    add(world, case, world.doctor_b, CaseRole.PSYCHIATRIST)
+    add(world, case, psychiatrist, CaseRole.PSYCHIATRIST)
     case_services.close_case(actor=world.doctor_a, case=case, reason=CaseCloseReason.STABLE_TWICE, today=TODAY)
-    assert not visible(grid, world.patient_a) and not visible(world.doctor_b, world.patient_a)
+    assert not visible(grid, world.patient_a) and not visible(psychiatrist, world.patient_a)
     assert AuditEvent.objects.filter(detail__case=str(case.uuid), detail__step="revoke").count() == 2
     assert list(case_services.my_cases(grid)) == []
     with pytest.raises(case_services.CaseError, match="已结案"):
@@ -525,3 +528,14 @@ def test_a_lost_patient_keeps_the_case_and_a_record_without_a_case_is_fine(world
         actor=world.doctor_b, patient=world.patient_b, to_status="DEAD", effective_date=TODAY, death_cause=2
     )
     assert not Case.objects.filter(patient=world.patient_b).exists()
+
+
+def test_the_member_picker_offers_case_team_accounts_and_the_patients_own_doctors(world: World) -> None:
+    """issue 14 §8: another township's doctor is neither offered nor accepted (a place would grant the patient)."""
+    case = open_case(world)
+    offered = set(case_services.member_users(case))
+    assert world.police_c in offered and world.doctor_a2 in offered
+    assert world.doctor_b not in offered and world.county_d not in offered and world.admin_e not in offered
+    with pytest.raises(case_services.CaseError, match="患者所在辖区精防医生"):
+        add(world, case, world.doctor_b)
+    assert not case.members.filter(user=world.doctor_b).exists()

@@ -250,7 +250,9 @@ def test_case_page_query_count_is_pinned(world: World, case: Case, django_assert
 
 
 def test_a_doctor_on_another_townships_team_does_not_get_the_patient_on_the_work_list(world: World, case: Case) -> None:
-    add(world, case, world.doctor_b, CaseRole.PSYCHIATRIST)
+    """A membership from before the member picker was limited to the patient's own doctors (issue 14 §8)."""
+    CaseMember.objects.create(case=case, role=CaseRole.PSYCHIATRIST, user=world.doctor_b, added_by=world.doctor_a)
+    grant(world.patient_a, world.doctor_b, world.doctor_a)
     client = client_for(world.doctor_b)
     assert client.get(case_url("case_detail", case)).status_code == 200  # the limited view
     assert not client.get(case_url("case_detail", case)).context["full"]

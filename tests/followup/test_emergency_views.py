@@ -163,11 +163,12 @@ def test_case_member_gets_404(world: World) -> None:
 
 
 def test_a_case_team_grant_opens_no_emergency_record(world: World) -> None:
-    """issue 14 §1: doctor_b (another township) on patient_a's case team reaches patient_a through the grant,
-    which shows the case team's limited view only — emergency records are clinical history."""
-    from tests.followup.case_base import add, open_case
+    """issue 14 §1: doctor_b (another township) holding a case-team grant on patient_a (given before the member
+    picker was limited to the patient's own doctors) sees the limited view only — emergency records are clinical
+    history."""
+    from tests.base import grant
 
-    add(world, open_case(world), world.doctor_b)
+    grant(world.patient_a, world.doctor_b, world.doctor_a)
     emergency = make(world, world.patient_a)
     client = client_for(world.doctor_b)
     listing = client.get(reverse("followup:emergency_list"))
