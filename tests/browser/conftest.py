@@ -123,3 +123,24 @@ def assert_errors_are_explained(page: Any) -> None:
     marked = page.locator(".field .error, .row-error").count()
     generic = "请更正下面标出的错误" in summary
     assert marked > 0 or not generic, f"error summary without a field-level message: {summary!r}"
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
+def submit(page: Any, button: str) -> None:
+    """Press the button with this text and wait for the answer page."""
+    page.click(f"button:has-text('{button}')")
+    page.wait_for_load_state("networkidle")
+
+
+def assert_field_error_in_view(page: Any, name: str, message: str) -> None:
+    """The re-shown form marks the field *name* with *message*, has scrolled it into view and put the cursor
+    in it (a long page must not reload at the top with the message far below)."""
+    field = page.locator(f".field.has-error:has([name={name}])")
+    assert message in field.locator(".error").inner_text(), page.inner_text("main")
+    box = field.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 80) <= viewport["height"], box
+    assert page.evaluate("() => document.activeElement && document.activeElement.name") == name
