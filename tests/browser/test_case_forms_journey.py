@@ -1,6 +1,7 @@
-"""Every form of the case page on a phone, asserted in the database: the doctor writes the plan, has a contact
-refused (the message next to the date, scrolled into view) and saved, adds a system user and an outside person,
-removes the outside person and closes the case (refused once without a note); a team member adds a contact."""
+"""Every form of the case page on a phone, asserted in the database. The doctor writes the plan (refused once: a
+review date in the past), has a contact refused (the message next to the date, scrolled into view) and saved, adds
+a system user (refused once: no one chosen) and an outside person, removes the outside person and closes the case
+(refused once without a note); a team member adds a contact (refused once: before the case was opened)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def test_doctor_fills_every_case_form(world: World, live_server: Any, phone_page
     page.click("text=编辑方案")
     page.fill("textarea[name=goals]", "病情稳定，按时服药")
     page.fill("textarea[name=risk_prevention]", "监护人看护，每周电话联系")
+    page.fill("input[name=review_date]", (TODAY - dt.timedelta(days=1)).isoformat())
+    submit(page, "保存方案")
+    assert_field_error_in_view(page, "review_date", "方案评估日期不能早于今天")
+    assert Case.objects.get(pk=case.pk).goals == ""
     page.fill("input[name=review_date]", (TODAY + dt.timedelta(days=60)).isoformat())
     screenshot(page, "case-forms-01-plan-phone")
     submit(page, "保存方案")
@@ -54,6 +59,10 @@ def test_doctor_fills_every_case_form(world: World, live_server: Any, phone_page
     assert (contact.date, contact.who, contact.mode, contact.recorded_by) == (TODAY, "监护人", 2, world.doctor_a)
 
     page.select_option("select[name=role]", value="police")
+    submit(page, "添加成员")  # neither an account nor a name
+    assert "请选择系统用户，或填写外部人员的姓名和电话" in page.inner_text(".errorbox")
+    assert page.evaluate("() => document.activeElement.className") == "errorbox"
+    assert not CaseMember.objects.filter(case=case).exists()
     page.select_option("select[name=user]", value=str(world.police_c.pk))
     submit(page, "添加成员")
     assert "已将 police_c 加入团队" in page.inner_text("main")
