@@ -1,6 +1,6 @@
 """Every form of the case page on a phone, asserted in the database. The doctor writes the plan (refused once: a
 review date in the past), has a contact refused (the message next to the date, scrolled into view) and saved, adds
-a system user (refused once: no one chosen) and an outside person, removes the outside person and closes the case
+a system user (refused once: no one chosen) and an outside person, removes both and closes the case
 (refused once without a note); a team member adds a contact (refused once: before the case was opened)."""
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ def test_doctor_fills_every_case_form(world: World, live_server: Any, phone_page
     page.wait_for_load_state("networkidle")
     assert "已将 张某某 移出团队" in page.inner_text("main")
     assert CaseMember.objects.get(case=case, user__isnull=True).removed_by == world.doctor_a
+    page.click("button[aria-label='移出 police_c']")
+    page.wait_for_load_state("networkidle")
+    assert "已将 police_c 移出团队" in page.inner_text("main")
+    assert CaseMember.objects.get(case=case, user=world.police_c).removed_by == world.doctor_a
+    assert "团队尚无成员" in page.inner_text("main")
 
     page.select_option("select[name=reason]", value="other")
     page.click("#close-heading ~ form button[type=submit]")
