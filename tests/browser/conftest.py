@@ -88,9 +88,10 @@ def accessibility_violations(page: Any) -> list[str]:
 
 
 def check_page(page: Any) -> None:
-    """What every page a journey looks at must satisfy: no serious or critical accessibility violation, and no
-    error summary without a field-level message."""
+    """What every page a journey looks at must satisfy: no serious or critical accessibility violation, no
+    error summary without a field-level message, and no description (help text, error) referenced but missing."""
     assert_errors_are_explained(page)
+    assert_descriptions_exist(page)
     violations = accessibility_violations(page)
     assert not violations, f"{page.url}: " + "; ".join(violations)
 
@@ -110,6 +111,15 @@ def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def assert_descriptions_exist(page: Any) -> None:
+    """Every id an input's aria-describedby names is on the page (a screen reader reads the error through it)."""
+    missing = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[aria-describedby]')).flatMap(el =>
+            el.getAttribute('aria-describedby').split(/\\s+/).filter(id => id && !document.getElementById(id)))"""
+    )
+    assert not missing, f"{page.url}: aria-describedby names missing ids {missing}"
 
 
 def assert_errors_are_explained(page: Any) -> None:
