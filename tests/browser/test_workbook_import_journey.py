@@ -1,7 +1,7 @@
-"""The workbook import on a desktop: county staff upload a bad file (the report names sheet, row and column; nothing
-is written) and a dry run of a good one (counts shown; nothing written); the administrator imports the good file
-(patients, follow-ups, medication, rehabilitation and a health check written). The job runs in the request's
-process, as in the demo."""
+"""The workbook import on a desktop: county staff upload a file of the wrong kind (refused on the form), a bad
+file (the report names sheet, row and column; nothing is written) and a dry run of a good one (counts shown;
+nothing written); the administrator imports the good file (patients, follow-ups, medication, rehabilitation and a
+health check written). The job runs in the request's process, as in the demo."""
 
 from __future__ import annotations
 
@@ -54,6 +54,14 @@ def test_county_staff_bad_file_and_dry_run(world: World, live_server: Any, deskt
     log_in(page, live_server, "county_d", PASSWORD)
     page.goto(f"{live_server.url}/followup/import/")
     screenshot(page, "workbook-01-upload")
+    wrong = tmp_path / "登记表.txt"
+    wrong.write_text("not a workbook")
+    page.set_input_files("input[name=workbook]", str(wrong))
+    page.click("button:has-text('上传并检查')")
+    page.wait_for_load_state("networkidle")
+    assert "请上传 .xlsx、.zip 或 .csv 文件" in page.inner_text("#id_workbook_error")
+    assert page.get_attribute("#id_workbook", "aria-describedby") == "id_workbook_helptext id_workbook_error"
+    assert not WorkbookImport.objects.exists()
 
     upload(page, live_server, write_xlsx(tmp_path / "有错.xlsx", bad_sheets(world)))
     assert "未写入任何数据" in page.inner_text("main")
