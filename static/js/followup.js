@@ -431,16 +431,6 @@
     });
   });
 
-  // A re-shown form with errors: bring the first marked field into view and put the cursor there.
-  var firstError = form.querySelector(".has-error, .row-error");
-  if (firstError) {
-    firstError.scrollIntoView({ block: "center" });
-    var target = firstError.querySelector("input:not([type=hidden]), select, textarea");
-    if (target) {
-      target.focus({ preventScroll: true });
-    }
-  }
-
   form.addEventListener("submit", function () {
     var button = document.getElementById("save-followup");
     if (button) {

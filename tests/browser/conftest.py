@@ -100,8 +100,10 @@ def accessibility_violations(page: Any) -> list[str]:
 
 def check_page(page: Any) -> None:
     """What every page a journey looks at must satisfy: no serious or critical accessibility violation, no error
-    summary without a field-level message, nothing blocked by the Content-Security-Policy."""
+    summary without a field-level message, no description (help text, error) referenced but missing, nothing
+    blocked by the Content-Security-Policy."""
     assert_errors_are_explained(page)
+    assert_descriptions_exist(page)
     violations = accessibility_violations(page)
     assert not violations, f"{page.url}: " + "; ".join(violations)
     blocked = page.evaluate("() => window.__cspViolations || []")
@@ -125,6 +127,15 @@ def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def assert_descriptions_exist(page: Any) -> None:
+    """Every id an input's aria-describedby names is on the page (a screen reader reads the error through it)."""
+    missing = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[aria-describedby]')).flatMap(el =>
+            el.getAttribute('aria-describedby').split(/\\s+/).filter(id => id && !document.getElementById(id)))"""
+    )
+    assert not missing, f"{page.url}: aria-describedby names missing ids {missing}"
+
+
 def assert_errors_are_explained(page: Any) -> None:
     """A page that shows an error summary also shows, next to a field or a row, what is wrong.
 
@@ -136,3 +147,24 @@ def assert_errors_are_explained(page: Any) -> None:
     marked = page.locator(".field .error, .row-error").count()
     generic = "请更正下面标出的错误" in summary
     assert marked > 0 or not generic, f"error summary without a field-level message: {summary!r}"
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
+def submit(page: Any, button: str) -> None:
+    """Press the button with this text and wait for the answer page."""
+    page.click(f"button:has-text('{button}')")
+    page.wait_for_load_state("networkidle")
+
+
+def assert_field_error_in_view(page: Any, name: str, message: str) -> None:
+    """The re-shown form marks the field *name* with *message*, has scrolled it into view and put the cursor
+    in it (a long page must not reload at the top with the message far below)."""
+    field = page.locator(f".field.has-error:has([name={name}])")
+    assert message in field.locator(".error").inner_text(), page.inner_text("main")
+    box = field.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 80) <= viewport["height"], box
+    assert page.evaluate("() => document.activeElement && document.activeElement.name") == name

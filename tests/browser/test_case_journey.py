@@ -10,12 +10,8 @@ import pytest
 
 from followup.models import CaseContact
 from tests.base import PASSWORD, World
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, no_sideways_scroll, screenshot
 from tests.followup.case_base import open_case
-
-
-def no_sideways_scroll(page: Any) -> bool:
-    return bool(page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"))
 
 
 @pytest.mark.django_db(transaction=True)

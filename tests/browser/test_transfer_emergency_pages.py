@@ -11,11 +11,7 @@ from django.utils import timezone
 from followup.emergencies import services as emergency_services
 from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World
-from tests.browser.conftest import log_in, screenshot
-
-
-def no_sideways_scroll(page: Any) -> bool:
-    return bool(page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"))
+from tests.browser.conftest import log_in, no_sideways_scroll, screenshot
 
 
 @pytest.mark.django_db(transaction=True)
