@@ -3,6 +3,7 @@ masked patient lists behind each figure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -55,6 +56,23 @@ def _forbidden_unless_area_staff(request: AuthenticatedHttpRequest) -> HttpRespo
     return None
 
 
+def _staff_query(
+    request: AuthenticatedHttpRequest, refuse_query: Callable[[str], HttpResponse]
+) -> ReportQuery | HttpResponse:
+    """The report's query for area staff, or the response that refuses it (403, or ``refuse_query(message)``)."""
+    denied = _forbidden_unless_area_staff(request)
+    if denied:
+        return denied
+    try:
+        return _query_or_error(request)
+    except QueryError as error:
+        return refuse_query(str(error))
+
+
+def _bad_query_text(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: object) -> None:
     record_event(
         actor=request.user,
@@ -66,13 +84,9 @@ def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, k
 @login_required
 @require_GET
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
-    denied = _forbidden_unless_area_staff(request)
-    if denied:
-        return denied
-    try:
-        query = _query_or_error(request)
-    except QueryError as error:
-        return render(request, "metrics/report.html", {"error": str(error)}, status=400)
+    query = _staff_query(request, lambda error: render(request, "metrics/report.html", {"error": error}, status=400))
+    if isinstance(query, HttpResponse):
+        return query
     result = compute(query.area, query.period, query.options, children=True)
     _audit(request, Action.LIST, query, "indicators", options=query.options.as_dict())
     return render(request, "metrics/report.html", page_context(request.user, query, result))
@@ -98,13 +112,9 @@ def indicators_api(request: AuthenticatedHttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
-    denied = _forbidden_unless_area_staff(request)
-    if denied:
-        return denied
-    try:
-        query = _query_or_error(request)
-    except QueryError as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    query = _staff_query(request, _bad_query_text)
+    if isinstance(query, HttpResponse):
+        return query
     result = compute(query.area, query.period, query.options, children=True)
     suppression = export_suppression(request.user, query.area.level)
     own = area_section(result.area, query.period.year, result.options, suppression)
@@ -120,13 +130,9 @@ def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def pdf_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a PDF job, or return the user's open job for the same area, period and options."""
-    denied = _forbidden_unless_area_staff(request)
-    if denied:
-        return denied
-    try:
-        query = _query_or_error(request)
-    except QueryError as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    query = _staff_query(request, _bad_query_text)
+    if isinstance(query, HttpResponse):
+        return query
     key = {"requested_by": request.user, "area_code": query.area.code, "period": query.period.key}
     options = query.options.as_dict()
     open_jobs = pdf_exports_visible_to(request.user).filter(**key, options=options, status__in=["pending", "running"])
@@ -178,16 +184,16 @@ def pdf_verify(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_GET
 def indicator_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The masked patients of one set behind a figure (e.g. 在册 R, 规范管理 Reg), one page at a time."""
-    denied = _forbidden_unless_area_staff(request)
-    if denied:
-        return denied
-    try:
-        query = _query_or_error(request)
-        set_name = request.GET.get("set", "")
-        if set_name not in SETS:
-            raise QueryError(_("患者集合无效。"))
-    except QueryError as error:
-        return render(request, "metrics/patients.html", {"error": str(error)}, status=400)
+
+    def refuse(error: str) -> HttpResponse:
+        return render(request, "metrics/patients.html", {"error": error}, status=400)
+
+    query = _staff_query(request, refuse)
+    if isinstance(query, HttpResponse):
+        return query
+    set_name = request.GET.get("set", "")
+    if set_name not in SETS:
+        return refuse(_("患者集合无效。"))
     members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
     page = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     masked, today = sees_masked_identity(request.user), timezone.localdate()
