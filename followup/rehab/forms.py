@@ -55,32 +55,25 @@ class EndRehabForm(forms.Form):
         return value
 
 
+HEALTH_RESULT_FIELDS = (
+    "physical_exam",
+    "blood_pressure",
+    "weight_kg",
+    "blood_count",
+    "liver_enzymes",
+    "glucose",
+    "ecg",
+)
+
+
 class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
     """The annual health check (健康体检). Results need the patient's consent; a refusal is recorded alone."""
 
-    RESULT_FIELDS = (
-        "physical_exam",
-        "blood_pressure",
-        "weight_kg",
-        "blood_count",
-        "liver_enzymes",
-        "glucose",
-        "ecg",
-    )
+    RESULT_FIELDS = HEALTH_RESULT_FIELDS
 
     class Meta:
         model = HealthCheck
-        fields = (
-            "date",
-            "consent",
-            "physical_exam",
-            "blood_pressure",
-            "weight_kg",
-            "blood_count",
-            "liver_enzymes",
-            "glucose",
-            "ecg",
-        )
+        fields = ("date", "consent", *HEALTH_RESULT_FIELDS)
         widgets = {"date": forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d")}
         error_messages = {
             "date": {"required": _("请填写体检日期。"), "invalid": _("请输入有效日期（年-月-日）。")},
