@@ -138,6 +138,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Login throttling: this many failures for one username (or one client address) lock it for the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Reverse proxies whose X-Forwarded-For names the client (casemgmt.accounts.throttle.client_address); empty = none.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 LANGUAGE_CODE = "zh-hans"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts.admin_access import SuperuserOnly
 from casemgmt.accounts.models import AreaMembership, User
+from casemgmt.accounts.views import ThrottledAdminAuthenticationForm
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 
@@ -63,3 +64,6 @@ def _audit(request: HttpRequest, user: User, action: str, entry: LogEntry) -> No
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+# /admin/login/ counts failed logins like /login/ (per username and per client address behind the proxy).
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -1,11 +1,57 @@
-"""Throttling of failed logins, per username and per client address, in the shared cache (Redis in production)."""
+"""Throttling of failed logins, per username and per client address, in the shared cache (Redis in production).
+
+The client address is the one the configured reverse proxies saw (``client_address``): behind the proxy every
+request comes from 127.0.0.1, and keying the lock on that would let 20 failures from anyone lock out the county.
+When the shared cache cannot be reached, the counts live in this process's memory for the outage: logging in
+keeps working (a 500 at the login page locks everyone out), and failures are still counted per worker.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_fallback = LocMemCache("login-throttle-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _resilient(operation: Callable[[BaseCache], T]) -> T:
+    """Run ``operation`` on the shared cache, or on the process-local fallback when the shared one fails."""
+    try:
+        return operation(cache)
+    except Exception:  # the shared cache is down (ConnectionError, TimeoutError, ...): never fail the login page
+        logger.warning("login throttle: shared cache unavailable, counting in process memory")
+        return operation(_fallback)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or — when that is a trusted proxy (``TRUSTED_PROXIES``) — the last
+    address in ``X-Forwarded-For`` that is not one of the trusted proxies (what the outermost proxy saw)."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    trusted = set(settings.TRUSTED_PROXIES)
+    if remote not in trusted:
+        return remote
+    forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    for candidate in reversed([part for part in forwarded if part]):
+        if candidate in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote  # a malformed header: fall back to the proxy itself, never to a made-up key
+    return remote
 
 
 def _key(kind: str, value: str) -> str:
@@ -23,7 +69,7 @@ def _keys(username: str, address: str) -> list[str]:
 def is_locked(username: str, address: str) -> bool:
     limit = settings.LOGIN_FAILURE_LIMIT
     address_limit = limit * 4  # a shared clinic address may serve several staff
-    counts = cache.get_many(_keys(username, address))
+    counts: dict[str, int] = _resilient(lambda store: store.get_many(_keys(username, address)))
     user_failures = counts.get(_key("user", username), 0) if username else 0
     address_failures = counts.get(_key("addr", address), 0) if address else 0
     return user_failures >= limit or address_failures >= address_limit
@@ -31,13 +77,18 @@ def is_locked(username: str, address: str) -> bool:
 
 def record_failure(username: str, address: str) -> None:
     for key in _keys(username, address):
-        if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+        _resilient(functools.partial(_increment, key=key))
+
+
+def _increment(store: BaseCache, key: str) -> None:
+    timeout = settings.LOGIN_LOCKOUT_SECONDS
+    if store.add(key, 1, timeout=timeout):
+        return
+    try:
+        store.incr(key)
+    except ValueError:
+        store.set(key, 1, timeout=timeout)
 
 
 def clear_failures(username: str) -> None:
-    cache.delete(_key("user", username))
+    _resilient(lambda store: store.delete(_key("user", username)))

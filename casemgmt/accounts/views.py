@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
@@ -18,29 +21,44 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 
 
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+class ThrottledLogin:
+    """Failed-login throttling for an ``AuthenticationForm``: per username and per client address
+    (``throttle.client_address``), the same on /login/ and /admin/login/."""
 
+    request: HttpRequest | None
+    data: Mapping[str, object]
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _("用户名或密码不正确。"),
-        "locked": _("登录失败次数过多，请15分钟后再试，或联系系统管理员。"),
-    }
-
-    def clean(self) -> dict[str, object]:
-        username = (self.data.get("username") or "").strip()
-        address = client_address(self.request) if self.request else ""
+    def throttled_clean(self, clean: Callable[[], dict[str, object]], locked_message: str) -> dict[str, object]:
+        username = str(self.data.get("username") or "").strip()
+        address = throttle.client_address(self.request) if self.request else ""
         if throttle.is_locked(username, address):
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+            raise forms.ValidationError(locked_message, code="locked")
         try:
-            cleaned = super().clean()
+            cleaned = clean()
         except forms.ValidationError:
             throttle.record_failure(username, address)
             raise
         throttle.clear_failures(username)
         return cleaned
+
+
+LOCKED = _("登录失败次数过多，请15分钟后再试，或联系系统管理员。")
+
+
+class ThrottledAuthenticationForm(ThrottledLogin, AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确。"),
+        "locked": LOCKED,
+    }
+
+    def clean(self) -> dict[str, object]:
+        return self.throttled_clean(super().clean, str(self.error_messages["locked"]))
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):
+    def clean(self) -> dict[str, object]:
+        return self.throttled_clean(super().clean, str(LOCKED))
 
 
 class LoginView(auth_views.LoginView):
