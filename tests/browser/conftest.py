@@ -6,7 +6,9 @@ Screenshots are kept in artifacts/screenshots/ (git-ignored) as test artifacts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,21 @@ def phone_page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+# Pages whose context runs no JavaScript: axe-core is run on a script-free copy of them (check_page).
+NO_SCRIPT_PAGES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@pytest.fixture
+def phone_page_without_javascript(browser: Any) -> Iterator[Any]:
+    """A phone with JavaScript switched off: every form must still work."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    NO_SCRIPT_PAGES.add(page)
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def desktop_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -87,8 +104,22 @@ def accessibility_violations(page: Any) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now ("rule: selector, ...")."""
     if not AXE.exists():
         pytest.fail(f"axe-core is not installed at {AXE} (bin/test and .ci/run install it with npm ci)")
-    # Evaluated, not injected as a <script>: the Content-Security-Policy refuses inline scripts (as it should),
-    # and a page without JavaScript runs none; Playwright's evaluation works in both.
+    if page in NO_SCRIPT_PAGES:  # axe needs script: check a script-free copy of the page in a scripted twin
+        twin = page.context.browser.new_context(viewport=page.viewport_size, locale="zh-CN")
+        try:
+            copy = twin.new_page()
+            html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.S | re.I)
+            copy.route(page.url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+            copy.goto(page.url)
+            return _axe(copy)
+        finally:
+            twin.close()
+    return _axe(page)
+
+
+def _axe(page: Any) -> list[str]:
+    # Evaluated, not injected as a <script>: the Content-Security-Policy refuses inline scripts (as it should);
+    # Playwright's evaluation is not subject to it.
     run = "(await axe.run(document, {resultTypes: ['violations']})).violations"
     results = page.evaluate(f"async () => {{ {AXE.read_text()}\n return {run}; }}")
     return [
