@@ -27,6 +27,7 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
 from followup.cases.notices import tell_after_followup
+from followup.emergencies.services import close_follow_rows
 from followup.models import FollowUp, PatientCareState
 from followup.visits import display, queries, services
 from followup.visits.drugs import DRUG_NAMES
@@ -64,11 +65,14 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
                 ("not_reached", work.not_reached),
             )
         }
+        close_follow = close_follow_rows(user, today)  # an emergency's close follow-up period (domain.md §9)
         shown = [row.uuid for rows in sections.values() for row in rows]
+        shown += [row.patient_uuid for row in close_follow]
         record_event(actor=user, action=Action.LIST, patient_uuids=shown, detail={"page": "worklist"})
         context: dict[str, object] = {
             **sections,
             "without_schedule": work.without_schedule,
+            "close_follow": close_follow,
             "totals": work.totals,
             "fetched": {name: min(total, queries.WORK_LIST_LIMIT) for name, total in work.totals.items()},
             "today": today,
