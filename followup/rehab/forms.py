@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.models import HealthCheck, RehabParticipation
+from followup.rehab import bounds
 from followup.visits.forms import DATE_ATTRS, date_field
 
 
@@ -93,8 +94,14 @@ class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_weight_kg(self) -> Decimal | None:
         value: Decimal | None = self.cleaned_data.get("weight_kg")
-        if value is not None and value <= 0:
-            raise forms.ValidationError(_("体重必须大于0。"))
+        if value is not None and bounds.weight_problem(value):
+            raise forms.ValidationError(bounds.weight_problem(value))
+        return value
+
+    def clean_blood_pressure(self) -> str:
+        value = str(self.cleaned_data.get("blood_pressure") or "")
+        if bounds.blood_pressure_problem(value):
+            raise forms.ValidationError(bounds.blood_pressure_problem(value))
         return value
 
     def clean(self) -> dict[str, object]:

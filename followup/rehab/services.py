@@ -23,6 +23,7 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
 from followup.models import FollowUp, HealthCheck, RehabParticipation
+from followup.rehab import bounds
 from followup.visits.services import Errors, FollowUpError
 from registry.models import Patient
 from registry.signals import announce_patient_change
@@ -185,7 +186,6 @@ def end_rehab_participation(
 
 HEALTH_TEXT_FIELDS = ("physical_exam", "blood_pressure", "blood_count", "liver_enzymes", "glucose", "ecg")
 HEALTH_FIELDS = frozenset({"date", "consent", "weight_kg", "followup", *HEALTH_TEXT_FIELDS})
-WEIGHT_RANGE = (Decimal("1"), Decimal("500"))
 
 
 def _weight(form: _Form) -> Decimal | None:
@@ -196,10 +196,9 @@ def _weight(form: _Form) -> Decimal | None:
     if not isinstance(weight, Decimal | int) or not Decimal(weight).is_finite():
         form.add("weight_kg", _("体重必须是数字。"))
         return None
-    if not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
-        form.add(
-            "weight_kg", _("体重须在%(low)s至%(high)s kg之间。") % {"low": WEIGHT_RANGE[0], "high": WEIGHT_RANGE[1]}
-        )
+    problem = bounds.weight_problem(Decimal(weight))
+    if problem:
+        form.add("weight_kg", problem)
         return None
     return Decimal(weight).quantize(Decimal("0.1"))
 
@@ -223,6 +222,8 @@ def record_health_check(
         form.add("date", _("该日期已有体检记录。"))
     consent = bool(data.get("consent", True))
     texts = {name: form.text(HealthCheck, name) for name in HEALTH_TEXT_FIELDS}
+    if bounds.blood_pressure_problem(texts["blood_pressure"]):
+        form.add("blood_pressure", bounds.blood_pressure_problem(texts["blood_pressure"]))
     weight = _weight(form)
     if not consent and (weight is not None or any(texts.values())):
         form.add("consent", _("患者不同意体检时不能填写检查结果。"))

@@ -306,7 +306,7 @@ def test_health_check_is_recorded(world: World) -> None:
         ({"date": (TODAY + dt.timedelta(days=1)).isoformat(), "consent": "on"}, "date", "体检日期不能晚于今天。"),
         ({"date": "2000-01-01", "consent": "on"}, "date", "体检日期不能早于建档日期。"),
         ({"date": TODAY.isoformat(), "consent": "on", "weight_kg": "六十"}, "weight_kg", "体重必须是数字。"),
-        ({"date": TODAY.isoformat(), "consent": "on", "weight_kg": "-3"}, "weight_kg", "体重必须大于0。"),
+        ({"date": TODAY.isoformat(), "consent": "on", "weight_kg": "-3"}, "weight_kg", "体重须在1至500 kg之间。"),
         ({"date": TODAY.isoformat(), "ecg": "正常"}, "consent", "患者未同意体检时不能填写体检结果。"),
     ],
 )
