@@ -37,6 +37,7 @@ from followup.models import (
     dose_problems,
 )
 from followup.visits import bounds, rules
+from followup.visits.drugs import dose_ceiling_problem
 from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as registry_codes
 from registry.models import Patient, Transfer, TransferState
@@ -209,6 +210,8 @@ def _medication_rows(problems: _Problems, medications: Sequence[MedicationEntry]
         doses = row.doses()
         messages = [] if row.drug else [_("请填写药物名称。")]
         messages += dose_problems(row.shape, doses)
+        if not messages:
+            messages += [ceiling] if (ceiling := dose_ceiling_problem(row.drug, row.shape, doses)) else []
         for message in messages:
             problems.add(f"medication-{number}", message)
         if not messages:

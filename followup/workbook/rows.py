@@ -24,6 +24,7 @@ from casemgmt.areas import codes as area_codes
 from followup import codes as fcodes
 from followup.models import REACHED_ONLY_COLUMNS, WHOLE_NUMBER_FIELDS, DosingShape, dose_problems
 from followup.visits import bounds
+from followup.visits.drugs import dose_ceiling_problem
 from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as rcodes
 from registry.patients import bounds as patient_bounds
@@ -263,8 +264,9 @@ def parse_medication(r: RowCheck) -> tuple[str | None, MedicationEntry | None]:
     else:
         shape = DosingShape.SCHEDULE
     if not r.failed:
-        for message in dose_problems(shape, values):
-            r.add(None, message)
+        for message in dose_problems(shape, values) or [dose_ceiling_problem(drug or "", shape, values)]:
+            if message:
+                r.add(None, message)
     if r.failed or drug is None:
         return followup_ref, None
     doses: dict[str, Any] = {

@@ -37,7 +37,9 @@ def test_weight_bounds(weight: str, refused: bool) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("field", "value"), [("blood_pressure", "abc"), ("blood_pressure", "80/120"), ("weight_kg", "600")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("blood_pressure", "abc"), ("blood_pressure", "80/120"), ("weight_kg", "600")]
+)
 def test_the_form_and_the_service_refuse_alike(world: World, field: str, value: str) -> None:
     data = {"date": TODAY.isoformat(), "consent": "True", field: value}
     form = HealthCheckForm(data)

@@ -4,6 +4,7 @@ nothing written. One case per rule of exchange.md §1."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -291,3 +292,27 @@ def test_an_unreadable_file_raises_a_plain_error(world: World, tmp_path: Path) -
     bad.write_bytes(b"not a workbook")
     with pytest.raises(WorkbookError, match="无法打开Excel文件"):
         import_workbook(bad, actor=world.admin_e)
+
+
+def test_an_absurd_dose_is_refused_by_the_workbook_and_the_form_alike(world: World, tmp_path: Path) -> None:
+    """99999 mg of risperidone a day is a unit slip: the same message from the workbook rows and the web form."""
+    from followup.visits.services import record_followup
+
+    sheets = valid_sheets(world)
+    sheets["medications"][1][4] = 99999  # F1's evening dose of 利培酮
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e)
+    problems = [(p.sheet, p.row, p.message) for p in report.problems]
+    assert len(problems) == 1 and problems[0][:2] == ("medications", 2) and "剂量过大" in problems[0][2]
+    absurd = {"drug": "利培酮", "shape": "schedule", "morning_mg": 1, "evening_mg": 99999}
+    entry = parse_followup(reached_data(), [absurd], today=TODAY)
+    with pytest.raises(FollowUpError) as error:
+        record_followup(actor=world.doctor_a, patient=world.patient_a, entry=entry, submission_key=uuid.uuid4())
+    assert error.value.errors["medication-1"] == [problems[0][2]]
+    usual = {"drug": "利培酮", "shape": "schedule", "morning_mg": 2, "evening_mg": 4}
+    saved = record_followup(
+        actor=world.doctor_a,
+        patient=world.patient_a,
+        entry=parse_followup(reached_data(), [usual], today=TODAY),
+        submission_key=uuid.uuid4(),
+    )
+    assert saved.medications.count() == 1
