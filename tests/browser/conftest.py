@@ -59,6 +59,16 @@ def phone_page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def phone_page_without_javascript(browser: Any) -> Iterator[Any]:
+    """A phone that runs no script: every form must still save (progressive enhancement)."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def desktop_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
@@ -69,6 +79,14 @@ def desktop_page(browser: Any) -> Iterator[Any]:
 
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
+# A page without JavaScript never fires a timer, and axe-core yields with setTimeout on a long page (the
+# registration form): it would wait forever. Within the evaluated function, timers run as microtasks instead.
+NO_TIMERS = (
+    "const setTimeout = (f, ms, ...a) => { Promise.resolve().then(() => f(...a)); return 0; };"
+    "const clearTimeout = () => {}; const requestAnimationFrame = (f) => setTimeout(f);"
+    "window.setTimeout = setTimeout; window.clearTimeout = clearTimeout;"
+    "window.requestAnimationFrame = requestAnimationFrame;"
+)
 
 
 def accessibility_violations(page: Any) -> list[str]:
@@ -79,7 +97,7 @@ def accessibility_violations(page: Any) -> list[str]:
     if page.evaluate("() => typeof window.axe !== 'undefined'"):
         results = page.evaluate(f"async () => {run}")
     else:  # evaluated, not injected: a page without JavaScript runs no script tags, but Playwright still evaluates
-        results = page.evaluate(f"async () => {{ {AXE.read_text()}\n return {run}; }}")
+        results = page.evaluate(f"async () => {{ {NO_TIMERS}\n {AXE.read_text()}\n return {run}; }}")
     return [
         f"{v['id']} ({v['impact']}): " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
         for v in results
@@ -123,3 +141,20 @@ def assert_errors_are_explained(page: Any) -> None:
     marked = page.locator(".field .error, .row-error").count()
     generic = "请更正下面标出的错误" in summary
     assert marked > 0 or not generic, f"error summary without a field-level message: {summary!r}"
+
+
+def submit(page: Any, button: str = "main form[method=post] button[type=submit]") -> None:
+    """Tap a form's submit button and wait for the answer (a redirect or the form again)."""
+    page.locator(button).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def field_error(page: Any, name: str) -> str:
+    """The field-level message next to the input named ``name`` ("" when there is none)."""
+    return " ".join(page.locator(f".field:has([name='{name}']) .error").all_inner_texts())
+
+
+def flash(page: Any) -> str:
+    """The messages shown after a redirect (empty when none)."""
+    messages = page.locator(".messages")
+    return str(messages.inner_text()) if messages.count() else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,20 +18,11 @@ from followup.models import FollowUp
 from registry.codes import Status
 from registry.models import Patient
 from tests.base import PASSWORD, TODAY, World
-from tests.browser.conftest import PHONE, assert_errors_are_explained, log_in, screenshot
+from tests.browser.conftest import assert_errors_are_explained, log_in, screenshot
 from tests.followup.base import RISPERIDONE, reached_data, record
 
 LAST_VISIT = TODAY - dt.timedelta(days=30)
 DEATH_DAY = TODAY - dt.timedelta(days=2)
-
-
-@pytest.fixture
-def phone_page_without_javascript(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def seen_before(world: World, *, on_medication: bool) -> Patient:
