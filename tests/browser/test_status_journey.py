@@ -80,23 +80,31 @@ def request_closure(page: Any, live_server: Any, patient: Patient) -> ClosureReq
     return closure
 
 
+def decide(page: Any, live_server: Any, patient: Patient, closure: ClosureRequest, decision: str) -> None:
+    page.goto(f"{live_server.url}/patients/{patient.uuid}/closure/{closure.uuid}/")
+    screenshot(page, f"closure-01-review-{decision}")
+    submit(page, f"button[value={decision}]")
+    screenshot(page, f"closure-02-{decision}ed")
+    closure.refresh_from_db()
+    patient.refresh_from_db()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_closure_is_rejected_then_confirmed_by_a_second_doctor(world: World, live_server: Any, phone_page: Any) -> None:
+def test_closure_is_rejected_by_a_second_doctor_then_confirmed_by_the_county(
+    world: World, live_server: Any, phone_page: Any, desktop_page: Any
+) -> None:
     page, patient = phone_page, world.patient_a
-    for decision, expected, status in (
-        ("reject", ClosureRequest.Decision.REJECTED, Status.ACTIVE),
-        ("confirm", ClosureRequest.Decision.CONFIRMED, Status.CLOSED),
-    ):
-        closure = request_closure(page, live_server, patient)
-        log_in(page, live_server, "doctor_a2", PASSWORD)
-        page.goto(f"{live_server.url}/patients/{patient.uuid}/closure/{closure.uuid}/")
-        screenshot(page, f"closure-01-review-{decision}")
-        submit(page, f"button[value={decision}]")
-        screenshot(page, f"closure-02-{decision}ed")
-        closure.refresh_from_db()
-        patient.refresh_from_db()
-        assert (closure.decision, closure.decided_by_id, patient.status) == (expected, world.doctor_a2.pk, status)
-        page.click("text=退出")
-    assert StatusChange.objects.filter(patient=patient, to_status=Status.CLOSED).get().closure_reason == (
-        ClosureReason.DUPLICATE
-    )
+    closure = request_closure(page, live_server, patient)
+    log_in(page, live_server, "doctor_a2", PASSWORD)
+    decide(page, live_server, patient, closure, "reject")
+    assert (closure.decision, closure.decided_by_id) == (ClosureRequest.Decision.REJECTED, world.doctor_a2.pk)
+    assert patient.status == Status.ACTIVE
+    page.click("text=退出")
+
+    closure = request_closure(page, live_server, patient)
+    log_in(desktop_page, live_server, "county_d", PASSWORD)  # county staff review at a desk
+    decide(desktop_page, live_server, patient, closure, "confirm")
+    assert (closure.decision, closure.decided_by_id) == (ClosureRequest.Decision.CONFIRMED, world.county_d.pk)
+    assert patient.status == Status.CLOSED
+    closed = StatusChange.objects.get(patient=patient, to_status=Status.CLOSED)
+    assert (closed.closure_reason, closed.actor_id) == (ClosureReason.DUPLICATE, world.doctor_a.pk)
