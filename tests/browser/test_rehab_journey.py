@@ -38,6 +38,8 @@ def test_rehabilitation_is_started_and_ended(world: World, live_server: Any, pho
     screenshot(page, "rehab-02-started")
     participation = RehabParticipation.objects.get(patient=patient)
     assert (participation.provider_name, participation.start_date, participation.end_date) == ("阳光家园", START, None)
+    # The add form's "结束日期" label must name its own input, not the row's end date.
+    assert page.locator("[id=id_end_date]").count() == 1
 
     submit(page, "form[action$='/end/'] button")
     assert "康复记录已结束" in flash(page)
