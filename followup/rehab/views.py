@@ -74,7 +74,7 @@ def rehab(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpRes
         save=services.record_rehab_participation,
         saved_message=_("康复记录已保存。"),
         records=lambda patient: RehabParticipation.objects.filter(patient=patient).select_related("recorded_by"),
-        end_form=EndRehabForm(),
+        end_form=EndRehabForm(auto_id=False),  # one per row, labelled by its wrapping <label>: no duplicate ids
     )
 
 

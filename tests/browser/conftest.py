@@ -199,3 +199,20 @@ def assert_field_error_in_view(page: Any, name: str, message: str) -> None:
     viewport = page.viewport_size
     assert box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 80) <= viewport["height"], box
     assert page.evaluate("() => document.activeElement && document.activeElement.name") == name
+
+
+def submit_form(page: Any, button: str = "main form[method=post] button[type=submit]") -> None:
+    """Tap a form's submit button and wait for the answer (a redirect or the form again)."""
+    page.locator(button).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def field_error(page: Any, name: str) -> str:
+    """The field-level message next to the input named ``name`` ("" when there is none)."""
+    return " ".join(page.locator(f".field:has([name='{name}']) .error").all_inner_texts())
+
+
+def flash(page: Any) -> str:
+    """The messages shown after a redirect (empty when none)."""
+    messages = page.locator(".messages")
+    return str(messages.inner_text()) if messages.count() else ""
