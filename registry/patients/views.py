@@ -135,6 +135,10 @@ def _paginate(
     return pk_page, [by_pk[pk] for pk in wanted if pk in by_pk]
 
 
+# What a case-team member may filter by: a disorder or status filter would reveal what §8 keeps from them.
+LIMITED_FILTERS = frozenset({"q", "village"})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -151,6 +155,9 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         data["q"] = term
     form = PatientFilterForm(data or None, villages=villages_in_jurisdiction(user))
     filters = form.valid_filters() if form.is_bound else {}
+    limited = user.is_case_member  # domain.md §8: identity and village only — no diagnosis, status, age or dates
+    if limited:
+        filters = {name: value for name, value in filters.items() if name in LIMITED_FILTERS}
     patients = _filtered(visible_patients(user), filters)
     result = search(patients, str(filters.get("q", "")))
     page, shown = _paginate(result, patients, request.GET.get("page"))
@@ -180,6 +187,7 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "result": result,
             "masked": masked,
+            "limited": limited,
             "page_query": query.urlencode(),
             "scan_limit": name_scan_limit() if result.capped else None,
         },

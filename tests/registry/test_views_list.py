@@ -379,3 +379,23 @@ def test_an_unknown_or_expired_search_token_says_so(world: World) -> None:
     response = logged_in(world.doctor_a).get(LIST, {"s": "no-such-token"})
     assert response.status_code == 200
     assert "检索已过期" in response.content.decode()
+
+
+def test_a_case_team_member_sees_identity_and_village_only(world: World) -> None:
+    """issue 14 §5 / domain.md §8: no diagnosis category, status, age or registration date, and no filter that
+    would reveal them (a disorder filter is ignored, not applied)."""
+    client = logged_in(world.police_c)
+    body = client.get(LIST).content.decode()
+    assert world.patient_a.name in body
+    for hidden in (
+        "诊断类别",
+        "建档日期",
+        "年龄",
+        'name="disorder"',
+        'name="status"',
+        world.patient_a.get_disorder_display(),
+    ):
+        assert hidden not in body, hidden
+    other_disorder = next(code for code in range(1, 7) if code != world.patient_a.disorder)
+    probed = client.get(LIST, {"disorder": other_disorder}).content.decode()
+    assert world.patient_a.name in probed  # the filter did not apply: nothing learnt about the diagnosis
