@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from django.utils.translation import gettext as _
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -160,6 +161,11 @@ def _chart(trend: Sequence[tuple[str, Sequence[float | None]]]) -> Drawing:
     for index in range(len(trend)):
         chart.lines[index].strokeColor = PALETTE[index % len(PALETTE)]
         chart.lines[index].strokeWidth = 1.5
+        chart.lines[index].symbol = makeMarker("FilledCircle", size=3, fillColor=PALETTE[index % len(PALETTE)])
+    # reportlab draws a line through each series and refuses one of a single point (a January or a one-month
+    # report): then the months are shown as points only.
+    if any(sum(value is not None for value in values) < 2 for _label, values in trend):
+        chart.joinedLines = 0
     drawing.add(chart)
     x = 36.0
     for index, (label, _values) in enumerate(trend):

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import cast
+
+import pytest
 
 from metrics.reports.document import AreaRef
 from metrics.reports.pdf import MARK, PdfContent, render_pdf
@@ -70,3 +73,19 @@ def test_every_page_has_its_number_and_the_code(tmp_path: Path) -> None:
 def test_without_children_or_trend(tmp_path: Path) -> None:
     texts = pages(tmp_path, content(children=[], trend=[]))
     assert "趋势图因小数保护未显示" in texts[0] and "下级地区" not in texts[0]
+
+
+@pytest.mark.parametrize("months", [1, 2, 12])
+def test_the_trend_chart_draws_any_number_of_months(months: int) -> None:
+    """A January or one-month report has a single point per series; reportlab refuses a one-point line, so the
+    chart shows points (the PDF job once failed on it)."""
+    from reportlab.graphics import renderPDF
+
+    from metrics.reports.pdf import _chart
+
+    trend: list[tuple[str, list[float | None]]] = [
+        ("规范管理率", [80.0 + m for m in range(months)]),
+        ("服药率", [*([None] * (months - 1)), 70.0]),
+    ]
+    pdf = cast("bytes", renderPDF.drawToString(_chart(trend)))  # bytes at run time (the stubs say str)
+    assert pdf.startswith(b"%PDF")
