@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import Role, User
+from casemgmt.areas.codes import ancestor_codes
 from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
@@ -453,7 +454,7 @@ def addable_users(case: Case) -> QuerySet[User]:
     from casemgmt.accounts.models import User
 
     village = case.patient.village_id
-    covering = [village[:length] + "0" * (12 - length) for length in (2, 4, 6, 9, 12)]
+    covering = [village, *ancestor_codes(village)]
     patients_doctors = Q(role=Role.DOCTOR, memberships__area_id__in=covering)
     return User.objects.filter(Q(role=Role.CASE_MEMBER) | patients_doctors, is_active=True).distinct()
 

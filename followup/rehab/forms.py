@@ -94,14 +94,14 @@ class HealthCheckForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_weight_kg(self) -> Decimal | None:
         value: Decimal | None = self.cleaned_data.get("weight_kg")
-        if value is not None and bounds.weight_problem(value):
-            raise forms.ValidationError(bounds.weight_problem(value))
+        if value is not None and (problem := bounds.weight_problem(value)):
+            raise forms.ValidationError(problem)
         return value
 
     def clean_blood_pressure(self) -> str:
         value = str(self.cleaned_data.get("blood_pressure") or "")
-        if bounds.blood_pressure_problem(value):
-            raise forms.ValidationError(bounds.blood_pressure_problem(value))
+        if problem := bounds.blood_pressure_problem(value):
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self) -> dict[str, object]:

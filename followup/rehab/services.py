@@ -222,8 +222,8 @@ def record_health_check(
         form.add("date", _("该日期已有体检记录。"))
     consent = bool(data.get("consent", True))
     texts = {name: form.text(HealthCheck, name) for name in HEALTH_TEXT_FIELDS}
-    if bounds.blood_pressure_problem(texts["blood_pressure"]):
-        form.add("blood_pressure", bounds.blood_pressure_problem(texts["blood_pressure"]))
+    if problem := bounds.blood_pressure_problem(texts["blood_pressure"]):
+        form.add("blood_pressure", problem)
     weight = _weight(form)
     if not consent and (weight is not None or any(texts.values())):
         form.add("consent", _("患者不同意体检时不能填写检查结果。"))
