@@ -35,6 +35,21 @@ class Action(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("重置密码")
     PASSWORD_CHANGE = "password_change", _("修改密码")
     POPULATION_CHANGE = "population_change", _("修改人口数")
+    LOGIN = "login", _("登录成功")
+    LOGOUT = "logout", _("退出登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOCKOUT = "lockout", _("登录被锁定")
+    LOCK_LIFTED = "lock_lifted", _("解除登录锁定")
+    OTP_ENROLL = "otp_enroll", _("绑定动态口令")
+    OTP_FAILED = "otp_failed", _("动态口令错误")
+    OTP_RECOVERY_USED = "otp_recovery_used", _("使用恢复码登录")
+    OTP_RESET = "otp_reset", _("重置动态口令")
+    ACCOUNT_CHANGE_REQUEST = "account_change_request", _("申请账号变更")
+    ACCOUNT_CHANGE_APPROVE = "account_change_approve", _("批准账号变更")
+    ACCOUNT_CHANGE_REJECT = "account_change_reject", _("驳回账号变更")
+    BREAK_GLASS = "break_glass", _("紧急调阅")
+    BREAK_GLASS_REVIEW = "break_glass_review", _("紧急调阅审核")
+    IDENTITY_PROBE = "identity_probe", _("身份证号查重")
 
 
 class AppendOnlyError(RuntimeError):
