@@ -140,7 +140,9 @@ SHOW_IF: dict[str, str] = {
     "rehabilitation_other": f"rehabilitation={codes.Rehabilitation.OTHER}",
     "death_subcause": f"death_cause={registry_codes.DeathCause.PHYSICAL}",
 }
-STACKED = frozenset({"risk_level", "hospitalisation", "adherence"})  # long labels: one option per line
+STACKED = frozenset({"risk_level", "adherence"})  # long labels: one option per line
+# Fields whose help is one definition list below their group (the counted behaviours), not under each field.
+HELP_BELOW = frozenset(codes.DANGER_NAMES)
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class FieldItem:
     field: forms.BoundField
     show_if: str = ""
     stacked: bool = False
+    help_below: bool = False
 
 
 class FollowUpForm(forms.Form):
@@ -267,7 +270,9 @@ class FollowUpForm(forms.Form):
         """(legend, css class, items) of the clinical part, in the order of the national form."""
         for legend, names in self.FIELDSETS:
             css = {codes.DANGER_FIELDS[0][0]: "counts", "sleep": "assessed"}.get(names[0], "") if names else ""
-            yield legend, css, [FieldItem(self[name], SHOW_IF.get(name, ""), name in STACKED) for name in names]
+            yield legend, css, [
+                FieldItem(self[name], SHOW_IF.get(name, ""), name in STACKED, name in HELP_BELOW) for name in names
+            ]
 
     def outcome_fields(self, outcome: str) -> list[FieldItem]:
         return [FieldItem(self[name], SHOW_IF.get(name, "")) for name in OUTCOME_FIELDS[outcome]]

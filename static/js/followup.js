@@ -356,7 +356,37 @@
     row.hidden = true;
   }
 
+  function rowBlank(row) {
+    var drug = row.querySelector('input[name$="-drug"]');
+    return (!drug || drug.value.trim() === "") && dosesEmpty(row) && !row.querySelector(".errorlist, .row-error, .has-error");
+  }
+
+  /* The spare blank rows the server renders (for adding a drug without JavaScript) wait behind "添加药物"
+     while a regimen is already listed; "添加药物" shows a spare row before it makes a new one. */
+  function foldSpareRows() {
+    var all = Array.prototype.slice.call(rows.querySelectorAll("[data-med-row]"));
+    var filled = all.filter(function (row) { return !rowBlank(row); });
+    if (filled.length) {
+      all.forEach(function (row) {
+        if (rowBlank(row)) {
+          row.hidden = true;
+          row.setAttribute("data-spare", "");
+        }
+      });
+    }
+  }
+
   function addRow() {
+    var spare = rows.querySelector("[data-med-row][data-spare]");
+    if (spare) {
+      spare.removeAttribute("data-spare");
+      spare.hidden = false;
+      var spareDrug = spare.querySelector('input[name$="-drug"]');
+      if (spareDrug) {
+        spareDrug.focus();
+      }
+      return;
+    }
     var index = parseInt(total.value, 10);
     if (maximum && index >= parseInt(maximum.value, 10)) {
       return;
@@ -375,6 +405,9 @@
 
   if (rows && template && total) {
     Array.prototype.forEach.call(rows.querySelectorAll("[data-med-row]"), setUpRow);
+    if (addButton) {
+      foldSpareRows();
+    }
     rows.addEventListener("change", onRowChange);
     rows.addEventListener("click", function (event) {
       var button = event.target.closest("[data-remove-row]");
@@ -417,8 +450,20 @@
       refresh();
     });
   }
-  // "各项正常": one tap answers the sleep, diet and social items 良好; each stays changeable.
+  // "各项正常": one tap answers the sleep, diet and social items 良好 and folds them into one line (the phone
+  // form is long); "逐项修改" unfolds them, each still changeable. The folded radios are still sent.
   Array.prototype.forEach.call(form.querySelectorAll("[data-all-normal]"), function (button) {
+    var group = button.parentNode;
+    var items = group.querySelector(".assessed");
+    var summary = group.querySelector("[data-all-normal-summary]");
+    var edit = group.querySelector("[data-all-normal-edit]");
+    function fold(folded) {
+      button.hidden = folded;
+      if (items && summary) {
+        items.hidden = folded;
+        summary.hidden = !folded;
+      }
+    }
     button.hidden = false;
     button.addEventListener("click", function () {
       config.assessedItems.forEach(function (name) {
@@ -426,9 +471,19 @@
           el.checked = el.value === String(config.normalGrade);
         });
       });
+      fold(true);
       refresh();
       form.dispatchEvent(new Event("change", { bubbles: true }));
     });
+    if (edit) {
+      edit.addEventListener("click", function () {
+        fold(false);
+        var firstInput = items ? items.querySelector("input") : null;
+        if (firstInput) {
+          firstInput.focus();
+        }
+      });
+    }
   });
 
   form.addEventListener("submit", function () {

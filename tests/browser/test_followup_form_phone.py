@@ -53,7 +53,11 @@ def test_a_blank_item_is_not_good_and_all_normal_answers_them(world: World, live
     for name in rules.ASSESSED_ITEMS:
         assert page.is_checked(f"input[name={name}][value='1']"), name
     assert "稳定" in box.inner_text() and box.locator(".needs").count() == 0
-    page.check("input[name=social_work][value='9']")  # each item stays changeable
+    assert not page.is_visible("input[name=sleep][value='1']")  # folded into one line: the form is shorter
+    assert page.is_visible("[data-all-normal-summary]")
+    page.click("[data-all-normal-edit]")  # each item stays changeable
+    assert page.evaluate("document.activeElement.name") == "sleep"
+    page.check("input[name=social_work][value='9']")
     assert page.is_checked("input[name=social_work][value='9']")
 
     # 采用建议 on the first tap right after typing in a text field (its change event fires on the tap's blur).

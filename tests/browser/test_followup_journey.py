@@ -1,4 +1,4 @@
-"""The doctor's follow-up journey on a phone (360×740) in real Chromium: the work list shows an overdue patient,
+"""The doctor's follow-up journey on a phone (390×844) in real Chromium: the work list shows an overdue patient,
 the doctor records a reached follow-up with medication, and the patient leaves the overdue list. A second test
 drives the live rules of static/js/followup.js. Screenshots at each step go to artifacts/screenshots/."""
 
@@ -88,13 +88,15 @@ def test_doctor_records_an_overdue_follow_up_on_a_phone(world: World, live_serve
     assert page.is_checked("input[name=classification][value='3']")
 
     # The last regimen is prefilled; add a long-acting injection: the shape follows the drug.
+    # The spare blank row waits behind "添加药物" (shown first, before a new row is made).
     assert page.input_value("input[name=med-0-drug]") == "利培酮"
+    assert not page.is_visible("input[name=med-1-drug]")
     page.click("#add-med")
-    page.fill("input[name=med-2-drug]", "棕榈酸帕利哌酮注射液")
-    page.press("input[name=med-2-drug]", "Tab")
-    assert page.input_value("select[name=med-2-shape]") == "depot"
-    page.fill("input[name=med-2-depot_every_weeks]", "4")
-    page.fill("input[name=med-2-depot_mg]", "150")
+    page.fill("input[name=med-1-drug]", "棕榈酸帕利哌酮注射液")
+    page.press("input[name=med-1-drug]", "Tab")
+    assert page.input_value("select[name=med-1-shape]") == "depot"
+    page.fill("input[name=med-1-depot_every_weeks]", "4")
+    page.fill("input[name=med-1-depot_mg]", "150")
     screenshot(page, "followup-04-filled-form")
 
     page.click("#save-followup")

@@ -1,5 +1,5 @@
 """County staff pick a township and a quarter with the report's pickers, then open the masked list behind a
-figure — on a desktop and on a 360px phone."""
+figure — on a desktop and on a 360px phone (SMALL_PHONE)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from registry.patients.masking import mask_national_id
 from tests.base import PASSWORD, TODAY, World
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import SMALL_PHONE, log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUARTER = (TODAY.month + 2) // 3
@@ -51,6 +51,7 @@ def test_desktop_pickers_and_masked_list(world: World, live_server: Any, desktop
 
 def test_phone_pickers_and_masked_list(world: World, live_server: Any, phone_page: Any) -> None:
     page = phone_page
+    page.set_viewport_size(SMALL_PHONE)
     log_in(page, live_server, "county_d", PASSWORD)
     pick_township_and_quarter(page, live_server)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -1,4 +1,4 @@
-"""The transfer, emergency and county overview pages on a 360px phone: no sideways scrolling; screenshots kept."""
+"""The transfer, emergency and county overview pages on a 360px phone (SMALL_PHONE): no sideways scrolling; screenshots kept."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from django.utils import timezone
 from followup.emergencies import services as emergency_services
 from registry.transfers import services as transfers
 from tests.base import PASSWORD, TODAY, World
-from tests.browser.conftest import log_in, no_sideways_scroll, screenshot
+from tests.browser.conftest import SMALL_PHONE, log_in, no_sideways_scroll, screenshot
 
 
 @pytest.mark.django_db(transaction=True)
 def test_pages_fit_a_phone(world: World, live_server: Any, phone_page: Any) -> None:
+    phone_page.set_viewport_size(SMALL_PHONE)
     transfers.request_transfer(
         actor=world.doctor_a,
         patient=world.patient_a,
