@@ -270,9 +270,11 @@ class FollowUpForm(forms.Form):
         """(legend, css class, items) of the clinical part, in the order of the national form."""
         for legend, names in self.FIELDSETS:
             css = {codes.DANGER_FIELDS[0][0]: "counts", "sleep": "assessed"}.get(names[0], "") if names else ""
-            yield legend, css, [
-                FieldItem(self[name], SHOW_IF.get(name, ""), name in STACKED, name in HELP_BELOW) for name in names
-            ]
+            yield (
+                legend,
+                css,
+                [FieldItem(self[name], SHOW_IF.get(name, ""), name in STACKED, name in HELP_BELOW) for name in names],
+            )
 
     def outcome_fields(self, outcome: str) -> list[FieldItem]:
         return [FieldItem(self[name], SHOW_IF.get(name, "")) for name in OUTCOME_FIELDS[outcome]]

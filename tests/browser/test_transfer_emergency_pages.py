@@ -1,4 +1,5 @@
-"""The transfer, emergency and county overview pages on a 360px phone (SMALL_PHONE): no sideways scrolling; screenshots kept."""
+"""The transfer, emergency and county overview pages on a 360px phone (SMALL_PHONE): no sideways scrolling;
+screenshots kept."""
 
 from __future__ import annotations
 
