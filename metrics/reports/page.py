@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from casemgmt.accounts.models import User
 from casemgmt.areas.population import name_missing
+from metrics.indicators.definitions import INDICATOR_NAMES
 from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.options import (
     default_options,
@@ -23,16 +24,6 @@ from metrics.reports.patient_lists import indicator_sets
 from metrics.reports.pickers import area_choices, period_fields, years_offered
 from metrics.reports.rows import Row, count_rows, indicator_rows
 from metrics.reports.trend import chart_frame, trend_series
-
-# The child areas' table: one row per child area with the key rates; the full table is one click down.
-CHILD_COLUMNS = (
-    "management_rate",
-    "regular_management_rate",
-    "medication_rate",
-    "regular_medication_rate",
-    "face_to_face_rate",
-    "stable_rate",
-)
 
 
 def _linked_rows(rows: list[Row], query: ReportQuery, area_code: str) -> list[dict[str, object]]:
@@ -68,11 +59,13 @@ def _picker_context(user: User, query: ReportQuery) -> dict[str, object]:
 
 
 def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, object]]:
+    """One row per child area with every indicator (未达标 marked) and every count; each area drills down."""
     year = query.period.year
     return [
         {
             "area": child.area,
-            "cells": [row for row in indicator_rows(child, year, query.options) if row.name in CHILD_COLUMNS],
+            "cells": indicator_rows(child, year, query.options),
+            "counts": count_rows(child, query.options),
             "drill_url": f"{reverse('metrics:report')}?{urlencode({**query.params(), 'area': child.area.code})}",
         }
         for child in report.children
@@ -86,7 +79,7 @@ def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, ob
         "area": report.area,
         "rows": _linked_rows(rows, query, query.area.code),
         "children": _child_rows(report, query),
-        "child_columns": [INDICATOR_LABELS[name] for name in CHILD_COLUMNS],
+        "child_columns": [INDICATOR_LABELS[name] for name in INDICATOR_NAMES],
         "counts": count_rows(report.area, query.options),
         "missing_population": name_missing(list(report.area.missing_population), report.area.area.code),
         "footer": footer_lines(report.options),

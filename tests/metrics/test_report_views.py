@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from casemgmt.audit.models import Action, AuditEvent
+from metrics.indicators.definitions import INDICATOR_NAMES
+from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.periods import parse_period
 from metrics.reports.engine import compute_indicators
 from tests.base import World
@@ -155,3 +157,20 @@ def test_a_city_spreadsheet_has_a_sheet_of_counties_and_one_of_townships(world: 
     assert load_workbook(BytesIO(response.content)).sheetnames == ["指标报告", "县区", "乡镇"]
     assert list(level_table(response.content, "县区")) == ["姑苏区"]
     assert list(level_table(response.content, "乡镇")) == ["甲街道", "乙街道"]
+
+
+def test_each_child_area_shows_every_indicator_and_every_count(world: World) -> None:
+    """Issue 13 §7: the screen's child table had six of the twelve rates and no counts."""
+    text = client_for(world.county_d).get("/reports/", {"area": "320508", "period": "2025"}).content.decode()
+    rates = text[text.index('<table class="list children">') :]
+    rates = rates[: rates.index("</table>")]
+    for name in INDICATOR_NAMES:
+        assert f"<th>{INDICATOR_LABELS[name]}</th>" in rates, name
+    assert rates.count('data-label="报告患病率"') == 2  # 甲街道 and 乙街道
+    if "未达标" in rates:
+        assert 'class="unmet"' in rates
+    counts = text[text.index('<table class="list children child-counts">') :]
+    counts = counts[: counts.index("</table>")]
+    for label in ("在册患者", "新登记患者", "有肇祸的患者", "应急处置", "截止日逾期未随访", "死亡：其他"):
+        assert f"<th>{label}</th>" in counts, label
+        assert counts.count(f'data-label="{label}"') == 2, label
