@@ -2,9 +2,10 @@
 
 Page 1 is a one-page summary: the area's indicators against their targets, a matrix of the child areas
 (townships of a county) × indicators with the rates below target marked, and the monthly trend with labelled
-months. The detail follows: each area's figures and counts, the trend's values and the footer. Every page
-carries its number and the verification code. Every text placed in a Paragraph is escaped (an area named
-``A & B <x>`` is text, not markup).
+months. When the matrix would not fit on page 1 (a county of many townships), page 1 shows per indicator how many
+areas are below target and the lowest, and the matrix opens page 2. The detail follows: each area's figures and
+counts, the trend's values and the footer. Every page carries its number and the verification code. Every text
+placed in a Paragraph is escaped (an area named ``A & B <x>`` is text, not markup).
 """
 
 from __future__ import annotations
@@ -202,21 +203,69 @@ def _missing(section: AreaSection) -> list[Flowable]:
     return [para(_("以下地区缺少常住人口数，报告患病率未知：") + "、".join(section.missing_population), SMALL)]
 
 
-def _summary(content: PdfContent) -> list[Flowable]:
-    story: list[Flowable] = [
+def _compliance(children: Sequence[AreaSection]) -> Table:
+    """For a matrix too long for page 1: per indicator, how many child areas are below target and the lowest."""
+    header: list[object] = [para(_("指标"), SMALL), para(_("未达标地区数"), SMALL), para(_("最低的地区"), SMALL)]
+    data: list[list[object]] = [header]
+    marks: list[tuple[int, int]] = []
+    for index, name in enumerate(row.name for row in children[0].rows):
+        rows = [(section, next(row for row in section.rows if row.name == name)) for section in children]
+        below = sum(row.met is False for _section, row in rows)
+        rated = [(row.value, section.area.name, row.rate) for section, row in rows if row.value is not None]
+        lowest = min(rated, key=lambda item: item[0]) if rated else None
+        label = rows[0][1].label
+        data.append(
+            [
+                para(label, SMALL),
+                f"{below} / {len(children)}",
+                para(f"{lowest[1]} {lowest[2]}" if lowest else "—", SMALL),
+            ]
+        )
+        if below:
+            marks.append((1, index + 1))
+    table = _grid(data, widths=(120, 70, A4[0] - 2 * MARGIN - 190), size=7.5)
+    table.setStyle(TableStyle([("BACKGROUND", cell, cell, BELOW_TARGET) for cell in marks]))
+    return table
+
+
+def _height(flowables: Sequence[Flowable]) -> float:
+    width, height = A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN
+    return sum(f.wrap(width, height)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in flowables)
+
+
+def _fits_one_page(flowables: Sequence[Flowable]) -> bool:
+    frame = A4[1] - 2 * MARGIN - 24  # the frame's own padding and a little room
+    return _height(flowables) <= frame
+
+
+def _matrix_heading() -> Paragraph:
+    return para(_("下级地区指标（%(mark)s 红底：未达标）") % {"mark": MARK}, HEADING)
+
+
+def _summary(content: PdfContent) -> tuple[list[Flowable], list[Flowable]]:
+    """Page 1, and what moves to page 2 when the child-area matrix would not fit on page 1 (a county of many
+    townships): then page 1 shows, per indicator, how many areas are below target and the lowest, and the full
+    matrix opens the following pages."""
+    head: list[Flowable] = [
         *_heading(content),
         para(_("本地区指标与目标"), HEADING),
         _indicator_table(content.own.rows),
         *_missing(content.own),
     ]
-    if content.children:
-        story += [
-            para(_("下级地区指标（%(mark)s 红底：未达标）") % {"mark": MARK}, HEADING),
-            _matrix(content.children),
-        ]
-    story.append(para(_("逐月趋势（%）"), HEADING))
-    story.append(_chart(content.trend) if content.trend else para(_("趋势图因小数保护未显示。")))
-    return story
+    trend: list[Flowable] = [
+        para(_("逐月趋势（%）"), HEADING),
+        _chart(content.trend) if content.trend else para(_("趋势图因小数保护未显示。")),
+    ]
+    if not content.children:
+        return [*head, *trend], []
+    matrix: list[Flowable] = [_matrix_heading(), _matrix(content.children)]
+    if _fits_one_page([*head, *matrix, *trend]):
+        return [*head, *matrix, *trend], []
+    compact: list[Flowable] = [
+        para(_("下级地区达标情况（共 %(n)d 个；逐个地区的指标见第 2 页起）") % {"n": len(content.children)}, HEADING),
+        _compliance(content.children),
+    ]
+    return [*head, *compact, *trend], matrix
 
 
 def _detail(section: AreaSection) -> list[Flowable]:
@@ -233,8 +282,8 @@ def _detail(section: AreaSection) -> list[Flowable]:
 
 
 def _story(content: PdfContent) -> list[Flowable]:
-    story = _summary(content)
-    story.append(PageBreak())
+    first_page, moved = _summary(content)
+    story = [*first_page, PageBreak(), *moved]
     for section in (content.own, *content.children):
         story.append(KeepTogether(_detail(section)))  # an area's heading never ends a page
     if content.trend:

@@ -89,3 +89,20 @@ def test_the_trend_chart_draws_any_number_of_months(months: int) -> None:
     ]
     pdf = cast("bytes", renderPDF.drawToString(_chart(trend)))  # bytes at run time (the stubs say str)
     assert pdf.startswith(b"%PDF")
+
+
+def test_a_county_of_many_townships_keeps_page_one_to_one_page(tmp_path: Path) -> None:
+    """Issue 13 §7: 48 townships made the page-1 matrix run over two pages, pushing the trend off the summary."""
+    many = [section(f"街道{i}", f"320508{i:03d}000", met=i % 3 == 0) for i in range(1, 49)]
+    first, second, *_rest = pages(tmp_path, content(children=many))
+    assert "逐月趋势" in first and "1月" in first  # the trend stays on page 1
+    assert "下级地区达标情况（共 48 个" in first and "32 / 48" in first  # 32 of 48 below target
+    assert "街道1 77.78%" in first  # the lowest area named (the first of equals)
+    assert "街道48" not in first
+    assert "下级地区指标" in second and f"77.78%{MARK}" in second and "街道1 " in second  # the matrix opens page 2
+
+
+def test_a_few_townships_keep_the_matrix_on_page_one(tmp_path: Path) -> None:
+    few = [section(f"街道{i}", f"320508{i:03d}000") for i in range(1, 13)]
+    first, *_rest = pages(tmp_path, content(children=few))
+    assert "下级地区指标" in first and "街道12" in first and "达标情况" not in first
