@@ -1,7 +1,8 @@
-"""Every form of the case page on a phone, asserted in the database. The doctor writes the plan (refused once: a
-review date in the past), has a contact refused (the message next to the date, scrolled into view) and saved, adds
-a system user (refused once: no one chosen) and an outside person, removes both and closes the case
-(refused once without a note); a team member adds a contact (refused once: before the case was opened)."""
+"""Every form of the case page on a phone, with JavaScript and without, asserted in the database. The doctor writes
+the plan (refused once: a review date in the past), has a contact refused (the message next to the date, scrolled
+into view) and saved, adds a system user (refused once: no one chosen) and an outside person, removes both and
+closes the case (refused once without a note); a team member adds a contact (refused once: before the case was
+opened)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ def fill_contact(page: Any, day: dt.date, who: str, findings: str) -> None:
     page.fill("textarea[name=actions]", "嘱按时服药")
 
 
-def test_doctor_fills_every_case_form(world: World, live_server: Any, phone_page: Any) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_doctor_fills_every_case_form(
+    world: World, live_server: Any, request: pytest.FixtureRequest, javascript: bool
+) -> None:
+    phone_page = request.getfixturevalue("phone_page" if javascript else "phone_page_without_javascript")
     case = open_case(world)
     page = phone_page
     log_in(page, live_server, "doctor_a", PASSWORD)
@@ -102,7 +107,11 @@ def test_doctor_fills_every_case_form(world: World, live_server: Any, phone_page
     assert (case.closed_on, case.close_reason, case.close_note) == (TODAY, "other", "患者长期外出务工")
 
 
-def test_team_member_adds_a_contact(world: World, live_server: Any, phone_page: Any) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_team_member_adds_a_contact(
+    world: World, live_server: Any, request: pytest.FixtureRequest, javascript: bool
+) -> None:
+    phone_page = request.getfixturevalue("phone_page" if javascript else "phone_page_without_javascript")
     case = open_case(world)
     add(world, case, world.police_c)
     page = phone_page

@@ -1,6 +1,6 @@
-"""The emergency forms on a doctor's phone, asserted in the database: a record for a registered patient saved
-unfinished, then completed (refused once: admitted without a hospital); a record for a person not registered yet
-(refused once without a name), then linked to the patient once registered."""
+"""The emergency forms on a doctor's phone, with JavaScript and without, asserted in the database: a record for a
+registered patient saved unfinished, then completed (refused once: admitted without a hospital); a record for a
+person not registered yet (refused once without a name), then linked to the patient once registered."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ def describe(page: Any) -> None:
     page.fill("input[name=reported_by]", "家属")
 
 
-def test_record_complete_and_link(world: World, live_server: Any, phone_page: Any) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_record_complete_and_link(
+    world: World, live_server: Any, request: pytest.FixtureRequest, javascript: bool
+) -> None:
+    phone_page = request.getfixturevalue("phone_page" if javascript else "phone_page_without_javascript")
     page = phone_page
     log_in(page, live_server, "doctor_a", PASSWORD)
     page.goto(f"{live_server.url}/patients/{world.patient_a.uuid}/")
