@@ -51,3 +51,28 @@ def test_short_secret_key_and_debug_on_public_host(db: object) -> None:
         assert "casemgmt.E002" in errors()
     with override_settings(DEBUG=True, ALLOWED_HOSTS=["127.0.0.1"]):
         assert "casemgmt.E002" not in errors()
+
+
+def test_a_configuration_omitting_a_key_still_in_use_stops_start_up(world: object) -> None:
+    """Issue 16 §9: omitting the old key id passed the checks (a new canary was written) and every patient page
+    then answered 500. The stored values themselves say which key ids must be configured."""
+    from django.conf import settings
+
+    from casemgmt.models import KeyCanary
+
+    assert errors() == []
+    old = settings.FIELD_ENCRYPTION_ACTIVE_KEY
+    KeyCanary.objects.filter(kid=old).delete()  # the data alone must be enough to tell
+    with override_settings(FIELD_ENCRYPTION_KEYS=f"fresh:{crypto.new_key()}", FIELD_ENCRYPTION_ACTIVE_KEY="fresh"):
+        assert "casemgmt.E005" in errors()
+        with pytest.raises(SystemExit):
+            refuse_to_start_on_errors()
+
+
+def test_a_configuration_omitting_a_key_with_a_stored_canary_stops_start_up(db: object) -> None:
+    from django.conf import settings
+
+    assert errors() == []  # the canary of the configured key is written
+    with override_settings(FIELD_ENCRYPTION_KEYS=f"fresh:{crypto.new_key()}", FIELD_ENCRYPTION_ACTIVE_KEY="fresh"):
+        assert "casemgmt.E005" in errors()
+    assert settings.FIELD_ENCRYPTION_ACTIVE_KEY != "fresh"

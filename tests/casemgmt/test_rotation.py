@@ -61,3 +61,37 @@ def test_report_only_changes_nothing(world: World) -> None:
     out = StringIO()
     call_command("rotate_field_keys", "--report", stdout=out)
     assert "Values remaining on old keys: 0" in out.getvalue()
+
+
+def test_a_value_edited_while_its_batch_is_re_encrypted_is_not_reverted(db: object, monkeypatch: object) -> None:
+    """Issue 16 §9: the rotation read a batch, then wrote it back unconditionally — a doctor's edit made between
+    the read and the write got the old value back."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    with override_settings(
+        FIELD_ENCRYPTION_KEYS=f"old:{OLD}", FIELD_ENCRYPTION_ACTIVE_KEY="old", BLIND_INDEX_KEY=BLIND
+    ):
+        from tests.base import build_world
+
+        world: World = build_world()
+    with override_settings(
+        FIELD_ENCRYPTION_KEYS=f"old:{OLD},new:{NEW}", FIELD_ENCRYPTION_ACTIVE_KEY="new", BLIND_INDEX_KEY=BLIND
+    ):
+        edited = world.patient_b
+        reencrypt = rotation._reencrypt
+        edits = []
+
+        def edit_during_the_batch(token: str, **context: object) -> str:
+            # A doctor saves a new phone number after the phone batch was read, before it is written.
+            if not edits and context["table"] == "registry_patient" and context["column"] == "phone":
+                edit_patient(world.doctor_b, Patient.objects.get(pk=edited.pk), phone="13900001111")
+                edits.append(1)
+            return reencrypt(token, **context)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(rotation, "_reencrypt", edit_during_the_batch)
+        list(rotation.rotate(batch_size=1000))
+        monkeypatch.undo()
+        list(rotation.rotate(batch_size=1000))  # a later run finishes what the race left
+        assert Patient.objects.get(pk=edited.pk).phone == "13900001111"
+        assert sum(rotation.remaining().values()) == 0
