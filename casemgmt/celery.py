@@ -1,13 +1,24 @@
-"""The Celery application. Without REDIS_URL tasks run in-process (CELERY_TASK_ALWAYS_EAGER)."""
+"""The Celery application. Without REDIS_URL tasks run in-process (CELERY_TASK_ALWAYS_EAGER).
+
+A worker runs the start-up checks before it takes a task: with a wrong or missing key it exits (code 3) instead of
+failing every task it receives.
+"""
 
 from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casemgmt.settings")
 
 app = Celery("casemgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def refuse_to_start_on_errors(**_kwargs: object) -> None:
+    from casemgmt.checks import refuse_to_start_on_errors as refuse
+
+    refuse()

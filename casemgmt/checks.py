@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import sys
 import uuid
 from typing import TypedDict
 
 from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
+from django.db.models import Q
 
 from casemgmt.crypto import cipher as crypto
 
@@ -60,6 +62,36 @@ def verify_canaries(ring: crypto.KeyRing) -> list[str]:
     return problems
 
 
+def missing_key_ids(ring: crypto.KeyRing) -> list[str]:
+    """Key ids that stored values (or stored canaries) use but the configuration omits.
+
+    Read from the data itself: one query per encrypted column that stops at the first value on an unconfigured
+    key (a scan when there is none — a second or so per column at the scale of a province, once at start-up).
+    """
+    from casemgmt.crypto.rotation import encrypted_columns
+    from casemgmt.models import KeyCanary
+
+    problems: list[str] = []
+    for kid in KeyCanary.objects.exclude(kid=BLIND_INDEX_CANARY_ID).values_list("kid", flat=True):
+        if kid not in ring.keys:
+            problems.append(f"key id {kid!r} has encrypted this database before and is not configured")
+    for column in encrypted_columns():
+        name = column.field.name
+        configured = Q()
+        for kid in ring.keys:
+            configured |= Q(**{f"{name}__startswith": f"{crypto.TOKEN_VERSION}.{kid}."})
+        stray = column.model._default_manager.exclude(**{name: ""}).exclude(configured).values_list(name, flat=True)
+        for sealed in stray[:1]:
+            token = getattr(sealed, "token", str(sealed))
+            try:
+                kid = crypto.token_key_id(token)
+            except crypto.DecryptionError:
+                problems.append(f"{column.label} holds a value that is not an encryption token")
+                continue
+            problems.append(f"{column.label} holds values on key id {kid!r}, which is not configured")
+    return problems
+
+
 @checks.register("security")
 def check_secret_key(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     if len(settings.SECRET_KEY) < 32:
@@ -81,14 +113,25 @@ def check_field_keys(app_configs: object = None, **kwargs: object) -> list[check
     except crypto.KeyConfigurationError as exc:
         return [checks.Error(f"Field encryption keys: {exc}.", id="casemgmt.E003")]
     try:
+        missing = missing_key_ids(ring)
+        if missing:  # checked first: canaries are written only for a configuration that covers the data
+            return [checks.Error(f"Missing key: {problem}.", id="casemgmt.E005") for problem in missing]
         problems = verify_canaries(ring)
     except DatabaseError:
         return []  # tables not migrated yet: nothing is encrypted, nothing to compare
     return [checks.Error(f"Wrong key: {problem}.", id="casemgmt.E004") for problem in problems]
 
 
+# Gunicorn's code for "a worker failed to boot": its master then stops instead of restarting the worker in a loop
+# (answering nothing while it keeps its port open). A Celery worker exits with it too.
+WORKER_BOOT_ERROR = 3
+
+
 def refuse_to_start_on_errors() -> None:
-    """Run the checks outside manage.py (gunicorn) and stop start-up on any error."""
+    """Run the checks outside manage.py (gunicorn, the Celery worker) and stop the process on any error: the
+    reasons go to standard error, the exit code is WORKER_BOOT_ERROR."""
     errors = [m for m in checks.run_checks(tags=["security"]) if m.is_serious()]
     if errors:
-        raise SystemExit("Refusing to start:\n" + "\n".join(str(e) for e in errors))
+        sys.stderr.write("Refusing to start:\n" + "\n".join(str(e) for e in errors) + "\n")
+        sys.stderr.flush()
+        raise SystemExit(WORKER_BOOT_ERROR)

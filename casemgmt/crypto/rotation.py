@@ -2,7 +2,8 @@
 
 Every model with an EncryptedTextField is covered (history tables included), found through the app
 registry, so a new encrypted column can never be forgotten. A batch is one transaction; an interrupted run
-leaves finished batches finished, and the next run picks up the values still on old keys.
+leaves finished batches finished, and the next run picks up the values still on old keys. Each row is written
+only if it still holds the value that was read, so an edit made during the rotation is never reverted.
 """
 
 from __future__ import annotations
@@ -62,12 +63,17 @@ def _rotate_batch(column: Column, after_pk: object, batch_size: int, ring: crypt
         return 0, after_pk
     table, column_name = model._meta.db_table, field.column
     updates = [
-        (_reencrypt(sealed.token, table=table, column=column_name, row_uuid=row_uuid, ring=ring), pk)
+        (_reencrypt(sealed.token, table=table, column=column_name, row_uuid=row_uuid, ring=ring), pk, sealed.token)
         for pk, row_uuid, sealed in rows
     ]
     quote = connection.ops.quote_name
+    # Compare-and-set: a row is rewritten only if it still holds the token that was read. A value a user saved in
+    # the meantime is already on the active key and is left as it is (never reverted to the value read).
     # Identifiers come from model metadata; values are parameters.
-    sql = f"UPDATE {quote(table)} SET {quote(column_name)} = %s WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    sql = (
+        f"UPDATE {quote(table)} SET {quote(column_name)} = %s "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} = %s AND {quote(column_name)} = %s"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, updates)
     return len(rows), rows[-1][0]

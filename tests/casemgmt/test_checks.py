@@ -6,7 +6,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from casemgmt.checks import refuse_to_start_on_errors
+from casemgmt.checks import WORKER_BOOT_ERROR, refuse_to_start_on_errors
 from casemgmt.crypto import cipher as crypto
 from casemgmt.models import KeyCanary
 
@@ -20,22 +20,25 @@ def test_configured_keys_pass_and_write_their_canaries(db: object) -> None:
     assert KeyCanary.objects.filter(kid="blind-index").exists()
 
 
-def test_missing_keys_stop_start_up(db: object) -> None:
+def test_missing_keys_stop_start_up(db: object, capsys: pytest.CaptureFixture[str]) -> None:
     with override_settings(FIELD_ENCRYPTION_KEYS=""):
         assert "casemgmt.E003" in errors()
-        with pytest.raises(SystemExit, match="FIELD_ENCRYPTION_KEYS is not set"):
+        with pytest.raises(SystemExit) as stopped:
             refuse_to_start_on_errors()
+        assert stopped.value.code == WORKER_BOOT_ERROR
+        assert "FIELD_ENCRYPTION_KEYS is not set" in capsys.readouterr().err
 
 
-def test_wrong_field_key_is_caught_by_the_canary(db: object) -> None:
+def test_wrong_field_key_is_caught_by_the_canary(db: object, capsys: pytest.CaptureFixture[str]) -> None:
     assert errors() == []  # canaries written for the right keys
     from django.conf import settings
 
     kid = settings.FIELD_ENCRYPTION_ACTIVE_KEY
     with override_settings(FIELD_ENCRYPTION_KEYS=f"{kid}:{crypto.new_key()}"):
         assert "casemgmt.E004" in errors()
-        with pytest.raises(SystemExit, match="not the key this database was encrypted with"):
+        with pytest.raises(SystemExit):
             refuse_to_start_on_errors()
+        assert "not the key this database was encrypted with" in capsys.readouterr().err
 
 
 def test_wrong_blind_index_key_is_caught(db: object) -> None:

@@ -80,7 +80,7 @@ def test_a_value_edited_while_its_batch_is_re_encrypted_is_not_reverted(db: obje
     ):
         edited = world.patient_b
         reencrypt = rotation._reencrypt
-        edits = []
+        edits: list[int] = []
 
         def edit_during_the_batch(token: str, **context: object) -> str:
             # A doctor saves a new phone number after the phone batch was read, before it is written.
