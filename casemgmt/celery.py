@@ -1,7 +1,7 @@
 """The Celery application. Without REDIS_URL tasks run in-process (CELERY_TASK_ALWAYS_EAGER).
 
 A worker runs the start-up checks before it takes a task: with a wrong or missing key it exits (code 3) instead of
-failing every task it receives.
+failing every task it receives. Every worker records a heartbeat per queue (``casemgmt.workers``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casemgmt.settings")
 app = Celery("casemgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _add_heartbeat() -> None:
+    from casemgmt.workers import Heartbeat
+
+    app.steps["worker"].add(Heartbeat)
+
+
+_add_heartbeat()
 
 
 @signals.worker_init.connect

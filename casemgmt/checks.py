@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import operator
 import sys
 import uuid
 from typing import TypedDict
@@ -77,9 +79,9 @@ def missing_key_ids(ring: crypto.KeyRing) -> list[str]:
             problems.append(f"key id {kid!r} has encrypted this database before and is not configured")
     for column in encrypted_columns():
         name = column.field.name
-        configured = Q()
-        for kid in ring.keys:
-            configured |= Q(**{f"{name}__startswith": f"{crypto.TOKEN_VERSION}.{kid}."})
+        configured = functools.reduce(
+            operator.or_, (Q(**{f"{name}__startswith": f"{crypto.TOKEN_VERSION}.{kid}."}) for kid in ring.keys)
+        )
         stray = column.model._default_manager.exclude(**{name: ""}).exclude(configured).values_list(name, flat=True)
         for sealed in stray[:1]:
             token = getattr(sealed, "token", str(sealed))

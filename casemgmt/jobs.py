@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -79,29 +79,67 @@ def job_timeout() -> dt.timedelta:
     return dt.timedelta(minutes=settings.BACKGROUND_JOB_TIMEOUT_MINUTES)
 
 
+def fail_job(job: BackgroundJob, message: str, *, now: dt.datetime | None = None) -> bool:
+    """Mark *job* failed with *message*, if it is still open, and delete its stored file. False when the job had
+    ended meanwhile (the update is conditional, so a job that finished keeps its result)."""
+    model = type(job)
+    changes = {"status": FAILED, "file_path": "", **job.failure_changes(message, now or timezone.now())}
+    if not model._default_manager.filter(pk=job.pk, status__in=model.OPEN_STATUSES).update(**changes):
+        return False
+    try:
+        job.discard_file()
+    except OSError:
+        logger.exception("could not delete the file of background job %s %s", model.__name__, job.pk)
+    return True
+
+
+DISPATCH_FAILED = _("后台任务服务暂时不可用，任务未能提交。请稍后重试；如仍不行，请联系系统管理员。")
+
+
+class JobTask(Protocol):
+    def delay(self, job_id: int) -> object: ...
+
+
+def dispatch_on_commit(job: BackgroundJob, task: JobTask) -> None:
+    """Queue ``task(job.pk)`` once the transaction commits (only the id travels in the message).
+
+    When the broker cannot take the message (Redis down), the job is failed at once with a message the user reads
+    on its page, and its stored file deleted: it never stays "pending" — which would also block a retry of the same
+    request — and the request that started it still answers.
+    """
+    model, pk = type(job), job.pk
+
+    def send() -> None:
+        try:
+            task.delay(pk)
+        except Exception:  # kombu's OperationalError and the socket errors under it: the broker is unreachable
+            logger.exception("background job %s %s: the task could not be queued", model.__name__, pk)
+            stored = model._default_manager.filter(pk=pk).first()
+            if stored is not None:
+                fail_job(
+                    stored, gettext("后台任务服务暂时不可用，任务未能提交。请稍后重试；如仍不行，请联系系统管理员。")
+                )
+
+    transaction.on_commit(send)
+
+
 def fail_abandoned_jobs(*, now: dt.datetime | None = None, timeout: dt.timedelta | None = None) -> int:
     """Mark failed every open job last updated more than *timeout* ago, and delete its stored file; returns how
     many jobs were failed.
 
     A worker that died (killed, out of memory, a lost message) never ends its job: the job page would show it
-    running for ever, and an open PDF export also blocks the same request. The update is conditional on the job
-    still being open, so a job that ended meanwhile keeps its result.
+    running for ever, and an open PDF export also blocks the same request.
     """
     now = now or timezone.now()
     cutoff = now - (timeout or job_timeout())
     message = gettext("后台任务长时间没有进展，已停止。请重新提交。")
     failed = 0
     for model in job_models():
-        manager = model._default_manager
-        stale = manager.filter(status__in=model.OPEN_STATUSES, **{f"{model.LAST_UPDATE_FIELD}__lt": cutoff})
+        stale = model._default_manager.filter(
+            status__in=model.OPEN_STATUSES, **{f"{model.LAST_UPDATE_FIELD}__lt": cutoff}
+        )
         for job in stale:
-            changes = {"status": FAILED, "file_path": "", **job.failure_changes(message, now)}
-            if not manager.filter(pk=job.pk, status__in=model.OPEN_STATUSES).update(**changes):
-                continue  # it ended between the two queries
-            failed += 1
-            logger.warning("background job %s %s abandoned since %s: marked failed", model.__name__, job.pk, cutoff)
-            try:
-                job.discard_file()
-            except OSError:
-                logger.exception("could not delete the file of background job %s %s", model.__name__, job.pk)
+            if fail_job(job, message, now=now):
+                failed += 1
+                logger.warning("background job %s %s abandoned since %s: marked failed", model.__name__, job.pk, cutoff)
     return failed

@@ -91,10 +91,37 @@ else:
 
 # Celery: a real broker when REDIS_URL is set; otherwise tasks run in-process (demo).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+# Nothing reads a task's result (jobs record their own progress and outcome): no result backend.
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Three queues, so a province's workbook never holds up a PDF: imports, reports (PDFs), and the default one
+# (periodic upkeep, notices). A worker consumes all three unless started with -Q (deploy/ runs one per queue).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "followup.workbook.tasks.run_workbook_import": {"queue": "imports"},
+    "metrics.tasks.build_report_pdf": {"queue": "reports"},
+}
+# Time limits: soft (the task fails its job with a message), then hard (the worker process is replaced).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+IMPORT_TASK_SOFT_TIME_LIMIT = env_int("IMPORT_TASK_SOFT_TIME_LIMIT", 4 * 60 * 60)
+PDF_TASK_SOFT_TIME_LIMIT = env_int("PDF_TASK_SOFT_TIME_LIMIT", 10 * 60)
+CELERY_TASK_ANNOTATIONS = {
+    "followup.workbook.tasks.run_workbook_import": {
+        "soft_time_limit": IMPORT_TASK_SOFT_TIME_LIMIT,
+        "time_limit": IMPORT_TASK_SOFT_TIME_LIMIT + 60,
+    },
+    "metrics.tasks.build_report_pdf": {
+        "soft_time_limit": PDF_TASK_SOFT_TIME_LIMIT,
+        "time_limit": PDF_TASK_SOFT_TIME_LIMIT + 30,
+    },
+}
+# An unreachable broker fails the request's dispatch quickly (the job is then failed with a message,
+# casemgmt.jobs.dispatch_on_commit) instead of holding the page.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic tasks (celery -A casemgmt beat).

@@ -13,13 +13,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
+from casemgmt.jobs import dispatch_on_commit
 from followup.models import WorkbookImport
 
 from .loading import WorkbookError, import_workbook
@@ -81,7 +81,7 @@ def create_job(*, user: User, upload: UploadedFile, dry_run: bool) -> WorkbookIm
     WorkbookImport.objects.filter(pk=job.pk).update(file_path=str(path))
     from followup.workbook.tasks import run_workbook_import
 
-    transaction.on_commit(lambda: run_workbook_import.delay(job.pk))
+    dispatch_on_commit(job, run_workbook_import)
     return job
 
 

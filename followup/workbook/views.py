@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from casemgmt.workers import waiting_without_worker
 
 from .forms import UploadForm
 from .jobs import create_job, get_import_job_for_user, import_jobs_visible_to, live_progress, may_import, report_of
+from .tasks import run_workbook_import
 from .template import build_template
 
 RECENT_JOBS = 10
@@ -51,7 +53,12 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def job(request: AuthenticatedHttpRequest, job_uuid: uuid.UUID) -> HttpResponse:
     _require_importer(request)
     found = live_progress(get_import_job_for_user(request, job_uuid))
-    context = {"job": found, "report": report_of(found), "error": found.report.get("error", "")}
+    context = {
+        "job": found,
+        "report": report_of(found),
+        "error": found.report.get("error", ""),
+        "worker_missing": waiting_without_worker(found.is_open, run_workbook_import.name),
+    }
     return render(request, "followup/workbook/job.html", context)
 
 

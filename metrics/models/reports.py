@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import ClassVar
 
@@ -49,8 +50,8 @@ class PdfExport(jobs.BackgroundJob):
     """One printed report: who asked, for what, the job's progress, and the code that verifies the file.
 
     The fields and behaviour every background job shares (``requested_by``, ``requested_at``, ``progress``,
-    ``file_path``, the cleanup of jobs whose worker died) come from ``casemgmt.jobs``. A failed export has no
-    column for the reason: its page says it failed and asks to try again.
+    ``file_path``, the cleanup of jobs whose worker died) come from ``casemgmt.jobs``. A failed export keeps the
+    reason its page shows (the worker died, the task could not be queued); empty when the build itself failed.
     """
 
     class Status(models.TextChoices):
@@ -66,6 +67,7 @@ class PdfExport(jobs.BackgroundJob):
     options = models.JSONField(_("口径选项"), default=dict)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     code = models.CharField(_("验证码"), max_length=12, blank=True, default="")
+    failure_message = models.CharField(_("失败原因"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("PDF报告")
@@ -81,3 +83,6 @@ class PdfExport(jobs.BackgroundJob):
 
     def __str__(self) -> str:
         return f"{self.area_code} {self.period} {self.status}"
+
+    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, object]:
+        return {"failure_message": message[:200]}

@@ -22,6 +22,8 @@ from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from casemgmt.jobs import dispatch_on_commit
+from casemgmt.workers import waiting_without_worker
 from metrics.indicators.options import export_suppression, footer_lines
 from metrics.indicators.suppression import suppress_document
 from metrics.models import PdfExport
@@ -146,14 +148,18 @@ def pdf_start(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             from metrics.reports.tasks import build_report_pdf
 
-            transaction.on_commit(lambda: build_report_pdf.delay(export.pk))
+            dispatch_on_commit(export, build_report_pdf)
     return redirect("metrics:pdf_status", export_id=export.pk)
 
 
 @login_required
 @require_GET
 def pdf_status(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
-    return render(request, "metrics/pdf_status.html", {"export": get_pdf_export_for_user(request, export_id)})
+    from metrics.reports.tasks import build_report_pdf
+
+    export = get_pdf_export_for_user(request, export_id)
+    worker_missing = waiting_without_worker(export.is_open, build_report_pdf.name)
+    return render(request, "metrics/pdf_status.html", {"export": export, "worker_missing": worker_missing})
 
 
 @login_required
