@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery.schedules import crontab
+from kombu import Queue
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.env import database_from_url, env_bool, env_int, env_list, env_str, load_env_file
@@ -98,6 +99,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # Three queues, so a province's workbook never holds up a PDF: imports, reports (PDFs), and the default one
 # (periodic upkeep, notices). A worker consumes all three unless started with -Q (deploy/ runs one per queue).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"), Queue("reports"))  # what a worker without -Q consumes
 CELERY_TASK_ROUTES = {
     "followup.workbook.tasks.run_workbook_import": {"queue": "imports"},
     "metrics.tasks.build_report_pdf": {"queue": "reports"},

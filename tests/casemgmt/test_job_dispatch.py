@@ -120,3 +120,9 @@ def test_a_page_waiting_on_a_job_says_when_no_worker_consumes_its_queue(world: W
             assert worker_running("heartbeat-test"), log.read_text()[-2000:]
     finally:
         app.conf.task_always_eager = previous
+
+
+def test_a_worker_started_without_queues_consumes_all_three() -> None:
+    """Without CELERY_TASK_QUEUES a worker without -Q would consume the default queue only: imports and PDFs
+    would wait for ever."""
+    assert {queue.name for queue in app.amqp.queues.values()} >= {"celery", "imports", "reports"}
