@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery.schedules import crontab
-from kombu import Queue
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from casemgmt.env import database_from_url, env_bool, env_int, env_list, env_str, load_env_file
 
