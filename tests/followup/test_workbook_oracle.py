@@ -122,7 +122,7 @@ def test_the_same_words_for_every_place_and_every_importer(world: World, tmp_pat
     """Rows held in different places read alike, for an administrator and for county staff of another county."""
     [far] = elsewhere_patients(world, 1)
     sheet = patients_sheet(
-        row_of(world.patient_b, "X1", world.village_b1.code, 1), row_of(far, "X2", far.village_id, 2)
+        row_of(world.patient_b, "X1", world.village_b1.code, 1), row_of(far, "X2", world.village_a1.code, 2)
     )
     _page, by_admin = upload(login(world.admin_e), write_xlsx(tmp_path / "a.xlsx", sheet))
     messages = {p[3] for p in by_admin.report["problems"]}
@@ -159,7 +159,7 @@ def test_every_probe_is_audited_against_its_patient_with_the_job(world: World, t
 def test_probes_outside_the_view_are_limited_per_account(world: World, tmp_path: Path, settings: Any) -> None:
     settings.IDENTITY_PROBE_LIMIT_PER_DAY = 2
     far = elsewhere_patients(world, 3)
-    sheet = patients_sheet(*(row_of(p, f"X{i}", p.village_id, i) for i, p in enumerate(far)))
+    sheet = patients_sheet(*(row_of(p, f"X{i}", world.village_a1.code, i) for i, p in enumerate(far)))
     client = login(world.county_d)
     page, job = upload(client, write_xlsx(tmp_path / "three.xlsx", sheet))
     assert job.status == WorkbookImport.Status.REJECTED
