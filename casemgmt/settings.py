@@ -170,6 +170,14 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 # Reverse proxies whose X-Forwarded-For names the client (casemgmt.accounts.throttle.client_address); empty = none.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# ID-number probes (registry.patients.probes): how many times a day one account may be told that an ID number is
+# registered outside its view ("registered in another jurisdiction") by the registration form, the identity edit
+# or the workbook import. Past it, every number not matched inside the account's own view is refused until the
+# next day, registered or not (a refusal that only hit registered numbers would answer the question). Matches
+# inside the view cost nothing: county staff re-importing their own 2,000 patients spend none. 200 is far above
+# honest use (a township meets a few people registered elsewhere a week, a county's clean-up import a few dozen)
+# and far below mapping a county's patients; 0 refuses every probe outside the view.
+IDENTITY_PROBE_LIMIT_PER_DAY = env_int("IDENTITY_PROBE_LIMIT_PER_DAY", 200)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -11,29 +11,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
-import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 
-logger = logging.getLogger(__name__)
+from casemgmt.sharedcache import increment, local_fallback, resilient
+
 T = TypeVar("T")
 
-_fallback = LocMemCache("login-throttle-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}})
+_fallback = local_fallback("login-throttle-fallback")
 
 
 def _resilient(operation: Callable[[BaseCache], T]) -> T:
     """Run ``operation`` on the shared cache, or on the process-local fallback when the shared one fails."""
-    try:
-        return operation(cache)
-    except Exception:  # the shared cache is down (ConnectionError, TimeoutError, ...): never fail the login page
-        logger.warning("login throttle: shared cache unavailable, counting in process memory")
-        return operation(_fallback)
+    return resilient(operation, shared=cache, fallback=_fallback, what="login throttle")
 
 
 def client_address(request: HttpRequest) -> str:
@@ -81,13 +76,7 @@ def record_failure(username: str, address: str) -> None:
 
 
 def _increment(store: BaseCache, key: str) -> None:
-    timeout = settings.LOGIN_LOCKOUT_SECONDS
-    if store.add(key, 1, timeout=timeout):
-        return
-    try:
-        store.incr(key)
-    except ValueError:
-        store.set(key, 1, timeout=timeout)
+    increment(store, key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
 
 
 def clear_failures(username: str) -> None:

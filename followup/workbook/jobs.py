@@ -25,7 +25,7 @@ from followup.models import WorkbookImport
 from .loading import WorkbookError, import_workbook
 from .report import ImportReport
 from .schema import PATIENTS, SHEET_ORDER
-from .validation import EVERYWHERE, Scope
+from .validation import Scope
 
 CHECK_SHARE = 50  # percent of the bar given to the checking pass (its row count is not known in advance)
 CHECK_HALF_WAY = 50_000  # rows checked when the checking part of the bar is half full
@@ -59,8 +59,12 @@ def get_import_job_for_user(
 
 
 def scope_for(user: User) -> Scope:
-    """Administrators load for every area (like the command); area staff within their jurisdiction only."""
-    return EVERYWHERE if user.is_system_admin else Scope(prefixes=tuple(user.jurisdiction_prefixes()))
+    """Administrators load for every area (like the command) but match no registered patient, for they see none;
+    area staff load and match within their jurisdiction only. Both spend the daily allowance of ID-number probes
+    on rows registered outside (issue 14 §2); the command (``EVERYWHERE``) does not."""
+    if user.is_system_admin:
+        return Scope(prefixes=None, sees=(), limited=True)
+    return Scope(prefixes=tuple(user.jurisdiction_prefixes()), limited=True)
 
 
 def upload_dir() -> Path:

@@ -79,7 +79,10 @@ def import_workbook(
     except TabularError as exc:
         raise WorkbookError(str(exc)) from exc
     with source:
-        validator = Validator(source, scope=scope, today=today, progress=progress)
+        probe_detail = {**(audit_detail or {}), "dry_run": dry_run}
+        validator = Validator(
+            source, scope=scope, today=today, progress=progress, actor=actor, probe_detail=probe_detail
+        )
         plan = validator.run()
         if validator.problems:
             report.problems, report.problem_total = validator.problems.shown, validator.problems.total

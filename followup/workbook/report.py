@@ -1,4 +1,10 @@
-"""What one run of the import found and did: problems (capped, with the total) or counts per sheet."""
+"""What one run of the import found and did: problems (capped, with the total) or counts per sheet.
+
+No field tells a hostile importer more than "registered in another jurisdiction" (issue 14 §2): a row held
+outside the importer's view is always a problem worded the same wherever the record is, so a report with counts
+never holds one — "unchanged" counts only rows matched inside the importer's view (none for an administrator),
+and a run with problems has no counts at all (neither on the job page nor in the job's stored JSON).
+"""
 
 from __future__ import annotations
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.tabular import Problem, Sheet, SheetSpec, TabularSource
 from registry.models import Patient, Transfer, national_id_index
+from registry.patients import probes
 
 from . import rows
 from .cells import ProblemLog, RowCheck, SheetReader
@@ -31,12 +34,25 @@ PROGRESS_EVERY = 2000
 
 @dataclass(frozen=True)
 class Scope:
-    """Where the importing user may write: area code prefixes, or everything (None: the command, administrators)."""
+    """Where the importing user may write: area code prefixes, or everything (None: the command, administrators).
+
+    ``sees`` narrows where a patient already registered may be matched — and so disclosed — further: () for an
+    administrator, who writes everywhere but sees no patient (domain.md §1), None for no narrowing. A row whose ID
+    number is held outside is "registered in another jurisdiction" and nothing more (issue 14 §2). ``limited``:
+    such rows spend the account's daily allowance of ID-number probes (``registry.patients.probes``); the upload
+    page is limited, the command is not.
+    """
 
     prefixes: tuple[str, ...] | None = None
+    sees: tuple[str, ...] | None = None
+    limited: bool = False
 
     def covers(self, code: str) -> bool:
         return self.prefixes is None or any(code.startswith(p) for p in self.prefixes)
+
+    def discloses(self, code: str) -> bool:
+        """May a patient registered in this village be matched (its existence and village shown)?"""
+        return self.covers(code) and (self.sees is None or any(code.startswith(p) for p in self.sees))
 
 
 EVERYWHERE = Scope()
@@ -49,6 +65,9 @@ class PatientKey:
     village: str
     registered_on: dt.date
     existing_pk: int | None = None
+
+
+Registered = tuple[PatientKey, int, uuid.UUID, str]  # a row matched inside the view: key, pk, uuid, village
 
 
 @dataclass
@@ -84,9 +103,20 @@ class Villages:
 
 
 class Validator:
-    def __init__(self, source: TabularSource, *, scope: Scope, today: dt.date, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        source: TabularSource,
+        *,
+        scope: Scope,
+        today: dt.date,
+        progress: Progress | None,
+        actor: User,
+        probe_detail: dict[str, object] | None = None,
+    ) -> None:
         self.source = source
         self.scope = scope
+        self.actor = actor
+        self.probe_detail = probe_detail or {}  # what the probe audit events say besides channel and outcome
         self.problems = ProblemLog()
         self.plan = Plan(today=today)
         self.progress = progress
@@ -199,27 +229,76 @@ class Validator:
                 self.plan.patients[ref] = PatientKey(r.number, index, row.village_code, row.registered_on)
 
     def match_registered(self) -> None:
-        """Patients already in the database are matched by ID number; one held elsewhere is an error."""
+        """Patients already in the database are matched by ID number; one held outside the importer's view is an
+        error that says so and nothing else — no village, name, status or date, the same words wherever it is.
+
+        Every row that hits a patient is a probe audited against that patient (with the job). Hits outside the
+        view spend the account's daily allowance; when it does not cover them, or was spent already, every row
+        not matched inside the view is refused alike — registered elsewhere or nowhere — so the refusal answers
+        nothing (``registry.patients.probes.take``).
+        """
+        sheet = self.plan.sheets.get(PATIENTS.name)
+        if sheet is None:
+            return
+        inside, outside = self.lookup_registered()
+        allowed = not self.scope.limited or probes.take(self.actor, len(outside))
+        for key, pk, _uuid, village in inside:
+            if village != key.village:
+                message = _("该患者已在系统中登记于村(居)%(code)s，与本行不符；迁移请在系统中办理。")
+                self.problems.add(sheet.problem(key.row, "village_code", message % {"code": village}))
+            else:
+                key.existing_pk = pk
+        if allowed:
+            for key, _uuid in outside:
+                self.problems.add(sheet.problem(key.row, "national_id", registered_elsewhere()))
+        else:
+            matched = {key.row for key, *_rest in inside}
+            for key in self.plan.patients.values():
+                if key.row not in matched:
+                    self.problems.add(sheet.problem(key.row, "national_id", probes.limit_message()))
+        self.audit_probes(inside, outside, allowed=allowed)
+
+    def lookup_registered(self) -> tuple[list[Registered], list[tuple[PatientKey, uuid.UUID]]]:
+        """The rows whose ID number is registered: inside the importer's view (with pk and village), outside."""
         by_index = {key.nid_index: key for key in self.plan.patients.values()}
         indexes = sorted(by_index)
-        sheet = self.plan.sheets.get(PATIENTS.name)
+        inside: list[Registered] = []
+        outside: list[tuple[PatientKey, uuid.UUID]] = []
         for start in range(0, len(indexes), DB_CHUNK):
             chunk = indexes[start : start + DB_CHUNK]
             found = Patient.objects.filter(national_id_index__in=chunk).values_list(
-                "national_id_index", "pk", "village_id"
+                "national_id_index", "pk", "uuid", "village_id"
             )
-            for index, pk, village in found:
+            for index, pk, patient_uuid, village in found:
                 key = by_index[index]
-                if sheet is None:
-                    continue
-                if not self.scope.covers(village):
-                    message = _("该身份证号已在其他辖区登记，不能重复建档；请联系对方申请迁入。")
-                    self.problems.add(sheet.problem(key.row, "national_id", message))
-                elif village != key.village:
-                    message = _("该患者已在系统中登记于村(居)%(code)s，与本行不符；迁移请在系统中办理。")
-                    self.problems.add(sheet.problem(key.row, "village_code", message % {"code": village}))
+                if self.scope.discloses(village):
+                    inside.append((key, pk, patient_uuid, village))
                 else:
-                    key.existing_pk = pk
+                    outside.append((key, patient_uuid))
+        return inside, outside
+
+    def audit_probes(
+        self,
+        inside: list[Registered],
+        outside: list[tuple[PatientKey, uuid.UUID]],
+        *,
+        allowed: bool,
+    ) -> None:
+        """Written now, outside the load's transaction: a dry run's or a refused run's probes stay on record."""
+        detail = self.probe_detail
+        matched = [patient_uuid for _key, _pk, patient_uuid, _village in inside]
+        held = [patient_uuid for _key, patient_uuid in outside]
+        outcome = probes.Outcome.ELSEWHERE if allowed else probes.Outcome.OVER_LIMIT
+        probes.record_probes(
+            actor=self.actor,
+            patient_uuids=matched,
+            channel=probes.Channel.IMPORT,
+            outcome=probes.Outcome.MATCHED,
+            detail=detail,
+        )
+        probes.record_probes(
+            actor=self.actor, patient_uuids=held, channel=probes.Channel.IMPORT, outcome=outcome, detail=detail
+        )
 
     def check_transfers(self) -> None:
         reader = self.reader(TRANSFERS)
@@ -345,6 +424,11 @@ class Validator:
             if key in first_row:
                 r.add("date", _("体检记录重复：第%(row)d行已有。") % {"row": first_row[key]})
             first_row.setdefault(key, r.number)
+
+
+def registered_elsewhere() -> str:
+    """The one answer for an ID number held outside the importer's view, wherever and whatever the record."""
+    return _("该身份证号已在其他辖区登记，不能重复建档；请联系对方申请迁入。")
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from registry.models import (
     SupplementaryForm,
     national_id_index,
 )
+from registry.patients import probes
 from registry.patients.values import PatientEntry, Registration, SupplementaryEntry
 from registry.signals import announce_patient_change, announce_record_ended
 
@@ -50,6 +51,14 @@ class DuplicateRegistration(RegistryError):
         return _("该身份证号已建档，请打开已有档案。")
 
 
+class ProbeLimitReached(RegistryError):
+    """The account spent today's allowance of ID numbers registered outside its view (``registry.patients.probes``):
+    a number it cannot match inside its view is not looked up, registered or not."""
+
+    def __str__(self) -> str:
+        return probes.limit_message()
+
+
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     codes.Status.ACTIVE: {codes.Status.LOST, codes.Status.REFUSED, codes.Status.DEAD},
     codes.Status.LOST: {codes.Status.ACTIVE, codes.Status.DEAD},
@@ -67,20 +76,40 @@ def initial_status(*, consent: int, harmed_others: bool) -> str:
     return codes.Status.ACTIVE
 
 
-def find_duplicate(*, actor: User, national_id: str, exclude_pk: int | None = None) -> DuplicateRegistration | None:
+def find_duplicate(
+    *,
+    actor: User,
+    national_id: str,
+    exclude_pk: int | None = None,
+    channel: probes.Channel = probes.Channel.REGISTRATION,
+) -> DuplicateRegistration | None:
+    """The refusal for a number registered already (None when it is not), after auditing the probe against the
+    patient who holds it. A holder outside the actor's view spends one of today's probes; with none left the
+    number is not answered for — registered or not — and ProbeLimitReached is raised instead."""
     existing = Patient.objects.filter(national_id_index=national_id_index(national_id))
     if exclude_pk is not None:
         existing = existing.exclude(pk=exclude_pk)
     existing_uuid = existing.values_list("uuid", flat=True).first()
     if existing_uuid is None:
+        if not probes.take(actor, 0):
+            raise ProbeLimitReached
         return None
-    visible = Patient.objects.visible_to(actor).filter(uuid=existing_uuid).exists()
-    record_event(actor=actor, action=Action.DUPLICATE_REFUSED, patient_uuids=[existing_uuid])
-    return DuplicateRegistration(existing_uuid if visible else None)
+    if Patient.objects.visible_to(actor).filter(uuid=existing_uuid).exists():
+        probes.record_probes(
+            actor=actor, patient_uuids=[existing_uuid], channel=channel, outcome=probes.Outcome.MATCHED
+        )
+        return DuplicateRegistration(existing_uuid)
+    allowed = probes.take(actor, 1)
+    outcome = probes.Outcome.ELSEWHERE if allowed else probes.Outcome.OVER_LIMIT
+    probes.record_probes(actor=actor, patient_uuids=[existing_uuid], channel=channel, outcome=outcome)
+    if not allowed:
+        raise ProbeLimitReached
+    return DuplicateRegistration(None)
 
 
 def register_patient(*, actor: User, village: Area, registration: Registration) -> Patient:
-    """Register one person. Raises DuplicateRegistration when the ID number exists anywhere."""
+    """Register one person. Raises DuplicateRegistration when the ID number exists anywhere (ProbeLimitReached when
+    the actor may not be told so today)."""
     entry, registered_on = registration.patient, registration.registered_on
     duplicate = find_duplicate(actor=actor, national_id=entry.national_id)
     if duplicate is not None:
@@ -122,9 +151,12 @@ FACT_FIELDS = frozenset({"disorder"})  # edits the indicators see
 
 def update_patient(*, actor: User, patient: Patient, entry: PatientEntry) -> Patient:
     """Apply the identity form to the record; previous identity values are kept, encrypted, in IdentityRevision."""
-    duplicate = find_duplicate(actor=actor, national_id=entry.national_id, exclude_pk=patient.pk)
-    if duplicate is not None:
-        raise duplicate
+    if national_id_index(entry.national_id) != patient.national_id_index:  # the same number probes nothing
+        duplicate = find_duplicate(
+            actor=actor, national_id=entry.national_id, exclude_pk=patient.pk, channel=probes.Channel.EDIT
+        )
+        if duplicate is not None:
+            raise duplicate
     values = entry.columns()
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if not changed:

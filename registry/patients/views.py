@@ -51,7 +51,7 @@ from registry.access.visibility import (
     visible_patients,
 )
 from registry.models import ClosureRequest, Patient, PatientQuerySet, SupplementaryForm
-from registry.patients import services
+from registry.patients import probes, services
 from registry.patients.forms import (
     ClosureDecisionForm,
     OpenWithReasonForm,
@@ -64,7 +64,15 @@ from registry.patients.forms import (
 )
 from registry.patients.masking import mask_name
 from registry.patients.panels import STATUS, render_panels
-from registry.patients.search import SearchKind, SearchResult, name_scan_limit, recall_search, remember_search, search
+from registry.patients.search import (
+    SearchKind,
+    SearchResult,
+    classify,
+    name_scan_limit,
+    recall_search,
+    remember_search,
+    search,
+)
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -161,6 +169,9 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     patients = _filtered(visible_patients(user), filters)
     result = search(patients, str(filters.get("q", "")))
     page, shown = _paginate(result, patients, request.GET.get("page"))
+    if result.kind == SearchKind.NATIONAL_ID:  # who typed this patient's number, wherever the patient is
+        number = classify(str(filters.get("q", "")))[1]
+        probes.audit_search(actor=user, number=number, shown={p.uuid for p in shown})
     masked, today = sees_masked_identity(user), timezone.localdate()
     rows = [list_row(p, masked=masked, today=today) for p in shown]
     record_event(
@@ -281,7 +292,11 @@ def access_log(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> Ht
     disclosure = disclosure_for(request.user, request.session, patient)
     context = _patient_context(request, patient, disclosure)
     roles = dict(Role.choices)
-    context.update(page=page, entries=[(event, roles.get(event.actor_role, "")) for event in page.object_list])
+    entries = [
+        (event, roles.get(event.actor_role, ""), event.purpose or probes.channel_label(event))
+        for event in page.object_list
+    ]
+    context.update(page=page, entries=entries)
     return render(request, "registry/access_log.html", context)
 
 
@@ -319,6 +334,8 @@ def patient_register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except services.DuplicateRegistration as exc:
                 form.add_error("national_id", str(exc))
                 duplicate_url = _duplicate_url(exc)
+            except services.ProbeLimitReached as exc:
+                form.add_error("national_id", str(exc))
             else:
                 messages.success(request, _("档案已建立。"))
                 return redirect("registry:patient_detail", patient_uuid=patient.uuid)
@@ -342,6 +359,8 @@ def patient_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
         except services.DuplicateRegistration as exc:
             form.add_error("national_id", str(exc))
             duplicate_url = _duplicate_url(exc)
+        except services.ProbeLimitReached as exc:
+            form.add_error("national_id", str(exc))
         else:
             messages.success(request, _("档案已保存。"))
             return redirect("registry:patient_detail", patient_uuid=patient.uuid)

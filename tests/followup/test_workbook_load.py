@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from casemgmt.audit.models import AuditEvent
+from casemgmt.audit.models import Action, AuditEvent
 from followup.models import Case, FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
@@ -57,12 +57,15 @@ def test_loading_twice_changes_nothing(world: World, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "book.xlsx", valid_sheets(world))
     import_workbook(path, actor=world.admin_e)
     before = snapshot()
-    events = AuditEvent.objects.count()
+    last_event = AuditEvent.objects.latest("id").pk
     report = import_workbook(path, actor=world.admin_e)
     assert report.ok and not report.changed
     assert report.counts["patients"].unchanged == 3 and report.counts["followups"].unchanged == 4
     assert snapshot() == before
-    assert AuditEvent.objects.count() == events
+    # Nothing but the probes of the three matched ID numbers (issue 14 §2) is recorded.
+    assert list(AuditEvent.objects.filter(pk__gt=last_event).values_list("action", flat=True)) == [
+        Action.IDENTITY_PROBE
+    ]
 
 
 def test_a_dry_run_writes_nothing_but_counts_exactly(world: World, tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ def test_search_events_hold_no_search_terms(world: World) -> None:
     for term in terms:
         client.post(LIST, {"q": term}, follow=True)
     actions = AuditEvent.objects.filter(actor=world.doctor_a).exclude(action=Action.CREATE).values_list("action")
-    assert {action for (action,) in actions} == {Action.SEARCH}
+    assert {action for (action,) in actions} == {Action.SEARCH, Action.IDENTITY_PROBE}  # the ID number: a probe
     text = audit_text()
     for term in terms:
         assert term not in text
@@ -284,7 +284,8 @@ def test_query_count_does_not_grow_with_rows_or_page_size(world: World, settings
 
 # Every page: session, user, memberships, live grants, the villages of the filter, then the search and the page,
 # then the audit event and its subjects, then the session save (savepoint, update, release).
-PINNED = {"plain": 12, "national_id": 12, "name": 13, "phone": 12}
+# A search by ID number also finds the number's holder wherever they are and audits the probe (issue 14 §2).
+PINNED = {"plain": 12, "national_id": 15, "name": 13, "phone": 12}
 
 
 def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_queries: Any) -> None:
@@ -297,7 +298,7 @@ def test_pinned_query_counts_of_the_list_page(world: World, django_assert_num_qu
     by_phone = search_url(client, {"q": world.patient_a.phone[-4:]})
     with django_assert_num_queries(PINNED["plain"]):  # count + page rows
         client.get(LIST)
-    with django_assert_num_queries(PINNED["national_id"]):  # count + page rows
+    with django_assert_num_queries(PINNED["national_id"]):  # count + page rows + holder + probe event, subjects
         client.get(by_id)
     with django_assert_num_queries(PINNED["name"]):  # exact candidates + bounded scan + page rows, no count
         client.get(by_name)

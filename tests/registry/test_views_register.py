@@ -188,7 +188,7 @@ def test_duplicate_inside_visibility_links_to_the_existing_record(world: World) 
     # Only the refusal itself is logged (a probe for an ID number is worth knowing about); nothing else.
     assert counts()[:3] == before[:3]
     assert AuditEvent.objects.count() == before[3] + 1
-    assert AuditEvent.objects.latest("id").action == Action.DUPLICATE_REFUSED
+    assert AuditEvent.objects.latest("id").action == Action.IDENTITY_PROBE
 
 
 def test_duplicate_outside_visibility_reveals_nothing(world: World) -> None:
@@ -207,5 +207,5 @@ def test_duplicate_outside_visibility_reveals_nothing(world: World) -> None:
     assert response.context["duplicate_url"] is None
     assert counts()[:3] == before[:3]
     refused = AuditEvent.objects.latest("id")
-    assert refused.action == Action.DUPLICATE_REFUSED
+    assert refused.action == Action.IDENTITY_PROBE
     assert existing.national_id not in json.dumps(refused.detail)
