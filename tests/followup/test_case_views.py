@@ -59,7 +59,7 @@ def case(world: World) -> Case:
 def persona(world: World, case: Case, name: str) -> Any:
     if hasattr(world, name):
         return getattr(world, name)
-    user = make_user(name, Role.CASE_MEMBER)
+    user = make_user(name, Role.CASE_MEMBER, world.county)
     if name == "not_on_team":
         grant(world.patient_a, user, world.doctor_a)
         return user
@@ -159,7 +159,7 @@ def test_the_member_sees_the_limited_view_only(world: World, case: Case) -> None
 
 
 def test_the_doctor_manages_the_team(world: World, case: Case) -> None:
-    grid = make_user("grid_f", Role.CASE_MEMBER)
+    grid = make_user("grid_f", Role.CASE_MEMBER, world.county)
     client = client_for(world.doctor_a)
     page = client.get(case_url("case_detail", case))
     assert page.context["full"] and "添加成员" in page.content.decode()
@@ -281,7 +281,7 @@ def test_posts_to_a_closed_case_say_why(world: World, case: Case) -> None:
     data = {"date": TODAY.isoformat(), "mode": "1", "who": "监护人", "findings": "情况"}
     response = client.post(case_url("case_contact_new", case), data, follow=True)
     assert "该个案已结案，不能再登记联系记录" in response.content.decode()
-    grid = make_user("grid_f", Role.CASE_MEMBER)
+    grid = make_user("grid_f", Role.CASE_MEMBER, world.county)
     response = client.post(case_url("case_member_add", case), {"role": "grid", "user": grid.pk}, follow=True)
     assert "该个案已结案，不能再添加成员" in response.content.decode()
     bad = client.post(case_url("case_member_add", case), {"role": "grid", "user": "x1"})
