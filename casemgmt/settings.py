@@ -141,6 +141,10 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 # Reverse proxies whose X-Forwarded-For names the client (casemgmt.accounts.throttle.client_address); empty = none.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Who approves an account change that gives access (issue 14 §3, casemgmt.accounts.manage.approvals):
+# "county_officer" (area staff covering a doctor's areas; a second administrator for every other account) or
+# "second_admin" (a second administrator for every account).
+ACCOUNT_APPROVER_RULE = env_str("ACCOUNT_APPROVER_RULE", "county_officer") or "county_officer"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -70,7 +70,7 @@ def test_repeated_area_option_and_admin(world: World, tmp_path: Path) -> None:
         (("--role", "area_staff"), "至少需要一个辖区"),
         (("--role", "doctor", "--area", "320508"), "精防医生的辖区必须是乡镇/街道、村/社区"),
         (("--role", "area_staff", "--area", "320508001001"), "的辖区必须是省、市、县/区"),
-        (("--role", "case_member", "--area", "320508001"), "个案管理团队成员不能设置辖区"),
+        (("--role", "case_member", "--area", "320508001"), "个案管理团队成员的辖区必须是"),
         (("--role", "admin", "--area", "32"), "系统管理员不能设置辖区"),
         (("--role", "nurse"), "角色“nurse”不存在"),
         (("--role", "doctor", "--area", "3205080010"), "格式不正确"),
