@@ -241,6 +241,11 @@ def test_reject_changes_nothing(world: World, client: Client) -> None:
     change = AccountChangeRequest.objects.get()
     officer = Client()
     officer.force_login(world.county_d)
+    response = officer.post(request_url(change, "manage:approval_reject"), {"note": "长" * 201})
+    assert response.status_code == 200
+    assert "驳回理由最长200个字符" in " ".join(response.context["form"].errors["note"])
+    change.refresh_from_db()
+    assert change.state == ChangeState.PENDING
     response = officer.post(request_url(change, "manage:approval_reject"), {"note": "不是本区医生"})
     assert response.status_code == 302
     change.refresh_from_db()
