@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from casemgmt.accounts.models import AreaMembership, Role, User
+from casemgmt.areas.models import Area, AreaLevel
 from tests.base import World
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +116,12 @@ def test_update_replaces_role_and_areas_and_keeps_the_password(world: World) -> 
     _run("moving", "--role", "case_member")
     user.refresh_from_db()
     assert user.role == Role.CASE_MEMBER and not user.memberships.exists()
+    _run("moving", "--role", "case_member", "--area", world.county.code)  # the county it belongs to
+    user.refresh_from_db()
+    assert list(user.memberships.values_list("area_id", flat=True)) == [world.county.code]
+    assert user.jurisdiction_prefixes() == []
+    Area.objects.create(code="320509000000", name="另一区", level=AreaLevel.COUNTY, parent=world.city)
+    assert "只能属于1个县/区" in _refused("moving", "--role", "case_member", "--area", "320508", "--area", "320509")
 
 
 def test_reset_password_and_reactivation(world: World) -> None:
