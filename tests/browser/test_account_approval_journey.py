@@ -93,7 +93,7 @@ def test_a_township_added_with_the_picker_waits_for_the_county_officer(
         officer.wait_for_load_state("networkidle")
         screenshot(officer, "approval-02-officer-list")
         open_request(officer, live_server, "doctor_b")
-        assert "甲街道" in officer.inner_text("main")
+        assert "甲街道" in officer.inner_text("#added-areas") and "乙街道" not in officer.inner_text("#added-areas")
         screenshot(officer, "approval-03-officer-detail")
         submit(officer, "批准")
         assert "已批准" in flash(officer)

@@ -312,3 +312,18 @@ def test_an_unknown_rule_is_refused_by_the_system_check(rule: str) -> None:
 
     with override_settings(ACCOUNT_APPROVER_RULE=rule):
         assert approver_rule_problems()
+
+
+def test_the_approval_pages_speak_english_when_asked(world: World, client: Client) -> None:
+    from django.conf import settings
+
+    admin = Client()
+    admin.force_login(world.admin_e)
+    admin.post(edit_url(world.doctor_b), {"display_name": "b", "role": Role.DOCTOR, "areas": [world.township_a.code]})
+    change = AccountChangeRequest.objects.get()
+    client.force_login(world.county_d)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("manage:approval_list")).content.decode()
+    assert "Account approvals" in page and "Awaiting my approval" in page and "账号审批" not in page
+    page = client.get(request_url(change)).content.decode()
+    assert "Added areas" in page and "Reject the request" in page and "批准" not in page

@@ -226,11 +226,14 @@ def _render_decision(
     request: AuthenticatedHttpRequest, change: AccountChangeRequest, form: RejectForm, problems: list[str] | None = None
 ) -> HttpResponse:
     account = change.account
+    proposed = approvals.areas_of(change)
+    current = list(Area.objects.filter(memberships__user=account).order_by("code")) if account else []
     context = {
         "change": change,
-        "proposed_areas": approvals.areas_of(change),
+        "proposed_areas": proposed,
+        "added_areas": [area for area in proposed if area not in current] if account else [],
         "account": account,
-        "current_areas": list(Area.objects.filter(memberships__user=account).order_by("code")) if account else [],
+        "current_areas": current,
         "form": form,
         "problems": problems or [],
     }
