@@ -327,3 +327,19 @@ def test_the_approval_pages_speak_english_when_asked(world: World, client: Clien
     assert "Account approvals" in page and "Awaiting my approval" in page and "账号审批" not in page
     page = client.get(request_url(change)).content.decode()
     assert "Added areas" in page and "Reject the request" in page and "批准" not in page
+
+
+def test_a_superusers_account_is_decided_by_another_superuser_only(world: World) -> None:
+    root = User.objects.create_superuser("root_x", password=PASSWORD, role=Role.ADMIN)
+    other_root = User.objects.create_superuser("root_y", password=PASSWORD, role=Role.ADMIN)
+    root_client = Client()
+    root_client.force_login(root)
+    root_client.post(edit_url(other_root, "manage:account_reset_password"))
+    change = AccountChangeRequest.objects.get()
+    admin = Client()
+    admin.force_login(world.admin_e)  # an administrator without the superuser flag
+    assert admin.post(request_url(change, "manage:approval_approve")).status_code == 404
+    third = User.objects.create_superuser("root_z", password=PASSWORD, role=Role.ADMIN)
+    decider = Client()
+    decider.force_login(third)
+    assert decider.post(request_url(change, "manage:approval_approve")).status_code == 200
