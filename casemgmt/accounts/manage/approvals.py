@@ -158,6 +158,8 @@ def may_decide(user: User, change: AccountChangeRequest) -> bool:
         return False
     if user.pk in (change.requested_by_id, change.account_id):
         return False  # nobody approves their own request, nor a change to their own account
+    if change.account is not None and change.account.is_superuser and not user.is_superuser:
+        return False  # a superuser's account is managed by superusers only (``access.manageable_accounts``)
     if is_township_change(change):
         _role, codes = _subject_role_and_areas(change)
         prefixes = user.jurisdiction_prefixes()
