@@ -178,6 +178,10 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # honest use (a township meets a few people registered elsewhere a week, a county's clean-up import a few dozen)
 # and far below mapping a county's patients; 0 refuses every probe outside the view.
 IDENTITY_PROBE_LIMIT_PER_DAY = env_int("IDENTITY_PROBE_LIMIT_PER_DAY", 200)
+# Who approves an account change that gives access (issue 14 §3, casemgmt.accounts.manage.approvals):
+# "county_officer" (area staff covering a doctor's areas; a second administrator for every other account) or
+# "second_admin" (a second administrator for every account).
+ACCOUNT_APPROVER_RULE = env_str("ACCOUNT_APPROVER_RULE", "county_officer") or "county_officer"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

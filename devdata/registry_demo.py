@@ -94,7 +94,7 @@ def account_specs() -> list[AccountSpec]:
     specs.insert(1, AccountSpec("doctor1b", Role.DOCTOR, township_code(1), f"{TOWNSHIPS[0][0]}精防医生（二）"))
     specs += [
         AccountSpec("county", Role.AREA_STAFF, COUNTY[0], f"{COUNTY[1]}精防管理人员"),
-        AccountSpec("police1", Role.CASE_MEMBER, None, "社区民警"),
+        AccountSpec("police1", Role.CASE_MEMBER, COUNTY[0], "社区民警"),
         AccountSpec("admin", Role.ADMIN, None, "系统管理员"),
     ]
     return specs

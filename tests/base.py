@@ -4,7 +4,8 @@
 - doctor_a2 is a second doctor of township A (the "second person" who confirms a closure).
 - doctor_b works in township B and must get 404 for A's patients.
 - county_d is county staff: sees the county's patients masked, read-only (403 on writes).
-- police_c is a case-team member with an explicit grant on patient_a only; sees nothing else.
+- police_c is a case-team member of the county (an affiliation, not a jurisdiction) with an explicit grant on
+  patient_a only; sees nothing else.
 - admin_e administers areas and accounts and sees no patient at all.
 """
 
@@ -122,7 +123,7 @@ def build_world() -> World:
     doctor_a2 = make_user("doctor_a2", Role.DOCTOR, township_a)
     doctor_b = make_user("doctor_b", Role.DOCTOR, township_b)
     county_d = make_user("county_d", Role.AREA_STAFF, county)
-    police_c = make_user("police_c", Role.CASE_MEMBER)
+    police_c = make_user("police_c", Role.CASE_MEMBER, county)  # affiliated with the county: no visibility
     admin_e = make_user("admin_e", Role.ADMIN)
     patient_a = make_patient(doctor_a, village_a1)
     patient_b = make_patient(doctor_b, village_b1)

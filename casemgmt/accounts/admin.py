@@ -1,7 +1,10 @@
 """The Django admin's account pages, for superusers only (administrators use the product's own pages).
 
-The role is the one source of what an account may do, so Django's groups and permissions are not offered here,
-and the superuser flag is set only from the command line (``createsuperuser``).
+Nothing that decides what an account may reach is changed here (issue 14 §3): the role, the memberships, the
+active flag, the superuser and staff flags, Django's groups and permissions and the password are shown read-only
+or not at all, and no account is added here. Those changes go through the product's account pages, where a
+change that gives access waits for a second person's approval (``casemgmt.accounts.manage.approvals``); the
+superuser flag is set only from the command line (``createsuperuser``).
 """
 
 from __future__ import annotations
@@ -10,20 +13,15 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from casemgmt.accounts.admin_access import SuperuserOnly
-from casemgmt.accounts.models import AreaMembership, User
+from casemgmt.accounts.models import User
 from casemgmt.accounts.views import ThrottledAdminAuthenticationForm
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-
-
-class MembershipInline(SuperuserOnly, admin.TabularInline):  # type: ignore[type-arg]  # the class is not subscriptable at run time
-    model = AreaMembership
-    extra = 0
-    autocomplete_fields = ("area",)
 
 
 @admin.register(User)
@@ -31,17 +29,23 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):  # type: ignore[type-arg]  # the 
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "display_name")
-    inlines = [MembershipInline]
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
-        (_("精防"), {"fields": ("role", "display_name", "phone", "is_active", "must_change_password")}),
+        (None, {"fields": ("username",)}),
+        (_("精防"), {"fields": ("role", "areas", "display_name", "phone", "is_active", "must_change_password")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = ("last_login", "date_joined")
-    add_fieldsets = (
-        *BaseUserAdmin.add_fieldsets,
-        (_("精防"), {"fields": ("role", "display_name")}),
-    )
+    readonly_fields = ("role", "areas", "is_active", "must_change_password", "last_login", "date_joined")
+
+    @admin.display(description=_("辖区"))
+    def areas(self, obj: User) -> str:
+        memberships = obj.memberships.select_related("area").order_by("area_id")
+        return pgettext("list item separator", "、").join(str(m.area) for m in memberships) or "—"
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False  # a new account is requested in the product and made when a second person approves it
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        raise Http404  # a password the superuser chose would let it sign in as the account
 
     # Every account change made here is written to the append-only audit too (the admin's own LogEntry can be
     # deleted); the change message names fields and inline rows, never a password.

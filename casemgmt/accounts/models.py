@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.models import Area
@@ -72,3 +73,55 @@ class AreaMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.area_id}"
+
+
+class ChangeKind(models.TextChoices):
+    CREATE = "create", _("新建账号")
+    UPDATE = "update", _("修改角色或辖区")
+    REACTIVATE = "reactivate", _("启用账号")
+    PASSWORD = "password", _("重置密码")
+
+
+class ChangeState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class AccountChangeRequest(models.Model):
+    """An account change that gives access (a new account, a role, an added area, reactivation, a new
+    password) as requested by one person; it takes effect only when a second, authorised person approves it
+    (``casemgmt.accounts.manage.approvals``). A new account is made at approval (``account`` is empty until
+    then); the proposed areas are stored as codes and checked against the role's rules again at approval."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("变更类型"), max_length=20, choices=ChangeKind.choices)
+    state = models.CharField(_("状态"), max_length=20, choices=ChangeState.choices, default=ChangeState.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    account = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="change_requests")
+    username = models.CharField(_("用户名"), max_length=150)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
+    area_codes = models.JSONField(_("辖区"), default=list, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(state="pending", account__isnull=False),
+                name="one_pending_change_per_account",
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                condition=models.Q(state="pending", kind="create"),
+                name="one_pending_creation_per_username",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.username} ({self.state})"

@@ -369,7 +369,7 @@ def add_member(
     if user is not None and (person_name or person_phone):
         errors["person_name"] = [_("系统用户无需填写姓名和电话。")]
     if user is not None and (not user.is_active or not addable_users(case).filter(pk=user.pk).exists()):
-        errors["user"] = [_("只能添加个案管理团队成员或患者所在辖区精防医生的账号。")]
+        errors["user"] = [_("只能添加患者所在县/区的个案管理团队成员或患者所在辖区精防医生的账号。")]
     if person_phone and not PHONE.fullmatch(person_phone):
         errors["person_phone"] = [_("请填写正确的联系电话。")]
     if errors:
@@ -449,14 +449,16 @@ def team(case: Case) -> list[CaseMember]:
 
 
 def addable_users(case: Case) -> QuerySet[User]:
-    """Accounts that may hold a place on the case's team: active case-team accounts, and the doctors whose
-    jurisdiction holds the patient — never another township's doctor, whom a place would grant the patient."""
+    """Accounts that may hold a place on the case's team: active case-team accounts affiliated with the patient's
+    county (their one county membership, which gives them no visibility), and the doctors whose jurisdiction
+    holds the patient — never another township's doctor or another county's case-team account, whom a place
+    would grant the patient."""
     from casemgmt.accounts.models import User
 
     village = case.patient.village_id
     covering = [village, *ancestor_codes(village)]
-    patients_doctors = Q(role=Role.DOCTOR, memberships__area_id__in=covering)
-    return User.objects.filter(Q(role=Role.CASE_MEMBER) | patients_doctors, is_active=True).distinct()
+    members = Q(role__in=(Role.DOCTOR, Role.CASE_MEMBER), memberships__area_id__in=covering)
+    return User.objects.filter(members, is_active=True).distinct()
 
 
 def member_users(case: Case) -> QuerySet[User]:

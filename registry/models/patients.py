@@ -47,9 +47,11 @@ class PatientQuerySet(models.QuerySet["Patient"]):
     def visible_to(self, user: User) -> PatientQuerySet:
         """THE visibility rule: the area subtrees of the user's memberships, plus live per-patient grants.
 
-        Nothing else grants visibility, and nothing is subtracted. Inactive or anonymous users see nothing.
+        Nothing else grants visibility, and nothing is subtracted. Inactive or anonymous users see nothing, and
+        neither do administrators (issue 14 §3: they manage accounts and areas, never read identities), whatever
+        grant or membership row they may still hold.
         """
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_system_admin:
             return self.none()
         # The grants are fetched first (one small query) rather than as a subquery: an OR with a subquery
         # defeats the prefix index and scans every patient; a literal id list keeps it an index scan.

@@ -1,6 +1,7 @@
-"""The administration journey in real Chromium (desktop): an administrator creates a doctor with the area
-picker; the doctor logs in with the temporary password and must change it first; the administrator deactivates
-the account and the doctor can no longer log in. The database is checked at each step.
+"""The administration journey in real Chromium (desktop): an administrator asks for a doctor with the area
+picker; the county officer approves it and is shown the temporary password (issue 14 §3); the doctor logs in
+with it and must change it first; the administrator deactivates the account and the doctor can no longer log in.
+The database is checked at each step.
 Screenshots are kept in artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -52,9 +53,23 @@ def test_admin_creates_a_doctor_who_changes_the_password_then_is_deactivated(
     screenshot(admin, "admin-02-create-with-area-picker")
     admin.click("form button[type=submit]:has-text('保存')")
     admin.wait_for_load_state("networkidle")
-    temporary = admin.inner_text("#temporary-password").strip()
-    assert len(temporary) == 20
-    screenshot(admin, "admin-03-temporary-password")
+    assert admin.locator("#temporary-password").count() == 0  # the requester never sees it
+    assert not User.objects.filter(username="doctor_new").exists()
+
+    officer_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        officer = officer_context.new_page()
+        log_in(officer, live_server, "county_d", PASSWORD)
+        officer.goto(live_server.url + reverse("manage:approval_list"))
+        officer.click("#pending-requests a:has-text('doctor_new')")
+        officer.wait_for_load_state("networkidle")
+        officer.click("button:has-text('批准')")
+        officer.wait_for_load_state("networkidle")
+        temporary = officer.inner_text("#temporary-password").strip()
+        assert len(temporary) == 20
+        screenshot(officer, "admin-03-temporary-password")
+    finally:
+        officer_context.close()
     user = User.objects.get(username="doctor_new")
     assert user.role == Role.DOCTOR and user.is_active and user.must_change_password
     assert list(user.memberships.values_list("area_id", flat=True)) == [world.township_b.code]
@@ -81,7 +96,7 @@ def test_admin_creates_a_doctor_who_changes_the_password_then_is_deactivated(
         assert "/password/" not in doctor.url
         assert "随访任务" in doctor.inner_text("body")
 
-        admin.click("text=查看账号")
+        admin.goto(live_server.url + reverse("manage:account_edit", kwargs={"account_uuid": user.uuid}))
         admin.wait_for_load_state("networkidle")
         admin.click("button:has-text('停用账号')")
         admin.wait_for_load_state("networkidle")

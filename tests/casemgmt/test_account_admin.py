@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +16,18 @@ from tests.base import PASSWORD, World, make_user
 
 def edit_url(user: User, name: str = "manage:account_edit") -> str:
     return reverse(name, kwargs={"account_uuid": user.uuid})
+
+
+def approve_waiting(approver: User) -> HttpResponse:
+    """The second person approves the one waiting request (casemgmt.accounts.manage.approvals)."""
+    from casemgmt.accounts.models import AccountChangeRequest, ChangeState
+
+    change = AccountChangeRequest.objects.get(state=ChangeState.PENDING)
+    client = Client()
+    client.force_login(approver)
+    response = client.post(reverse("manage:approval_approve", kwargs={"request_uuid": change.uuid}))
+    assert response.status_code in (200, 302)
+    return response
 
 
 def all_urls(world: World) -> list[tuple[str, str]]:
@@ -93,7 +106,9 @@ def test_create_a_doctor_with_a_temporary_password(world: World, client: Client)
         reverse("manage:account_create"),
         {"username": "doctor_new", "display_name": "新医生", "role": Role.DOCTOR, "areas": [world.township_a.code]},
     )
-    assert response.status_code == 200
+    assert response.status_code == 302  # a request: the county officer approves it and sees the password
+    assert not User.objects.filter(username="doctor_new").exists()
+    response = approve_waiting(world.county_d)
     password = response.context["password"]
     assert password in response.content.decode()
     user = User.objects.get(username="doctor_new")
@@ -101,7 +116,7 @@ def test_create_a_doctor_with_a_temporary_password(world: World, client: Client)
     assert list(user.memberships.values_list("area_id", flat=True)) == [world.township_a.code]
     assert user.check_password(password)
     event = AuditEvent.objects.get(action=Action.ACCOUNT_CREATE)
-    assert event.actor == world.admin_e
+    assert event.actor == world.county_d
     expected = {"username": "doctor_new", "role": "doctor", "areas": [world.township_a.code], "active": True}
     assert event.detail == expected
     assert password not in json.dumps(event.detail)
@@ -113,7 +128,8 @@ def test_create_a_doctor_with_a_temporary_password(world: World, client: Client)
     [
         ({"role": Role.DOCTOR, "areas": ["320508000000"]}, "areas", "精防医生的辖区必须是"),
         ({"role": Role.DOCTOR}, "areas", "至少需要一个辖区"),
-        ({"role": Role.CASE_MEMBER, "areas": ["320508001000"]}, "areas", "不能设置辖区"),
+        ({"role": Role.CASE_MEMBER, "areas": ["320508001000"]}, "areas", "个案管理团队成员的辖区必须是"),
+        ({"role": Role.ADMIN, "areas": ["320508000000"]}, "areas", "不能设置辖区"),
         ({"role": Role.DOCTOR, "areas": ["abc"]}, "areas", "请用区划选择器选择辖区"),
         ({"role": Role.DOCTOR, "areas": ["999999999999"]}, "areas", "所选辖区不存在"),
         ({"role": "superuser"}, "role", "请选择有效的角色"),
@@ -148,6 +164,7 @@ def test_change_role_and_areas(world: World, client: Client) -> None:
         {"display_name": "甲医生", "role": Role.DOCTOR, "areas": [world.township_b.code, world.village_a1.code]},
     )
     assert response.status_code == 302
+    approve_waiting(world.county_d)  # township B added: the county officer approves
     world.doctor_a.refresh_from_db()
     assert world.doctor_a.display_name == "甲医生"
     assert sorted(world.doctor_a.memberships.values_list("area_id", flat=True)) == sorted(
@@ -159,6 +176,9 @@ def test_change_role_and_areas(world: World, client: Client) -> None:
     response = client.post(
         edit_url(world.doctor_a), {"display_name": "甲医生", "role": Role.AREA_STAFF, "areas": [world.county.code]}
     )
+    world.doctor_a.refresh_from_db()
+    assert world.doctor_a.role == Role.DOCTOR
+    approve_waiting(make_user("admin_f", Role.ADMIN))  # not a doctor account: a second administrator approves
     world.doctor_a.refresh_from_db()
     assert world.doctor_a.role == Role.AREA_STAFF
 
@@ -174,7 +194,7 @@ def test_editing_a_deactivated_account_keeps_it_deactivated(world: World, client
 def test_an_administrator_cannot_drop_their_own_role_or_deactivate_themselves(world: World, client: Client) -> None:
     client.force_login(world.admin_e)
     response = client.post(edit_url(world.admin_e), {"display_name": "管理员", "role": Role.DOCTOR})
-    assert "不能取消自己的系统管理员角色" in response.content.decode()
+    assert "不能修改自己的角色" in response.content.decode()
     client.post(edit_url(world.admin_e, "manage:account_active"), {"active": "0"})
     world.admin_e.refresh_from_db()
     assert world.admin_e.is_system_admin and world.admin_e.is_active
@@ -193,21 +213,25 @@ def test_deactivate_and_reactivate(world: World, client: Client) -> None:
     client.post(edit_url(world.doctor_b, "manage:account_active"), {"active": "0"})  # no second row
     client.post(edit_url(world.doctor_b, "manage:account_active"), {"active": "1"})
     world.doctor_b.refresh_from_db()
+    assert not world.doctor_b.is_active  # reactivation gives access back: it waits for the county officer
+    approve_waiting(world.county_d)
+    world.doctor_b.refresh_from_db()
     assert world.doctor_b.is_active
-    rows = AuditEvent.objects.filter(action__startswith="account").order_by("id")
-    actions = list(rows.values_list("action", "detail"))
+    rows = AuditEvent.objects.filter(action__in=[Action.ACCOUNT_DEACTIVATE, Action.ACCOUNT_REACTIVATE]).order_by("id")
+    actions = list(rows.values_list("action", "actor", "detail"))
     assert actions == [
-        (Action.ACCOUNT_DEACTIVATE, {"username": "doctor_b", "role": "doctor"}),
-        (Action.ACCOUNT_REACTIVATE, {"username": "doctor_b", "role": "doctor"}),
+        (Action.ACCOUNT_DEACTIVATE, world.admin_e.pk, {"username": "doctor_b", "role": "doctor"}),
+        (Action.ACCOUNT_REACTIVATE, world.county_d.pk, {"username": "doctor_b", "role": "doctor"}),
     ]
 
 
 def test_reset_password_forces_a_change_at_next_login(world: World, client: Client) -> None:
     client.force_login(world.admin_e)
     response = client.post(edit_url(world.doctor_a, "manage:account_reset_password"))
-    assert response.status_code == 200
-    temporary = response.context["password"]
+    assert response.status_code == 302
+    temporary = approve_waiting(world.county_d).context["password"]
     event = AuditEvent.objects.get(action=Action.PASSWORD_RESET)
+    assert event.actor == world.county_d
     assert event.detail == {"username": "doctor_a", "role": "doctor"}
     assert temporary not in json.dumps(event.detail)
     assert not Client().login(username="doctor_a", password=PASSWORD)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from casemgmt.accounts.models import AreaMembership, Role, User
+from casemgmt.areas.models import Area, AreaLevel
 from tests.base import World
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_repeated_area_option_and_admin(world: World, tmp_path: Path) -> None:
         (("--role", "area_staff"), "至少需要一个辖区"),
         (("--role", "doctor", "--area", "320508"), "精防医生的辖区必须是乡镇/街道、村/社区"),
         (("--role", "area_staff", "--area", "320508001001"), "的辖区必须是省、市、县/区"),
-        (("--role", "case_member", "--area", "320508001"), "个案管理团队成员不能设置辖区"),
+        (("--role", "case_member", "--area", "320508001"), "个案管理团队成员的辖区必须是"),
         (("--role", "admin", "--area", "32"), "系统管理员不能设置辖区"),
         (("--role", "nurse"), "角色“nurse”不存在"),
         (("--role", "doctor", "--area", "3205080010"), "格式不正确"),
@@ -115,6 +116,12 @@ def test_update_replaces_role_and_areas_and_keeps_the_password(world: World) -> 
     _run("moving", "--role", "case_member")
     user.refresh_from_db()
     assert user.role == Role.CASE_MEMBER and not user.memberships.exists()
+    _run("moving", "--role", "case_member", "--area", world.county.code)  # the county it belongs to
+    user.refresh_from_db()
+    assert list(user.memberships.values_list("area_id", flat=True)) == [world.county.code]
+    assert user.jurisdiction_prefixes() == []
+    Area.objects.create(code="320509000000", name="另一区", level=AreaLevel.COUNTY, parent=world.city)
+    assert "只能属于1个县/区" in _refused("moving", "--role", "case_member", "--area", "320508", "--area", "320509")
 
 
 def test_reset_password_and_reactivation(world: World) -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_teams(world: World) -> None:
-    police = make_user("police1", Role.CASE_MEMBER)
+    police = make_user("police1", Role.CASE_MEMBER, world.county)
     cases = [open_case(world), open_case(world, world.patient_b)]
 
     def actor_for(patient: object) -> User:

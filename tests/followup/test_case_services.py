@@ -147,7 +147,7 @@ def test_closing_is_suggested_on_the_case(world: World) -> None:
 
 def police(world: World) -> Any:
     """A second case-team account without any grant yet (police_c has one on patient_a in the test world)."""
-    return make_user("grid_f", Role.CASE_MEMBER)
+    return make_user("grid_f", Role.CASE_MEMBER, world.county)
 
 
 def grant_of(user: Any, patient: Patient) -> PatientUserObjectPermission:
@@ -238,7 +238,7 @@ def test_removing_a_member_ends_the_grant_and_is_audited(world: World) -> None:
 def test_closing_the_case_ends_every_grant(world: World) -> None:
     grid = police(world)
     case = open_case(world)
-    psychiatrist = make_user("psy_g", Role.CASE_MEMBER)  # the specialist's case-team account
+    psychiatrist = make_user("psy_g", Role.CASE_MEMBER, world.county)  # the specialist's case-team account
     add(world, case, grid)
     add(world, case, psychiatrist, CaseRole.PSYCHIATRIST)
     case_services.close_case(actor=world.doctor_a, case=case, reason=CaseCloseReason.STABLE_TWICE, today=TODAY)
@@ -385,7 +385,7 @@ def race(target: Any, args: list[tuple[Any, ...]]) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_two_doctors_adding_the_same_member_at_once_make_one_membership() -> None:
     world = build_world()
-    grid = make_user("grid_f", Role.CASE_MEMBER)
+    grid = make_user("grid_f", Role.CASE_MEMBER, world.county)
     case = open_case(world)
     outcomes = race(lambda actor: add(world, case, grid, actor=actor), [(world.doctor_a,), (world.doctor_a2,)])
     assert outcomes.count("ok") == 1
@@ -539,3 +539,22 @@ def test_the_member_picker_offers_case_team_accounts_and_the_patients_own_doctor
     with pytest.raises(case_services.CaseError, match="患者所在辖区精防医生"):
         add(world, case, world.doctor_b)
     assert not case.members.filter(user=world.doctor_b).exists()
+
+
+def test_the_picker_offers_only_case_team_accounts_affiliated_with_the_patients_county(world: World) -> None:
+    """issue 14 §3: a case-team account belongs to a county (an area membership that gives no visibility); the
+    picker offers the patient's county's case-team accounts and the patient's township doctors only."""
+    from casemgmt.areas.models import AreaLevel
+    from tests.base import make_area, make_user
+
+    other_county = make_area("320509000000", "另一区", AreaLevel.COUNTY, world.city)
+    elsewhere = make_user("police_x", Role.CASE_MEMBER, other_county)
+    unaffiliated = make_user("police_none", Role.CASE_MEMBER)
+    case = open_case(world)
+    offered = set(case_services.member_users(case))
+    assert world.police_c in offered and world.doctor_a2 in offered
+    assert elsewhere not in offered and unaffiliated not in offered
+    with pytest.raises(case_services.CaseError, match="患者所在辖区"):
+        add(world, case, elsewhere)
+    with pytest.raises(case_services.CaseError, match="患者所在辖区"):
+        add(world, case, unaffiliated)

@@ -59,7 +59,7 @@ def case(world: World) -> Case:
 def persona(world: World, case: Case, name: str) -> Any:
     if hasattr(world, name):
         return getattr(world, name)
-    user = make_user(name, Role.CASE_MEMBER)
+    user = make_user(name, Role.CASE_MEMBER, world.county)
     if name == "not_on_team":
         grant(world.patient_a, user, world.doctor_a)
         return user
@@ -159,7 +159,7 @@ def test_the_member_sees_the_limited_view_only(world: World, case: Case) -> None
 
 
 def test_the_doctor_manages_the_team(world: World, case: Case) -> None:
-    grid = make_user("grid_f", Role.CASE_MEMBER)
+    grid = make_user("grid_f", Role.CASE_MEMBER, world.county)
     client = client_for(world.doctor_a)
     page = client.get(case_url("case_detail", case))
     assert page.context["full"] and "添加成员" in page.content.decode()
@@ -281,8 +281,26 @@ def test_posts_to_a_closed_case_say_why(world: World, case: Case) -> None:
     data = {"date": TODAY.isoformat(), "mode": "1", "who": "监护人", "findings": "情况"}
     response = client.post(case_url("case_contact_new", case), data, follow=True)
     assert "该个案已结案，不能再登记联系记录" in response.content.decode()
-    grid = make_user("grid_f", Role.CASE_MEMBER)
+    grid = make_user("grid_f", Role.CASE_MEMBER, world.county)
     response = client.post(case_url("case_member_add", case), {"role": "grid", "user": grid.pk}, follow=True)
     assert "该个案已结案，不能再添加成员" in response.content.decode()
     bad = client.post(case_url("case_member_add", case), {"role": "grid", "user": "x1"})
     assert bad.status_code == 200 and "已在团队中" not in bad.content.decode()
+
+
+def test_the_member_picker_on_the_page_offers_the_patients_county_only(world: World, case: Case) -> None:
+    """issue 14 §3: a case-team account of another county, or of none, is not offered on the case page."""
+    from casemgmt.areas.models import AreaLevel
+    from tests.base import make_area
+
+    other_county = make_area("320509000000", "另一区", AreaLevel.COUNTY, world.city)
+    elsewhere = make_user("police_x", Role.CASE_MEMBER, other_county)
+    unaffiliated = make_user("police_none", Role.CASE_MEMBER)
+    local = make_user("police_here", Role.CASE_MEMBER, world.county)
+    page = client_for(world.doctor_a).get(case_url("case_detail", case)).content.decode()
+    assert f'<option value="{local.pk}"' in page
+    assert f'<option value="{elsewhere.pk}"' not in page and f'<option value="{unaffiliated.pk}"' not in page
+    client = client_for(world.doctor_a)
+    response = client.post(case_url("case_member_add", case), {"role": "police", "user": elsewhere.pk})
+    assert not CaseMember.objects.filter(case=case, user=elsewhere).exists()
+    assert response.status_code in (200, 302)

@@ -96,7 +96,8 @@ def test_accounts_one_per_role_with_the_demo_password() -> None:
         assert user is not None and user.role == role
     admin = User.objects.get(username="admin")
     assert admin.is_staff and not admin.memberships.exists()
-    assert not User.objects.get(username="police1").memberships.exists()
+    police = User.objects.get(username="police1")  # affiliated with the demo county: no visibility from it
+    assert police.memberships.get().area_id == demo.COUNTY[0] and police.jurisdiction_prefixes() == []
     assert User.objects.get(username="county").memberships.get().area_id == demo.COUNTY[0]
     assert not Patient.objects.visible_to(User.objects.get(username="police1")).exists()
     assert Patient.objects.visible_to(User.objects.get(username="county")).count() == Patient.objects.count()

@@ -2,5 +2,6 @@
 
 The rules an account must obey (a role's area levels, password strength, ``is_staff`` following the role) live
 in ``casemgmt.accounts.management.provisioning`` and are reused here; this package adds the pages, the
-temporary password that must be changed at next login, and the audit rows.
+temporary password that must be changed at next login, and the audit rows. ``approvals`` is the separation of
+duties: a change that gives access is a request another person approves (setting ``ACCOUNT_APPROVER_RULE``).
 """

@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.accounts.manage.approvals import username_pending
 from casemgmt.accounts.management.provisioning import check_role_areas
 from casemgmt.accounts.models import Role, User
 from casemgmt.areas.models import Area
@@ -52,7 +53,10 @@ class AccountFields(forms.Form):
     areas = AreaCodesField(
         label=_("辖区"),
         required=False,
-        help_text=_("精防医生选乡镇/街道或村/社区；县/市/省精防管理人员选县/区、市或省；其他角色不设辖区。"),
+        help_text=_(
+            "精防医生选乡镇/街道或村/社区；县/市/省精防管理人员选县/区、市或省；个案管理团队成员可选所属的一个县/区"
+            "（只决定可加入哪些患者的团队，不增加可见范围）；系统管理员不设辖区。"
+        ),
     )
 
     def clean(self) -> dict[str, object]:
@@ -85,7 +89,7 @@ class AccountCreateForm(AccountFields):
             User._meta.get_field("username").run_validators(username)
         except ValidationError:
             raise ValidationError(gettext("用户名只能包含字母、数字和 @ . + - _，最长150个字符。")) from None
-        if User.objects.filter(username__iexact=username).exists():
+        if User.objects.filter(username__iexact=username).exists() or username_pending(username):
             raise ValidationError(gettext("该用户名已被使用。"))
         return username
 
@@ -98,9 +102,20 @@ class AccountEditForm(AccountFields):
 
     def clean_role(self) -> str:
         role = str(self.cleaned_data["role"])
-        if self.account.pk == self.actor.pk and role != Role.ADMIN:
-            raise ValidationError(gettext("不能取消自己的系统管理员角色。"))
+        if self.account.pk == self.actor.pk and role != self.account.role:
+            raise ValidationError(gettext("不能修改自己的角色，请由另一位管理员处理。"))
         return role
+
+
+class RejectForm(forms.Form):
+    note = forms.CharField(
+        label=_("驳回理由"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("选填，申请人可以看到。"),
+        error_messages={"max_length": _("驳回理由最长200个字符。")},
+    )
 
 
 class AccountFilterForm(forms.Form):

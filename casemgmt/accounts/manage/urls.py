@@ -12,4 +12,8 @@ urlpatterns = [
     path("accounts/<uuid:account_uuid>/active/", views.account_active, name="account_active"),
     path("accounts/<uuid:account_uuid>/password/", views.account_reset_password, name="account_reset_password"),
     path("areas/children/", views.area_children, name="area_children"),
+    path("approvals/", views.approval_list, name="approval_list"),
+    path("approvals/<uuid:request_uuid>/", views.approval_detail, name="approval_detail"),
+    path("approvals/<uuid:request_uuid>/approve/", views.approval_approve, name="approval_approve"),
+    path("approvals/<uuid:request_uuid>/reject/", views.approval_reject, name="approval_reject"),
 ]

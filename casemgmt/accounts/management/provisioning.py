@@ -1,9 +1,10 @@
 """Creating and updating staff accounts from the command line (``provision_account``) and the demo loader.
 
 The rules a role imposes on its areas live here so that every way of making an account obeys them: a doctor
-works in townships or villages, area staff supervise a county, city or province, and case-team members and
-administrators hold no area at all (case members see only explicitly granted patients; administrators see
-no patient).
+works in townships or villages, area staff supervise a county, city or province, a case-team member may belong
+to one county (an affiliation that decides which patients' teams may take the account, never what it sees: case
+members see only explicitly granted patients, ``User.jurisdiction_prefixes``), and administrators hold no area
+at all (administrators see no patient).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from casemgmt.listing import enumeration
 ALLOWED_AREA_LEVELS: dict[str, frozenset[int]] = {
     Role.DOCTOR: frozenset({codes.TOWNSHIP, codes.VILLAGE}),
     Role.AREA_STAFF: frozenset({codes.PROVINCE, codes.CITY, codes.COUNTY}),
-    Role.CASE_MEMBER: frozenset(),
+    Role.CASE_MEMBER: frozenset({codes.COUNTY}),
     Role.ADMIN: frozenset(),
 }
+# Roles whose area is optional, and how many areas at most (a case-team member's one county).
+OPTIONAL_AREAS: frozenset[str] = frozenset({Role.CASE_MEMBER})
+MAX_AREAS: dict[str, int] = {Role.CASE_MEMBER: 1}
 GENERATED_PASSWORD_LENGTH = 20
 # No look-alike characters (0/O, 1/l/I): generated passwords are read off a terminal and typed in.
 PASSWORD_ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0O1lI")
@@ -77,7 +81,9 @@ def check_role_areas(role: str, areas: Sequence[Area]) -> list[str]:
     if not allowed:
         return [_("%(role)s不能设置辖区。") % {"role": label}] if areas else []
     if not areas:
-        return [_("%(role)s至少需要一个辖区（--area）。") % {"role": label}]
+        return [] if role in OPTIONAL_AREAS else [_("%(role)s至少需要一个辖区（--area）。") % {"role": label}]
+    if role in MAX_AREAS and len(areas) > MAX_AREAS[role]:
+        return [_("%(role)s只能属于%(count)d个县/区。") % {"role": label, "count": MAX_AREAS[role]}]
     allowed_names = enumeration(AreaLevel(level).label for level in sorted(allowed))
     return [
         _("%(role)s的辖区必须是%(levels)s：%(area)s不符合。")
