@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -13,12 +13,15 @@ from casemgmt.accounts.models import Role, User
 from casemgmt.audit.models import Action, AuditEvent
 from tests.base import PASSWORD, World, make_user
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
 
 def edit_url(user: User, name: str = "manage:account_edit") -> str:
     return reverse(name, kwargs={"account_uuid": user.uuid})
 
 
-def approve_waiting(approver: User) -> HttpResponse:
+def approve_waiting(approver: User) -> _MonkeyPatchedWSGIResponse:
     """The second person approves the one waiting request (casemgmt.accounts.manage.approvals)."""
     from casemgmt.accounts.models import AccountChangeRequest, ChangeState
 

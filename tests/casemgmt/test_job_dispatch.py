@@ -37,21 +37,22 @@ NOBODY_LISTENS = "redis://127.0.0.1:1/0"
 @contextmanager
 def broker_down() -> Iterator[None]:
     """Point the app's producer at an address where no broker listens (its connection pools are rebuilt)."""
-    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    celery: Any = app  # the connection pools are private attributes
+    previous = (celery.conf.broker_url, celery.conf.task_always_eager)
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
+        if celery._pool is not None:
+            celery._pool.force_close_all()
+        celery._pool = None
+        celery.amqp._producer_pool = None
 
     reset_pools()
-    app.conf.broker_url, app.conf.task_always_eager = NOBODY_LISTENS, False
+    celery.conf.broker_url, celery.conf.task_always_eager = NOBODY_LISTENS, False
     try:
         yield
     finally:
         reset_pools()
-        app.conf.broker_url, app.conf.task_always_eager = previous
+        celery.conf.broker_url, celery.conf.task_always_eager = previous
 
 
 def staff_client(world: World) -> Client:
