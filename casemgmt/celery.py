@@ -18,6 +18,7 @@ app.autodiscover_tasks()
 
 
 def _add_heartbeat() -> None:
+    from casemgmt import request_log  # noqa: F401  (connects the per-task log line)
     from casemgmt.workers import Heartbeat
 
     app.steps["worker"].add(Heartbeat)

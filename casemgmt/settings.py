@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "casemgmt.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -234,7 +235,10 @@ METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One line per event: time, level, logger (one per module: logging.getLogger(__name__)), message. Requests and
+    # tasks log key=value lines (casemgmt.request_log); nothing logs identity, search terms or ID numbers.
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # SQL logging would print ciphertext and blind indexes; keep it off even under DEBUG.
     "loggers": {"django.db.backends": {"level": "WARNING", "propagate": True}},

@@ -3,7 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from casemgmt import health_views
+
 urlpatterns = [
+    path("healthz", health_views.healthz, name="healthz"),
+    path("manage/status/", health_views.status_page, name="status"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("casemgmt.accounts.urls")),

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from django.db import connection
+from django.utils import timezone
 
 from metrics.indicators.definitions import Options, Tally
 from metrics.models import (
@@ -25,6 +26,15 @@ from metrics.models import (
 def is_built() -> bool:
     """A complete build exists (``IndicatorStateBuild``); before the first rebuild reports go direct."""
     return IndicatorStateBuild.objects.exists()
+
+
+def state_freshness() -> list[tuple[str, str]]:
+    """The administrators' status page (casemgmt.health): when the indicator state was last built in full."""
+    build = IndicatorStateBuild.objects.order_by("-finished_at").first()
+    if build is None:
+        return [("indicator state", "not built: reports are computed directly")]
+    when = timezone.localtime(build.finished_at).strftime("%Y-%m-%d %H:%M")
+    return [("indicator state", f"built {when} ({build.patients} patients); kept current by every save")]
 
 
 def code_range(prefix: str) -> tuple[str, str]:
