@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.accounts import throttle
+from casemgmt.accounts import login_audit, throttle
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action
@@ -32,11 +32,13 @@ class ThrottledLogin:
         username = str(self.data.get("username") or "").strip()
         address = throttle.client_address(self.request) if self.request else ""
         if throttle.is_locked(username, address):
+            login_audit.login_failed(username, reason="locked")
             raise forms.ValidationError(locked_message, code="locked")
         try:
             cleaned = clean()
         except forms.ValidationError:
-            throttle.record_failure(username, address)
+            reached = throttle.record_failure(username, address)
+            login_audit.login_failed(username, reason="password", reached=reached)
             raise
         throttle.clear_failures(username)
         return cleaned
@@ -65,6 +67,19 @@ class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        login_audit.logged_in(form.get_user())
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated:
+            login_audit.logged_out(user)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
