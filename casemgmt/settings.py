@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "casemgmt",
     "casemgmt.areas",
     "casemgmt.accounts",
@@ -141,6 +144,12 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 # Reverse proxies whose X-Forwarded-For names the client (casemgmt.accounts.throttle.client_address); empty = none.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Second factor (casemgmt.accounts.twofactor): the name an authenticator app shows for the account. Wrong codes
+# count toward the login lockout above (per username and address, shared); django-otp's own per-device
+# back-off would refuse a right code typed within seconds of a wrong one, so it is off.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "精防") or "精防"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
