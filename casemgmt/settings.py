@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casemgmt.accounts.twofactor.enforce.SecondFactorMiddleware",
     "casemgmt.accounts.enforce.ForcePasswordChangeMiddleware",
     "casemgmt.accounts.admin_access.SuperuserOnlyAdminMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -43,7 +43,7 @@ def current_code(device: TOTPDevice) -> str:
     return code_for_key(device.key)
 
 
-_password_only_login = ClientMixin._login
+_password_only_login = vars(ClientMixin)["_login"]
 
 
 def password_only_login(client: Any, user: User) -> None:
@@ -61,4 +61,4 @@ def _verified_login(self: Any, user: Any, backend: str | None = None) -> None:
 
 def install() -> None:
     """Make the test client's logins full logins (called once from tests/conftest.py)."""
-    ClientMixin._login = _verified_login  # type: ignore[method-assign]
+    ClientMixin._login = _verified_login  # type: ignore[attr-defined]

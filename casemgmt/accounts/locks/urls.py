@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from casemgmt.accounts.locks import views
+
+app_name = "locks"
+urlpatterns = [
+    path("second-factor/<uuid:account_uuid>/reset/", views.reset_second_factor, name="reset_second_factor"),
+]

@@ -1,0 +1,34 @@
+"""The login-security page of county officers and administrators: locked accounts, authenticators to reset."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casemgmt.accounts.http import AuthenticatedHttpRequest
+from casemgmt.accounts.locks.access import account_in_reach, officer_required
+from casemgmt.accounts.twofactor import services as second_factor
+
+
+def _back(request: AuthenticatedHttpRequest) -> HttpResponse:
+    target = str(request.POST.get("next") or "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("home")
+
+
+@require_POST
+@officer_required
+def reset_second_factor(request: AuthenticatedHttpRequest, account_uuid: uuid.UUID) -> HttpResponse:
+    account = account_in_reach(request.user, account_uuid)
+    second_factor.reset(actor=request.user, account=account)
+    messages.success(
+        request, _("已重置账号 %(username)s 的动态口令；其下次登录时须重新绑定。") % {"username": account.username}
+    )
+    return _back(request)
