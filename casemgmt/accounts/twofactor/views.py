@@ -79,7 +79,7 @@ def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
             request.session[RECOVERY_CODES_SESSION_KEY] = {"codes": codes, "next": _next(request)}
             return redirect("second_factor:recovery_codes")
         form.add_error("code", _("动态口令不正确，请核对手机时间后重新输入。"))
-    context = {"form": form, "enrolment": services.enrolment_for(device), "username": user.username}
+    context = {"form": form, "enrolment": services.enrolment_for(device)}
     return render(request, "accounts/second_factor_enrol.html", context)
 
 
