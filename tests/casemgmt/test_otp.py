@@ -251,3 +251,17 @@ def test_hostile_users_cannot_reset(world: World, client: Client) -> None:
     assert client.get(reset_url(world.admin_e)).status_code in (404, 405)
     assert TOTPDevice.objects.filter(user=world.county_d).exists()
     assert not events(Action.OTP_RESET)
+
+
+def test_the_demo_prints_the_code_an_authenticator_would_show(world: World, client: Client) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    login(client, "county_d")
+    client.get(ENROL)
+    out = StringIO()
+    call_command("demo_otp_code", "county_d", stdout=out)
+    assert enter_code(client, out.getvalue().strip(), ENROL)["Location"] == RECOVERY_CODES
+    with pytest.raises(CommandError):
+        call_command("demo_otp_code", "doctor_a")
