@@ -265,3 +265,32 @@ def test_the_demo_prints_the_code_an_authenticator_would_show(world: World, clie
     assert enter_code(client, out.getvalue().strip(), ENROL)["Location"] == RECOVERY_CODES
     with pytest.raises(CommandError):
         call_command("demo_otp_code", "doctor_a")
+
+
+def test_the_django_admin_does_not_edit_authenticators(world: World, client: Client) -> None:
+    """Devices change through the audited reset only (the page, or the command for superusers)."""
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticDevice)
+    root = User.objects.create_superuser("root_x", password=PASSWORD, role=Role.ADMIN)
+    client.force_login(root)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+
+
+def test_the_operators_command_resets_a_superusers_authenticator(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    root = User.objects.create_superuser("root_x", password=PASSWORD, role=Role.ADMIN)
+    enrolled_device(root)
+    StaticDevice.objects.create(user=root, name="recovery", confirmed=True)
+    out = StringIO()
+    call_command("reset_second_factor", "root_x", stdout=out)
+    assert "root_x" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=root).exists() and not StaticDevice.objects.filter(user=root).exists()
+    [reset] = events(Action.OTP_RESET)
+    assert reset.actor is None and reset.detail == {"username": "root_x", "source": "command"}
+    with pytest.raises(CommandError):
+        call_command("reset_second_factor", "nobody_here")
+    assert len(events(Action.OTP_RESET)) == 1
