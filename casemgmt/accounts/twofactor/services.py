@@ -126,10 +126,11 @@ def _recovery(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def reset(*, actor: User | None, account: User) -> None:
+def reset(*, actor: User | None, account: User, source: str = "") -> None:
     """Remove every authenticator and recovery code of ``account`` (a lost phone): its open sessions are no longer
     verified, and its next login enrols a new authenticator. Audited OTP_RESET (``actor`` None: the command line)."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=account).delete()
         StaticDevice.objects.filter(user=account).delete()
-        record_event(actor=actor, action=Action.OTP_RESET, detail={"username": account.username})
+        detail = {"username": account.username, **({"source": source} if source else {})}
+        record_event(actor=actor, action=Action.OTP_RESET, detail=detail)
