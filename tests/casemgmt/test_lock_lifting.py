@@ -118,3 +118,16 @@ def test_hostile_users_get_404_or_the_login_page(world: World) -> None:
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert throttle.is_locked("doctor_a", "")
     assert not AuditEvent.objects.filter(action=Action.LOCK_LIFTED).exists()
+
+
+def test_with_the_shared_cache_down_locks_are_listed_and_lifted_from_process_memory(
+    world: World, client: Client, monkeypatch: Any
+) -> None:
+    from tests.casemgmt.test_login_hardening import Down
+
+    monkeypatch.setattr(throttle, "cache", Down())
+    lock("doctor_a")
+    client.force_login(world.county_d)
+    assert f'action="{lift_url(world.doctor_a)}"' in client.get(PAGE).content.decode()
+    assert client.post(lift_url(world.doctor_a)).status_code == 302
+    assert login(Client(), "doctor_a").status_code == 302
