@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "casemgmt",
     "casemgmt.areas",
     "casemgmt.accounts",
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casemgmt.accounts.twofactor.enforce.SecondFactorMiddleware",
     "casemgmt.accounts.enforce.ForcePasswordChangeMiddleware",
     "casemgmt.accounts.admin_access.SuperuserOnlyAdminMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -183,6 +188,12 @@ IDENTITY_PROBE_LIMIT_PER_DAY = env_int("IDENTITY_PROBE_LIMIT_PER_DAY", 200)
 # "county_officer" (area staff covering a doctor's areas; a second administrator for every other account) or
 # "second_admin" (a second administrator for every account).
 ACCOUNT_APPROVER_RULE = env_str("ACCOUNT_APPROVER_RULE", "county_officer") or "county_officer"
+# Second factor (casemgmt.accounts.twofactor): the name an authenticator app shows for the account. Wrong codes
+# count toward the login lockout above (per username and address, shared); django-otp's own per-device
+# back-off would refuse a right code typed within seconds of a wrong one, so it is off.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "精防") or "精防"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from tests import second_factor
 from tests.base import World, build_world
+
+# The test client's force_login / login give area staff and administrators a verified second factor.
+second_factor.install()
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "false") == "true"
 

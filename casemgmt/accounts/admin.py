@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casemgmt.accounts.admin_access import SuperuserOnly
 from casemgmt.accounts.models import User
@@ -68,6 +70,12 @@ def _audit(request: HttpRequest, user: User, action: str, entry: LogEntry) -> No
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+# Authenticators and recovery codes change only through the audited reset (casemgmt.accounts.locks, or the
+# reset_second_factor command): django-otp's own admin pages (registered before this module runs) are removed.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
 
 # /admin/login/ counts failed logins like /login/ (per username and per client address behind the proxy).
 admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -10,7 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-ALLOWED_NAMES = ("password_change", "logout", "set_language")
+# The second factor's pages too: it is passed before the temporary password is replaced (twofactor.enforce).
+ALLOWED_NAMES = (
+    "password_change",
+    "logout",
+    "set_language",
+    "second_factor:verify",
+    "second_factor:enrol",
+    "second_factor:recovery_codes",
+)
 
 
 class ForcePasswordChangeMiddleware:

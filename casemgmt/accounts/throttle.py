@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.conf import settings
@@ -63,21 +64,36 @@ def _keys(username: str, address: str) -> list[str]:
 
 def is_locked(username: str, address: str) -> bool:
     limit = settings.LOGIN_FAILURE_LIMIT
-    address_limit = limit * 4  # a shared clinic address may serve several staff
+    address_limit = limit * 4  # a shared clinic address may serve several staff (record_failure agrees)
     counts: dict[str, int] = _resilient(lambda store: store.get_many(_keys(username, address)))
     user_failures = counts.get(_key("user", username), 0) if username else 0
     address_failures = counts.get(_key("addr", address), 0) if address else 0
     return user_failures >= limit or address_failures >= address_limit
 
 
-def record_failure(username: str, address: str) -> None:
-    for key in _keys(username, address):
-        _resilient(functools.partial(_increment, key=key))
+def record_failure(username: str, address: str) -> list[str]:
+    """Count one failure for the username and the address; return the scopes (``"username"``, ``"address"``)
+    whose count has just reached its limit, so that a lockout is reported once, when it starts."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    reached = []
+    if username and _resilient(functools.partial(_increment, key=_key("user", username))) == limit:
+        reached.append("username")
+    if address and _resilient(functools.partial(_increment, key=_key("addr", address))) == limit * 4:
+        reached.append("address")
+    return reached
 
 
-def _increment(store: BaseCache, key: str) -> None:
-    increment(store, key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+def _increment(store: BaseCache, key: str) -> int:
+    return increment(store, key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
 
 
 def clear_failures(username: str) -> None:
     _resilient(lambda store: store.delete(_key("user", username)))
+
+
+def locked_usernames(usernames: Iterable[str]) -> set[str]:
+    """Which of these usernames are locked now (by their own failures; one read of the cache for all)."""
+    keyed = {_key("user", name): name for name in usernames if name}
+    counts: dict[str, int] = _resilient(lambda store: store.get_many(list(keyed)))
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return {keyed[key] for key, count in counts.items() if count >= limit}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
@@ -14,9 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.accounts import throttle
+from casemgmt.accounts import login_audit, throttle
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
+from casemgmt.accounts.twofactor.enforce import verify_url
+from casemgmt.accounts.twofactor.policy import requires_second_factor
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 
@@ -28,17 +31,27 @@ class ThrottledLogin:
     request: HttpRequest | None
     data: Mapping[str, object]
 
-    def throttled_clean(self, clean: Callable[[], dict[str, object]], locked_message: str) -> dict[str, object]:
+    def throttled_clean(
+        self,
+        clean: Callable[[], dict[str, object]],
+        locked_message: str,
+        get_user: Callable[[], AbstractBaseUser | None],
+    ) -> dict[str, object]:
         username = str(self.data.get("username") or "").strip()
         address = throttle.client_address(self.request) if self.request else ""
         if throttle.is_locked(username, address):
+            login_audit.login_failed(username, reason="locked")
             raise forms.ValidationError(locked_message, code="locked")
         try:
             cleaned = clean()
         except forms.ValidationError:
-            throttle.record_failure(username, address)
+            reached = throttle.record_failure(username, address)
+            login_audit.login_failed(username, reason="password", reached=reached)
             raise
-        throttle.clear_failures(username)
+        if not requires_second_factor(get_user()):
+            # For accounts with a second factor the code clears the count: else a stolen password could be
+            # typed again after every few wrong codes and the codes guessed without end.
+            throttle.clear_failures(username)
         return cleaned
 
 
@@ -53,18 +66,40 @@ class ThrottledAuthenticationForm(ThrottledLogin, AuthenticationForm):
     }
 
     def clean(self) -> dict[str, object]:
-        return self.throttled_clean(super().clean, str(self.error_messages["locked"]))
+        return self.throttled_clean(super().clean, str(self.error_messages["locked"]), self.get_user)
 
 
 class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):
     def clean(self) -> dict[str, object]:
-        return self.throttled_clean(super().clean, str(LOCKED))
+        return self.throttled_clean(super().clean, str(LOCKED), self.get_user)
 
 
 class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if requires_second_factor(user):
+            login_audit.logged_in(user, second_factor="pending")
+        else:
+            login_audit.logged_in(user)
+        return response
+
+    def get_success_url(self) -> str:
+        """An account that needs a second factor goes to the code page first, then where it was going."""
+        url = super().get_success_url()
+        return verify_url(url) if requires_second_factor(self.request.user) else url
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated:
+            login_audit.logged_out(user)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -151,12 +151,24 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
+def log_in(page: Any, live_server: Any, username: str, password: str, *, second_factor: bool = True) -> None:
+    """Log in through the login page. An account that needs a second factor (area staff, administrators) is given
+    a confirmed authenticator and passes the code page with the code it shows now, unless ``second_factor`` is
+    False (the journeys of the second factor itself)."""
+    from casemgmt.accounts.models import User
+    from tests.second_factor import current_code, enrolled_device, needs_second_factor
+
+    user = User.objects.filter(username=username).first()
+    device = enrolled_device(user) if second_factor and user is not None and needs_second_factor(user) else None
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state("networkidle")
+    if device is not None and "/login/code/" in page.url:
+        page.fill("input[name=code]", current_code(device))
+        page.click("form:has(input[name=code]) button[type=submit]")
+        page.wait_for_load_state("networkidle")
 
 
 def assert_descriptions_exist(page: Any) -> None:

@@ -60,3 +60,9 @@ class Command(BaseCommand):
         self.stdout.write(
             _("演示账号的密码均为 %(password)s（仅供演示，切勿用于真实数据）。") % {"password": demo.DEMO_PASSWORD}
         )
+        self.stdout.write(
+            _(
+                "县/市/省管理人员和系统管理员账号首次登录时须用手机身份验证器绑定动态口令；没有身份验证器时，"
+                "运行 python manage.py demo_otp_code <用户名> 显示当前的6位动态口令。"
+            )
+        )
