@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
-import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
