@@ -21,7 +21,7 @@ from django.http import Http404
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
-from registry.models import ClosureRequest, Patient, PatientQuerySet
+from registry.models import ClosureRequest, Patient, PatientQuerySet, live_break_glass
 
 
 def visible_patients(user: User) -> PatientQuerySet:
@@ -49,7 +49,7 @@ def get_patient_for_user(
 def refuse(user: User, patient: Patient) -> NoReturn:
     """Refuse what the user may not do with a patient they see: 403 inside their own jurisdiction (area staff,
     read-only), 404 when they see the patient only through a case-team grant (the limited view has no such page,
-    and a 403 would confirm what exists there)."""
+    and a 403 would confirm what exists there) or a break-glass access (read-only, like a grant)."""
     if not in_jurisdiction(user, patient.village_id):
         raise Http404
     raise PermissionDenied
@@ -74,6 +74,14 @@ def get_closure_for_user(
 
 def in_jurisdiction(user: User, area_code: str) -> bool:
     return any(area_code.startswith(prefix) for prefix in user.jurisdiction_prefixes())
+
+
+def broke_the_glass(user: User, patient: Patient) -> bool:
+    """A doctor or officer outside the patient's jurisdiction holding a live break-glass access to them
+    (``registry.breakglass``): they read the full record, and write nothing."""
+    if not (user.is_doctor or user.is_area_staff) or in_jurisdiction(user, patient.village_id):
+        return False
+    return live_break_glass(user).filter(patient=patient).exists()
 
 
 def can_write(user: User, patient: Patient) -> bool:
