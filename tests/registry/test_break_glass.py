@@ -420,3 +420,15 @@ def test_the_county_sees_the_unreviewed_count_in_the_navigation(world: World) ->
     assert 'data-unreviewed="1"' in client.get(reverse("registry:patient_list")).content.decode()
     doctor_html = logged_in(world.doctor_a).get(reverse("registry:patient_list")).content.decode()
     assert BREAK_GLASS in doctor_html and "data-unreviewed" not in doctor_html
+
+
+def test_every_record_page_says_until_when_the_access_lasts(world: World) -> None:
+    """Not only the flash after opening: each page of the record, while the access lasts, says it ends at HH:MM."""
+    access = open_access(world)
+    until = timezone.localtime(access.expires_at).strftime("%H:%M")
+    client = logged_in(world.doctor_b)
+    for url in (detail(world.patient_a), reverse("followup:timeline", kwargs={"patient_uuid": world.patient_a.uuid})):
+        html = client.get(url).content.decode()
+        assert f'data-break-glass-until="{until}"' in html, url
+    own = client.get(detail(world.patient_b)).content.decode()
+    assert "data-break-glass-until" not in own
