@@ -12,6 +12,7 @@ only for read-only users asking to write): ``followup.visits.queries.get_followu
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import NoReturn
 
@@ -76,12 +77,18 @@ def in_jurisdiction(user: User, area_code: str) -> bool:
     return any(area_code.startswith(prefix) for prefix in user.jurisdiction_prefixes())
 
 
-def broke_the_glass(user: User, patient: Patient) -> bool:
-    """A doctor or officer outside the patient's jurisdiction holding a live break-glass access to them
-    (``registry.breakglass``): they read the full record, and write nothing."""
+def break_glass_until(user: User, patient: Patient) -> dt.datetime | None:
+    """When the live break-glass access of a doctor or officer outside the patient's jurisdiction ends
+    (``registry.breakglass``); None without one. No query for users inside the jurisdiction or without the role."""
     if not (user.is_doctor or user.is_area_staff) or in_jurisdiction(user, patient.village_id):
-        return False
-    return live_break_glass(user).filter(patient=patient).exists()
+        return None
+    ends = live_break_glass(user).filter(patient=patient).order_by("-expires_at").values_list("expires_at", flat=True)
+    return ends.first()
+
+
+def broke_the_glass(user: User, patient: Patient) -> bool:
+    """A live break-glass access: the full record to read, and nothing to write."""
+    return break_glass_until(user, patient) is not None
 
 
 def can_write(user: User, patient: Patient) -> bool:
