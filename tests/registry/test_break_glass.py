@@ -432,3 +432,26 @@ def test_every_record_page_says_until_when_the_access_lasts(world: World) -> Non
         assert f'data-break-glass-until="{until}"' in html, url
     own = client.get(detail(world.patient_b)).content.decode()
     assert "data-break-glass-until" not in own
+
+
+def test_unanswered_probes_are_limited_per_hour(world: World, settings: Any) -> None:
+    """Numbers nobody has cannot be tried without end (finding out whether someone is registered by trying the
+    thousand numbers of a birth date): past the hourly limit the form refuses, says why, and looks nothing up."""
+    settings.BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR = 3
+    client = logged_in(world.doctor_b)
+    for sequence in range(3):
+        first17 = f"110101199901011{sequence:02d}"
+        number = first17 + idnumber.check_digit(first17)
+        assert "未找到" in client.post(BREAK_GLASS, {"national_id": number, "reason": REASON}).content.decode()
+    response = client.post(BREAK_GLASS, {"national_id": world.patient_a.national_id, "reason": REASON})
+    assert response.status_code == 200 and "查询次数过多" in response.content.decode()
+    assert not BreakGlassAccess.objects.exists()
+    assert len(events(Action.IDENTITY_PROBE)) == 3
+    # Others are not affected, and the limit is per hour.
+    assert (
+        logged_in(world.doctor_a).post(BREAK_GLASS, {"national_id": UNREGISTERED, "reason": REASON}).status_code == 200
+    )
+    # An hour later the count starts again (the same function the view asks, with a later clock).
+    assert breakglass.too_many_unanswered(world.doctor_b)
+    later = timezone.now() + dt.timedelta(hours=1, minutes=1)
+    assert not breakglass.too_many_unanswered(world.doctor_b, now=later)
