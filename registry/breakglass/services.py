@@ -3,7 +3,8 @@
 Who may do what:
 
 - probe (``probe``): doctors and area staff (``may_break_glass``); the view refuses everyone else with a 404
-  before calling. The number was validated by ``registry.breakglass.forms.BreakGlassForm``.
+  before calling, and refuses a user past the hourly limit of unknown numbers (``too_many_unanswered``). The
+  number was validated by ``registry.breakglass.forms.BreakGlassForm``.
 - see the review list (``break_glass_visible_to``): the doctors and area staff whose jurisdiction covers the
   patient — the patient is theirs, so the list reveals nothing they could not see anyway.
 - acknowledge (``review``): area staff only; the view reached the access through
@@ -30,12 +31,14 @@ from django.utils import timezone
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
-from casemgmt.audit.models import Action
+from casemgmt.audit.models import Action, AuditEvent
 from casemgmt.audit.services import record_event
 from registry.models import BreakGlassAccess, Patient, national_id_index
 from registry.patients import masking
 
 DEFAULT_HOURS = 4
+DEFAULT_UNANSWERED_PROBES_PER_HOUR = 10
+PROBE_WINDOW = dt.timedelta(hours=1)
 
 
 def break_glass_hours() -> int:
@@ -46,6 +49,30 @@ def break_glass_hours() -> int:
 def may_break_glass(user: User) -> bool:
     """Doctors and area staff; never case-team members (their grants are the case) or administrators."""
     return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_doctor or user.is_area_staff))
+
+
+def unanswered_probe_limit() -> int:
+    """How many numbers nobody has a user may try in an hour (``BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR``)."""
+    return int(getattr(settings, "BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR", DEFAULT_UNANSWERED_PROBES_PER_HOUR))
+
+
+def too_many_unanswered(user: User, *, now: dt.datetime | None = None) -> bool:
+    """Whether the user tried as many unknown numbers within the last hour as allowed.
+
+    Without a limit, whether someone is registered at all could be found out by trying the thousand or so numbers
+    that share a known birth date and county. The count is read from the audit log (every unanswered probe is an
+    ``IDENTITY_PROBE`` event without subject), so it survives restarts and holds across workers.
+    """
+    now = timezone.now() if now is None else now
+    unanswered = AuditEvent.objects.filter(
+        actor=user,
+        action=Action.IDENTITY_PROBE,
+        detail__page="break_glass",
+        detail__found=False,
+        at__gt=now - PROBE_WINDOW,
+        at__lte=now,
+    )
+    return unanswered.count() >= unanswered_probe_limit()
 
 
 class Outcome(StrEnum):

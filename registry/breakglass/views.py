@@ -39,7 +39,13 @@ def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise Http404
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
     not_found = False
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid() and services.too_many_unanswered(user):
+        form.add_error(
+            None,
+            _("查询次数过多：一小时内未找到档案的查询已达 %(limit)d 次，请稍后再试。")
+            % {"limit": services.unanswered_probe_limit()},
+        )
+    elif form.is_bound and form.is_valid():
         result = services.probe(
             actor=user, national_id=form.cleaned_data["national_id"], reason=form.cleaned_data["reason"]
         )
