@@ -6,7 +6,8 @@ Every other resource follows the same shape: one ``*_visible_to(user)`` queryset
 ``get_<x>_for_user(request, id, *, write=False)`` that returns the object or raises ``Http404`` (``PermissionDenied``
 only for read-only users asking to write): ``followup.visits.queries.get_followup_for_user``,
 ``followup.cases.services.get_case_for_user``, ``followup.emergencies.services.get_emergency_for_user``,
-``registry.transfers.services.get_transfer_for_user``, ``followup.workbook.jobs.get_import_job_for_user`` and
+``registry.transfers.services.get_transfer_for_user``, ``registry.breakglass.services.get_break_glass_for_user``,
+``followup.workbook.jobs.get_import_job_for_user`` and
 ``metrics.reports.access.get_pdf_export_for_user``. Area filters come from ``casemgmt.areas.scope.within``.
 """
 
