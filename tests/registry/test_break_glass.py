@@ -454,3 +454,31 @@ def test_unanswered_probes_are_limited_per_hour(world: World, settings: Any) -> 
     assert breakglass.too_many_unanswered(world.doctor_b)
     later = timezone.now() + dt.timedelta(hours=1, minutes=1)
     assert not breakglass.too_many_unanswered(world.doctor_b, now=later)
+
+
+def test_the_patients_emergency_records_are_read_during_the_access(world: World) -> None:
+    """The record's emergency panel links to its emergency records: they open (read-only) during the access, those
+    of the township's other patients do not, and their write pages answer 404."""
+    from followup.emergencies import services as emergencies
+
+    def record(patient: Patient) -> Any:
+        now = timezone.now()
+        values = {"occurred_at": now - dt.timedelta(hours=2), "place": "路边"}
+        return emergencies.record_emergency(
+            actor=world.doctor_a, values=values, handler=None, complete=False, now=now, patient=patient
+        )
+
+    theirs, another = record(world.patient_a), record(make_patient(world.doctor_a, world.village_a2))
+    client = logged_in(world.doctor_b)
+
+    def url(name: str, emergency: Any) -> str:
+        return reverse(f"followup:{name}", kwargs={"emergency_uuid": emergency.uuid})
+
+    assert client.get(url("emergency_detail", theirs)).status_code == 404
+    open_access(world)
+    assert client.get(url("emergency_detail", theirs)).status_code == 200
+    assert client.get(url("emergency_detail", another)).status_code == 404
+    assert client.get(url("emergency_edit", theirs)).status_code == 404
+    assert client.post(url("emergency_link", theirs)).status_code == 404
+    [view] = [e for e in events(Action.VIEW) if e.actor == world.doctor_b]
+    assert subjects(view) == [str(world.patient_a.uuid)]
