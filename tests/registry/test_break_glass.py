@@ -482,3 +482,24 @@ def test_the_patients_emergency_records_are_read_during_the_access(world: World)
     assert client.post(url("emergency_link", theirs)).status_code == 404
     [view] = [e for e in events(Action.VIEW) if e.actor == world.doctor_b]
     assert subjects(view) == [str(world.patient_a.uuid)]
+
+
+def test_the_patients_follow_ups_are_read_during_the_access(world: World) -> None:
+    """The timeline of a record opened by break-glass links to each follow-up: they open (read-only), and only
+    while the access lasts."""
+    from tests.followup.base import record
+
+    followup = record(world.patient_a, world.doctor_a)
+    url = reverse(
+        "followup:followup_detail", kwargs={"patient_uuid": world.patient_a.uuid, "followup_uuid": followup.uuid}
+    )
+    client = logged_in(world.doctor_b)
+    assert client.get(url).status_code == 404
+    access = open_access(world)
+    timeline = client.get(reverse("followup:timeline", kwargs={"patient_uuid": world.patient_a.uuid}))
+    assert url in timeline.content.decode()
+    assert client.get(url).status_code == 200
+    BreakGlassAccess.objects.filter(pk=access.pk).update(
+        opened_at=timezone.now() - dt.timedelta(hours=5), expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(url).status_code == 404
