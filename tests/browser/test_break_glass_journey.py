@@ -94,6 +94,12 @@ def test_a_doctor_breaks_the_glass_and_the_county_reviews_it(
     viewed = AuditEvent.objects.filter(action=Action.VIEW, actor=world.doctor_b, subjects__patient_uuid=patient.uuid)
     assert viewed.exists()
     assert_number_not_in_address(page, world)
+    # Every page of the record says it is read-only and until when: the follow-up timeline, for one.
+    page.click("a:has-text('随访时间线')")
+    page.wait_for_load_state("networkidle")
+    until = timezone.localtime(access.expires_at).strftime("%H:%M")
+    assert page.get_attribute("[data-break-glass-until]", "data-break-glass-until") == until
+    screenshot(page, f"break-glass-{mode}-05b-timeline")
     for write_page in ("edit/", "supplementary/", "status/", "transfer/", "access/"):
         response = page.goto(f"{live_server.url}/patients/{patient.uuid}/{write_page}")
         assert response is not None and response.status == 404, write_page
