@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from casemgmt.accounts.models import Role, User
+from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.audit.models import Action, AuditEvent
 from registry.access.disclosure import Disclosure, disclosure_for
@@ -503,3 +503,15 @@ def test_the_patients_follow_ups_are_read_during_the_access(world: World) -> Non
         opened_at=timezone.now() - dt.timedelta(hours=5), expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     assert client.get(url).status_code == 404
+
+
+def test_nobody_acknowledges_their_own_access(world: World, other: Other) -> None:
+    """county_x opened a patient of county D, then came to cover county D too: the review is someone else's."""
+    access = open_access(world, user=other.county_x)
+    AreaMembership.objects.create(user=other.county_x, area=world.county)
+    client = logged_in(other.county_x)
+    assert REASON in client.get(LOG).content.decode()
+    assert client.post(review_url(access), {"note": "本人"}).status_code == 403
+    access.refresh_from_db()
+    assert access.reviewed_at is None
+    assert logged_in(world.county_d).post(review_url(access), {}).status_code == 302
