@@ -147,13 +147,14 @@ def get_break_glass_for_user(
     request: AuthenticatedHttpRequest, access_uuid: uuid.UUID | str, *, write: bool = False
 ) -> BreakGlassAccess:
     """The access, if it is on the user's review list (404 otherwise: missing and not yours alike); with ``write``
-    (acknowledging) 403 for the patient's doctors, who see the list but do not review it."""
+    (acknowledging) 403 for the patient's doctors, who see the list but do not review it, and for the officer who
+    opened the access (who may have come to cover the patient's county since)."""
     user = request.user
     access = break_glass_visible_to(user).select_related("patient").filter(uuid=access_uuid).first()
     if access is None:
         raise Http404
-    if write and not user.is_area_staff:
-        raise PermissionDenied
+    if write and (not user.is_area_staff or access.user_id == user.pk):
+        raise PermissionDenied  # nobody acknowledges their own access
     return access
 
 
@@ -203,6 +204,7 @@ class AccessRow:
     reviewed_by: str
     reviewed_at: dt.datetime | None
     review_note: str
+    mine: bool  # opened by the user looking at the list: someone else acknowledges it
 
 
 def review_rows(user: User, accesses: list[BreakGlassAccess]) -> list[AccessRow]:
@@ -223,6 +225,7 @@ def review_rows(user: User, accesses: list[BreakGlassAccess]) -> list[AccessRow]
             reviewed_by=str(access.reviewed_by) if access.reviewed_by else "",
             reviewed_at=access.reviewed_at,
             review_note=access.review_note,
+            mine=access.user_id == user.pk,
         )
         for access in accesses
     ]
