@@ -230,6 +230,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 PATIENT_LIST_PAGE_SIZE = env_int("PATIENT_LIST_PAGE_SIZE", 25)
 PATIENT_NAME_SCAN_LIMIT = env_int("PATIENT_NAME_SCAN_LIMIT", 20_000)
 REGISTRY_OPEN_WITH_REASON_SECONDS = env_int("REGISTRY_OPEN_WITH_REASON_SECONDS", 15 * 60)
+# Break-glass (紧急调阅, issue 14 §4): a doctor or area officer who opens a patient outside their jurisdiction by
+# full ID number and a stated reason may read that one record for this many hours; county staff review it.
+BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+# ...and may try this many ID numbers that match nobody per hour (a registered-or-not oracle otherwise).
+BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR = env_int("BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR", 10)
 # Case teams (domain.md §8): a member's grant runs to the plan's review date plus a margin, or this many days
 # from today while the plan has no review date.
 CASE_GRANT_DAYS = env_int("CASE_GRANT_DAYS", 90)

@@ -12,4 +12,5 @@ app_name = "registry"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("registry.patients.urls")),
     path("", include("registry.transfers.urls")),
+    path("", include("registry.breakglass.urls")),
 ]

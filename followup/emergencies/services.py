@@ -49,8 +49,8 @@ from followup.models import (
     PatientCareState,
 )
 from registry import codes as registry_codes
-from registry.access.visibility import can_write, in_jurisdiction
-from registry.models import Patient, national_id_index
+from registry.access.visibility import can_write, in_jurisdiction, refuse
+from registry.models import Patient, live_break_glass, national_id_index
 from registry.patients import idnumber, masking
 from registry.signals import announce_patient_change
 
@@ -99,12 +99,16 @@ def can_write_emergency(user: User, emergency: Emergency) -> bool:
 def emergencies_visible_to(user: User) -> QuerySet[Emergency]:
     """Records of patients the user sees through their jurisdiction (the one rule, ``Patient.objects.visible_to``,
     narrowed to the user's own areas: a case-team grant shows the limited view, which holds no emergency
-    history), and records of persons not registered yet in the user's jurisdiction (only the area decides)."""
+    history), the records of a patient the user opened by break-glass (``registry.breakglass``: read-only), and
+    records of persons not registered yet in the user's jurisdiction (only the area decides)."""
     if not (getattr(user, "is_doctor", False) or getattr(user, "is_area_staff", False)):
         return Emergency.objects.none()
     area_rule = within(user.jurisdiction_prefixes(), "area__code")
     visible_patients = Patient.objects.visible_to(user).in_jurisdiction_of(user).values("pk")
-    return Emergency.objects.filter(Q(patient__in=visible_patients) | (Q(patient__isnull=True) & area_rule))
+    opened = live_break_glass(user).values("patient_id")  # read-only, like the rest of the record
+    return Emergency.objects.filter(
+        Q(patient__in=visible_patients) | Q(patient__in=opened) | (Q(patient__isnull=True) & area_rule)
+    )
 
 
 def get_emergency_for_user(
@@ -113,7 +117,8 @@ def get_emergency_for_user(
     """The record, if it is in ``emergencies_visible_to`` (404 otherwise: missing and not yours alike).
 
     404 too for users who are neither doctors nor area staff (case-team members: emergency history is clinical
-    history); 403 with ``write`` for users who may not write the record (``can_write_emergency``).
+    history); 403 with ``write`` for users who may not write the record (``can_write_emergency``), 404 when they
+    reach it through a break-glass access (read-only, like a grant: ``registry.access.visibility.refuse``).
     """
     user = request.user
     if not (user.is_doctor or user.is_area_staff):
@@ -127,6 +132,8 @@ def get_emergency_for_user(
     if emergency is None:
         raise Http404
     if write and not can_write_emergency(user, emergency):
+        if emergency.patient is not None:
+            refuse(user, emergency.patient)  # 403 in the user's jurisdiction, 404 through a break-glass access
         raise PermissionDenied
     return emergency
 

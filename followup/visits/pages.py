@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup.visits import display
 from registry.access.disclosure import Disclosure, disclosure_for
-from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user
+from registry.access.visibility import can_view_access_log, can_write, get_patient_for_user, refuse
 from registry.models import Patient
 
 
@@ -46,7 +45,7 @@ def clinical_patient(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID,
     if disclosure == Disclosure.LIMITED:
         raise Http404  # the case team never learns the clinical pages exist (domain.md §8)
     if write and not can_write(request.user, patient):
-        raise PermissionDenied
+        refuse(request.user, patient)  # 403 in the user's jurisdiction, 404 through a break-glass access
     if disclosure == Disclosure.MASKED:
         raise NeedsReason(patient)
     return patient

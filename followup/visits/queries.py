@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Substr
@@ -29,8 +28,8 @@ from followup import codes
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits import rules
 from registry import codes as registry_codes
-from registry.access.visibility import can_write, visible_patients
-from registry.models import Patient, StatusChange
+from registry.access.visibility import can_write, refuse, visible_patients
+from registry.models import Patient, StatusChange, live_break_glass
 
 WORK_LIST_LIMIT = 200  # rows per section; a township's overdue list longer than this is a supervision problem
 TOWNSHIP_DIGITS = 9  # the first 9 digits of a village code name its township (domain.md §3)
@@ -64,8 +63,11 @@ class WorkList:
 
 def followups_visible_to(user: User) -> QuerySet[FollowUp]:
     """Follow-ups of the patients of the user's own areas among those the user sees: the clinical history, which a
-    case-team grant never opens (domain.md §8). Every follow-up lookup starts here."""
-    return FollowUp.objects.filter(patient__in=visible_patients(user).in_jurisdiction_of(user).values("pk"))
+    case-team grant never opens (domain.md §8); and those of a patient the user opened by break-glass
+    (``registry.breakglass``: the full record, read-only). Every follow-up lookup starts here."""
+    own = visible_patients(user).in_jurisdiction_of(user).values("pk")
+    opened = live_break_glass(user).values("patient_id")
+    return FollowUp.objects.filter(Q(patient__in=own) | Q(patient__in=opened))
 
 
 def get_followup_for_user(
@@ -74,7 +76,7 @@ def get_followup_for_user(
     """One follow-up of ``patient`` (reached through the views' clinical check), if the user may read it.
 
     404 for a follow-up that does not exist, belongs to another patient or is not in ``followups_visible_to``;
-    with ``write``, 403 for users who may not write the patient.
+    with ``write``, 403 for users who may not write the patient (404 through a break-glass access).
     """
     followup = (
         followups_visible_to(request.user).filter(patient=patient, uuid=followup_uuid).select_related("doctor").first()
@@ -82,7 +84,7 @@ def get_followup_for_user(
     if followup is None:
         raise Http404
     if write and not can_write(request.user, patient):
-        raise PermissionDenied
+        refuse(request.user, patient)  # 403 in the user's jurisdiction, 404 through a break-glass access
     return followup
 
 

@@ -3,7 +3,8 @@
 Visibility (may this user reach the patient at all) is decided by ``Patient.objects.visible_to`` alone. This
 module decides the *depth* of what a visible record discloses:
 
-- FULL: the doctors of the jurisdiction; area staff after they stated a reason (for a limited time).
+- FULL: the doctors of the jurisdiction; area staff after they stated a reason (for a limited time); a doctor
+  or officer from elsewhere during a break-glass access (``registry.breakglass``: read-only).
 - MASKED: area staff otherwise — a masked summary with no contacts (张*三, 3205**********123X).
 - LIMITED: everyone who reaches the patient through a per-patient grant only (the case team): identity,
   contacts and guardian, never the clinical history.
@@ -29,7 +30,7 @@ from django.utils.translation import ngettext
 from casemgmt.accounts.models import User
 from casemgmt.listing import enumeration
 from registry import codes
-from registry.access.visibility import can_write, sees_masked_identity
+from registry.access.visibility import broke_the_glass, can_write, sees_masked_identity
 from registry.models import Patient, SupplementaryForm
 from registry.patients import masking
 
@@ -66,6 +67,8 @@ def has_opened(session: SessionBase, patient_uuid: uuid.UUID, *, now: float | No
 
 
 def disclosure_for(user: User, session: SessionBase, patient: Patient) -> Disclosure:
+    if broke_the_glass(user, patient):
+        return Disclosure.FULL
     if sees_masked_identity(user):
         return Disclosure.FULL if has_opened(session, patient.uuid) else Disclosure.MASKED
     if can_write(user, patient):

@@ -6,12 +6,14 @@ Every other resource follows the same shape: one ``*_visible_to(user)`` queryset
 ``get_<x>_for_user(request, id, *, write=False)`` that returns the object or raises ``Http404`` (``PermissionDenied``
 only for read-only users asking to write): ``followup.visits.queries.get_followup_for_user``,
 ``followup.cases.services.get_case_for_user``, ``followup.emergencies.services.get_emergency_for_user``,
-``registry.transfers.services.get_transfer_for_user``, ``followup.workbook.jobs.get_import_job_for_user`` and
+``registry.transfers.services.get_transfer_for_user``, ``registry.breakglass.services.get_break_glass_for_user``,
+``followup.workbook.jobs.get_import_job_for_user`` and
 ``metrics.reports.access.get_pdf_export_for_user``. Area filters come from ``casemgmt.areas.scope.within``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import NoReturn
 
@@ -21,7 +23,7 @@ from django.http import Http404
 from casemgmt.accounts.http import AuthenticatedHttpRequest
 from casemgmt.accounts.models import User
 from casemgmt.areas.models import Area
-from registry.models import ClosureRequest, Patient, PatientQuerySet
+from registry.models import ClosureRequest, Patient, PatientQuerySet, live_break_glass
 
 
 def visible_patients(user: User) -> PatientQuerySet:
@@ -49,7 +51,7 @@ def get_patient_for_user(
 def refuse(user: User, patient: Patient) -> NoReturn:
     """Refuse what the user may not do with a patient they see: 403 inside their own jurisdiction (area staff,
     read-only), 404 when they see the patient only through a case-team grant (the limited view has no such page,
-    and a 403 would confirm what exists there)."""
+    and a 403 would confirm what exists there) or a break-glass access (read-only, like a grant)."""
     if not in_jurisdiction(user, patient.village_id):
         raise Http404
     raise PermissionDenied
@@ -74,6 +76,20 @@ def get_closure_for_user(
 
 def in_jurisdiction(user: User, area_code: str) -> bool:
     return any(area_code.startswith(prefix) for prefix in user.jurisdiction_prefixes())
+
+
+def break_glass_until(user: User, patient: Patient) -> dt.datetime | None:
+    """When the live break-glass access of a doctor or officer outside the patient's jurisdiction ends
+    (``registry.breakglass``); None without one. No query for users inside the jurisdiction or without the role."""
+    if not (user.is_doctor or user.is_area_staff) or in_jurisdiction(user, patient.village_id):
+        return None
+    ends = live_break_glass(user).filter(patient=patient).order_by("-expires_at").values_list("expires_at", flat=True)
+    return ends.first()
+
+
+def broke_the_glass(user: User, patient: Patient) -> bool:
+    """A live break-glass access: the full record to read, and nothing to write."""
+    return break_glass_until(user, patient) is not None
 
 
 def can_write(user: User, patient: Patient) -> bool:

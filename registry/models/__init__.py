@@ -3,6 +3,13 @@ never this package)."""
 
 from __future__ import annotations
 
+from registry.models.breakglass import (
+    REASON_MAX_LENGTH,
+    REASON_MIN_LENGTH,
+    REVIEW_NOTE_MAX_LENGTH,
+    BreakGlassAccess,
+    live_break_glass,
+)
 from registry.models.patients import (
     NAME_INDEX_HEX,
     PHONE_TAIL_DIGITS,
@@ -33,7 +40,11 @@ __all__ = [
     "NAME_INDEX_HEX",
     "PHONE_TAIL_DIGITS",
     "PHONE_TAIL_INDEX_HEX",
+    "REASON_MAX_LENGTH",
+    "REASON_MIN_LENGTH",
+    "REVIEW_NOTE_MAX_LENGTH",
     "VISIT_WITHIN_DAYS",
+    "BreakGlassAccess",
     "ClosureRequest",
     "CustodySpan",
     "IdentityRevision",
@@ -45,6 +56,7 @@ __all__ = [
     "SupplementaryForm",
     "Transfer",
     "TransferState",
+    "live_break_glass",
     "live_grants",
     "name_index",
     "national_id_index",

@@ -22,6 +22,7 @@ from casemgmt.areas.scope import within
 from casemgmt.crypto import cipher as crypto
 from casemgmt.crypto.fields import EncryptedTextField
 from registry import codes
+from registry.models.breakglass import BREAKING_ROLES, live_break_glass
 from registry.patients.bounds import SUPPLEMENTARY_TEXT_MAX_LENGTH as SUPPLEMENTARY_TEXT
 from registry.patients.bounds import TEXT_MAX_LENGTH as TEXT
 
@@ -45,7 +46,8 @@ def phone_tail_index(phone_or_tail: str) -> str:
 
 class PatientQuerySet(models.QuerySet["Patient"]):
     def visible_to(self, user: User) -> PatientQuerySet:
-        """THE visibility rule: the area subtrees of the user's memberships, plus live per-patient grants.
+        """THE visibility rule: the area subtrees of the user's memberships, plus live per-patient grants, plus the
+        one patient of each live break-glass access (``registry.models.breakglass``: doctors and area staff only).
 
         Nothing else grants visibility, and nothing is subtracted. Inactive or anonymous users see nothing, and
         neither do administrators (issue 14 §3: they manage accounts and areas, never read identities), whatever
@@ -53,9 +55,10 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         """
         if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_system_admin:
             return self.none()
-        # The grants are fetched first (one small query) rather than as a subquery: an OR with a subquery
-        # defeats the prefix index and scans every patient; a literal id list keeps it an index scan.
-        granted = Q(pk__in=list(live_grants(user).values_list("content_object_id", flat=True)))
+        # The grants and live break-glass accesses are fetched first (one small query, a UNION) rather than as a
+        # subquery: an OR with a subquery defeats the prefix index and scans every patient; a literal id list
+        # keeps it an index scan.
+        granted = Q(pk__in=list(_granted_ids(user)))
         return self.filter(granted | within(user.jurisdiction_prefixes(), "village__code"))
 
     def in_jurisdiction_of(self, user: User) -> PatientQuerySet:
@@ -306,6 +309,14 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+
+
+def _granted_ids(user: User) -> models.QuerySet[PatientUserObjectPermission, int]:
+    """The ids of the patients a user reaches one by one: live grants, and live break-glass accesses (one query)."""
+    grants = live_grants(user).order_by().values_list("content_object_id", flat=True)
+    if user.role not in BREAKING_ROLES:
+        return grants
+    return grants.union(live_break_glass(user).order_by().values_list("patient_id", flat=True))
 
 
 def live_grants(user: User) -> models.QuerySet[PatientUserObjectPermission]:

@@ -19,6 +19,7 @@ from followup.visits.queries import followups_visible_to, get_followup_for_user
 from followup.workbook.jobs import get_import_job_for_user, import_jobs_visible_to
 from metrics.reports.access import get_pdf_export_for_user, pdf_exports_visible_to
 from registry.access.visibility import get_closure_for_user, get_patient_for_user, visible_patients
+from registry.breakglass.services import break_glass_visible_to, get_break_glass_for_user
 from registry.transfers.services import Side, get_transfer_for_user, transfers_visible_to
 from tests.base import World
 
@@ -31,6 +32,7 @@ GETTERS: list[Callable[..., Any]] = [
     get_import_job_for_user,
     get_pdf_export_for_user,
     get_closure_for_user,
+    get_break_glass_for_user,
 ]
 VISIBLE: list[Callable[..., Any]] = [
     visible_patients,
@@ -40,6 +42,7 @@ VISIBLE: list[Callable[..., Any]] = [
     transfers_visible_to,
     import_jobs_visible_to,
     pdf_exports_visible_to,
+    break_glass_visible_to,
 ]
 
 
@@ -76,6 +79,7 @@ def test_missing_and_foreign_records_give_the_same_404(world: World) -> None:
         lambda key: get_transfer_for_user(_request(world.doctor_b), key, side=Side.OUTGOING),
         lambda key: get_import_job_for_user(_request(world.doctor_b), key),
         lambda key: get_followup_for_user(_request(world.doctor_b), key, patient=world.patient_a),
+        lambda key: get_break_glass_for_user(_request(world.doctor_b), key),
     ]
     for call in calls:
         with pytest.raises(Http404):
