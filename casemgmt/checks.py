@@ -15,6 +15,7 @@ from django.db import DatabaseError
 from django.db.models import Q
 
 from casemgmt.crypto import cipher as crypto
+from casemgmt.crypto.rotation import Column, encrypted_columns
 
 CANARY_TEXT = "jingfang-key-canary"
 BLIND_INDEX_CANARY_ID = "blind-index"
@@ -70,7 +71,6 @@ def missing_key_ids(ring: crypto.KeyRing) -> list[str]:
     Read from the data itself: one query per encrypted column that stops at the first value on an unconfigured
     key (a scan when there is none — a second or so per column at the scale of a province, once at start-up).
     """
-    from casemgmt.crypto.rotation import encrypted_columns
     from casemgmt.models import KeyCanary
 
     problems: list[str] = []
@@ -91,6 +91,23 @@ def missing_key_ids(ring: crypto.KeyRing) -> list[str]:
                 problems.append(f"{column.label} holds a value that is not an encryption token")
                 continue
             problems.append(f"{column.label} holds values on key id {kid!r}, which is not configured")
+        problems += _undecryptable_samples(column, ring)
+    return problems
+
+
+def _undecryptable_samples(column: Column, ring: crypto.KeyRing) -> list[str]:
+    """One stored value per configured key id must decrypt: a wrong key under the right id is caught from the
+    data even where no canary was ever written (a restored or imported database)."""
+    name, table = column.field.name, column.model._meta.db_table
+    problems = []
+    for kid in ring.keys:
+        on_kid = column.model._default_manager.filter(**{f"{name}__startswith": f"{crypto.TOKEN_VERSION}.{kid}."})
+        for row_uuid, sealed in on_kid.values_list("uuid", name)[:1]:
+            token = getattr(sealed, "token", str(sealed))
+            try:
+                crypto.decrypt(token, table=table, column=column.field.column, row_uuid=row_uuid, ring=ring)
+            except crypto.DecryptionError:
+                problems.append(f"{column.label} holds values that key id {kid!r} does not decrypt (a wrong key)")
     return problems
 
 
@@ -117,7 +134,10 @@ def check_field_keys(app_configs: object = None, **kwargs: object) -> list[check
     try:
         missing = missing_key_ids(ring)
         if missing:  # checked first: canaries are written only for a configuration that covers the data
-            return [checks.Error(f"Missing key: {problem}.", id="casemgmt.E005") for problem in missing]
+            return [
+                checks.Error(f"Keys do not match the stored data: {problem}.", id="casemgmt.E005")
+                for problem in missing
+            ]
         problems = verify_canaries(ring)
     except DatabaseError:
         return []  # tables not migrated yet: nothing is encrypted, nothing to compare
