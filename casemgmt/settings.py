@@ -206,6 +206,21 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+
+def storages(hashed_static_names: bool) -> dict[str, dict[str, str]]:
+    """Uploaded files on disk; static files with content-hashed names when asked (``collectstatic`` writes them
+    and their manifest), so a phone never runs a stale script after an upgrade."""
+    static = "ManifestStaticFilesStorage" if hashed_static_names else "StaticFilesStorage"
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": f"django.contrib.staticfiles.storage.{static}"},
+    }
+
+
+# On for a deployment (it runs collectstatic, deploy/); the demo and the tests serve the sources (devdata.settings).
+STATIC_HASHED_NAMES = env_bool("STATIC_HASHED_NAMES", not DEBUG)
+STORAGES = storages(STATIC_HASHED_NAMES)
+
 X_FRAME_OPTIONS = "DENY"
 # Scripts and styles from the site's own files only (casemgmt.middleware.ContentSecurityPolicyMiddleware).
 CONTENT_SECURITY_POLICY = env_str(
