@@ -11,6 +11,7 @@ empty; no response may show a value or a label outside §8.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,8 +38,8 @@ NOTES = "备注里的探针"
 
 
 @pytest.fixture
-def hidden(world: World) -> Hidden:
-    hidden = build_hidden(world)
+def hidden(world: World, tmp_path: Path) -> Hidden:
+    hidden = build_hidden(world, tmp_path)
     hidden.patient = edit_patient(world.doctor_a, hidden.patient, notes=NOTES)
     return hidden
 

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -140,7 +141,8 @@ HIDDEN_ADDRESS = "探针巷七十七号"
 SECOND_ADDRESS = "隐名里八十八号"
 
 
-def build_hidden(world: World) -> Hidden:
+def build_hidden(world: World, tmp_path: Path) -> Hidden:
+    """The hidden records; ``tmp_path`` holds the finished PDF export's file."""
     province_other = world.city  # county Y lies in the same city as county X
     county_y = make_area("320509000000", "丙区", AreaLevel.COUNTY, province_other)
     township_y = make_area("320509001000", "丙街道", AreaLevel.TOWNSHIP, county_y)
@@ -220,7 +222,9 @@ def build_hidden(world: World) -> Hidden:
         period=str(TODAY.year),
         status=PdfExport.Status.DONE,
         code="abcdef123456",
+        file_path=str(tmp_path / "report.pdf"),
     )
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     patient.refresh_from_db()
     second.refresh_from_db()
     identities = {
