@@ -38,6 +38,7 @@ from registry.patients.masking import mask_name, mask_national_id
 from tests.base import World, comparable_page
 from tests.casemgmt.url_probe import (
     ENTITLED,
+    FILLS,
     Hidden,
     Route,
     build_hidden,
@@ -102,6 +103,12 @@ def test_every_url_pattern_can_be_filled(hidden: Hidden) -> None:
     assert len(probed) > 60
     for route in probed:
         assert list(fills_for(route, hidden)), route.label
+    # No stale lines: every entry names a pattern or a parameter that exists.
+    names = {route.name for route in probed}
+    params = {param for route in probed for param in route.params}
+    qualified = {f"{route.name}.{param}" for route in probed for param in route.params}
+    assert set(ENTITLED) <= names, set(ENTITLED) - names
+    assert set(FILLS) <= params | qualified, set(FILLS) - params - qualified
 
 
 def refusal_problem(client: Client, method: str, route: Route, response: Any, hidden: Hidden) -> str | None:
