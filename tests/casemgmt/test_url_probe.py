@@ -115,7 +115,10 @@ def refusal_problem(client: Client, method: str, route: Route, response: Any, hi
     """What is wrong with the answer to a pattern naming a hidden record: it must be a refusal (404, the login
     redirect, a role's 403, a 405) and the very answer given for a record that does not exist."""
     if not (response.status_code in {403, 404, 405} or is_login_redirect(response)):
-        return f"status {response.status_code}, expected 404 or the login redirect"
+        return (
+            f"status {response.status_code}, expected 404 or the login redirect (a persona legitimately entitled to "
+            "this page, with no patient data on it, gets a line in ENTITLED in tests/casemgmt/url_probe.py)"
+        )
     missing = send(client, method, build_path(route, {p: missing_value(route, p) for p in route.params}), hidden)
     if response.status_code != missing.status_code:
         return f"status {response.status_code}, but {missing.status_code} for a record that does not exist"

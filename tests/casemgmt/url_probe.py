@@ -89,7 +89,10 @@ def build_path(route: Route, values: dict[str, object]) -> str:
     for param, value in values.items():
         path = re.sub(rf"<(?:\w+:)?{param}>", str(value), path)
     if "<" in path or "(?P" in path or "^" in path or "$" in path:
-        raise ValueError(f"cannot build a path for {route.label}")
+        raise ValueError(
+            f"cannot build a path for {route.label}: fill its parameters in FILLS, or add its start to NOT_PROBED "
+            "in tests/casemgmt/url_probe.py with the reason it needs no probe"
+        )
     return "/" + path
 
 
