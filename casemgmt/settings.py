@@ -170,6 +170,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and DATABASE_URL.startswith("postgres"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Flash messages live in the server-side session, never in a cookie: Django's default falls back to a signed
+# but readable cookie, and some messages name a person (a case-team member added or removed).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Login throttling: this many failures for one username (or one client address) lock it for the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)

@@ -139,7 +139,24 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, full: bool, *
     return context
 
 
-def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **forms: BaseForm) -> HttpResponse:
+def _record_view(
+    request: AuthenticatedHttpRequest, case: Case, page: str, *, full: bool | None = None, redisplay: bool = False
+) -> None:
+    """Log a page showing the case's patient, a form re-shown after bad input too (``redisplay``)."""
+    detail: dict[str, object] = {"page": page, "case": str(case.uuid)}
+    if full is not None:
+        detail["disclosure"] = "full" if full else "limited"
+    if redisplay:
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[case.patient.uuid], detail=detail)
+
+
+def _render_detail(
+    request: AuthenticatedHttpRequest, case: Case, full: bool, *, redisplay: bool = True, **forms: BaseForm
+) -> HttpResponse:
+    """The case page, logged; by default as a form re-shown after bad input (the callers other than
+    ``case_detail`` re-show a form)."""
+    _record_view(request, case, "case", full=full, redisplay=redisplay)
     return render(request, "followup/cases/detail.html", _detail_context(request, case, full, **forms))
 
 
@@ -147,13 +164,7 @@ def _render_detail(request: AuthenticatedHttpRequest, case: Case, full: bool, **
 @require_GET
 def case_detail(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpResponse:
     case, full = _case(request, case_uuid)
-    record_event(
-        actor=request.user,
-        action=Action.VIEW,
-        patient_uuids=[case.patient.uuid],
-        detail={"page": "case", "case": str(case.uuid), "disclosure": "full" if full else "limited"},
-    )
-    return _render_detail(request, case, full)
+    return _render_detail(request, case, full, redisplay=False)
 
 
 @login_required
@@ -238,13 +249,8 @@ def plan_edit(request: AuthenticatedHttpRequest, case_uuid: uuid.UUID) -> HttpRe
         else:
             messages.success(request, _("管理方案已保存。"))
             return _to_case(case)
-    elif not form.is_bound:
-        record_event(
-            actor=request.user,
-            action=Action.VIEW,
-            patient_uuids=[case.patient.uuid],
-            detail={"page": "case_plan", "case": str(case.uuid)},
-        )
+    else:
+        _record_view(request, case, "case_plan", redisplay=form.is_bound)
     return render(request, "followup/cases/plan.html", {"case": case, "patient": case.patient, "form": form})
 
 

@@ -160,10 +160,10 @@ def emergency_new_for_patient(request: AuthenticatedHttpRequest, patient_uuid: u
         emergency = _save_new(request, form, patient=patient, person=None)
         if emergency is not None:
             return _saved(request, emergency)
-    else:
-        record_event(
-            actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": "emergency_new"}
-        )
+    detail: dict[str, object] = {"page": "emergency_new"}
+    if data is not None:  # re-shown after bad input: it shows the record again
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail=detail)
     context = _form_context(
         form,
         patient=patient,
@@ -234,13 +234,10 @@ def emergency_edit(request: AuthenticatedHttpRequest, emergency_uuid: uuid.UUID)
             form.apply_errors(exc.errors)
         else:
             return _saved(request, saved)
-    elif data is None:
-        record_event(
-            actor=request.user,
-            action=Action.VIEW,
-            patient_uuids=_subjects(emergency),
-            detail={"page": "emergency_edit", "emergency": str(emergency.uuid)},
-        )
+    detail: dict[str, object] = {"page": "emergency_edit", "emergency": str(emergency.uuid)}
+    if data is not None:  # re-shown after bad input: it shows the record again
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=_subjects(emergency), detail=detail)
     return _form_page(request, _form_context(form, emergency=emergency, action="edit"))
 
 

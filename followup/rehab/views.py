@@ -55,8 +55,7 @@ def _records_page(
         else:
             messages.success(request, saved_message)
             return redirect(f"followup:{page}", patient_uuid=patient.uuid)
-    if not posting:
-        viewed(request, patient, page)
+    viewed(request, patient, page, redisplay=posting)
     context = page_context(request, patient, page, form=form, records=records(patient), **extra)
     return render(request, f"followup/{page}.html", context)
 

@@ -70,8 +70,13 @@ def page_context(request: AuthenticatedHttpRequest, patient: Patient, tab: str, 
     }
 
 
-def viewed(request: AuthenticatedHttpRequest, patient: Patient, page: str) -> None:
-    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": page})
+def viewed(request: AuthenticatedHttpRequest, patient: Patient, page: str, *, redisplay: bool = False) -> None:
+    """Log a page showing the patient; ``redisplay`` for a form re-shown after bad input (it shows the record
+    again, so it is logged again)."""
+    detail: dict[str, object] = {"page": page}
+    if redisplay:
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail=detail)
 
 
 _P = ParamSpec("_P")

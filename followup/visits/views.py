@@ -5,7 +5,7 @@ Views stay thin. Patients are reached only through ``registry.access.visibility`
 visible; 403 for writes by read-only users); forms parse; ``followup.visits.services`` validates and writes. The
 clinical pages show the history only at full disclosure (``registry.access.disclosure``): county staff state a reason
 on the patient page first, and case-team members never see it. Every page that shows or changes patient data
-leaves an audit event with UUIDs and no identity; a page re-shown because of bad input writes nothing.
+leaves an audit event with UUIDs and no identity, a page re-shown because of bad input too.
 """
 
 from __future__ import annotations
@@ -155,6 +155,7 @@ def followup_new(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
             messages.success(request, _saved_message(followup), extra_tags=f"clear-draft:followup:{patient.uuid}")
             tell_after_followup(request, followup)
             return redirect("followup:timeline", patient_uuid=patient.uuid)
+    viewed(request, patient, "followup_new", redisplay=True)
     return _form_page(request, patient, form, formset)
 
 

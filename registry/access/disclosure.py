@@ -102,8 +102,10 @@ def identity_facts(patient: Patient, disclosure: Disclosure) -> list[Fact]:
     facts: list[Fact] = [
         *_patient_facts(patient, ("name", "national_id")),
         (_label(Patient, "sex"), patient.get_sex_display()),
-        (_label(Patient, "birth_date"), patient.birth_date),
-        (_("年龄"), age),
+    ]
+    if disclosure == Disclosure.FULL:  # the case team (LIMITED) is not given age or birth date (domain.md §8)
+        facts += [(_label(Patient, "birth_date"), patient.birth_date), (_("年龄"), age)]
+    facts += [
         *_patient_facts(patient, ("phone",)),
         (_label(Patient, "village"), patient.village.name),
         *_patient_facts(patient, ("address", "hukou_address", "committee_contact_name", "committee_contact_phone")),

@@ -3,7 +3,8 @@
 Views stay thin. Every patient is reached through ``registry.access.visibility`` (``visible_patients`` for lists,
 ``get_patient_for_user`` for one record: the same 404 for missing and not visible, 403 for writes by
 read-only users); forms validate; services write. Every page that shows or changes patient data leaves an
-audit event with the patients' UUIDs and no identity. Pages re-shown because of bad input write nothing.
+audit event with the patients' UUIDs and no identity, a page re-shown because of bad input too (it shows the
+record again; its event says ``redisplay``).
 """
 
 from __future__ import annotations
@@ -100,13 +101,15 @@ def _patient_context(request: AuthenticatedHttpRequest, patient: Patient, disclo
     }
 
 
-def _record_view(request: AuthenticatedHttpRequest, patient: Patient, page: str, disclosure: Disclosure) -> None:
-    record_event(
-        actor=request.user,
-        action=Action.VIEW,
-        patient_uuids=[patient.uuid],
-        detail={"page": page, "disclosure": str(disclosure)},
-    )
+def _record_view(
+    request: AuthenticatedHttpRequest, patient: Patient, page: str, disclosure: Disclosure, *, redisplay: bool = False
+) -> None:
+    """A page showing the patient is logged every time it is shown, a form re-shown after bad input too
+    (``redisplay``): it shows the record again (finding 9 of issue 14)."""
+    detail: dict[str, object] = {"page": page, "disclosure": str(disclosure)}
+    if redisplay:
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail=detail)
 
 
 # --- list ----------------------------------------------------------------------------------------------------
@@ -225,8 +228,7 @@ def _render_detail(
 ) -> HttpResponse:
     """The patient page at the depth this user may see (see registry.access.disclosure).
 
-    Re-shown because of a bad reason (``open_form`` with errors), it writes nothing: the same masked summary
-    was logged when it was first shown.
+    Re-shown because of a bad reason (``open_form`` with errors), it is logged again as a re-display.
     """
     user = request.user
     disclosure = disclosure_for(user, request.session, patient)
@@ -250,8 +252,7 @@ def _render_detail(
             ),
         )
     context["extra_panels"] = render_panels(request, patient, str(disclosure))
-    if open_form is None:
-        _record_view(request, patient, "detail", disclosure)
+    _record_view(request, patient, "detail", disclosure, redisplay=open_form is not None)
     return render(request, "registry/patient_detail.html", context)
 
 
@@ -364,8 +365,7 @@ def patient_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> 
         else:
             messages.success(request, _("档案已保存。"))
             return redirect("registry:patient_detail", patient_uuid=patient.uuid)
-    elif not form.is_bound:
-        _record_view(request, patient, "edit", Disclosure.FULL)
+    _record_view(request, patient, "edit", Disclosure.FULL, redisplay=form.is_bound)
     context = _patient_context(request, patient, Disclosure.FULL)
     context.update(form=form, duplicate_url=duplicate_url)
     return render(request, "registry/patient_edit.html", context)
@@ -389,8 +389,7 @@ def supplementary_edit(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUI
         services.update_supplementary(actor=request.user, patient=patient, entry=form.entry())
         messages.success(request, _("补充表已保存。"))
         return redirect("registry:patient_detail", patient_uuid=patient.uuid)
-    if not form.is_bound:
-        _record_view(request, patient, "supplementary", Disclosure.FULL)
+    _record_view(request, patient, "supplementary", Disclosure.FULL, redisplay=form.is_bound)
     context = _patient_context(request, patient, Disclosure.FULL)
     context["form"] = form
     return render(request, "registry/supplementary_edit.html", context)
@@ -437,8 +436,7 @@ def status_change(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) ->
         else:
             messages.success(request, done)
             return redirect("registry:patient_detail", patient_uuid=patient.uuid)
-    elif not form.is_bound:
-        _record_view(request, patient, "status", Disclosure.FULL)
+    _record_view(request, patient, "status", Disclosure.FULL, redisplay=form.is_bound)
     context = _patient_context(request, patient, Disclosure.FULL)
     status_panels = render_panels(request, patient, str(Disclosure.FULL), page=STATUS)
     context.update(form=form, closure=closure, status_panels=status_panels)
@@ -462,8 +460,7 @@ def closure_review(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID, c
             messages.success(request, _("档案已注销。") if form.confirm else _("注销申请已驳回。"))
             return redirect("registry:patient_detail", patient_uuid=patient.uuid)
     disclosure = disclosure_for(user, request.session, patient)
-    if not form.is_bound:
-        _record_view(request, patient, "closure", disclosure)
+    _record_view(request, patient, "closure", disclosure, redisplay=form.is_bound)
     context = _patient_context(request, patient, disclosure)
     context.update(
         form=form,

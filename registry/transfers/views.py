@@ -49,10 +49,10 @@ def transfer_request(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID)
         else:
             messages.success(request, _("迁移申请已提交。对方接收前，患者仍由本辖区管理。"))
             return redirect("registry:patient_detail", patient_uuid=patient.uuid)
-    elif not form.is_bound:
-        record_event(
-            actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail={"page": "transfer_request"}
-        )
+    detail: dict[str, object] = {"page": "transfer_request"}
+    if form.is_bound:  # re-shown after bad input: it shows the record again
+        detail["redisplay"] = True
+    record_event(actor=request.user, action=Action.VIEW, patient_uuids=[patient.uuid], detail=detail)
     context = {
         "patient": patient,
         "patient_title": patient.name,

@@ -126,7 +126,10 @@ def test_a_missing_or_poor_reason_is_refused_and_nothing_opens(world: World, pur
     before = AuditEvent.objects.count()
     response = client.post(open_url(world.patient_a), {"purpose": purpose})
     assert response.status_code == 200
-    assert AuditEvent.objects.count() == before
+    # The masked summary shown again is logged again, as a re-display (issue 14 finding 9); nothing else.
+    assert AuditEvent.objects.count() == before + 1
+    shown = AuditEvent.objects.latest("id")
+    assert (shown.action, shown.detail) == (Action.VIEW, {"page": "detail", "disclosure": "masked", "redisplay": True})
     assert response.context["open_form"].errors["purpose"]
     assert response.context["disclosure"] == "masked"
     assert not AuditEvent.objects.filter(action=Action.OPEN_WITH_REASON).exists()

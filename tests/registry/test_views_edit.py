@@ -69,7 +69,14 @@ def reload(patient: Patient) -> Patient:
 
 
 def writes() -> tuple[int, ...]:
-    return (AuditEvent.objects.count(), IdentityRevision.objects.count())
+    """Rows a refused edit must not add; the page it re-shows is logged as a view (issue 14 finding 9)."""
+    return (AuditEvent.objects.exclude(action=Action.VIEW).count(), IdentityRevision.objects.count())
+
+
+def assert_redisplay_logged(patient: Patient, page: str) -> None:
+    shown = AuditEvent.objects.latest("id")
+    assert (shown.action, shown.detail) == (Action.VIEW, {"page": page, "disclosure": "full", "redisplay": True})
+    assert [str(s.patient_uuid) for s in shown.subjects.all()] == [str(patient.uuid)]
 
 
 def test_edit_page_shows_current_values_and_is_audited(world: World) -> None:
@@ -120,6 +127,7 @@ def test_bad_edits_show_a_message_and_write_nothing(world: World, overrides: dic
     assert response.context["form"].errors[field]
     assert writes() == before
     assert reload(world.patient_a).name == world.patient_a.name
+    assert_redisplay_logged(world.patient_a, "edit")
 
 
 def test_sex_contradicting_the_id_is_refused(world: World) -> None:
@@ -177,3 +185,4 @@ def test_bad_supplementary_edits_write_nothing(world: World, overrides: dict[str
     assert response.status_code == 200
     assert response.context["form"].errors[field]
     assert writes() == before
+    assert_redisplay_logged(world.patient_a, "supplementary")

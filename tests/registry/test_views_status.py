@@ -40,7 +40,9 @@ def reload(patient: Patient) -> Patient:
 
 
 def writes() -> tuple[int, ...]:
-    return (StatusChange.objects.count(), ClosureRequest.objects.count(), AuditEvent.objects.count())
+    """Rows a refused change must not add; the page it re-shows is logged as a view (issue 14 finding 9)."""
+    changes = AuditEvent.objects.exclude(action=Action.VIEW)
+    return (StatusChange.objects.count(), ClosureRequest.objects.count(), changes.count())
 
 
 def post_status(user: Any, patient: Patient, **values: Any) -> Any:
@@ -107,6 +109,8 @@ def test_bad_status_changes_show_a_message_and_write_nothing(
     assert message in response.content.decode()
     assert writes() == before
     assert reload(world.patient_a).status == codes.Status.ACTIVE
+    shown = AuditEvent.objects.latest("id")
+    assert (shown.action, shown.detail.get("redisplay")) == (Action.VIEW, True)
 
 
 @pytest.mark.parametrize(
