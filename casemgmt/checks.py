@@ -36,8 +36,9 @@ def _canary_context(kid: str) -> _CanaryContext:
     }
 
 
-def verify_canaries(ring: crypto.KeyRing) -> list[str]:
-    """Compare every configured key against its canary, writing canaries for keys seen for the first time.
+def verify_canaries(ring: crypto.KeyRing, *, write: bool = True) -> list[str]:
+    """Compare every configured key against its canary, writing canaries for keys seen for the first time (unless
+    ``write`` is off: /healthz only reads).
 
     Returns a list of problems (empty when all keys match).
     """
@@ -48,6 +49,8 @@ def verify_canaries(ring: crypto.KeyRing) -> list[str]:
     for kid in ring.keys:
         ring_for_kid = crypto.KeyRing(keys=ring.keys, active=kid, blind_index_key=ring.blind_index_key)
         if kid not in stored:
+            if not write:
+                continue
             token = crypto.encrypt(CANARY_TEXT, ring=ring_for_kid, **_canary_context(kid))
             KeyCanary.objects.get_or_create(kid=kid, defaults={"token": token})
             continue
@@ -59,7 +62,8 @@ def verify_canaries(ring: crypto.KeyRing) -> list[str]:
             problems.append(f"field key {kid!r} is not the key this database was encrypted with")
     blind = crypto.blind_index(CANARY_TEXT, purpose="canary", ring=ring)
     if BLIND_INDEX_CANARY_ID not in stored:
-        KeyCanary.objects.get_or_create(kid=BLIND_INDEX_CANARY_ID, defaults={"token": blind})
+        if write:
+            KeyCanary.objects.get_or_create(kid=BLIND_INDEX_CANARY_ID, defaults={"token": blind})
     elif not hmac.compare_digest(stored[BLIND_INDEX_CANARY_ID], blind):
         problems.append("BLIND_INDEX_KEY is not the key this database's search indexes were built with")
     return problems

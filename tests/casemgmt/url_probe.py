@@ -25,7 +25,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter, UUIDConverter
 from django.utils import timezone
 
-from casemgmt.accounts.models import Role, User
+from casemgmt.accounts.manage import approvals
+from casemgmt.accounts.models import ChangeKind, Role, User
 from casemgmt.areas.models import Area, AreaLevel
 from followup.cases import services as case_services
 from followup.emergencies import services as emergency_services
@@ -33,6 +34,7 @@ from followup.models import Case, CaseMember, CaseRole, Emergency, FollowUp, Wor
 from followup.rehab import services as rehab_services
 from metrics.models import PdfExport
 from registry import codes
+from registry.breakglass import services as breakglass_services
 from registry.models import ClosureRequest, Patient, Transfer
 from registry.patients import services as registry_services
 from registry.transfers import services as transfer_services
@@ -131,6 +133,8 @@ class Hidden:
     village_c1: Area
     other_county_staff: User
     other_team_member: User
+    approval_uuid: uuid.UUID  # a second administrator's pending change to doctor_a's account (county X decides)
+    break_glass_uuid: uuid.UUID  # county Y's doctor broke the glass on the patient (county X reviews)
     identities: dict[str, str] = field(default_factory=dict)  # label -> a string that must never appear
 
 
@@ -153,7 +157,7 @@ def build_hidden(world: World, tmp_path: Path) -> Hidden:
     township_c = make_area("320508003000", "丁街道", AreaLevel.TOWNSHIP, world.county)
     village_c1 = make_area("320508003001", "丁一社区", AreaLevel.VILLAGE, township_c)
     other_county_staff = make_user("county_y", Role.AREA_STAFF, county_y)
-    other_team_member = make_user("grid_b", Role.CASE_MEMBER)
+    other_team_member = make_user("grid_b", Role.CASE_MEMBER, world.county)  # affiliated: no visibility
 
     patient = world.patient_a
     patient = edit_patient(
@@ -228,6 +232,19 @@ def build_hidden(world: World, tmp_path: Path) -> Hidden:
         file_path=str(tmp_path / "report.pdf"),
     )
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    second_admin = make_user("admin_f", Role.ADMIN)
+    approval = approvals.request_change(
+        actor=second_admin,
+        kind=ChangeKind.UPDATE,
+        account=world.doctor_a,
+        role=Role.DOCTOR,
+        areas=[world.township_a, township_c],
+    )
+    doctor_y = make_user("doctor_y", Role.DOCTOR, township_y)
+    glass = breakglass_services.probe(
+        actor=doctor_y, national_id=patient.national_id, reason="急诊就诊需要查看既往病史"
+    )
+    assert glass.access is not None
     patient.refresh_from_db()
     second.refresh_from_db()
     identities = {
@@ -261,6 +278,8 @@ def build_hidden(world: World, tmp_path: Path) -> Hidden:
         village_c1=village_c1,
         other_county_staff=other_county_staff,
         other_team_member=other_team_member,
+        approval_uuid=approval.uuid,
+        break_glass_uuid=glass.access.uuid,
         identities=identities,
     )
 
@@ -283,6 +302,8 @@ FILLS: dict[str, Fill] = {
     "job_uuid": lambda h: [h.job.uuid],
     "export_id": lambda h: [h.export.pk],
     "account_uuid": lambda h: [h.world.doctor_a.uuid],
+    "request_uuid": lambda h: [h.approval_uuid],
+    "access_uuid": lambda h: [h.break_glass_uuid],
     "metrics:pdf_verify.code": lambda h: [h.export.code],
     "areas:population_edit.code": lambda h: [h.world.village_a1.code],
     "areas:population_edit.year": lambda h: [TODAY.year],
@@ -302,6 +323,8 @@ ENTITLED: dict[str, tuple[set[str], str]] = {
     "manage:account_active": ({"admin"}, "administrators manage every account"),
     "manage:account_reset_password": ({"admin"}, "administrators manage every account"),
     "areas:population_edit": ({"admin"}, "administrators keep every area's population"),
+    "locks:lift": ({"admin"}, "administrators lift any account's login lock"),
+    "locks:reset_second_factor": ({"admin"}, "administrators reset any account's authenticator"),
     "metrics:pdf_verify": (
         {"doctor_b", "team_member", "county_y", "admin"},
         "anyone holding a printed report verifies it by its code; the page shows area, period and date only",
