@@ -73,16 +73,25 @@ def test_lifting_an_account_that_is_not_locked_changes_nothing(world: World, cli
 
 
 def test_an_administrator_lifts_anyones_lock(world: World, client: Client) -> None:
-    lock("police_c")  # a case-team member has no area: only an administrator reaches the account
+    drifter = make_user("grid_x", Role.CASE_MEMBER)  # a case-team account of no county: only an administrator
+    lock("grid_x")
     county = Client()
     county.force_login(world.county_d)
-    assert "police_c" not in county.get(PAGE).content.decode()
-    assert county.post(lift_url(world.police_c)).status_code == 404
+    assert "grid_x" not in county.get(PAGE).content.decode()
+    assert county.post(lift_url(drifter)).status_code == 404
     client.force_login(world.admin_e)
+    assert "grid_x" in client.get(PAGE).content.decode()
+    assert client.post(lift_url(drifter)).status_code == 302
+    assert login(Client(), "grid_x").status_code == 302
+    assert AuditEvent.objects.get(action=Action.LOCK_LIFTED).actor == world.admin_e
+
+
+def test_the_county_officer_lifts_the_lock_of_a_case_team_account_of_the_county(world: World, client: Client) -> None:
+    lock("police_c")  # affiliated with the county (an affiliation, not a jurisdiction)
+    client.force_login(world.county_d)
     assert "police_c" in client.get(PAGE).content.decode()
     assert client.post(lift_url(world.police_c)).status_code == 302
     assert login(Client(), "police_c").status_code == 302
-    assert AuditEvent.objects.get(action=Action.LOCK_LIFTED).actor == world.admin_e
 
 
 def test_the_page_offers_to_reset_the_authenticators_in_reach(world: World, client: Client) -> None:
