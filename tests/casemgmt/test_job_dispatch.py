@@ -41,8 +41,8 @@ def broker_down() -> Iterator[None]:
     previous = (celery.conf.broker_url, celery.conf.task_always_eager)
 
     def reset_pools() -> None:
-        if celery._pool is not None:
-            celery._pool.force_close_all()
+        # Forget the app's pools (not close them: kombu keeps one producer pool per broker address, and the
+        # working one is picked up again once the address is restored).
         celery._pool = None
         celery.amqp._producer_pool = None
 
