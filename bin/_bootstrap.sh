@@ -1,12 +1,15 @@
 # Sourced by bin/demo and bin/test: a virtualenv with the pinned dependencies, and throw-away keys.
+# PYTHON picks the interpreter (default python3) and VENV the virtualenv (default .venv): .ci/run also runs the
+# suite on the newest Python in .venv-3.13.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PY="$ROOT/.venv/bin/python"
+VENV="${VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
 REQ="${REQUIREMENTS:-requirements-dev.txt}"
-STAMP="$ROOT/.venv/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)"
+STAMP="$VENV/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)"
 if [ ! -x "$PY" ]; then
-    python3 -m venv "$ROOT/.venv"
+    "${PYTHON:-python3}" -m venv "$VENV"
 fi
 if [ ! -f "$STAMP" ]; then
     "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
