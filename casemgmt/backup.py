@@ -23,10 +23,11 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from casemgmt import env
 
 MAGIC = b"JINGFANG-BACKUP-1\n"
 CHUNK = 4 * 1024 * 1024
@@ -53,19 +54,15 @@ def connection_env(database: dict[str, object]) -> tuple[str, dict[str, str]]:
 
 
 def database_from_url(url: str, base: dict[str, object]) -> dict[str, object]:
-    """A DATABASES entry for ``postgres://user:password@host:port/name``, other settings as in *base*."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql") or not parsed.path.strip("/"):
+    """A DATABASES entry for ``postgres://user:password@host:port/name`` (read as DATABASE_URL is), the rest as in
+    *base*."""
+    try:
+        parsed = env.database_from_url(url)
+    except env.ImproperlyConfiguredEnv as exc:
+        raise BackupError("the target must be a postgres://user@host:port/name URL") from exc
+    if "postgresql" not in str(parsed["ENGINE"]) or not parsed["NAME"]:
         raise BackupError("the target must be a postgres://user@host:port/name URL")
-    return {
-        **base,
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parsed.path.lstrip("/")),
-        "USER": unquote(parsed.username or ""),
-        "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "",
-        "PORT": str(parsed.port or ""),
-    }
+    return {**base, **parsed}
 
 
 # --- the checksum ------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ reason, and with REQUIRE_SERVICES=true (set by .ci/run) such a skip becomes a fa
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -67,6 +68,18 @@ def default_language() -> Any:
 def fast_password_hashing(settings: Any) -> None:
     """PBKDF2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run in the request's process (the demo's mode); the tests about tasks use a real worker
+    (tests/celery_worker.py)."""
+    from casemgmt.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import REASON_MAX_LENGTH, REASON_MIN_LENGTH, REVIEW_NOTE_MAX_LENGTH
-from registry.patients import bounds, idnumber
+from registry.patients import bounds
+from registry.patients.forms import validated_national_id
 
 MIN_DISTINCT_CHARACTERS = 4  # "啊啊啊啊啊啊啊啊" or "........" is no reason
 ID_NUMBER_LIKE = re.compile(r"\d{15,}|\d{17}[Xx]")
@@ -47,11 +47,7 @@ class BreakGlassForm(forms.Form):
     )
 
     def clean_national_id(self) -> str:
-        value = self.cleaned_data.get("national_id") or ""
-        try:
-            return idnumber.validate(value, today=timezone.localdate())
-        except idnumber.IdNumberError as exc:
-            raise forms.ValidationError(bounds.ID_NUMBER_MESSAGES[str(exc)], code=str(exc)) from exc
+        return validated_national_id(str(self.cleaned_data.get("national_id") or ""))
 
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data.get("reason") or ""

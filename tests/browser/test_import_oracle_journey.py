@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import Action, AuditEvent
-from casemgmt.celery import app as celery_app
 from followup.models import WorkbookImport
 from registry.models import Patient, SupplementaryForm
 from tests.base import PASSWORD, World, make_area, make_patient, make_user
@@ -26,18 +24,10 @@ from tests.browser.conftest import field_error, log_in, screenshot, submit_form
 from tests.browser.test_registration_journey import NEW_ID, fill_registration
 from tests.followup.workbook_base import PATIENT_HEADER, patient_row, write_xlsx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 ELSEWHERE = "该身份证号已在其他辖区登记"
 LIMIT_MESSAGE = "查重次数已达今日上限"
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def page_for(request: pytest.FixtureRequest, javascript: bool, *, phone: bool = False) -> Any:

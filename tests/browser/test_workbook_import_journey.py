@@ -5,28 +5,18 @@ health check written). The job runs in the request's process, as in the demo."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from casemgmt.celery import app as celery_app
 from followup.models import FollowUp, WorkbookImport
 from registry.models import Patient
 from tests.base import PASSWORD, World
 from tests.browser.conftest import log_in, screenshot
 from tests.followup.workbook_base import PATIENT_HEADER, Sheets, valid_sheets, write_xlsx
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 
 def upload(page: Any, live_server: Any, path: Path, *, dry_run: bool = False) -> WorkbookImport:

@@ -8,7 +8,6 @@ account and day."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +18,17 @@ from django.urls import reverse
 
 from casemgmt.accounts.models import Role
 from casemgmt.audit.models import Action, AuditEvent
-from casemgmt.celery import app as celery_app
 from followup.models import WorkbookImport
 from followup.workbook.loading import import_workbook
 from registry.models import Patient
 from tests.base import World, make_area, make_patient, make_user
 from tests.followup.workbook_base import PATIENT_HEADER, Sheets, patient_row, valid_sheets, write_xlsx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 UPLOAD = reverse("followup:workbook_upload")
 ELSEWHERE = "该身份证号已在其他辖区登记"
 LIMIT_MESSAGE = "查重次数已达今日上限"
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def login(user: Any) -> Client:

@@ -14,25 +14,16 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.audit.models import AuditEvent
-from casemgmt.celery import app as celery_app
 from followup.models import FollowUp, WorkbookImport
 from followup.workbook.jobs import JobProgress, live_progress
 from registry.models import Patient
 from tests.base import PASSWORD, World
 from tests.followup.workbook_base import PATIENT_HEADER, valid_sheets, write_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 UPLOAD = reverse("followup:workbook_upload")
 TEMPLATE = reverse("followup:workbook_template")
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Any:
-    """Run the job in the request's process (the demo's mode); a real worker is tested in test_workbook_worker."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def login(user: Any) -> Client:

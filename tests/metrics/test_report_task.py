@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,7 @@ from tests.base import World
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def eager() -> Iterator[None]:
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-def test_the_task_builds_the_pdf(world: World, eager: None) -> None:
+def test_the_task_builds_the_pdf(world: World, eager_celery: None) -> None:
     export = PdfExport.objects.create(requested_by=world.county_d, area_code="320508000000", period="2025")
     build_report_pdf.delay(export.pk)
     export.refresh_from_db()
