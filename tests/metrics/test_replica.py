@@ -308,3 +308,24 @@ def test_state_rows_refreshed_for_a_report_are_read_once_the_standby_has_them(re
     wait_for_replica()
     replica.sql("SELECT pg_wal_replay_pause()")
     assert registered(client) == (2, "primary; fallback=lagging")  # the refresh could not be replayed in time
+
+
+def test_a_replica_url_naming_a_writable_server_is_not_used_and_its_session_writes_nothing(
+    replica: Standby,
+) -> None:
+    """A misconfigured DATABASE_REPLICA_URL pointing at the primary (or a promoted standby): not in recovery,
+    so reports read the primary and say why; and the alias's session is read-only all the same."""
+    world = build_world()
+    client = client_for(world.county_d)
+    saved = connections.settings[REPLICA_ALIAS]
+    connections[REPLICA_ALIAS].close()
+    del connections[REPLICA_ALIAS]
+    connections.settings[REPLICA_ALIAS] = {**saved, "PORT": connections[DEFAULT_DB_ALIAS].settings_dict["PORT"]}
+    try:
+        assert registered(client) == (2, "primary; fallback=not a standby")
+        with pytest.raises(DatabaseError, match="read-only"), connections[REPLICA_ALIAS].cursor() as cursor:
+            cursor.execute("CREATE TABLE replica_write_probe (id int)")
+    finally:
+        connections[REPLICA_ALIAS].close()
+        del connections[REPLICA_ALIAS]
+        connections.settings[REPLICA_ALIAS] = saved
