@@ -85,3 +85,17 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfiguredEnv(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
+
+
+def replica_database_from_url(url: str) -> dict[str, object]:
+    """The DATABASES entry of a read replica (``DATABASE_REPLICA_URL``, ``metrics.reports.source``): a short
+    connect timeout (an unreachable standby means the primary, not a hung page), a read-only session even if the
+    URL names a writable server, and the test runner mirrors it onto the test database."""
+    entry = database_from_url(url)
+    if entry["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfiguredEnv("DATABASE_REPLICA_URL must be a postgres:// URL (a streaming replica)")
+    return {
+        **entry,
+        "OPTIONS": {"connect_timeout": 3, "options": "-c default_transaction_read_only=on"},
+        "TEST": {"MIRROR": "default"},
+    }

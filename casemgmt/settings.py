@@ -8,7 +8,15 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from casemgmt.env import database_from_url, env_bool, env_int, env_list, env_str, load_env_file
+from casemgmt.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    load_env_file,
+    replica_database_from_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,6 +96,14 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}") or ""
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Optional PostgreSQL streaming replica for reports (metrics.reports.source): report pages, exports and the
+# masked patient lists read it when it is reachable and lags at most DATABASE_REPLICA_MAX_LAG_SECONDS; every
+# write and every other read stays on "default". The session is read-only even if the URL names a primary, and
+# the test runner mirrors it onto the test database instead of creating one on the standby.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database_from_url(DATABASE_REPLICA_URL)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaPopulation
+from casemgmt.readdb import read_alias
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,13 @@ def population_of(area_code: str, year: int) -> PopulationResult:
     """Two queries for any area: the subtree's codes and that year's figures."""
     prefix = codes.significant_prefix(area_code)
     children_of: dict[str | None, list[str]] = {}
-    for code, parent in Area.objects.filter(code__startswith=prefix).values_list("code", "parent_id"):
+    areas = Area.objects.using(read_alias()).filter(code__startswith=prefix)
+    for code, parent in areas.values_list("code", "parent_id"):
         children_of.setdefault(parent, []).append(code)
     figures = dict(
-        AreaPopulation.objects.filter(area__code__startswith=prefix, year=year).values_list("area_id", "population")
+        AreaPopulation.objects.using(read_alias())
+        .filter(area__code__startswith=prefix, year=year)
+        .values_list("area_id", "population")
     )
     return resolve_population(area_code, figures, children_of)
 
@@ -69,7 +73,8 @@ def name_missing(missing: list[str], root: str) -> list[str]:
         return []
     names: dict[str, str] = {}
     children_of: dict[str | None, list[str]] = {}
-    rows = Area.objects.filter(code__startswith=codes.significant_prefix(root)).values_list("code", "parent_id", "name")
+    areas = Area.objects.using(read_alias()).filter(code__startswith=codes.significant_prefix(root))
+    rows = areas.values_list("code", "parent_id", "name")
     for code, parent, name in rows:
         names[code] = name
         children_of.setdefault(parent, []).append(code)

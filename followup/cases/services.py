@@ -45,6 +45,7 @@ from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from casemgmt.readdb import read_alias
 from followup.codes import Classification, Outcome
 from followup.models import (
     Case,
@@ -656,7 +657,8 @@ def case_spans(patient_ids: Iterable[int], cutoff: dt.date) -> dict[int, tuple[t
     at the cut-off (None). One query."""
     spans: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     for patient_id, opened, closed in (
-        Case.objects.filter(patient_id__in=list(patient_ids), opened_on__lte=cutoff)
+        Case.objects.using(read_alias())
+        .filter(patient_id__in=list(patient_ids), opened_on__lte=cutoff)
         .order_by("patient_id", "opened_on", "id")
         .values_list("patient_id", "opened_on", "closed_on")
     ):

@@ -37,6 +37,7 @@ from casemgmt.areas.models import Area
 from casemgmt.areas.scope import within
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
+from casemgmt.readdb import read_alias
 from followup.codes import Outcome
 from followup.emergencies import rules as emergency_rules
 from followup.models import (
@@ -503,7 +504,7 @@ def close_follow_rows(user: User, today: dt.date) -> list[CloseFollowRow]:
 def emergency_dates(patient_ids: list[int], cutoff: dt.date) -> dict[int, tuple[dt.date, ...]]:
     """Local dates of the emergency handlings of these registered patients up to ``cutoff`` (the indicators'
     count, domain.md §11): one query. Records of persons not registered (yet) are no patient's facts."""
-    rows = Emergency.objects.filter(patient_id__in=patient_ids)
+    rows = Emergency.objects.using(read_alias()).filter(patient_id__in=patient_ids)
     if cutoff < dt.date.max:  # the indicator state asks for everything with date.max
         rows = rows.filter(occurred_at__lte=timezone.make_aware(dt.datetime.combine(cutoff, dt.time.max)))
     dates: dict[int, list[dt.date]] = defaultdict(list)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
+from casemgmt.readdb import read_alias
 from metrics.indicators import followup_facts
 from metrics.indicators.definitions import SEVERE_DISORDERS, CustodyFact, PatientFacts, StatusFact
 from metrics.indicators.periods import Period
@@ -38,8 +39,10 @@ CHUNK_SIZE = 2000
 
 def held_at(prefix: str, day: dt.date) -> QuerySet[CustodySpan]:
     """Custody spans under *prefix* covering *day* (start inclusive, end exclusive: the accepting day)."""
-    return CustodySpan.objects.filter(area__code__startswith=prefix, start_date__lte=day).filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=day)
+    return (
+        CustodySpan.objects.using(read_alias())
+        .filter(area__code__startswith=prefix, start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=day))
     )
 
 
@@ -54,7 +57,8 @@ def iter_facts(prefix: str, period: Period, *, chunk_size: int = CHUNK_SIZE) -> 
     """Every candidate patient's facts for *period*, chunk by chunk."""
     cutoff = period.cutoff_date
     candidates = (
-        Patient.objects.filter(
+        Patient.objects.using(read_alias())
+        .filter(
             pk__in=held_at(prefix, cutoff).values("patient_id"),
             disorder__in=sorted(SEVERE_DISORDERS),
             registered_on__lte=cutoff,
@@ -74,7 +78,8 @@ def iter_facts(prefix: str, period: Period, *, chunk_size: int = CHUNK_SIZE) -> 
 def facts_of_patients(ids: list[int], *, until: dt.date) -> list[PatientFacts]:
     """The whole history up to *until* of the patients *ids* with a severe disorder (the state's rebuild)."""
     rows = list(
-        Patient.objects.filter(pk__in=ids, disorder__in=sorted(SEVERE_DISORDERS))
+        Patient.objects.using(read_alias())
+        .filter(pk__in=ids, disorder__in=sorted(SEVERE_DISORDERS))
         .order_by("pk")
         .values_list("pk", "disorder", "registered_on")
     )
@@ -86,12 +91,14 @@ def facts_of_patients(ids: list[int], *, until: dt.date) -> list[PatientFacts]:
 def _chunk_facts(rows: list[tuple[int, int, dt.date]], period: Period) -> Iterator[PatientFacts]:
     ids = [row[0] for row in rows]
     statuses = _grouped(
-        StatusChange.objects.filter(patient_id__in=ids, effective_date__lte=period.cutoff_date)
+        StatusChange.objects.using(read_alias())
+        .filter(patient_id__in=ids, effective_date__lte=period.cutoff_date)
         .order_by("patient_id", "effective_date", "id")
         .values_list("patient_id", "effective_date", "to_status", "death_cause")
     )
     custody = _grouped(
-        CustodySpan.objects.filter(patient_id__in=ids, start_date__lte=period.cutoff_date)
+        CustodySpan.objects.using(read_alias())
+        .filter(patient_id__in=ids, start_date__lte=period.cutoff_date)
         .order_by("patient_id", "start_date", "id")
         .values_list("patient_id", "area_id", "start_date", "end_date")
     )

@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import FollowUpFact
 from metrics.indicators.periods import Period
 
@@ -38,9 +39,11 @@ def load(ids: list[int], period: Period) -> SideFacts:
     from followup.models import FollowUp, HealthCheck, RehabParticipation
 
     cutoff = period.cutoff_date
+    alias = read_alias()
     followups: dict[int, list[FollowUpFact]] = defaultdict(list)
     rows = (
-        FollowUp.objects.filter(patient_id__in=ids, date__lte=cutoff)
+        FollowUp.objects.using(alias)
+        .filter(patient_id__in=ids, date__lte=cutoff)
         .order_by("patient_id", "date", "id")
         .values_list("patient_id", *FOLLOWUP_COLUMNS)
     )
@@ -48,14 +51,15 @@ def load(ids: list[int], period: Period) -> SideFacts:
         fact = FollowUpFact(**dict(zip(FOLLOWUP_COLUMNS, values, strict=True)))
         followups[patient_id].append(fact)
     rehab: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
-    for patient_id, start, end in RehabParticipation.objects.filter(
-        patient_id__in=ids, start_date__lte=cutoff
-    ).values_list("patient_id", "start_date", "end_date"):
+    for patient_id, start, end in (
+        RehabParticipation.objects.using(alias)
+        .filter(patient_id__in=ids, start_date__lte=cutoff)
+        .values_list("patient_id", "start_date", "end_date")
+    ):
         rehab[patient_id].append((start, end))
     checks: dict[int, list[dt.date]] = defaultdict(list)
-    for patient_id, day in HealthCheck.objects.filter(patient_id__in=ids, date__lte=cutoff, consent=True).values_list(
-        "patient_id", "date"
-    ):
+    check_rows = HealthCheck.objects.using(alias).filter(patient_id__in=ids, date__lte=cutoff, consent=True)
+    for patient_id, day in check_rows.values_list("patient_id", "date"):
         checks[patient_id].append(day)
     return SideFacts(
         followups={k: tuple(v) for k, v in followups.items()},

@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
 from casemgmt.areas.population import PopulationResult, population_of
+from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Options, Tally, membership
 from metrics.indicators.facts import iter_facts
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import Period
 from metrics.reports.document import AreaRef, AreaResult, build_document
+from metrics.reports.source import after_primary_write
 from metrics.state.calendar import answers, slot_of
 from metrics.state.read import is_built, tallies
 from metrics.state.write import ensure_fresh
@@ -60,10 +62,17 @@ def find_area(code_or_prefix: str) -> Area:
         raise AreaNotFound(
             _("区划代码“%(code)s”格式不正确：应为12位代码，或其2、4、6、9位有效前缀。") % {"code": text[:20]}
         ) from None
-    area = Area.objects.filter(code=code).first()
+    area = Area.objects.using(read_alias()).filter(code=code).first()
     if area is None:
         raise AreaNotFound(_("未找到区划代码为“%(code)s”的行政区划。") % {"code": code})
     return area
+
+
+def _fresh(prefix: str) -> None:
+    """Refresh the state rows the calendar made stale (on the primary); a report reading a replica then waits
+    for it to hold them, or reads the primary."""
+    if ensure_fresh(prefix):
+        after_primary_write()
 
 
 def _result(area: Area, tally: Tally, period: Period, population: PopulationResult | None = None) -> AreaResult:
@@ -83,8 +92,8 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
     if slot is None or not answers(period) or not is_built():
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
-    ensure_fresh(prefix)
-    child_areas = list(Area.objects.filter(parent=area).order_by("code")) if children else []
+    _fresh(prefix)
+    child_areas = list(Area.objects.using(read_alias()).filter(parent=area.code).order_by("code")) if children else []
     child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
     groups = tallies(prefix, period.year, [slot], options, child_length=child_length)
     total = Tally()
@@ -108,7 +117,7 @@ def compute_months(area: Area, periods: list[Period], options: Options | None = 
     if not periods or not all(answers(period) for period in periods) or not is_built():
         return [compute(area, period, options).area for period in periods]
     prefix = codes.significant_prefix(area.code)
-    ensure_fresh(prefix)
+    _fresh(prefix)
     known = [slot for slot in slots if slot is not None]
     by_slot = tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
     population = population_of(area.code, periods[0].population_year)  # one year: one population
@@ -119,7 +128,7 @@ def compute_direct(area: Area, period: Period, options: Options | None = None, *
     """The report computed from the pure definitions over every candidate patient (the reference path)."""
     options = options or default_options()
     prefix = codes.significant_prefix(area.code)
-    child_areas = list(Area.objects.filter(parent=area).order_by("code")) if children else []
+    child_areas = list(Area.objects.using(read_alias()).filter(parent=area.code).order_by("code")) if children else []
     child_prefixes = [(codes.significant_prefix(child.code), child.code) for child in child_areas]
     total = Tally()
     by_child = {child.code: Tally() for child in child_areas}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
+from casemgmt.readdb import read_alias
 from metrics.indicators.suppression import NONE, Suppression
 from metrics.reports.document import AreaResult
 from metrics.reports.engine import Report, compute
@@ -26,7 +27,7 @@ LEVEL_NAMES: dict[int, Promise] = {
 
 
 def _grandchildren(report: Report, results: list[AreaResult]) -> list[AreaResult]:
-    areas = Area.objects.in_bulk([result.area.code for result in results], field_name="code")
+    areas = Area.objects.using(read_alias()).in_bulk([result.area.code for result in results], field_name="code")
     return [
         child
         for result in results

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
+from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Membership, Options, membership
 from metrics.indicators.facts import iter_facts
 from metrics.indicators.periods import Period
@@ -93,13 +94,18 @@ def visible_members(user: User, ids: list[int]) -> Members:
         chunk = ids[start : start + VISIBILITY_CHUNK]
         visible += [
             (village, pk)
-            for pk, village in Patient.objects.visible_to(user).filter(pk__in=chunk).values_list("pk", "village_id")
+            for pk, village in Patient.objects.using(read_alias())
+            .visible_to(user)
+            .filter(pk__in=chunk)
+            .values_list("pk", "village_id")
         ]
     return Members(counted=len(ids), visible=[pk for _village, pk in sorted(visible)])
 
 
 def page_patients(user: User, ids: list[int]) -> list[Patient]:
     """The patients of one page, in the order of *ids*, with their village (one query)."""
-    patients: PatientQuerySet = Patient.objects.visible_to(user).filter(pk__in=ids).select_related("village")
+    patients: PatientQuerySet = (
+        Patient.objects.using(read_alias()).visible_to(user).filter(pk__in=ids).select_related("village")
+    )
     by_pk = {patient.pk: patient for patient in patients}
     return [by_pk[pk] for pk in ids if pk in by_pk]

@@ -335,14 +335,17 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     from metrics.indicators.suppression import suppress_document
     from metrics.reports.engine import compute, find_area
     from metrics.reports.rows import report_sections
+    from metrics.reports.source import report_source
     from metrics.reports.tasks import verification_code
     from metrics.reports.trend import trend_values
 
     area = find_area(export.area_code)
     period = parse_period(export.period)
     options = default_options(**export.options)
-    report = compute(area, period, options, children=True)
     suppression = export_suppression(export.requested_by, area.level)
+    with report_source() as source:
+        report = compute(area, period, options, children=True)
+        trend = trend_values(area, period, options)
     document = suppress_document(report.document(), suppression)
     document.pop("computed_at", None)
     canonical = json.dumps([export.pk, document], sort_keys=True, ensure_ascii=False, default=str).encode()
@@ -355,8 +358,8 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
         cutoff=period.cutoff_date.isoformat(),
         own=own,
         children=children,
-        footer=[str(line) for line in footer_lines(options, suppression)],
-        trend=[] if own_suppressed else trend_values(area, period, options),
+        footer=[*(str(line) for line in footer_lines(options, suppression)), source.label()],
+        trend=[] if own_suppressed else trend,
         verification_code=code,
     )
     return content, code

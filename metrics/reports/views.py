@@ -4,6 +4,7 @@ masked patient lists behind each figure."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -34,9 +35,12 @@ from metrics.reports.levels import levels_below
 from metrics.reports.page import page_context
 from metrics.reports.patient_lists import SETS, member_ids, page_patients, visible_members
 from metrics.reports.rows import area_section
+from metrics.reports.source import Source, report_source
 from metrics.reports.xlsx import build_workbook
 from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
+
+HttpResponseT = TypeVar("HttpResponseT", bound=HttpResponseBase)
 
 
 def _default_area(user: User) -> str:
@@ -75,6 +79,12 @@ def _bad_query_text(message: str) -> HttpResponse:
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
+def _sourced(response: HttpResponseT, source: Source) -> HttpResponseT:
+    """The response says which database the report read (``metrics.reports.source``)."""
+    response["X-Data-Source"] = source.header()
+    return response
+
+
 def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: object) -> None:
     record_event(
         actor=request.user,
@@ -89,9 +99,11 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = _staff_query(request, lambda error: render(request, "metrics/report.html", {"error": error}, status=400))
     if isinstance(query, HttpResponse):
         return query
-    result = compute(query.area, query.period, query.options, children=True)
+    with report_source() as source:
+        result = compute(query.area, query.period, query.options, children=True)
+        context = page_context(request.user, query, result)
     _audit(request, Action.LIST, query, "indicators", options=query.options.as_dict())
-    return render(request, "metrics/report.html", page_context(request.user, query, result))
+    return _sourced(render(request, "metrics/report.html", {**context, "data_source": source.label()}), source)
 
 
 @login_required
@@ -106,9 +118,10 @@ def indicators_api(request: AuthenticatedHttpRequest) -> JsonResponse:
     except Http404:
         return JsonResponse({"error": _("无权查看该地区。")}, status=404)
     _audit(request, Action.LIST, query, "indicators_api", options=query.options.as_dict())
-    document = compute(query.area, query.period, query.options, children=query.children).document()
+    with report_source() as source:
+        document = compute(query.area, query.period, query.options, children=query.children).document()
     document = suppress_document(document, export_suppression(request.user, query.area.level))
-    return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
+    return _sourced(JsonResponse(document, json_dumps_params={"ensure_ascii": False}), source)
 
 
 @login_required
@@ -117,15 +130,17 @@ def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = _staff_query(request, _bad_query_text)
     if isinstance(query, HttpResponse):
         return query
-    result = compute(query.area, query.period, query.options, children=True)
     suppression = export_suppression(request.user, query.area.level)
-    own = area_section(result.area, query.period.year, result.options, suppression)
+    with report_source() as source:
+        result = compute(query.area, query.period, query.options, children=True)
+        own = area_section(result.area, query.period.year, result.options, suppression)
+        below = levels_below(result, suppression)
     title = f"{_('严重精神障碍患者管理指标报告')} {result.area.area.name} {query.period.full_label}"
-    content = build_workbook(title, own, levels_below(result, suppression), footer_lines(result.options, suppression))
+    content = build_workbook(title, own, below, [*footer_lines(result.options, suppression), source.label()])
     _audit(request, Action.EXPORT, query, "indicators_xlsx", options=query.options.as_dict())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'
-    return response
+    return _sourced(response, source)
 
 
 @login_required
@@ -200,10 +215,11 @@ def indicator_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
     set_name = request.GET.get("set", "")
     if set_name not in SETS:
         return refuse(_("患者集合无效。"))
-    members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
-    page = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     masked, today = sees_masked_identity(request.user), timezone.localdate()
-    rows = [list_row(patient, masked=masked, today=today) for patient in page_patients(request.user, list(page))]
+    with report_source() as source:
+        members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
+        page = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [list_row(patient, masked=masked, today=today) for patient in page_patients(request.user, list(page))]
     record_event(
         actor=request.user,
         action=Action.LIST,
@@ -228,5 +244,6 @@ def indicator_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
         "masked": masked,
         "page_query": urlencode({**query.params(), "set": set_name}),
         "report_url": f"{reverse('metrics:report')}?{query.querystring}",
+        "data_source": source.label(),
     }
-    return render(request, "metrics/patients.html", context)
+    return _sourced(render(request, "metrics/patients.html", context), source)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
+from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Options, Tally
 from metrics.models import (
     COUNT_COLUMNS,
@@ -25,7 +26,7 @@ from metrics.models import (
 
 def is_built() -> bool:
     """A complete build exists (``IndicatorStateBuild``); before the first rebuild reports go direct."""
-    return IndicatorStateBuild.objects.exists()
+    return IndicatorStateBuild.objects.using(read_alias()).exists()
 
 
 def state_freshness() -> list[tuple[str, str]]:
@@ -83,6 +84,7 @@ def tallies(
     """Tallies under *prefix* for each slot of *year*: {group: {slot: Tally}}; the group is "" for the whole
     area, or the child prefix (the first *child_length* digits of the holder's code) when one is given."""
     lo, hi = code_range(prefix)
+    connection = connections[read_alias()]
     group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
     columns = _count_columns(options)
     died = [f"died_{cause}" for cause in DEATH_CAUSE_CODES]

@@ -14,8 +14,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
+from casemgmt.readdb import reading_from
 from metrics.indicators.facts import facts_of_patients
 from metrics.models import PatientYearState
 from metrics.state.calendar import today
@@ -36,7 +37,8 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
     day = day or today()
     ids = sorted(set(patient_ids))
     written = 0
-    with transaction.atomic():
+    # The facts written from are the primary's, even when a report reading from a replica got here.
+    with reading_from(DEFAULT_DB_ALIAS), transaction.atomic():
         if connection.features.has_select_for_update:
             from registry.models import Patient
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from casemgmt.env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_str
+from casemgmt.env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_str, replica_database_from_url
 
 
 def test_env_bool_refuses_anything_but_true_or_false(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,3 +30,12 @@ def test_database_urls() -> None:
     assert database_from_url("sqlite:////tmp/x.sqlite3")["NAME"] == "/tmp/x.sqlite3"  # noqa: S108
     with pytest.raises(ImproperlyConfiguredEnv):
         database_from_url("mysql://x/y")
+
+
+def test_replica_url_is_a_read_only_postgres_session_mirrored_in_tests() -> None:
+    entry = replica_database_from_url("postgres://ro@standby.local:5432/jf")
+    assert (entry["HOST"], entry["USER"], entry["NAME"]) == ("standby.local", "ro", "jf")
+    assert entry["OPTIONS"] == {"connect_timeout": 3, "options": "-c default_transaction_read_only=on"}
+    assert entry["TEST"] == {"MIRROR": "default"}
+    with pytest.raises(ImproperlyConfiguredEnv, match="streaming replica"):
+        replica_database_from_url("sqlite:////tmp/replica.sqlite3")
