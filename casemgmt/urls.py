@@ -16,4 +16,6 @@ urlpatterns = [
     path("patients/", include("registry.urls")),
     path("followup/", include("followup.urls")),
     path("reports/", include("metrics.urls")),
+    path("account/", include("casemgmt.api.page_urls")),
+    path("api/v1/", include("casemgmt.api.urls")),
 ]
