@@ -34,7 +34,7 @@ _fallback = local_fallback("api-rate-fallback")
 def spend(token: ApiToken) -> int:
     """Count one request of *token* in the current window; the window's count so far."""
     window = int(settings.API_RATE_WINDOW_SECONDS)
-    key = f"api-rate:{token.pk}:{int(time.time()) // window}"
+    key = f"api-rate:{token.prefix}:{int(time.time()) // window}"
 
     def count(store: BaseCache) -> int:
         return increment(store, key, timeout=window)
