@@ -240,3 +240,54 @@ def test_the_rate_limit_holds_while_the_shared_cache_is_down(
     unreachable = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
     monkeypatch.setattr(auth, "cache", unreachable)  # a real Redis client, pointed at a port nobody listens on
     assert [call(token, "/api/v1/worklist").status_code for _ in range(3)] == [200, 200, 429]
+
+
+# --- the API令牌 page ------------------------------------------------------------------------------------------
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_token_page_is_for_doctors_and_area_staff_only(world: World) -> None:
+    for user in (world.police_c, world.admin_e):
+        client = logged_in(user)
+        assert client.get("/account/api-tokens/").status_code == 403
+        assert client.post("/account/api-tokens/", {"name": "x", "days": "5"}).status_code == 403
+    assert not ApiToken.objects.exists()
+    response = Client().get("/account/api-tokens/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert logged_in(world.county_d).get("/account/api-tokens/").status_code == 200
+
+
+def test_the_token_is_shown_once_and_another_account_cannot_revoke_it(world: World) -> None:
+    client = logged_in(world.doctor_a)
+    created = client.post("/account/api-tokens/", {"name": "县平台", "days": "7"}).content.decode()
+    token = ApiToken.objects.get()
+    plain = created.split('id="new-token-value" class="token" value="')[1].split('"')[0]
+    assert plain.startswith(f"jf_{token.prefix}_")
+    assert plain not in client.get("/account/api-tokens/").content.decode()
+    other = logged_in(world.doctor_b)
+    assert other.post("/account/api-tokens/", {"revoke": str(token.pk)}).status_code == 404
+    assert other.post("/account/api-tokens/", {"revoke": "9" * 30}).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None and call(plain, "/api/v1/worklist").status_code == 200
+    assert client.post("/account/api-tokens/", {"revoke": str(token.pk)}).status_code == 302
+    assert call(plain, "/api/v1/worklist").status_code == 401
+
+
+def test_the_schema_is_served_and_names_every_endpoint(world: World) -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {"/indicators", "/patients", "/worklist"}
+
+
+def test_messages_are_translated_into_english(world: World) -> None:
+    response = Client().get("/api/v1/worklist", headers={"Accept-Language": "en"})
+    assert response.json()["error"] == "Missing or invalid API token."
+    client = logged_in(world.doctor_a)
+    client.cookies["django_language"] = "en"
+    page = client.get("/account/api-tokens/").content.decode()
+    assert "API tokens" in page and "You have no tokens yet." in page and "Create token" in page
