@@ -1,5 +1,5 @@
-"""The machine API's work list (/api/v1/worklist): a doctor's overdue, due-soon, unstable and not-reached patients,
-for a doctor holding an API token (``casemgmt.api``).
+"""The machine API's work list (/api/v1/worklist): a doctor's overdue, due-soon, unstable and not-reached patients
+and those under close follow-up after an emergency, for a doctor holding an API token (``casemgmt.api``).
 
 The same query as the work list page (``followup.visits.queries.work_list``: the doctor's own areas among
 ``Patient.objects.visible_to``), the identity as the page shows it to the doctor (name and phone in clear), each
@@ -9,11 +9,13 @@ outside them, as for a missing one). Each response is audited like the page, wit
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import JsonResponse
 from django.utils import timezone
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
-from casemgmt.accounts.models import ApiToken, Role
+from casemgmt.accounts.models import ApiToken, Role, User
 from casemgmt.api import schema
 from casemgmt.api.areas import reachable_area
 from casemgmt.api.auth import audit_detail, token_endpoint
@@ -21,7 +23,9 @@ from casemgmt.areas import codes as area_codes
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from followup import codes
+from followup.emergencies.services import CloseFollowRow, close_follow_rows
 from followup.visits import queries
+from registry.models import Patient
 
 SECTIONS = ("overdue", "due_soon", "unstable", "not_reached")
 
@@ -48,6 +52,30 @@ def _item(item: queries.WorkItem) -> dict[str, object]:
     }
 
 
+def _close_follow_rows(user: User, today: dt.date, within: str) -> list[CloseFollowRow]:
+    """The page's close follow-up rows (after an emergency), narrowed to *within* when an area is asked."""
+    rows = close_follow_rows(user, today)
+    if not within or not rows:
+        return rows
+    inside = set(
+        Patient.objects.visible_to(user)
+        .filter(uuid__in=[row.patient_uuid for row in rows], village__code__startswith=within)
+        .values_list("uuid", flat=True)
+    )
+    return [row for row in rows if row.patient_uuid in inside]
+
+
+def _close_follow(row: CloseFollowRow) -> dict[str, object]:
+    return {
+        "uuid": str(row.patient_uuid),
+        "name": row.name,
+        "village": row.village,
+        "since": row.since.isoformat(),
+        "visit_by": row.visit_by.isoformat() if row.visit_by else None,
+        "overdue": row.overdue,
+    }
+
+
 @token_endpoint(Role.DOCTOR)
 def worklist(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonResponse:
     user = request.user
@@ -57,7 +85,8 @@ def worklist(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonResponse
     within = area_codes.significant_prefix(area.code) if area else ""
     work = queries.work_list(user, today, within=within)
     sections = {name: [_item(item) for item in getattr(work, name)] for name in SECTIONS}
-    shown = [entry["uuid"] for items in sections.values() for entry in items]
+    close_follow = [_close_follow(row) for row in _close_follow_rows(user, today, within)]
+    shown = [entry["uuid"] for items in (*sections.values(), close_follow) for entry in items]
     record_event(
         actor=user,
         action=Action.LIST,
@@ -70,6 +99,7 @@ def worklist(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonResponse
         "totals": {name: int(work.totals.get(name, 0)) for name in (*SECTIONS, "without_schedule")},
         "limit": queries.WORK_LIST_LIMIT,
         **sections,
+        "close_follow": close_follow,
     }
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
@@ -122,9 +152,22 @@ schema.register(
     },
     {
         "WorkItem": WORK_ITEM,
+        "CloseFollowItem": {
+            "type": "object",
+            "required": ["uuid", "name", "village", "since", "visit_by", "overdue"],
+            "properties": {
+                "uuid": {"type": "string", "format": "uuid"},
+                "name": {"type": "string"},
+                "village": {"type": "string"},
+                "since": {"type": "string", "format": "date"},
+                "visit_by": schema.nullable({"type": "string", "format": "date"}),
+                "overdue": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+        },
         "WorkList": {
             "type": "object",
-            "required": ["date", "area", "totals", "limit", *SECTIONS],
+            "required": ["date", "area", "totals", "limit", *SECTIONS, "close_follow"],
             "properties": {
                 "date": {"type": "string", "format": "date"},
                 "area": schema.nullable(schema.ref("AreaRef")),
@@ -136,6 +179,7 @@ schema.register(
                 },
                 "limit": COUNT,
                 **{name: {"type": "array", "items": schema.ref("WorkItem")} for name in SECTIONS},
+                "close_follow": {"type": "array", "items": schema.ref("CloseFollowItem")},
             },
             "additionalProperties": False,
         },

@@ -291,3 +291,24 @@ def test_messages_are_translated_into_english(world: World) -> None:
     client.cookies["django_language"] = "en"
     page = client.get("/account/api-tokens/").content.decode()
     assert "API tokens" in page and "You have no tokens yet." in page and "Create token" in page
+
+
+def test_the_work_list_has_the_close_follow_up_rows_and_audits_them(world: World) -> None:
+    from followup.emergencies import services as emergency_services
+
+    now = timezone.now()
+    emergency_services.record_emergency(
+        actor=world.doctor_a,
+        values={"occurred_at": now - dt.timedelta(hours=2), "place": "家中"},
+        handler=None,
+        complete=False,
+        now=now,
+        patient=world.patient_a,
+    )
+    token = token_for(world.doctor_a)
+    body = call(token, "/api/v1/worklist").json()
+    assert [row["uuid"] for row in body["close_follow"]] == [str(world.patient_a.uuid)]
+    event = AuditEvent.objects.filter(detail__via="api").get()
+    assert [str(s.patient_uuid) for s in AuditSubject.objects.filter(event=event)] == [str(world.patient_a.uuid)]
+    assert call(token, "/api/v1/worklist", {"area": world.village_a2.code}).json()["close_follow"] == []
+    assert call(token, "/api/v1/worklist", {"area": world.village_a1.code}).json()["close_follow"] != []

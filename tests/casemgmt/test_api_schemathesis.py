@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from casemgmt.api import tokens
+from followup.emergencies.services import record_emergency
 from tests.base import TODAY, build_world
 from tests.followup.base import reached_data, record
 
@@ -55,6 +57,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     settings.API_RATE_LIMIT = 1_000_000
     world = build_world()
     record(world.patient_a, world.doctor_a, reached_data(classification=1, next_date=TODAY + dt.timedelta(days=3)))
+    now = timezone.now()
+    values = {"occurred_at": now - dt.timedelta(hours=2), "place": "家中"}
+    patient = world.patient_a
+    record_emergency(actor=world.doctor_a, values=values, handler=None, complete=False, now=now, patient=patient)
     # Each role on the operations it may use (the other role's 403 is covered in tests/casemgmt/test_api.py).
     for user, paths, count in ((world.county_d, "^/(indicators|patients)$", 2), (world.doctor_a, "^/worklist$", 1)):
         token = tokens.issue(user, name="schemathesis", days=1)[1]
