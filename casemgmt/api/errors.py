@@ -28,5 +28,5 @@ def unauthorized() -> JsonResponse:
 
 
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    """Any path under /api/v1/ that names no endpoint."""
+    """A path under /api/v1/ that names no endpoint."""
     return json_error(404, _("未找到。"))
