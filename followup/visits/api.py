@@ -2,7 +2,7 @@
 and those under close follow-up after an emergency, for a doctor holding an API token (``casemgmt.api``).
 
 The same query as the work list page (``followup.visits.queries.work_list``: the doctor's own areas among
-``Patient.objects.visible_to``), the identity as the page shows it to the doctor (name and phone in clear), each
+``visible_patients`` (the one rule)), the identity as the page shows it to the doctor (name and phone in clear), each
 section up to ``WORK_LIST_LIMIT`` rows; ``area`` narrows it to a township or village of the doctor's (404 for an area
 outside them, as for a missing one). Each response is audited like the page, with the patients it lists.
 """
@@ -25,7 +25,7 @@ from casemgmt.audit.services import record_event
 from followup import codes
 from followup.emergencies.services import CloseFollowRow, close_follow_rows
 from followup.visits import queries
-from registry.models import Patient
+from registry.access.visibility import visible_patients
 
 SECTIONS = ("overdue", "due_soon", "unstable", "not_reached")
 
@@ -58,7 +58,7 @@ def _close_follow_rows(user: User, today: dt.date, within: str) -> list[CloseFol
     if not within or not rows:
         return rows
     inside = set(
-        Patient.objects.visible_to(user)
+        visible_patients(user)
         .filter(uuid__in=[row.patient_uuid for row in rows], village__code__startswith=within)
         .values_list("uuid", flat=True)
     )

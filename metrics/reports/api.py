@@ -3,7 +3,7 @@ and the masked patients behind a figure, for area staff holding an API token (``
 
 Each runs the checks of its web page (``metrics.reports.views``): the query parsed by ``parse_query`` (400 with the
 same Chinese message), the area within the account's jurisdiction (``may_view_area``; 404 otherwise, as for a
-missing area), the members narrowed to ``Patient.objects.visible_to`` and masked like the page; each response is
+missing area), the members narrowed to ``visible_patients`` (the one rule) and masked like the page; each response is
 audited like the page, marked with the token's prefix.
 """
 
