@@ -1,5 +1,7 @@
 """schemathesis against the served OpenAPI schema (/api/v1/openapi.json) on a live server, with a real token of
-each role that uses the API: 0 server errors and 0 schema violations (issue 16 §6).
+each role that uses the API: 0 server errors and 0 schema violations (issue 16 §6). Besides the response
+conformance checks (status code, content type, headers, body), schemathesis checks that a request without the
+token is refused (``ignored_auth``) and that other methods answer 405 with ``Allow``.
 
 Runs the schemathesis CLI in a subprocess against pytest-django's ``live_server``; a bounded number of examples per
 operation and a fixed seed keep it under a minute and reproducible.
@@ -30,6 +32,9 @@ CHECKS = ",".join(
         "content_type_conformance",
         "response_headers_conformance",
         "response_schema_conformance",
+        "ignored_auth",
+        "unsupported_method",
+        "allow_header_conformance",
     )
 )
 ST = Path(sys.executable).with_name("st")
