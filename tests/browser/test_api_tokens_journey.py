@@ -14,7 +14,15 @@ from django.utils import timezone
 from casemgmt.accounts.models import ApiToken
 from casemgmt.audit.models import Action, AuditEvent
 from tests.base import PASSWORD, World
-from tests.browser.conftest import check_page, field_error, flash, log_in, screenshot, submit_form
+from tests.browser.conftest import (
+    check_page,
+    field_error,
+    flash,
+    log_in,
+    no_sideways_scroll,
+    screenshot,
+    submit_form,
+)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,6 +38,7 @@ def test_create_see_once_and_revoke_a_token(
     assert page.url.endswith("/account/api-tokens/")
     assert "您还没有令牌" in page.inner_text("main")
     check_page(page)
+    assert no_sideways_scroll(page)
 
     # Bad input: each branch explained at its field, nothing written.
     page.fill("input[name=name]", "   ")
@@ -51,6 +60,7 @@ def test_create_see_once_and_revoke_a_token(
     submit_form(page)
     plain = page.input_value("#new-token-value")
     screenshot(page, f"api-token-created-{page_fixture}")
+    assert no_sideways_scroll(page)
     token = ApiToken.objects.get()
     assert token.user == world.doctor_a and token.name == "县平台同步" and token.revoked_at is None
     assert plain.startswith(f"jf_{token.prefix}_") and token.digest == hashlib.sha256(plain.encode()).hexdigest()
