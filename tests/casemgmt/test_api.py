@@ -164,8 +164,9 @@ def test_bad_parameters_are_400_in_chinese(world: World) -> None:
 
 
 def test_unknown_paths_and_other_methods_answer_json(world: World) -> None:
-    response = Client().get("/api/v1/nothing/here")
-    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    for path in ("/api/v1/nothing/here", "/api/v2/worklist", "/api/"):
+        response = Client().get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", path
     token = token_for(world.doctor_a)
     response = Client().post("/api/v1/worklist", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 405 and response["Content-Type"] == "application/json"

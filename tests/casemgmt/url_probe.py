@@ -314,7 +314,7 @@ NOT_PROBED: dict[str, str] = {
     "admin/": "Django admin: its object pages take the admin's own ids (object_id, app_label, id, url) of the "
     "models registered there (areas, populations, users), none of which holds patient data; who reaches the "
     "admin at all is tested in tests/casemgmt/test_admin.py. Its pages without parameters are probed.",
-    "api/v1/": "the machine API's only parameterised pattern is its JSON 404 for a path naming no endpoint (it names "
+    "api/": "the machine API's only parameterised patterns are its JSON 404s for a path naming no endpoint (they name "
     "no record); the endpoints (no parameters) are probed, and tokens, visibility and audit are tested in "
     "tests/casemgmt/test_api.py.",
 }
