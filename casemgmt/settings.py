@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "casemgmt.request_log.RequestLogMiddleware",
+    "casemgmt.api.middleware.ApiWithoutSessionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -274,6 +275,11 @@ BREAK_GLASS_UNANSWERED_PROBES_PER_HOUR = env_int("BREAK_GLASS_UNANSWERED_PROBES_
 CASE_GRANT_DAYS = env_int("CASE_GRANT_DAYS", 90)
 # A grant ends with the plan's review date; a margin after it must be configured on purpose (issue 14).
 CASE_GRANT_MARGIN_DAYS = env_int("CASE_GRANT_MARGIN_DAYS", 0)
+# Machine API (/api/v1/, casemgmt.api): a new token's default validity, and the requests one token may make per
+# window (429 beyond; counted in the shared cache, per process while Redis is down).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 60)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
 
 # Indicator options (domain.md §11), each named in the report footer; reports may override them.
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"

@@ -125,3 +125,26 @@ class AccountChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.username} ({self.state})"
+
+
+class ApiToken(models.Model):
+    """A bearer token of the machine API (``casemgmt.api``), held by one account and acting with its visibility.
+
+    Only a SHA-256 digest of the token is stored; the token itself is shown once, when it is created. ``prefix``
+    (the token's public start) finds the row; the digest is compared in constant time.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("用途"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.name})"

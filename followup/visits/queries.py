@@ -130,14 +130,19 @@ SECTION_ORDER: dict[str, tuple[str | OrderBy, ...]] = {
 }
 
 
-def work_list(user: User, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "") -> WorkList:
+def work_list(
+    user: User, today: dt.date, *, shown: int = WORK_LIST_LIMIT, expanded: str = "", within: str = ""
+) -> WorkList:
     """Overdue (longest first, then highest risk), due within DUE_SOON_DAYS, unstable, and not reached in a row.
 
     Each section holds its first *shown* patients, the *expanded* one up to WORK_LIST_LIMIT (the page fetches
     only what it shows: every row is a decrypted name). Seven queries whatever the number of patients: the
     user's areas (cached on the user after the first call) and grants, one per section, one for the totals.
+    *within* (an area code's significant prefix) narrows the list to the villages of that area.
     """
     base = _followed(user).select_related("village", "care_state")
+    if within:
+        base = base.filter(village__code__startswith=within)
     filters = _section_filters(today)
     sections = {
         name: [

@@ -314,6 +314,9 @@ NOT_PROBED: dict[str, str] = {
     "admin/": "Django admin: its object pages take the admin's own ids (object_id, app_label, id, url) of the "
     "models registered there (areas, populations, users), none of which holds patient data; who reaches the "
     "admin at all is tested in tests/casemgmt/test_admin.py. Its pages without parameters are probed.",
+    "api/": "the machine API's only parameterised patterns are its JSON 404s for a path naming no endpoint (they name "
+    "no record); the endpoints (no parameters) are probed, and tokens, visibility and audit are tested in "
+    "tests/casemgmt/test_api.py.",
 }
 
 # Pages on which a persona is entitled to content that is not patient data; the probe then only checks that

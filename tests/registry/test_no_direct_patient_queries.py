@@ -20,8 +20,9 @@ APPS = ("registry", "followup", "metrics", "casemgmt")
 FORBIDDEN = ("Patient.objects", "Patient._default_manager", "Patient._base_manager")
 
 # A module has a view or panel role when its name or the name of a package it lives in says so: views.py,
-# case_views.py, a views/ package, panel.py, panels.py, transfer_panel.py, anything in an overview/ package.
-ROLE_NAMES = frozenset({"views", "panel", "panels", "overview"})
+# case_views.py, a views/ package, panel.py, panels.py, transfer_panel.py, anything in an overview/ package, and
+# the machine API's endpoint modules (api.py, api_urls.py, the casemgmt/api/ package).
+ROLE_NAMES = frozenset({"views", "panel", "panels", "overview", "api"})
 ROLE_SUFFIXES = tuple(f"_{name}" for name in ROLE_NAMES)
 SKIPPED_DIRS = frozenset({"migrations", ".venv", "__pycache__"})
 
