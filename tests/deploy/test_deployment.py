@@ -60,10 +60,26 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx)"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="runs the rendered jingfang-manage, which needs root (runuser)"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def machine() -> None:
+    """What the test needs of the machine; missing, it skips — or fails in CI (REQUIRE_SERVICES=true)."""
+    missing = [
+        reason
+        for absent, reason in (
+            (not Path(NGINX).exists(), "nginx is not installed (apt-get install nginx)"),
+            (not Path(OPENSSL).exists(), "openssl is not installed"),
+            (os.geteuid() != 0, "runs the rendered jingfang-manage, which needs root (runuser)"),
+            (not Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}"),
+        )
+        if absent
+    ]
+    if missing and os.environ.get("REQUIRE_SERVICES") == "true":
+        pytest.fail("; ".join(missing))
+    if missing:
+        pytest.skip("; ".join(missing))
 
 
 def free_port() -> int:
