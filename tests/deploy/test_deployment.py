@@ -42,6 +42,7 @@ from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action, AuditEvent
 from casemgmt.crypto.cipher import new_key
 from followup.models import FollowUp
+from followup.workbook.forms import MAX_UPLOAD_BYTES
 from metrics.models import PdfExport
 from tests.base import PASSWORD, TODAY, World
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in
@@ -51,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 HOST = "localhost"
 LOCKOUT_LIMIT = 2  # per username; an address is locked after 4 × this many failures
 
@@ -73,6 +75,7 @@ def machine() -> None:
             (not Path(OPENSSL).exists(), "openssl is not installed"),
             (os.geteuid() != 0, "runs the rendered jingfang-manage, which needs root (runuser)"),
             (not Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}"),
+            (SYSTEMD_ANALYZE is None, "systemd-analyze is not installed (apt-get install systemd)"),
         )
         if absent
     ]
@@ -235,6 +238,39 @@ def write_keys(keys: Path) -> None:
         (keys / name).chmod(0o640)
 
 
+def upload_answer(port: int, length: int) -> int | None:
+    """Announce a POST body of *length* bytes and send its first KiB: nginx's answer (its status) when it refuses
+    the size at once, None when it waits for the rest (the size is accepted)."""
+    upload = http.client.HTTPSConnection(HOST, port, context=tls_context(), timeout=3)
+    try:
+        upload.putrequest("POST", "/followup/import/", skip_host=True)
+        upload.putheader("Host", f"{HOST}:{port}")
+        upload.putheader("Content-Length", str(length))
+        upload.endheaders(b"x" * 1024)
+        try:
+            return upload.getresponse().status
+        except TimeoutError:
+            return None
+    finally:
+        upload.close()
+
+
+def verify_units(systemd_dir: Path) -> None:
+    """systemd's own check of the rendered units (unknown keys, bad values, missing programs), the template as
+    an instance of each queue."""
+    units = [systemd_dir / "jingfang-web.service", systemd_dir / "jingfang-beat.service"]
+    for queue in ("celery", "imports", "reports"):
+        instance = systemd_dir / f"jingfang-worker@{queue}.service"
+        shutil.copy(systemd_dir / "jingfang-worker@.service", instance)
+        units.append(instance)
+    verified = subprocess.run(  # noqa: S603
+        [str(SYSTEMD_ANALYZE), "verify", "--man=no", *map(str, units)], check=False, capture_output=True, text=True
+    )
+    assert verified.returncode == 0 and not verified.stderr.strip(), verified.stderr
+    for instance in units[2:]:
+        instance.unlink()
+
+
 def nginx_main_config(tmp: Path, site: Path) -> Path:
     """Debian's nginx.conf in small: an http block that includes the site, state files under *tmp*."""
     user = "user root;\n" if os.geteuid() == 0 else ""
@@ -366,6 +402,7 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
     checked = subprocess.run(deploy_check, check=False, capture_output=True, text=True)  # noqa: S603
     assert checked.returncode == 0, checked.stdout + checked.stderr
     manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())["paths"]
+    verify_units(out / "systemd")
 
     logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker", "beat", "nginx")}
     nginx_config = nginx_main_config(tmp_path, out / "nginx" / "jingfang.conf")
@@ -400,6 +437,10 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
         assert response.status == 200 and "max-age=31536000" in (response.getheader("Strict-Transport-Security") or "")
         with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
             local.request("GET", "/login/", headers={"Host": "attacker.example"})
+        # nginx takes a workbook of the largest size the form accepts (300 MB and the form around it): it waits for
+        # the rest of the body; a body well above the limit is refused before it is sent.
+        assert upload_answer(https_port, MAX_UPLOAD_BYTES + 1024 * 1024) is None
+        assert upload_answer(https_port, MAX_UPLOAD_BYTES + 20 * 1024 * 1024) == 413
 
         from playwright.sync_api import sync_playwright
 
