@@ -40,6 +40,7 @@ from django.db import connection, connections
 from casemgmt.accounts import throttle
 from casemgmt.accounts.models import User
 from casemgmt.audit.models import Action, AuditEvent
+from casemgmt.checks import WORKER_BOOT_ERROR
 from casemgmt.crypto.cipher import new_key
 from followup.models import FollowUp
 from followup.workbook.forms import MAX_UPLOAD_BYTES
@@ -255,6 +256,23 @@ def upload_answer(port: int, length: int) -> int | None:
         upload.close()
 
 
+def refuses_a_wrong_key(web_unit: Path, keys: Path, log: Path) -> None:
+    """With a wrong field key in its file, the web unit's command exits with the code the unit does not restart on
+    (no restart loop answering nothing)."""
+    right = (keys / "field_encryption_keys").read_text()
+    kid = right.split(":", 1)[0]
+    (keys / "field_encryption_keys").write_text(f"{kid}:{new_key()}\n")
+    try:
+        command, env, cwd = unit_command(web_unit)
+        with started(command, env, cwd, log) as web:
+            wait_for("the refusal", lambda: web.poll() is not None, logs=(log,))
+        assert web.returncode == WORKER_BOOT_ERROR, log.read_text()[-2000:]
+        assert f"RestartPreventExitStatus={WORKER_BOOT_ERROR}" in web_unit.read_text().splitlines()
+        assert log.read_text().count("Refusing to start") == 1  # the checks ran once, in the master
+    finally:
+        (keys / "field_encryption_keys").write_text(right)
+
+
 def verify_units(systemd_dir: Path) -> None:
     """systemd's own check of the rendered units (unknown keys, bad values, missing programs), the template as
     an instance of each queue."""
@@ -409,6 +427,8 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
     nginx = [NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "nginx-error.log"), "-c", str(nginx_config)]
     tested = subprocess.run([*nginx, "-t"], check=False, capture_output=True, text=True)  # noqa: S603
     assert tested.returncode == 0, tested.stderr
+
+    refuses_a_wrong_key(out / "systemd" / "jingfang-web.service", conf_dir / "keys", tmp_path / "refused.log")
 
     with ExitStack() as stack:
         web, web_env, web_cwd = unit_command(out / "systemd" / "jingfang-web.service")
