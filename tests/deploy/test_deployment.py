@@ -256,19 +256,21 @@ def upload_answer(port: int, length: int) -> int | None:
         upload.close()
 
 
-def refuses_a_wrong_key(web_unit: Path, keys: Path, log: Path) -> None:
-    """With a wrong field key in its file, the web unit's command exits with the code the unit does not restart on
-    (no restart loop answering nothing)."""
+def refuses_a_wrong_key(systemd_dir: Path, keys: Path, tmp_path: Path) -> None:
+    """With a wrong field key in its file, the web unit's and a worker unit's commands exit with the code their
+    units do not restart on (no restart loop answering nothing)."""
     right = (keys / "field_encryption_keys").read_text()
     kid = right.split(":", 1)[0]
     (keys / "field_encryption_keys").write_text(f"{kid}:{new_key()}\n")
     try:
-        command, env, cwd = unit_command(web_unit)
-        with started(command, env, cwd, log) as web:
-            wait_for("the refusal", lambda: web.poll() is not None, logs=(log,))
-        assert web.returncode == WORKER_BOOT_ERROR, log.read_text()[-2000:]
-        assert f"RestartPreventExitStatus={WORKER_BOOT_ERROR}" in web_unit.read_text().splitlines()
-        assert log.read_text().count("Refusing to start") == 1  # the checks ran once, in the master
+        for unit, instance in (("jingfang-web.service", ""), ("jingfang-worker@.service", "reports")):
+            command, env, cwd = unit_command(systemd_dir / unit, instance)
+            log = tmp_path / f"refused-{unit}.log"
+            with started(command, env, cwd, log) as process:
+                wait_for(f"{unit} to refuse", lambda process=process: process.poll() is not None, logs=(log,))
+            assert process.returncode == WORKER_BOOT_ERROR, log.read_text()[-2000:]
+            assert f"RestartPreventExitStatus={WORKER_BOOT_ERROR}" in (systemd_dir / unit).read_text().splitlines()
+            assert log.read_text().count("Refusing to start") == 1  # the checks ran once (gunicorn: in the master)
     finally:
         (keys / "field_encryption_keys").write_text(right)
 
@@ -428,7 +430,7 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
     tested = subprocess.run([*nginx, "-t"], check=False, capture_output=True, text=True)  # noqa: S603
     assert tested.returncode == 0, tested.stderr
 
-    refuses_a_wrong_key(out / "systemd" / "jingfang-web.service", conf_dir / "keys", tmp_path / "refused.log")
+    refuses_a_wrong_key(out / "systemd", conf_dir / "keys", tmp_path)
 
     with ExitStack() as stack:
         web, web_env, web_cwd = unit_command(out / "systemd" / "jingfang-web.service")
