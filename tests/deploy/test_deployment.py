@@ -291,6 +291,18 @@ def verify_units(systemd_dir: Path) -> None:
         instance.unlink()
 
 
+def check_in_debian_nginx(tmp: Path, site: Path) -> None:
+    """The site as Debian's own nginx.conf includes it from sites-enabled/ (its http-level TLS and gzip settings
+    included): nginx -t accepts it."""
+    debian = Path("/etc/nginx/nginx.conf").read_text()
+    assert "include /etc/nginx/sites-enabled/*;" in debian
+    config = tmp / "debian-nginx.conf"
+    config.write_text(debian.replace("include /etc/nginx/sites-enabled/*;", f"include {site};"))
+    command = [NGINX, "-t", "-e", str(tmp / "nginx-error.log"), "-c", str(config)]
+    tested = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603
+    assert tested.returncode == 0, tested.stderr
+
+
 def nginx_main_config(tmp: Path, site: Path) -> Path:
     """Debian's nginx.conf in small: an http block that includes the site, state files under *tmp*."""
     user = "user root;\n" if os.geteuid() == 0 else ""
@@ -429,6 +441,7 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
     nginx = [NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "nginx-error.log"), "-c", str(nginx_config)]
     tested = subprocess.run([*nginx, "-t"], check=False, capture_output=True, text=True)  # noqa: S603
     assert tested.returncode == 0, tested.stderr
+    check_in_debian_nginx(tmp_path, out / "nginx" / "jingfang.conf")
 
     refuses_a_wrong_key(out / "systemd", conf_dir / "keys", tmp_path)
 
