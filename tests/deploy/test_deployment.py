@@ -8,7 +8,13 @@ certificate, the host name ``localhost``), and in the rendered ``jingfang.env`` 
 web workers. The units are not run by systemd: their ``WorkingDirectory``, ``EnvironmentFile``, ``Environment``
 and ``ExecStart`` are read and started as systemd would (``%i`` and ``%H`` filled in), with a clean environment.
 nginx runs its Debian binary with a small main configuration that includes the rendered site, as Debian's
-``nginx.conf`` includes ``sites-enabled/``. Needs root (the rendered ``jingfang-manage`` uses runuser).
+``nginx.conf`` includes ``sites-enabled/`` (``nginx -t`` also checks it inside Debian's own). Needs root (the
+rendered ``jingfang-manage`` uses runuser).
+
+Checked besides the journey: systemd-analyze accepts the units; collectstatic, ``check --deploy`` and the nightly
+encrypted backup run through ``jingfang-manage``; with a wrong key the web and worker units' commands exit with 3
+(which their units do not restart on); HTTP redirects to HTTPS, HSTS is sent, unknown host names get nothing,
+a body above the workbook limit is refused; /healthz answers through nginx and sees the worker.
 """
 
 from __future__ import annotations
@@ -434,6 +440,12 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
     checked = subprocess.run(deploy_check, check=False, capture_output=True, text=True)  # noqa: S603
     assert checked.returncode == 0, checked.stdout + checked.stderr
     manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())["paths"]
+    # The nightly backup's command (deploy/cron/jingfang-backup), sealed with the backup key from its file.
+    cron = (out / "cron" / "jingfang-backup").read_text()
+    assert "/usr/local/bin/jingfang-manage backup /var/backups/jingfang/jingfang-$(date +\\%F).dump --encrypt" in cron
+    subprocess.run([*manage, "backup", str(tmp_path / "nightly.dump"), "--encrypt"], check=True, capture_output=True)  # noqa: S603
+    assert not (tmp_path / "nightly.dump").read_bytes().startswith(b"PGDMP")  # encrypted, not a plain pg_dump
+    assert (tmp_path / "nightly.dump.sha256").exists()
     verify_units(out / "systemd")
 
     logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker", "beat", "nginx")}
