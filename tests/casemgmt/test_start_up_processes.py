@@ -51,7 +51,9 @@ def run_until_exit(command: list[str], env: dict[str, str], tmp_path: Path, seco
 
 def test_gunicorn_stops_on_a_wrong_key(tmp_path: Path) -> None:
     command = [str(ROOT / ".venv/bin/gunicorn"), "casemgmt.wsgi", "--bind", "127.0.0.1:0", "--workers", "2"]
-    command += ["--no-control-socket"]  # two gunicorns on one machine (CI, a developer) would share ~/.gunicorn
+    # As deployed (deploy/gunicorn.conf.py): the app is loaded once in the master, so a key error stops it with 3.
+    # Without --preload every worker fails on its own and gunicorn 27 may exit with 1 while stopping the rest.
+    command += ["--preload", "--no-control-socket"]
     code, output = run_until_exit(command, environment_with_a_wrong_key(), tmp_path)
     assert code == WORKER_BOOT_ERROR, output
     assert "not the key this database was encrypted with" in output
