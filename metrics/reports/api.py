@@ -30,6 +30,7 @@ from metrics.reports.access import may_view_area
 from metrics.reports.engine import compute
 from metrics.reports.forms import QueryError, ReportQuery, parse_query
 from metrics.reports.patient_lists import SETS, member_ids, page_patients, visible_members
+from metrics.reports.source import report_source, sourced
 from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
 from registry.codes import Status
@@ -68,9 +69,10 @@ def indicators(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonRespon
             options=query.options.as_dict(),
         ),
     )
-    document = compute(query.area, query.period, query.options, children=query.children).document()
+    with report_source() as source:
+        document = compute(query.area, query.period, query.options, children=query.children).document()
     document = suppress_document(document, export_suppression(request.user, query.area.level))
-    return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
+    return sourced(JsonResponse(document, json_dumps_params={"ensure_ascii": False}), source)
 
 
 def _page_number(text: str | None) -> int:
@@ -89,13 +91,14 @@ def patients(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonResponse
     if set_name not in SETS:
         raise ApiError(400, _("患者集合无效。"))
     number = _page_number(request.GET.get("page"))
-    members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
-    paginator = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE)
-    if number > paginator.num_pages:
-        raise ApiError(400, _("页码超出范围。"))
-    ids = list(paginator.page(number).object_list)
     masked, today = sees_masked_identity(request.user), timezone.localdate()
-    rows = [list_row(patient, masked=masked, today=today) for patient in page_patients(request.user, ids)]
+    with report_source() as source:
+        members = visible_members(request.user, member_ids(query.area, query.period, query.options, set_name))
+        paginator = Paginator(members.visible, settings.PATIENT_LIST_PAGE_SIZE)
+        if number > paginator.num_pages:
+            raise ApiError(400, _("页码超出范围。"))
+        ids = list(paginator.page(number).object_list)
+        rows = [list_row(patient, masked=masked, today=today) for patient in page_patients(request.user, ids)]
     record_event(
         actor=request.user,
         action=Action.LIST,
@@ -143,7 +146,7 @@ def patients(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonResponse
             for row in rows
         ],
     }
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    return sourced(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
 
 # --- OpenAPI (casemgmt.api.schema) -----------------------------------------------------------------------------

@@ -28,9 +28,11 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 from casemgmt.readdb import REPLICA_ALIAS, reading_from, switch_to
@@ -170,3 +172,12 @@ def after_primary_write() -> None:
             switch_to(DEFAULT_DB_ALIAS)
             return
         time.sleep(0.05)
+
+
+HttpResponseT = TypeVar("HttpResponseT", bound=HttpResponseBase)
+
+
+def sourced(response: HttpResponseT, source: Source) -> HttpResponseT:
+    """The response says which database the report read (``X-Data-Source``: the web pages and the API alike)."""
+    response["X-Data-Source"] = source.header()
+    return response

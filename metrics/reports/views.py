@@ -4,7 +4,6 @@ masked patient lists behind each figure."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -35,12 +34,10 @@ from metrics.reports.levels import levels_below
 from metrics.reports.page import page_context
 from metrics.reports.patient_lists import SETS, member_ids, page_patients, visible_members
 from metrics.reports.rows import area_section
-from metrics.reports.source import Source, report_source
+from metrics.reports.source import report_source, sourced
 from metrics.reports.xlsx import build_workbook
 from registry.access.disclosure import list_row
 from registry.access.visibility import sees_masked_identity
-
-HttpResponseT = TypeVar("HttpResponseT", bound=HttpResponseBase)
 
 
 def _default_area(user: User) -> str:
@@ -79,12 +76,6 @@ def _bad_query_text(message: str) -> HttpResponse:
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
-def _sourced(response: HttpResponseT, source: Source) -> HttpResponseT:
-    """The response says which database the report read (``metrics.reports.source``)."""
-    response["X-Data-Source"] = source.header()
-    return response
-
-
 def _audit(request: AuthenticatedHttpRequest, action: str, query: ReportQuery, kind: str, **extra: object) -> None:
     record_event(
         actor=request.user,
@@ -103,7 +94,7 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
         result = compute(query.area, query.period, query.options, children=True)
         context = page_context(request.user, query, result)
     _audit(request, Action.LIST, query, "indicators", options=query.options.as_dict())
-    return _sourced(render(request, "metrics/report.html", {**context, "data_source": source.label()}), source)
+    return sourced(render(request, "metrics/report.html", {**context, "data_source": source.label()}), source)
 
 
 @login_required
@@ -121,7 +112,7 @@ def indicators_api(request: AuthenticatedHttpRequest) -> JsonResponse:
     with report_source() as source:
         document = compute(query.area, query.period, query.options, children=query.children).document()
     document = suppress_document(document, export_suppression(request.user, query.area.level))
-    return _sourced(JsonResponse(document, json_dumps_params={"ensure_ascii": False}), source)
+    return sourced(JsonResponse(document, json_dumps_params={"ensure_ascii": False}), source)
 
 
 @login_required
@@ -140,7 +131,7 @@ def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     _audit(request, Action.EXPORT, query, "indicators_xlsx", options=query.options.as_dict())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'
-    return _sourced(response, source)
+    return sourced(response, source)
 
 
 @login_required
@@ -246,4 +237,4 @@ def indicator_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
         "report_url": f"{reverse('metrics:report')}?{query.querystring}",
         "data_source": source.label(),
     }
-    return _sourced(render(request, "metrics/patients.html", context), source)
+    return sourced(render(request, "metrics/patients.html", context), source)

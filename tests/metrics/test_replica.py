@@ -329,3 +329,20 @@ def test_a_replica_url_naming_a_writable_server_is_not_used_and_its_session_writ
         connections[REPLICA_ALIAS].close()
         del connections[REPLICA_ALIAS]
         connections.settings[REPLICA_ALIAS] = saved
+
+
+def test_the_machine_api_reads_the_replica_too(replica: Standby) -> None:
+    """Issue 16 §8: report pages, exports and the API's read endpoints read from the replica."""
+    from casemgmt.api.tokens import issue
+
+    world = build_world()
+    _token, secret = issue(world.county_d, name="对接平台", days=30)
+    wait_for_replica()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    params = {"area": "320508", "period": YEAR}
+    document = Client().get("/api/v1/indicators", params, headers=bearer)
+    assert document.status_code == 200 and document["X-Data-Source"].startswith("replica; lag=")
+    assert document.json()["counts"]["registered"] == 2
+    patients = Client().get("/api/v1/patients", {**params, "set": "registered"}, headers=bearer)
+    assert patients.status_code == 200 and patients["X-Data-Source"].startswith("replica; lag=")
+    assert patients.json()["total"] == 2
