@@ -29,8 +29,9 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -387,8 +388,45 @@ def other_sessions() -> list[tuple[int, str]]:
         return [(int(pid), str(what)) for pid, what in cursor.fetchall()]
 
 
+def drive_chromium(base: str, world: World, manifest: dict[str, str], worker_log: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            browser_journey(browser, base, world, manifest, worker_log)
+        finally:
+            browser.close()
+            # Playwright's greenlet ran the ORM on a connection of its own: close it here, where it lives.
+            connections.close_all()
+
+
+def in_own_thread(work: Callable[[], None]) -> None:
+    """Run *work* in a thread of its own: Playwright's sync API refuses a thread where an event loop already runs
+    (the browser journeys' session Chromium runs one in the main thread when they ran first); the thread's
+    database connections are closed before it ends."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="deployment-journey")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
 def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path: Path, settings: Any) -> None:
     settings.LOGIN_FAILURE_LIMIT = LOCKOUT_LIMIT  # what the started processes read from the env file
+    # Connections this test process already holds (e.g. one an earlier browser test's Playwright context opened):
+    # not the started processes', so the final check leaves them out.
+    before = {pid for pid, _what in other_sessions()}
     https_port, http_port, web_port = free_port(), free_port(), free_port()
     conf_dir, out = tmp_path / "etc", tmp_path / "rendered"
     cert, cert_key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -489,16 +527,7 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
         assert upload_answer(https_port, MAX_UPLOAD_BYTES + 1024 * 1024) is None
         assert upload_answer(https_port, MAX_UPLOAD_BYTES + 20 * 1024 * 1024) == 413
 
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                browser_journey(browser, base, world, manifest, logs["worker"])
-            finally:
-                browser.close()
-                # Playwright's greenlet ran the ORM on a connection of its own: close it here, where it lives.
-                connections.close_all()
+        in_own_thread(lambda: drive_chromium(base, world, manifest, logs["worker"]))
 
         # /healthz through nginx: everything the web needs, and the worker of the reports queue.
         response, body = local.request("GET", "/healthz")
@@ -524,10 +553,14 @@ def test_the_deployment_serves_the_journey_through_nginx(world: World, tmp_path:
         status, _ = neighbour.log_in("doctor_a", PASSWORD, forwarded_for="127.0.0.2")
         assert status == 302
         assert beat_process.poll() is None, logs["beat"].read_text()[-2000:]
+
     # Every process is stopped: no connection of theirs is left on the test database.
+    def started_processes_sessions() -> list[tuple[int, str]]:
+        return [(pid, what) for pid, what in other_sessions() if pid not in before]
+
     wait_for(
         "the processes' database connections to close",
-        lambda: not other_sessions(),
+        lambda: not started_processes_sessions(),
         seconds=20,
-        what_else=other_sessions,
+        what_else=started_processes_sessions,
     )
