@@ -28,8 +28,12 @@ from casemgmt.crypto import cipher as crypto
 
 logger = logging.getLogger(__name__)
 
-QUEUES = ("celery", "imports", "reports")
 PERIODIC_RUN_KEY = "periodic-task-last-run:{name}"
+
+
+def queue_names() -> list[str]:
+    """The queues a worker consumes (``CELERY_TASK_QUEUES``)."""
+    return [queue.name for queue in settings.CELERY_TASK_QUEUES]
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def _keys() -> Check:
 
 def _workers() -> list[Check]:
     found = []
-    for queue in QUEUES:
+    for queue in queue_names():
         running = workers.worker_running(queue)
         detail = "in-process" if running is None else ("running" if running else "no worker")
         found.append(Check(f"worker:{queue}", running is not False, detail, critical=False))
@@ -108,12 +112,12 @@ def record_periodic_run(task_name: str) -> None:
 
 def _queue_lengths() -> list[tuple[str, str]]:
     if not settings.REDIS_URL:
-        return [(f"queue {queue}", "in-process") for queue in QUEUES]
+        return [(f"queue {queue}", "in-process") for queue in queue_names()]
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
     lines = []
-    for queue in QUEUES:
+    for queue in queue_names():
         # Celery's Redis transport keeps one list per priority step: "name", "name\x06\x163", ...
         keys = [queue, *(f"{queue}\x06\x16{step}" for step in (3, 6, 9))]
         try:

@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 20
 HEARTBEAT_STALE_SECONDS = 90
-DEFAULT_QUEUE = "celery"
 
 
 def _key(queue: str) -> str:
@@ -36,9 +35,10 @@ def record_heartbeat(queues: Iterable[str]) -> None:
 
 
 def queue_of(task_name: str) -> str:
-    """The queue a task is routed to (``CELERY_TASK_ROUTES``; the default queue otherwise)."""
-    route = settings.CELERY_TASK_ROUTES.get(task_name, {})
-    return str(route.get("queue", DEFAULT_QUEUE))
+    """The queue Celery's own router sends a task to (``CELERY_TASK_ROUTES``, else the default queue)."""
+    from celery import current_app
+
+    return str(current_app.amqp.router.route({}, task_name)["queue"].name)
 
 
 def worker_running(queue: str) -> bool | None:
