@@ -14,7 +14,7 @@ from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from casemgmt.areas.nbs2023 import Nbs2023Error, load_nbs2023
 from casemgmt.areas.nbs2023_files import CENSUS_YEAR, EXTRACT_DIR, census_rows, level_rows
-from casemgmt.areas.population import population_of
+from casemgmt.areas.population import PopulationResult, population_of
 
 pytestmark = pytest.mark.django_db
 WUHU = "340200000000"
@@ -81,6 +81,19 @@ def test_census_codes_gone_or_renamed_and_development_zones() -> None:
     # the other has no figure: its prevalence is unknown, named, never zero
     assert report.counties_without_population == [("340272000000", "安徽芜湖三山经济开发区")]
     assert population_of("340272000000", CENSUS_YEAR).total is None
+
+
+def test_a_countys_own_yearly_figures_override_the_census_from_their_year_on() -> None:
+    load_nbs2023("340202")
+    county = "340202000000"
+    assert population_of(county, 2025) == PopulationResult(478_658, [], CENSUS_YEAR)  # the census carries on
+    AreaPopulation.objects.create(area_id=county, year=2023, population=490_000)
+    assert population_of(county, 2022).total == 478_658
+    assert population_of(county, 2023) == PopulationResult(490_000, [], 2023)
+    assert population_of(county, 2025).total == 490_000
+    assert population_of(county, 2019).total is None  # nothing at or before 2019
+    load_nbs2023("340202")
+    assert population_of(county, 2025).total == 490_000  # reloading the census leaves it
 
 
 def test_reloading_changes_nothing() -> None:
