@@ -45,18 +45,16 @@ def load_tree(prefix: str) -> Nbs2023Report:
     return report
 
 
-def county_weights(prefix: str, year: int) -> dict[str, float]:
-    """Weight of every county-level area under *prefix*: its latest figure at or before *year*; for one without,
+def county_weights(counties: Iterable[str], year: int) -> dict[str, float]:
+    """Weight of each county-level unit (12-digit codes): its latest figure at or before *year*; for one without,
     an even share of what its city's figure leaves over beyond its counties' figures, else the mean of its city's
-    counties with a figure, else of its province's; 0 when there is nothing to go by."""
-    counties = list(
-        Area.objects.filter(level=AreaLevel.COUNTY, code__startswith=prefix)
-        .order_by("code")
-        .values_list("code", flat=True)
-    )
-    figures = _latest_figures(prefix, year)
-    known = {code: figures[code] for code in counties if code in figures}
-    unknown = [code for code in counties if code not in known]
+    counties with a figure, else of its province's; 0 when there is nothing to go by.
+
+    A unit is a county, or a city without counties whose townships hang directly under it (441900 东莞市)."""
+    units = sorted(counties)
+    figures = _latest_figures(units, year)
+    known = {code: figures[code] for code in units if code in figures}
+    unknown = [code for code in units if code not in known]
     by_city = _means(known, digits=4)
     by_province = _means(known, digits=2)
     weights: dict[str, float] = {code: float(population) for code, population in known.items()}
@@ -71,14 +69,14 @@ def county_weights(prefix: str, year: int) -> dict[str, float]:
     return dict(sorted(weights.items()))
 
 
-def _latest_figures(prefix: str, year: int) -> dict[str, int]:
-    """The latest figure at or before *year* of every city and county under *prefix* that has one."""
+def _latest_figures(units: list[str], year: int) -> dict[str, int]:
+    """The latest figure at or before *year* of each unit and of each unit's city, where there is one."""
+    wanted = sorted({*units, *(code[:4].ljust(12, "0") for code in units)})
     figures: dict[str, int] = {}
-    stored = AreaPopulation.objects.filter(
-        area__level__in=(AreaLevel.CITY, AreaLevel.COUNTY), area__code__startswith=prefix, year__lte=year
-    )
-    for code, population in stored.order_by("area_id", "year").values_list("area_id", "population"):
-        figures[code] = population  # the latest year comes last
+    for start in range(0, len(wanted), 5000):
+        stored = AreaPopulation.objects.filter(area_id__in=wanted[start : start + 5000], year__lte=year)
+        for code, population in stored.order_by("area_id", "year").values_list("area_id", "population"):
+            figures[code] = population  # the latest year comes last
     return figures
 
 
@@ -104,7 +102,8 @@ def apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
 
 
 def villages_by_county(prefix: str) -> dict[str, tuple[str, ...]]:
-    """The village codes of every county under *prefix*, in code order (streamed from the database)."""
+    """The village codes of every county-level unit under *prefix* (a county, or a city without counties such as
+    441900 东莞市, whose villages' codes have 00 as their county segment), in code order, streamed."""
     villages: dict[str, list[str]] = defaultdict(list)
     rows: Iterable[str] = (
         Area.objects.filter(level=AreaLevel.VILLAGE, code__startswith=prefix)
@@ -120,7 +119,7 @@ def villages_by_county(prefix: str) -> dict[str, tuple[str, ...]]:
 def plan_counties(prefix: str, *, patients: int | None, year: int) -> list[County]:
     """The counties that get patients, with how many and their villages; *patients* None: 4.6‰ of residents."""
     villages = villages_by_county(prefix)
-    weights = {code: weight for code, weight in county_weights(prefix, year).items() if villages.get(code)}
+    weights = county_weights(villages, year)
     total = round(sum(weights.values()) * PER_THOUSAND / 1000) if patients is None else patients
     counts = apportion(total, weights)
     return [County(code=code, patients=count, villages=villages[code]) for code, count in counts.items() if count]

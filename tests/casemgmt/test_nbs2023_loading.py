@@ -152,6 +152,21 @@ def test_placeholder_cities() -> None:
     assert AreaPopulation.objects.get(area_id="419001000000").population == census_figure("419001")
 
 
+def test_rows_whose_code_pads_to_their_parents_are_that_parent() -> None:
+    report = load_nbs2023("4419")  # 东莞市: no counties, its townships hang under the city (county row 441900)
+    assert report.ok
+    assert report.same_as_parent == [("441900", "东莞市")]
+    city = Area.objects.get(code="441900000000")
+    assert (city.name, city.level) == ("东莞市", AreaLevel.CITY)
+    townships = Area.objects.filter(level=AreaLevel.TOWNSHIP)
+    assert townships.exists() and {t.parent_id for t in townships} == {"441900000000"}
+    assert report.created_by_level[codes.COUNTY] == 0 and report.unchanged_by_level[codes.COUNTY] == 0
+    report = load_nbs2023("350527")  # 金门县: its only township and village carry the county's own code
+    assert report.same_as_parent == [("350527000", "金门县"), ("350527000000", "金门县")]
+    assert Area.objects.get(code="350527000000").level == AreaLevel.COUNTY
+    assert report.counties_without_population == [("350527000000", "金门县")]
+
+
 @pytest.mark.parametrize("prefix", ["99", "3499", "340299"])
 def test_an_unknown_prefix_is_refused(prefix: str) -> None:
     with pytest.raises(Nbs2023Error, match=f"2023年统计用区划代码中没有区划“{prefix}”"):

@@ -365,7 +365,7 @@ def test_a_real_province_plans_counties_by_census_population() -> None:
 
     realmap.load_tree("34")
     census = {code: people for code, _name, people in census_rows()}
-    weights = realmap.county_weights("34", TODAY.year)
+    weights = realmap.county_weights(realmap.villages_by_county("34"), TODAY.year)
     assert len(weights) == 119
     assert weights["340202000000"] == census["340202"]  # 镜湖区
     # A development zone without a census figure shares what its city's figure leaves over.
