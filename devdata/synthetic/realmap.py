@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
-from casemgmt.areas.nbs2023 import Nbs2023Report, load_nbs2023
+from casemgmt.areas.nbs2023 import Nbs2023Error, Nbs2023Report, load_nbs2023
 from casemgmt.areas.nbs2023_files import EXTRACT_DIR, level_rows
 from devdata.synthetic.areas import County
 
@@ -39,7 +39,10 @@ def is_real_province(province: str) -> bool:
 
 def load_tree(prefix: str) -> Nbs2023Report:
     """The real tree of *prefix* ("" for the whole country) with its census figures; reloading changes nothing."""
-    report = load_nbs2023(prefix or "all")
+    try:
+        report = load_nbs2023(prefix or "all")
+    except Nbs2023Error as exc:  # an unknown code: the operator's message
+        raise ValueError(str(exc)) from exc
     if not report.ok:
         raise ValueError("；".join(report.problems))
     return report

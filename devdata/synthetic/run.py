@@ -82,6 +82,7 @@ def generate(
     seed: int,
     province: str = "71",
     country: bool = False,
+    area: str | None = None,
     today: dt.date | None = None,
     batch_size: int = 5000,
     announce: bool = True,
@@ -90,7 +91,8 @@ def generate(
     workers: int = 1,
     progress: Progress | None = None,
 ) -> Summary:
-    """Generate a synthetic province (or, with *country*, the whole country) with *years* years of follow-up.
+    """Generate a synthetic province (or, with *country*, the whole country; with *area*, one real city or county
+    such as ``"3402"``) with *years* years of follow-up.
 
     A *province* the 2023 division codes have (11 … 65) is the real one: its tree is loaded with the census
     populations and the patients — *patients* in all, or 4.6‰ of the residents when None — are placed per
@@ -104,16 +106,18 @@ def generate(
     """
     if (patients is not None and patients < 1) or years < 1 or workers < 1:
         raise ValueError("patients, years and workers must be at least 1")
-    if not country and (len(province) != 2 or not province.isdigit() or province == "00"):
+    if area is not None and (len(area) not in (4, 6) or not area.isdigit()):
+        raise ValueError("the area is a 4-digit city or 6-digit county code")
+    if not country and area is None and (len(province) != 2 or not province.isdigit() or province == "00"):
         raise ValueError("the province is a 2-digit code")
     if workers > 1 and (connection.vendor != "postgresql" or connection.in_atomic_block):
         raise ValueError("parallel workers need PostgreSQL in autocommit mode")
     today = today or timezone.localdate()
     window_start = dt.date(today.year - years + 1, 1, 1)
     plan_rng = random.Random(f"{seed}:plan")
-    real = country or realmap.is_real_province(province)
+    real = country or area is not None or realmap.is_real_province(province)
     if real:
-        prefix = realmap.WHOLE_COUNTRY if country else province
+        prefix = realmap.WHOLE_COUNTRY if country else area or province
         if (
             Patient.objects.filter(village__code__startswith=prefix).exists()
             or User.objects.filter(username__startswith=f"synth_{prefix}").exists()

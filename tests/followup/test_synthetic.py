@@ -416,3 +416,15 @@ def test_the_command_on_the_real_map() -> None:
         call_command("generate_synthetic", "--province", "71", "--no-progress")
     with pytest.raises(CommandError):
         call_command("generate_synthetic", "--province", "34", "--country", "--no-progress")
+
+
+def test_one_real_city() -> None:
+    summary = generate(patients=None, years=1, seed=3, today=TODAY, area="340202", batch_size=500)
+    expected = round(AreaPopulation.objects.get(area_id="340202000000").population * 4.6 / 1000)
+    assert summary.patients == Patient.objects.count() == expected  # 镜湖区 at 4.6 per thousand
+    assert summary.counties == 1
+    assert not Patient.objects.exclude(village__code__startswith="340202").exists()
+    with pytest.raises(CommandError, match="2023年统计用区划代码中没有区划“3499”"):
+        call_command("generate_synthetic", "--area", "3499", "--patients", "5", "--no-progress")
+    with pytest.raises(CommandError, match="--area 应为4位"):
+        call_command("generate_synthetic", "--area", "34", "--no-progress")

@@ -1,7 +1,7 @@
-"""manage.py generate_synthetic [--province P | --country] [--patients N] --years Y --seed S: synthetic patients
-for benchmarks and demos — on the real map of a province (P = its real code, e.g. 34) or of the whole country,
-at 4.6‰ of the census population unless N is given; or, for a code the national list lacks (71 by default),
-in an invented province of N patients."""
+"""manage.py generate_synthetic [--province P | --country | --area A] [--patients N] --years Y --seed S: synthetic
+patients for benchmarks and demos — on the real map of a province (P = its real code, e.g. 34), of the whole
+country or of one city or county (A = 3402), at 4.6‰ of the census population unless N is given; or, for a
+code the national list lacks (71 by default), in an invented province of N patients."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ class Command(BaseCommand):
             "one the national list lacks (71, 81, 82, 90-99) gets an invented tree",
         )
         where.add_argument("--country", action="store_true", help="the real map of the whole country")
+        where.add_argument("--area", help="the real map of one city (4 digits, e.g. 3402) or county (6 digits)")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
             "--no-state", action="store_true", help="do not announce the batches (rebuild the indicator state after)"
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         workers = option.optional_integer(options, "workers")
         patients = option.optional_integer(options, "patients")
         country = option.flag(options, "country")
+        area = option.optional_text(options, "area")
         if (
             min(
                 1 if patients is None else patients,
@@ -91,7 +93,9 @@ class Command(BaseCommand):
         province = option.text(options, "province")
         if len(province) != 2 or not province.isdigit() or province == "00":
             raise CommandError(_("省代码应为两位数字（01–99）。"))
-        if patients is None and not country and not realmap.is_real_province(province):
+        if area is not None and (len(area) not in (4, 6) or not area.isdigit()):
+            raise CommandError(_("--area 应为4位（市）或6位（县/区）区划代码。"))
+        if patients is None and not country and area is None and not realmap.is_real_province(province):
             raise CommandError(
                 _("省代码%(code)s不在2023年统计用区划代码中，将生成虚构的省：请用 --patients 给出患者数。")
                 % {"code": province}
@@ -108,6 +112,7 @@ class Command(BaseCommand):
                 seed=option.integer(options, "seed"),
                 province=province,
                 country=country,
+                area=area,
                 batch_size=option.integer(options, "batch_size"),
                 announce=not option.flag(options, "no_state"),
                 overlap=parallel_ok,
