@@ -5,9 +5,11 @@ A missing figure makes the total unknown, never zero; the areas lacking one are 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from casemgmt.areas import codes
+from casemgmt.areas.history import in_force_on
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.readdb import read_alias
 
@@ -37,10 +39,12 @@ def resolve_population(
 
 
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries for any area: the subtree's codes and that year's figures."""
+    """Two queries for any area: the subtree's codes, and that year's figures. The areas summed are those in force
+    on 1 January (``casemgmt.areas.history``): a change mid-year leaves the old areas in their parents' sums for
+    that year and brings the new ones in from the next."""
     prefix = codes.significant_prefix(area_code)
     children_of: dict[str | None, list[str]] = {}
-    areas = Area.objects.using(read_alias()).filter(code__startswith=prefix)
+    areas = Area.objects.using(read_alias()).filter(in_force_on(dt.date(year, 1, 1)), code__startswith=prefix)
     for code, parent in areas.values_list("code", "parent_id"):
         children_of.setdefault(parent, []).append(code)
     figures = dict(
