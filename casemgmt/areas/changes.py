@@ -296,8 +296,8 @@ class _Checker:
         for group in ordered:
             if self._shape_ok(group) and not self._already_recorded(group, recorded):
                 self._play(group)
-        for code, (day, successors, row) in self.retired.items():
-            self._check_children(code, day, successors, row)
+        for code, (day, successors, first_row) in self.retired.items():
+            self._check_children(code, day, successors, first_row)
 
     def _recorded(self, rows: list[ChangeRow]) -> set[tuple[str, str, dt.date, str]]:
         olds = {r.old_code for r in rows}
@@ -490,6 +490,10 @@ class _Checker:
             return False
         return True
 
+    def _name(self, code: str) -> str:
+        node = self.tree.get(code)
+        return node.name if node is not None else ""
+
     def _check_children(self, code: str, day: dt.date, successors: list[str], row: int) -> None:
         """A retired area keeps no area in force below it; its children went under its successors, that day."""
         if codes.level_of(code) == codes.VILLAGE:
@@ -502,8 +506,8 @@ class _Checker:
                 _(
                     "%(code)s撤销后，其下级%(child)s（%(name)s）仍在：请在同一生效日期将其列入清单（合并、拆分或变更代码至新区划之下）。"
                 )
-                % {"code": code, "child": child, "name": self.tree.nodes[child].name},
-            )  # type: ignore[union-attr]
+                % {"code": code, "child": child, "name": self._name(child)},
+            )
         for child_code, (child_day, child_successors, child_row) in self.retired.items():
             if codes.parent_code(child_code) != code:
                 continue
@@ -557,7 +561,8 @@ def _write(steps: list[Step]) -> tuple[int, list[AreaChange]]:
             moves.append(VillageMove(change.pk, row.old_code, step.successor, row.effective_date))
     moved: dict[int, int] = {}
     for _receiver, answer in villages_retired.send(sender="areas", moves=tuple(moves)):
-        moved.update(answer or {})
+        if isinstance(answer, dict):
+            moved.update(answer)
     for change in rows:
         if moved.get(change.pk):
             change.patients_moved = moved[change.pk]

@@ -317,8 +317,8 @@ BAD_ROWS: list[tuple[list[object], str]] = [
 def test_a_bad_row_is_located_and_nothing_is_written(
     wuhu: dict[str, Any], tmp_path: Path, row: list[object], message: str
 ) -> None:
-    good = ["RECODE", WENHUALU, "340202013099", "", CHANGE_DAY.isoformat(), ""]
-    cells = [str(c).format(day=CHANGE_DAY, future=TODAY + dt.timedelta(days=1)) for c in row]
+    good: list[object] = ["RECODE", WENHUALU, "340202013099", "", CHANGE_DAY.isoformat(), ""]
+    cells: list[object] = [str(c).format(day=CHANGE_DAY, future=TODAY + dt.timedelta(days=1)) for c in row]
     kept = snapshot()
     err = refused(change_list(tmp_path, [good, cells]))
     assert "工作表“area_changes”第3行" in err
@@ -392,3 +392,41 @@ def test_dry_run_writes_nothing(wuhu: dict[str, Any], tmp_path: Path) -> None:
     out = load(change_list(tmp_path, [["MERGE", TIANCHENG, LIMIN, "", CHANGE_DAY.isoformat(), ""]]), "--dry-run")
     assert "试运行" in out and "待导入变更1条" in out
     assert snapshot() == kept
+
+
+def test_the_trend_of_a_successor_runs_on_across_the_change(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    from django.test import Client
+
+    from casemgmt.areas.crosswalk import crosswalk, predecessor_villages
+    from metrics.reports.trend import trend_results
+
+    rebuild()
+    months = parse_period(str(CHANGE_DAY.year)).months()
+    limin = Area.objects.get(code=LIMIN)
+    before = [i for i, m in enumerate(months) if m.start >= wuhu["patients"][LIMIN].registered_on]
+    before = [i for i in before if months[i].cutoff_date < CHANGE_DAY]
+    assert before, "the test needs a month between registration and the change"
+    own = [r.tally.counts["registered"] for r in trend_results(limin, months)]
+    assert [own[i] for i in before] == [1] * len(before)
+    day = CHANGE_DAY.isoformat()
+    # 天城村 merges into 利民村 (same township: no crosswalk needed there); 三山里社区 of 张家山街道 merges too.
+    load(change_list(tmp_path, [["MERGE", TIANCHENG, LIMIN, "", day, ""], ["MERGE", SANSHANLI, LIMIN, "", day, ""]]))
+    assert [p.code for p in predecessor_villages(LIMIN)] == [TIANCHENG, SANSHANLI]
+    assert [p.code for p in predecessor_villages(FANGCUN)] == [SANSHANLI]  # 天城村 lay in 方村街道 already
+    merged = [r.tally.counts["registered"] for r in trend_results(limin, months)]
+    assert [merged[i] for i in before] == [3] * len(before)
+    after = [i for i, m in enumerate(months) if m.start >= CHANGE_DAY]
+    assert [merged[i] for i in after] == [3] * len(after)
+    township = [r.tally.counts["registered"] for r in trend_results(Area.objects.get(code=FANGCUN), months)]
+    assert [township[i] for i in before] == [5] * len(before)
+    rows = crosswalk(FANGCUN)
+    assert [(r.old_code, r.new_code, r.effective_date, r.kind) for r in rows] == [
+        (TIANCHENG, LIMIN, CHANGE_DAY, "合并"),
+        (SANSHANLI, LIMIN, CHANGE_DAY, "合并"),
+    ]
+    client = Client()
+    client.force_login(wuhu["staff"])
+    page = client.get("/reports/", {"area": LIMIN, "period": str(CHANGE_DAY.year)})
+    assert page.status_code == 200
+    assert "区划变更对照" in page.content.decode()
+    assert f"三山里社区居民委员会 ({SANSHANLI})" in page.content.decode()
