@@ -42,11 +42,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casemgmt.accounts.models import AreaMembership
+from casemgmt.accounts.models import AreaMembership, User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaChange, AreaChangeKind, AreaLevel
 from casemgmt.areas.signals import VillageMove, villages_retired
@@ -570,13 +570,18 @@ def _write(steps: list[Step]) -> tuple[int, list[AreaChange]]:
     return sum(moved.values()), rows
 
 
-def accounts_on_retired_areas(retired: Iterable[str] | None = None) -> list[tuple[str, str, list[str]]]:
-    """Accounts whose membership is on a retired area, with that area's successors: the administrator decides.
+def accounts_on_retired_areas(
+    retired: Iterable[str] | None = None, accounts: QuerySet[User] | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """Accounts (of *accounts*, default all) whose membership is on a retired area, with that area's successors:
+    the administrator decides (the account list shows them).
 
     An account is not moved along (the successor's other records would become visible to it without the second
     person's approval every new area needs, casemgmt.accounts); until then it sees what its old code still covers.
     """
     memberships = AreaMembership.objects.filter(area__retired_on__isnull=False, user__is_active=True)
+    if accounts is not None:
+        memberships = memberships.filter(user__in=accounts)
     if retired is not None:
         memberships = memberships.filter(area__in=list(retired))
     successors: dict[str, list[str]] = defaultdict(list)

@@ -22,7 +22,9 @@ from casemgmt.areas.models import Area, AreaChange, AreaChangeKind, AreaLevel, A
 from casemgmt.areas.population import population_of
 from casemgmt.audit.models import AuditEvent
 from metrics.indicators.periods import Period, parse_period
+from metrics.models import PatientYearState
 from metrics.reports.engine import compute, compute_direct
+from metrics.state.read import counts_of_rows, counts_of_totals
 from metrics.state.rebuild import rebuild
 from registry.models import CustodySpan, Patient, Transfer, TransferState
 from registry.transfers import services as transfers
@@ -152,6 +154,10 @@ def test_merging_two_villages_moves_the_records_on_the_day_and_leaves_earlier_re
     direct_doc = compute_direct(county, after_month, children=True).document()
     state_doc.pop("computed_at"), direct_doc.pop("computed_at")
     assert state_doc == direct_doc
+    # The state the change kept up to date is the state a full rebuild computes.
+    kept = counts_of_rows(list(PatientYearState.objects.all())), counts_of_totals()
+    rebuild()
+    assert (counts_of_rows(list(PatientYearState.objects.all())), counts_of_totals()) == kept
     # Audited as an area change naming the patient, not as a transfer.
     event = AuditEvent.objects.get(purpose="area_change")
     assert event.detail == {
@@ -430,3 +436,27 @@ def test_the_trend_of_a_successor_runs_on_across_the_change(wuhu: dict[str, Any]
     assert page.status_code == 200
     assert "区划变更对照" in page.content.decode()
     assert f"三山里社区居民委员会 ({SANSHANLI})" in page.content.decode()
+
+
+def test_the_administrator_sees_the_accounts_left_on_a_retired_area(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    from django.test import Client
+
+    from casemgmt.accounts.management.provisioning import check_role_areas
+
+    admin = make_user("admin_wuhu", Role.ADMIN)
+    client = Client()
+    client.force_login(admin)
+    assert "辖区已撤销的账号" not in client.get("/manage/accounts/").content.decode()
+    day = CHANGE_DAY.isoformat()
+    rows: list[list[object]] = [
+        ["MERGE", ZHANGJIASHAN, FANGCUN, "", day, ""],
+        ["RECODE", SANSHANLI, "340202012003", "", day, ""],
+        ["RECODE", WENHUALU, "340202012004", "", day, ""],
+    ]
+    load(change_list(tmp_path, rows))
+    page = client.get("/manage/accounts/").content.decode()
+    assert "辖区已撤销的账号" in page and f"{ZHANGJIASHAN} → {FANGCUN}" in page
+    # The account is not moved along: a new area is given through the usual approval, and a retired one refused.
+    assert Patient.objects.visible_to(User.objects.get(username="doctor_zhangjiashan")).count() == 0
+    problems = check_role_areas(Role.DOCTOR, [Area.objects.get(code=ZHANGJIASHAN)])
+    assert problems == [f"张家山街道（{ZHANGJIASHAN}）已于{CHANGE_DAY}撤销（区划变更），请改为新区划。"]
