@@ -460,3 +460,34 @@ def test_the_administrator_sees_the_accounts_left_on_a_retired_area(wuhu: dict[s
     assert Patient.objects.visible_to(User.objects.get(username="doctor_zhangjiashan")).count() == 0
     problems = check_role_areas(Role.DOCTOR, [Area.objects.get(code=ZHANGJIASHAN)])
     assert problems == [f"张家山街道（{ZHANGJIASHAN}）已于{CHANGE_DAY}撤销（区划变更），请改为新区划。"]
+
+
+def test_emergency_records_follow_their_village(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    from django.utils import timezone
+
+    from followup.emergencies import services as emergencies
+    from tests.followup.test_emergency_services import values
+
+    emergency = emergencies.record_emergency(
+        actor=wuhu["doctor_f"], values=values(), handler=None, complete=True, now=timezone.now(),
+        patient=wuhu["patients"][TIANCHENG],
+    )  # fmt: skip
+    assert emergency.area_id == TIANCHENG
+    load(change_list(tmp_path, [["RECODE", TIANCHENG, "340202012299", "", CHANGE_DAY.isoformat(), ""]]))
+    emergency.refresh_from_db()
+    assert emergency.area_id == "340202012299"
+
+
+def test_a_workbook_with_chinese_headers_and_real_dates(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "area_changes"
+    sheet.append(["变更类型", "原区划代码", "新区划代码", "新名称", "生效日期", "承接患者"])
+    sheet.append(["合并", int(TIANCHENG), int(LIMIN), None, CHANGE_DAY, None])  # codes typed as numbers
+    path = tmp_path / "changes.xlsx"
+    book.save(path)
+    assert "迁移患者1人" in load(path)
+    assert Area.objects.get(code=TIANCHENG).retired_on == CHANGE_DAY
