@@ -44,4 +44,3 @@ class AreaChangeAdmin(SuperuserOnly, admin.ModelAdmin):  # type: ignore[type-arg
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
