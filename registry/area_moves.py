@@ -31,10 +31,13 @@ from registry.signals import announce_patients_changed, announcements_batched
 def move_records(move: VillageMove) -> list[int]:
     """Move one retired village's records and custody to its successor; the ids of the patients moved."""
     day = move.effective_date
+    # The records first, then their custody: the order accept_transfer locks them in, so the two serialise.
+    held = Patient.objects.filter(village_id=move.predecessor)
+    patient_ids = set(held.select_for_update().values_list("id", flat=True))
     spans = CustodySpan.objects.select_for_update().filter(area_id=move.predecessor)
     spans = spans.filter(Q(end_date__isnull=True) | Q(end_date__gt=day))
     later = spans.filter(start_date__gte=day)
-    patient_ids = set(later.values_list("patient_id", flat=True))
+    patient_ids |= set(later.values_list("patient_id", flat=True))
     later.update(area_id=move.successor)
     continuing = list(spans.filter(start_date__lt=day))
     CustodySpan.objects.bulk_create(
@@ -43,8 +46,6 @@ def move_records(move: VillageMove) -> list[int]:
     )  # fmt: skip
     CustodySpan.objects.filter(pk__in=[s.pk for s in continuing]).update(end_date=day)
     patient_ids |= {s.patient_id for s in continuing}
-    held = Patient.objects.filter(village_id=move.predecessor)
-    patient_ids |= set(held.values_list("id", flat=True))
     held.update(village_id=move.successor, updated_at=timezone.now())
     pending = Transfer.objects.filter(state=TransferState.PENDING)
     pending.filter(from_village_id=move.predecessor).update(from_village_id=move.successor)
