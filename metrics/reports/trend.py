@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from casemgmt.areas.crosswalk import predecessor_villages
+from django.utils.translation import gettext as _
+
+from casemgmt.areas.crosswalk import crosswalk, predecessor_villages
 from casemgmt.areas.models import Area
 from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Options
@@ -29,6 +31,17 @@ def trend_results(area: Area, months: list[Period], options: Options | None = No
         for i, result in zip(before, theirs, strict=True):
             results[i].tally.merge(result.tally)
     return results
+
+
+def crosswalk_note(area_code: str) -> list[str]:
+    """One line for the PDF's footer when area changes touch the area (the page shows the whole table)."""
+    count = len(crosswalk(area_code))
+    if not count:
+        return []
+    return [
+        _("本地区有%(count)d项区划变更：趋势中变更以前的月份含已并入本地区的原村(居)的数据；对照表见报告页面。")
+        % {"count": count}
+    ]
 
 
 def trend_values(area: Area, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:

@@ -425,6 +425,12 @@ def test_the_trend_of_a_successor_runs_on_across_the_change(wuhu: dict[str, Any]
     assert [merged[i] for i in after] == [3] * len(after)
     township = [r.tally.counts["registered"] for r in trend_results(Area.objects.get(code=FANGCUN), months)]
     assert [township[i] for i in before] == [5] * len(before)
+    from metrics.reports.trend import crosswalk_note
+
+    assert crosswalk_note(FANGCUN) == [
+        "本地区有2项区划变更：趋势中变更以前的月份含已并入本地区的原村(居)的数据；对照表见报告页面。"
+    ]
+    assert crosswalk_note(ZHANGJIASHAN)[0].startswith("本地区有1项区划变更")  # 三山里社区 left it
     rows = crosswalk(FANGCUN)
     assert [(r.old_code, r.new_code, r.effective_date, r.kind) for r in rows] == [
         (TIANCHENG, LIMIN, CHANGE_DAY, "合并"),
