@@ -497,3 +497,45 @@ def test_a_workbook_with_chinese_headers_and_real_dates(wuhu: dict[str, Any], tm
     book.save(path)
     assert "迁移患者1人" in load(path)
     assert Area.objects.get(code=TIANCHENG).retired_on == CHANGE_DAY
+
+
+def test_a_growing_list_loads_only_its_new_rows(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    day = CHANGE_DAY.isoformat()
+    first: list[list[object]] = [["MERGE", TIANCHENG, LIMIN, "", day, ""]]
+    load(change_list(tmp_path, first, "area_changes.csv"))
+    later = (CHANGE_DAY + dt.timedelta(days=30)).isoformat()
+    grown = [*first, ["RECODE", LIMIN, "340202012299", "", later, ""]]  # the merged village is re-coded later
+    folder = tmp_path / "grown"
+    folder.mkdir()
+    assert "新导入变更1条（迁移患者2人），已导入过1条" in load(change_list(folder, grown))
+    moved = Patient.objects.get(pk=wuhu["patients"][TIANCHENG].pk)
+    registered = moved.registered_on
+    later_day = CHANGE_DAY + dt.timedelta(days=30)
+    assert spans(moved) == [
+        (TIANCHENG, registered, CHANGE_DAY), (LIMIN, CHANGE_DAY, later_day), ("340202012299", later_day, None),
+    ]  # fmt: skip
+
+
+def test_a_list_that_contradicts_a_loaded_change_is_refused(wuhu: dict[str, Any], tmp_path: Path) -> None:
+    day = CHANGE_DAY.isoformat()
+    rows: list[list[object]] = [
+        ["SPLIT", LIMIN, "340202012230", "利民东村村民委员会", day, "是"],
+        ["SPLIT", LIMIN, "340202012231", "利民西村村民委员会", day, ""],
+    ]
+    load(change_list(tmp_path, rows))
+    folder = tmp_path / "again"
+    folder.mkdir()
+    more = [*rows, ["SPLIT", LIMIN, "340202012232", "利民北村村民委员会", day, ""]]
+    assert "该变更的一部分已导入" in refused(change_list(folder, more))
+
+
+def test_a_county_renamed_as_in_2020_keeps_its_code(db: Any, tmp_path: Path) -> None:
+    """340210 芜湖县 became 湾沚区 under the same code (the 2020 census and the 2023 list disagree on the name)."""
+    province = make_area(PROVINCE, "安徽省", AreaLevel.PROVINCE, None)
+    city = make_area(CITY, "芜湖市", AreaLevel.CITY, province)
+    make_area("340210000000", "芜湖县", AreaLevel.COUNTY, city)
+    load(change_list(tmp_path, [["RENAME", "340210000000", "", "湾沚区", "2020-08-01", ""]]))
+    assert Area.objects.get(code="340210000000").name == "湾沚区"
+    assert list(AreaChange.objects.values_list("old_name", "new_name", "effective_date")) == [
+        ("芜湖县", "湾沚区", dt.date(2020, 8, 1))
+    ]
