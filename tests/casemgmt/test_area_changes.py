@@ -504,7 +504,10 @@ def test_a_growing_list_loads_only_its_new_rows(wuhu: dict[str, Any], tmp_path: 
     first: list[list[object]] = [["MERGE", TIANCHENG, LIMIN, "", day, ""]]
     load(change_list(tmp_path, first, "area_changes.csv"))
     later = (CHANGE_DAY + dt.timedelta(days=30)).isoformat()
-    grown = [*first, ["RECODE", LIMIN, "340202012299", "", later, ""]]  # the merged village is re-coded later
+    grown: list[list[object]] = [
+        *first,
+        ["RECODE", LIMIN, "340202012299", "", later, ""],
+    ]  # the merged village is re-coded later
     folder = tmp_path / "grown"
     folder.mkdir()
     assert "新导入变更1条（迁移患者2人），已导入过1条" in load(change_list(folder, grown))
@@ -525,7 +528,7 @@ def test_a_list_that_contradicts_a_loaded_change_is_refused(wuhu: dict[str, Any]
     load(change_list(tmp_path, rows))
     folder = tmp_path / "again"
     folder.mkdir()
-    more = [*rows, ["SPLIT", LIMIN, "340202012232", "利民北村村民委员会", day, ""]]
+    more: list[list[object]] = [*rows, ["SPLIT", LIMIN, "340202012232", "利民北村村民委员会", day, ""]]
     assert "该变更的一部分已导入" in refused(change_list(folder, more))
 
 
