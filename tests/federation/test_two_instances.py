@@ -190,7 +190,9 @@ def test_an_unreachable_national_instance_is_retried(national: National, eager_c
     ):
         given_up = publish_indicators.apply()  # eager: each retry runs at once, until max_retries
     assert given_up.state == "FAILURE" and isinstance(given_up.result, PublishError)
-    assert Publication.objects.filter(state=Publication.State.FAILED).count() == (publish_indicators.max_retries or 0) + 1
+    assert (
+        Publication.objects.filter(state=Publication.State.FAILED).count() == (publish_indicators.max_retries or 0) + 1
+    )
     Publication.objects.all().delete()
     with override_settings(
         FEDERATION_PROVINCE="34", FEDERATION_SIGNING_KEY=world.keys["32"][0], FEDERATION_NATIONAL_URL=national.url
