@@ -37,6 +37,7 @@ class CaseOpenReason(models.TextChoices):
     UNSTABLE = "unstable", _("随访分类为不稳定")
     RISK = "risk", _("危险性评估3级及以上")
     HISTORY = "history", _("有肇事肇祸史")
+    OTHER = "other", _("其他")  # a case the team opened for another reason (the registry workbook carries them)
 
 
 class CaseCloseReason(models.TextChoices):
