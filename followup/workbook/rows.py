@@ -400,7 +400,7 @@ def parse_status_change(r: RowCheck) -> tuple[str | None, StatusRow | None]:
         r.add("lost_reason", _("只有状态为失访（LOST）时才填写失访原因。"))
     if death_cause is not None and status != rcodes.Status.DEAD:
         r.add("death_cause", _("只有状态为死亡（DEAD）时才填写死亡原因。"))
-    if r.failed or day is None or status is None:
+    if day is None or status is None:  # a row with another failed cell is still checked against its patient
         return patient_ref, None
     return patient_ref, StatusRow(r.number, day, str(status), lost_reason, death_cause, note)
 
@@ -431,7 +431,7 @@ def parse_case(r: RowCheck) -> tuple[str | None, CaseRow | None]:
         r.add("close_reason", _("已结案的个案须填写结案原因。"))
     if closed is None and close_reason is not None:
         r.add("closed_on", _("填写了结案原因，须同时填写结案日期。"))
-    if r.failed or row_ref is None or opened is None:
+    if row_ref is None or opened is None:  # a row with another failed cell is still checked across rows
         return patient_ref, None
     return patient_ref, CaseRow(r.number, row_ref, opened, reasons, closed, str(close_reason or ""), review)
 
@@ -466,7 +466,7 @@ def parse_emergency(r: RowCheck) -> tuple[str | None, EmergencyRow | None]:
         r.add("completed_at", _("完成时间早于发生时间。"))
     if patient_ref is None and village is None and r.cells.get("village_code") is None:
         r.add("village_code", _("未登记人员的处置记录须填写所属村(居)区划代码。"))
-    if r.failed or row_ref is None or occurred is None:
+    if row_ref is None or occurred is None:  # a row with another failed cell is still checked across rows
         return patient_ref, None
     return patient_ref, EmergencyRow(
         r.number, row_ref, patient_ref, occurred, place, situations, risk_level, str(disposition or ""), completed,
