@@ -102,7 +102,7 @@ def test_a_version_2_workbook_writes_every_new_sheet_and_column(world: World, tm
 
     assert FollowUp.objects.get(patient=p1, source_ref="F5").lost_reason == 1
     dead = FollowUp.objects.get(patient=p3, source_ref="F6")
-    assert (dead.death_date.isoformat(), dead.death_cause) == (day(30), 2)
+    assert (dead.death_date, dead.death_cause) == (dt.date.fromisoformat(day(30)), 2)
 
     states = dict(Transfer.objects.filter(patient__in=[p1, p2]).values_list("state", "decided_on"))
     assert states == {
@@ -232,7 +232,7 @@ def test_every_contradiction_of_the_new_sheets_is_listed(world: World, tmp_path:
     sheets["emergencies"].append(["E3", None, day(5), None, "9", None, "飞走", day(6), None])  # row 4
     sheets["emergencies"].append(["E1", "P2", f"{day(40)} 14:30", None, None, None, None, None, None])  # row 5: dup
     found = problems_of(world, tmp_path, sheets)
-    expected = {
+    expected: set[tuple[str, int | None, str | None]] = {
         ("transfers", 5, "reason"),
         ("transfers", 6, "accepted_on"),
         ("transfers", 6, "decided_on"),
