@@ -8,6 +8,7 @@ cases; the cases and emergencies themselves are read again by the writing pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from .schema import CASES, EMERGENCIES, STATUS_HISTORY
 
 if TYPE_CHECKING:
     from .cells import SheetReader
-    from .validation import PatientKey, Validator
+    from .validation import Validator
 
 DB_CHUNK = 5000
 
@@ -54,18 +55,30 @@ class HistoryChecks:
                 earlier.append(change)
         for patient_ref, changes in found.items():
             if changes:
-                self._check_last(reader, self.plan.patients[patient_ref], changes[-1])
+                changes[-1] = self._check_last(reader, self.plan.patients[patient_ref].status, changes[-1])
         self.plan.status_history = {ref: changes for ref, changes in found.items() if changes}
 
     @staticmethod
-    def _check_last(reader: SheetReader, patient: PatientKey, last: rows.StatusRow) -> None:
-        if last.status != patient.status:
+    def _check_last(reader: SheetReader, status: rows.ImportedStatus, last: rows.StatusRow) -> rows.StatusRow:
+        """The last change must be the patients row's status (and date, and reasons, where both give them); a
+        reason only the patients row gives is the last change's."""
+        if last.status != status.status:
             message = _("最后一条状态（%(last)s）与patients工作表中的状态（%(status)s）不一致。")
-            labels = {"last": rcodes.Status(last.status).label, "status": rcodes.Status(patient.status).label}
+            labels = {"last": rcodes.Status(last.status).label, "status": rcodes.Status(status.status).label}
             reader.add(last.row, "status", message % labels)
-        elif patient.status_date is not None and last.date != patient.status_date:
+            return last
+        if status.date is not None and last.date != status.date:
             message = _("最后一条状态的日期与patients工作表中的状态日期（%(day)s）不一致。")
-            reader.add(last.row, "date", message % {"day": patient.status_date.isoformat()})
+            reader.add(last.row, "date", message % {"day": status.date.isoformat()})
+        for key in ("lost_reason", "death_cause"):
+            mine, theirs = getattr(last, key), getattr(status, key)
+            if mine is not None and theirs is not None and mine != theirs:
+                reader.add(last.row, key, _("与patients工作表中同一状态的原因不一致。"))
+        return dataclasses.replace(
+            last,
+            lost_reason=last.lost_reason if last.lost_reason is not None else status.lost_reason,
+            death_cause=last.death_cause if last.death_cause is not None else status.death_cause,
+        )
 
     def check_cases(self) -> None:
         """Refs unique per patient, no case before registration, at most one open case per patient — also

@@ -71,6 +71,9 @@ class Scope:
 EVERYWHERE = Scope()
 
 
+ACTIVE = rows.ImportedStatus(rcodes.Status.ACTIVE)
+
+
 @dataclass(slots=True)
 class PatientKey:
     row: int
@@ -78,8 +81,8 @@ class PatientKey:
     village: str
     registered_on: dt.date
     existing_pk: int | None = None
-    status: str = rcodes.Status.ACTIVE  # the row's status and status date: a status history must end there
-    status_date: dt.date | None = None
+    # the row's status with its date and reasons: a status history must end there
+    status: rows.ImportedStatus = ACTIVE
 
 
 Registered = tuple[PatientKey, int, uuid.UUID, str]  # a row matched inside the view: key, pk, uuid, village
@@ -258,8 +261,7 @@ class Validator:
                     index,
                     row.village_code,
                     row.registered_on,
-                    status=row.status.status,
-                    status_date=row.status.date,
+                    status=row.status,
                 )
 
     def match_registered(self) -> None:

@@ -281,3 +281,17 @@ def test_a_date_and_time_is_understood_and_the_future_refused(world: World, tmp_
     assert (occurred.date(), occurred.hour, occurred.minute) == (TODAY - dt.timedelta(days=3), 8, 15)
     sheets["emergencies"][2][2] = f"{day(-2)} 09:00"
     assert ("emergencies", 3, "occurred_at") in problems_of(world, tmp_path, sheets)
+
+
+def test_a_reason_only_the_patient_row_gives_is_the_last_changes(world: World, tmp_path: Path) -> None:
+    sheets = v2_sheets(world)
+    sheets["status_history"][3][4] = None  # P3's death without its cause: the patients row says 2
+    assert import_workbook(write_xlsx(tmp_path / "v2.xlsx", sheets), actor=world.admin_e).ok
+    death = StatusChange.objects.get(patient=by_ref(sheets, "P3"), to_status="DEAD")
+    assert death.death_cause == 2
+
+
+def test_reasons_that_disagree_with_the_patient_row_are_a_problem(world: World, tmp_path: Path) -> None:
+    sheets = v2_sheets(world)
+    sheets["status_history"][3][4] = 4  # the patients row says 2
+    assert ("status_history", 4, "death_cause") in problems_of(world, tmp_path, sheets)
