@@ -134,7 +134,7 @@ def test_a_version_2_workbook_writes_every_new_sheet_and_column(world: World, tm
     assert e1.area_id == world.village_a2.code  # the village holding P2's record when it happened
     e2 = Emergency.objects.get(source_ref="E2")
     assert e2.patient is None and e2.area_id == world.village_b1.code and e2.situations == ["drug"]
-    assert e2.disposition == "home" and e2.place == "车站"
+    assert e2.disposition == "home" and e2.place == "车站" and e2.person_name == "不详"
 
     providers = sorted(RehabParticipation.objects.filter(patient=p2).values_list("provider_type", flat=True))
     assert providers == ["day", "work_therapy"]
