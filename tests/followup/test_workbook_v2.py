@@ -295,3 +295,10 @@ def test_reasons_that_disagree_with_the_patient_row_are_a_problem(world: World, 
     sheets = v2_sheets(world)
     sheets["status_history"][3][4] = 4  # the patients row says 2
     assert ("status_history", 4, "death_cause") in problems_of(world, tmp_path, sheets)
+
+
+def test_a_version_2_folder_of_csv_files_loads_the_same(world: World, tmp_path: Path) -> None:
+    from_xlsx = import_workbook(write_xlsx(tmp_path / "v2.xlsx", v2_sheets(world)), actor=world.admin_e, dry_run=True)
+    from_csv = import_workbook(write_csv_folder(tmp_path / "v2", v2_sheets(world)), actor=world.admin_e, dry_run=True)
+    assert from_xlsx.ok and from_csv.ok, from_csv.lines()
+    assert from_csv.to_json()["counts"] == from_xlsx.to_json()["counts"]
