@@ -75,7 +75,7 @@ def v2_sheets(world: World) -> Sheets:
     sheets["cases"] = [
         CASE_HEADER,
         ["C1", "P1", day(300), "UNSTABLE,2", day(200), "连续两次随访病情稳定", None],
-        ["C2", "P1", day(100), "OTHER", None, None, day(-30)],
+        ["C2", "P1", day(100), "other", None, None, day(-30)],  # a key in lower case
     ]
     sheets["emergencies"] = [
         EMERGENCY_HEADER,
