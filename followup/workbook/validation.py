@@ -115,11 +115,18 @@ class Villages:
 
     def __init__(self, from_sheet: Iterable[str]) -> None:
         self._known: dict[str, bool] = dict.fromkeys(from_sheet, True)
+        self._retired: dict[str, dt.date | None] = {}
 
     def known(self, code: str) -> bool:
         if code not in self._known:
             self._known[code] = Area.objects.filter(code=code, level=AreaLevel.VILLAGE).exists()
         return self._known[code]
+
+    def retired_on(self, code: str) -> dt.date | None:
+        """The day an area change (区划变更) retired the village, if it did (villages of the areas sheet are new)."""
+        if code not in self._retired:
+            self._retired[code] = Area.objects.filter(code=code).values_list("retired_on", flat=True).first()
+        return self._retired[code]
 
 
 class Validator:
@@ -166,11 +173,18 @@ class Validator:
             r.add(key, _("档案编号“%(ref)s”在patients工作表中不存在。") % {"ref": patient_ref})
         return found
 
-    def village(self, r: RowCheck, key: str, code: str | None, *, in_scope: bool) -> None:
+    def village(self, r: RowCheck, key: str, code: str | None, *, in_scope: bool, current: bool = False) -> None:
+        """A known village; for a patient's *current* village also one in force (history may name retired ones)."""
         if code is None:
             return
         if not self.villages.known(code):
             r.add(key, _("区划代码%(code)s不是已知的村(居)：请先在areas工作表或系统中添加。") % {"code": code})
+        elif current and (retired_on := self.villages.retired_on(code)) is not None:
+            r.add(
+                key,
+                _("区划代码%(code)s已于%(day)s撤销（区划变更），请改用其新区划代码。")
+                % {"code": code, "day": retired_on},
+            )
         elif in_scope and not self.scope.covers(code):
             r.add(key, _("区划代码%(code)s不在您的管辖范围内。") % {"code": code})
 
@@ -245,7 +259,7 @@ class Validator:
         seen_ids: dict[str, int] = {}
         for r in self.counted(reader):
             row = rows.parse_patient(r)
-            self.village(r, "village_code", row.village_code, in_scope=True)
+            self.village(r, "village_code", row.village_code, in_scope=True, current=True)
             ref = row.ref
             if ref is not None and ref in self.plan.patients:
                 r.add("ref", _("档案编号重复：第%(row)d行已有。") % {"row": self.plan.patients[ref].row})
