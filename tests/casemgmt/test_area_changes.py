@@ -444,7 +444,7 @@ def test_the_trend_of_a_successor_runs_on_across_the_change(wuhu: dict[str, Any]
     assert f"三山里社区居民委员会 ({SANSHANLI})" in page.content.decode()
     township_page = client.get("/reports/", {"area": FANGCUN, "period": str(CHANGE_DAY.year)}).content.decode()
     assert "天城村村民委员会（已撤销）</option>" in township_page  # offered for earlier periods, marked
-    assert "利民村村民委员会（已撤销）" not in township_page
+    assert "利民村村民委员会</option>" in township_page  # in force: unmarked
 
 
 def test_the_administrator_sees_the_accounts_left_on_a_retired_area(wuhu: dict[str, Any], tmp_path: Path) -> None:
