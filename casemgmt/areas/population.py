@@ -11,11 +11,16 @@ it. When no year gives a total, the areas lacking a figure in the latest year th
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from casemgmt.areas import codes
+from casemgmt.areas.history import in_force_on
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.readdb import read_alias
+
+TreeOf = Callable[[int], dict[str | None, list[str]]]  # year -> the child codes of each code in force that year
 
 
 @dataclass(frozen=True)
@@ -43,37 +48,49 @@ def resolve_population(
     return PopulationResult(None if missing else total, missing)
 
 
-def resolve_latest(
-    root: str, figures_by_year: dict[int, dict[str, int]], children_of: dict[str | None, list[str]]
-) -> PopulationResult:
-    """Pure: :func:`resolve_population` for the latest year of *figures_by_year* that gives a total."""
+def resolve_latest(root: str, figures_by_year: dict[int, dict[str, int]], tree_of: TreeOf) -> PopulationResult:
+    """Pure: :func:`resolve_population` for the latest year of *figures_by_year* that gives a total, each year over
+    its own tree (``tree_of(year)``: the child codes of each code, as in force that year)."""
     latest: PopulationResult | None = None
     for year in sorted(figures_by_year, reverse=True):
-        result = resolve_population(root, figures_by_year[year], children_of)
+        result = resolve_population(root, figures_by_year[year], tree_of(year))
         if result.total is not None:
             return PopulationResult(result.total, [], year)
         latest = latest or result
-    return latest or resolve_population(root, {}, children_of)
+    return latest or resolve_population(root, {}, tree_of(max(figures_by_year, default=0)))
 
 
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries when the year's own figures give the total (the subtree's codes and that year's figures); one
-    more, for the earlier years, when they do not."""
+    """Two queries when the year's own figures give the total: the subtree's codes, and that year's figures; when
+    they do not, one more for the earlier years' figures and one for each earlier year's tree tried. The areas
+    summed for a year are those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
+    the old areas in their parents' sums for that year and brings the new ones in from the next."""
     prefix = codes.significant_prefix(area_code)
-    children_of: dict[str | None, list[str]] = {}
-    areas = Area.objects.using(read_alias()).filter(code__startswith=prefix)
-    for code, parent in areas.values_list("code", "parent_id"):
-        children_of.setdefault(parent, []).append(code)
+    trees: dict[int, dict[str | None, list[str]]] = {}
+
+    def tree_of(tree_year: int) -> dict[str | None, list[str]]:
+        if tree_year not in trees:
+            children_of: dict[str | None, list[str]] = {}
+            areas = Area.objects.using(read_alias()).filter(
+                in_force_on(dt.date(tree_year, 1, 1)), code__startswith=prefix
+            )
+            for code, parent in areas.values_list("code", "parent_id"):
+                children_of.setdefault(parent, []).append(code)
+            trees[tree_year] = children_of
+        return trees[tree_year]
+
     figures = AreaPopulation.objects.using(read_alias()).filter(area__code__startswith=prefix)
     current = dict(figures.filter(year=year).values_list("area_id", "population"))
     if current:
-        result = resolve_population(area_code, current, children_of)
+        result = resolve_population(area_code, current, tree_of(year))
         if result.total is not None:
             return PopulationResult(result.total, [], year)
     by_year: dict[int, dict[str, int]] = {year: current} if current else {}
     for code, figure_year, population in figures.filter(year__lt=year).values_list("area_id", "year", "population"):
         by_year.setdefault(figure_year, {})[code] = population
-    return resolve_latest(area_code, by_year, children_of)
+    if not by_year:  # no figure at all up to that year: every area lacks one
+        return resolve_population(area_code, {}, tree_of(year))
+    return resolve_latest(area_code, by_year, tree_of)
 
 
 def collapse_missing(missing: list[str], root: str, children_of: dict[str | None, list[str]]) -> list[str]:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from casemgmt.accounts.models import User
+from casemgmt.areas.crosswalk import crosswalk
 from casemgmt.areas.population import name_missing
 from metrics.indicators.definitions import INDICATOR_NAMES
 from metrics.indicators.labels import INDICATOR_LABELS
@@ -86,5 +87,6 @@ def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, ob
         "export_note": suppression_lines(export_suppression(user, query.area.level)),
         "trend": trend_series(query.area, query.period, query.options),
         "chart": chart_frame(),
+        "crosswalk": crosswalk(query.area.code),
         **_picker_context(user, query),
     }
