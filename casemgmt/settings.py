@@ -286,6 +286,9 @@ API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"
 METRICS_MEDICATION_DENOMINATOR = env_str("METRICS_MEDICATION_DENOMINATOR", "registered")  # or "managed"
 METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or "included"
+# Population for year Y (casemgmt.areas.population): the latest year <= Y whose figures give a total (the 2020
+# census carries on until a county loads its own yearly figures); false = year Y's own figures only.
+AREA_POPULATION_CARRY_FORWARD = env_bool("AREA_POPULATION_CARRY_FORWARD", True)
 # Exports leaving the county show person counts 1..N-1 of county-or-lower areas as "<N"; 0 turns it off.
 METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
 

@@ -7,6 +7,10 @@ yearly figures when it has them), so the population for year Y is that rule appl
 for which it gives a total**: Y itself when every needed figure of Y is there, else the year before, and so on.
 One year serves the whole area — figures of different years are never added together — and the result names
 it. When no year gives a total, the areas lacking a figure in the latest year that has any are named.
+
+This carrying forward is a named rule, ``AREA_POPULATION_CARRY_FORWARD`` (default on). Turned off, only year Y's
+own figures count, as domain.md §3 reads literally: a year without figures makes 报告患病率 unknown. Reports name
+the year whose figures they used when it is not Y (``population_year`` in the indicator document).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from casemgmt.areas import codes
 from casemgmt.areas.history import in_force_on
@@ -85,6 +91,8 @@ def population_of(area_code: str, year: int) -> PopulationResult:
         result = resolve_population(area_code, current, tree_of(year))
         if result.total is not None:
             return PopulationResult(result.total, [], year)
+    if not settings.AREA_POPULATION_CARRY_FORWARD:
+        return resolve_population(area_code, current, tree_of(year))
     by_year: dict[int, dict[str, int]] = {year: current} if current else {}
     for code, figure_year, population in figures.filter(year__lt=year).values_list("area_id", "year", "population"):
         by_year.setdefault(figure_year, {})[code] = population

@@ -90,6 +90,7 @@ def _result(area: Area, tally: Tally, period: Period, population: PopulationResu
         tally=tally,
         population=population.total,
         missing_population=tuple(population.missing),
+        population_year=population.year,
     )
 
 
