@@ -135,6 +135,15 @@ def clean_area(raw: object, province: str, where: str) -> dict[str, Any]:
         if not isinstance(missing, list) or not all(isinstance(c, str) and AREA_CODE.match(c) for c in missing):
             raise BatchError(_("%(where)s：缺少人口的地区列表无效。") % {"where": where})
         body["missing_population"] = list(missing)
+    population_year = raw.get("population_year")
+    if population_year is not None:
+        if (
+            isinstance(population_year, bool)
+            or not isinstance(population_year, int)
+            or not 1990 <= population_year <= 2200
+        ):
+            raise BatchError(_("%(where)s：人口年份无效。") % {"where": where})
+        body["population_year"] = population_year
     hidden = raw.get("suppressed_counts")
     if hidden is not None:
         if not isinstance(hidden, list) or not all(isinstance(h, str) and len(h) <= 40 for h in hidden):
@@ -178,7 +187,7 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
         "counts": document["counts"],
         "children": clean_children,
     }
-    for key in ("missing_population", "suppressed_counts"):
+    for key in ("missing_population", "population_year", "suppressed_counts"):
         if key in document:
             result[key] = document[key]
     suppression = raw.get("suppression")

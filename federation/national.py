@@ -64,8 +64,9 @@ def sum_counts(all_counts: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _area_part(document: dict[str, Any]) -> dict[str, Any]:
     part = {key: document[key] for key in ("area", "indicators", "counts")}
-    if "missing_population" in document:
-        part["missing_population"] = document["missing_population"]
+    for key in ("missing_population", "population_year"):
+        if key in document:
+            part[key] = document[key]
     return part
 
 
