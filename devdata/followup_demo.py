@@ -1,4 +1,4 @@
-"""Synthetic follow-up history for the demo county: schedules kept and missed, attempts, risk, medication.
+"""Synthetic follow-up history through the real service: schedules kept and missed, attempts, risk, medication.
 
 Written through ``record_followup`` so every row, care state and audit event is exactly what the pages would
 write. Deterministic for a seed; idempotent (patients that already have follow-ups are skipped).
@@ -20,7 +20,7 @@ from django.utils import timezone
 from casemgmt.accounts.models import User
 from followup import codes
 from followup.emergencies import services as emergency_services
-from followup.models import Emergency, FollowUp
+from followup.models import Emergency, FollowUp, PatientCareState
 from followup.visits import forms, rules, services
 from followup.visits.drugs import DRUGS
 from followup.visits.values import FollowUpEntry
@@ -53,7 +53,13 @@ def _assessment(rng: random.Random) -> dict[str, int | list[int]]:
     }
 
 
-def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date) -> FollowUpEntry:
+def _visit(
+    rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date, *, risk: int | None = None
+) -> FollowUpEntry:
+    """A reached visit; *risk* (when given) is the risk level the doctor found."""
+    assessment = _assessment(rng)
+    if risk is not None:
+        assessment.update(risk_level=risk, insight=3, symptoms=[1, 3])
     data: dict[str, object] = {
         "date": day,
         "mode": rng.choices((1, 2, 3), weights=(35, 45, 20))[0],
@@ -69,7 +75,7 @@ def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, to
         "treatment_effect": rng.choice((2, 3)),
         "referral": 1,
         "family_support": rng.random() < 0.7,
-        **_assessment(rng),
+        **assessment,
     }
     if data["trouble"] and cast(int, data["risk_level"]) < 3:
         data["trouble"] = 0
@@ -98,8 +104,38 @@ def load_demo_followups(*, actor_for: Callable[[Patient], User], seed: int, toda
     with transaction.atomic(), announcements_batched():  # one state update for the whole demo history
         for patient in patients:
             written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
+        written += load_demo_risk_visits(actor_for=actor_for, rng=rng, drug=oral[0], today=today)
     load_demo_emergencies(actor_for=actor_for)
     load_demo_cases(actor_for=actor_for, today=today)
+    return written
+
+
+DEMO_RISK_VISITS = 4  # active patients whose visit yesterday found them at risk: each visit opens a case
+
+
+def load_demo_risk_visits(
+    *, actor_for: Callable[[Patient], User], rng: random.Random, drug: str, today: dt.date
+) -> int:
+    """Only when there is no case yet: yesterday's visit found the first active patients (the demo county's: the
+    generator writes them first) at risk level 3, which opens a case through ``record_followup``. Generated
+    histories have no cases of their own. Returns how many visits were written."""
+    from followup.models import Case
+
+    if Case.objects.exists():
+        return 0
+    day = today - dt.timedelta(days=1)
+    patients = (
+        Patient.objects.filter(status="ACTIVE", disorder__lte=6, registered_on__lt=day)
+        .exclude(Exists(FollowUp.objects.filter(patient=OuterRef("pk"), date__gte=day)))
+        .select_related("village")
+        .order_by("id")[:DEMO_RISK_VISITS]
+    )
+    written = 0
+    for patient in patients:
+        previous = PatientCareState.objects.filter(patient=patient).values_list("classification", flat=True).first()
+        entry = _visit(rng, day, previous, drug, today, risk=3)
+        services.record_followup(actor=actor_for(patient), patient=patient, entry=entry, submission_key=uuid.uuid4())
+        written += 1
     return written
 
 
@@ -184,7 +220,7 @@ def load_demo_emergencies(*, actor_for: Callable[[Patient], User]) -> int:
         "participants": "精防医生、社区民警",
         "measures": ["deescalation", "transport"],
         "disposition": "admit",
-        "hospital": "青溪市精神卫生中心",
+        "hospital": "芜湖市第四人民医院",
         "consent": 2,
     }
     emergency_services.record_emergency(
