@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from casemgmt.management import options as option
 from devdata import registry_demo as demo
 
+MAX_PER_THOUSAND = 20  # a registered prevalence above 2% is no county's
+
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Plain aligned columns; Chinese characters count double so columns line up in a terminal."""
@@ -36,10 +38,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=demo.DEFAULT_SEED, help=_("随机种子：相同种子生成相同的演示患者。")
         )
+        parser.add_argument(
+            "--per-thousand",
+            type=float,
+            default=demo.PER_THOUSAND,
+            help=_("每千名常住人口的患者数（默认4.5；测试用较小的值）。"),
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            report = demo.load_demo(seed=option.integer(options, "seed"))
+            per_thousand = option.number(options, "per_thousand")
+            if not 0 < per_thousand <= MAX_PER_THOUSAND:
+                raise demo.DemoError(_("每千名常住人口的患者数应大于0且不超过20。"))
+            report = demo.load_demo(seed=option.integer(options, "seed"), per_thousand=per_thousand)
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
         if report.changed:
