@@ -2,10 +2,11 @@
 
 The areas and the 2020 census figures come from the bundled extract (``casemgmt.areas.nbs2023``). The census
 names counties only, and the reports need a figure for the years the demo covers, so the demo adds village
-figures for those years: each county's census figure, growing slowly, split over its villages with random
-weights (deterministic for a seed). A county the census does not name (a development zone created after 2020)
-gets its part of what the city's figure leaves after the named counties, in proportion to its villages. These
-village figures are invented — no open village-level population exists — but their sums are the census's.
+figures for those years: each county's census figure (the starting point until a county loads its own yearly
+figures) split over its villages with random weights (deterministic for a seed), the same every year. A county
+the census does not name (a development zone created after 2020) gets its part of what the city's figure leaves
+after the named counties, in proportion to its villages. These village figures are invented — no open
+village-level population exists — but their sums are the census's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from casemgmt.areas.nbs2023_files import CENSUS_YEAR
 from devdata.synthetic.areas import County
 
 CITY = ("340200000000", "芜湖市")
-GROWTH_PER_YEAR = 0.003  # resident population change per year after the census
 VILLAGE_WEIGHT = (0.6, 1.4)
 
 
@@ -70,14 +70,14 @@ def city_counties() -> list[CountyMap]:
     return result
 
 
-def village_populations(counties: list[CountyMap], *, seed: int, year: int) -> dict[str, int]:
-    """Each county's figure for *year*, split over its villages (the same weights every year)."""
+def village_populations(counties: list[CountyMap], *, seed: int) -> dict[str, int]:
+    """Each county's figure split over its villages."""
     figures: dict[str, int] = {}
     for county in counties:
         rng = random.Random(f"{seed}:{county.code}")
         villages = [v for vs in county.townships.values() for v in vs]
         weights = [rng.uniform(*VILLAGE_WEIGHT) for _ in villages]
-        total = round(county.census * (1 + GROWTH_PER_YEAR) ** (year - CENSUS_YEAR))
+        total = county.census
         scale = total / sum(weights)
         shares = [int(w * scale) for w in weights]
         if shares:
@@ -93,10 +93,11 @@ def ensure_populations(counties: list[CountyMap], *, seed: int, years: range) ->
         AreaPopulation.objects.filter(area__code__startswith=prefix, area__level=AreaLevel.VILLAGE, year__in=years)
         .values_list("area_id", "year")
     )  # fmt: skip
+    figures = village_populations(counties, seed=seed)
     rows = [
         AreaPopulation(area_id=village, year=year, population=population)
         for year in years
-        for village, population in village_populations(counties, seed=seed, year=year).items()
+        for village, population in figures.items()
         if (village, year) not in have
     ]
     AreaPopulation.objects.bulk_create(rows, batch_size=2000)
@@ -104,12 +105,12 @@ def ensure_populations(counties: list[CountyMap], *, seed: int, years: range) ->
 
 
 def patient_units(
-    counties: list[CountyMap], *, own_townships: dict[str, list[str]], per_thousand: float, seed: int, year: int
+    counties: list[CountyMap], *, own_townships: dict[str, list[str]], per_thousand: float, seed: int
 ) -> list[County]:
     """The generator's units: a township of its own for each of *own_townships* (county code -> township codes,
     whose patients their own doctor writes), and one unit for the rest of each county. Each unit holds
-    *per_thousand* of its villages' residents in *year*; the given townships come first, in the order given."""
-    people = village_populations(counties, seed=seed, year=year)
+    *per_thousand* of its villages' residents; the given townships come first, in the order given."""
+    people = village_populations(counties, seed=seed)
     first: list[County] = []
     rest: list[County] = []
     for county in counties:

@@ -116,26 +116,31 @@ DEMO_RISK_VISITS = 4  # active patients whose visit yesterday found them at risk
 def load_demo_risk_visits(
     *, actor_for: Callable[[Patient], User], rng: random.Random, drug: str, today: dt.date
 ) -> int:
-    """Only when there is no case yet: yesterday's visit found the first active patients (the demo county's: the
-    generator writes them first) at risk level 3, which opens a case through ``record_followup``. Generated
-    histories have no cases of their own. Returns how many visits were written."""
-    from followup.models import Case
+    """Only before the demo's case teams exist: yesterday's visit found the first active patients (the demo
+    county's: the generator writes them first) at risk level 3, which opens a case through ``record_followup``.
+    Generated histories have no cases of their own. Returns how many visits were written."""
+    from followup.models import CaseMember
 
-    if Case.objects.exists():
+    if CaseMember.objects.exists():
         return 0
     day = today - dt.timedelta(days=1)
     patients = (
         Patient.objects.filter(status="ACTIVE", disorder__lte=6, registered_on__lt=day)
         .exclude(Exists(FollowUp.objects.filter(patient=OuterRef("pk"), date__gte=day)))
         .select_related("village")
-        .order_by("id")[:DEMO_RISK_VISITS]
+        .order_by("id")
     )
     written = 0
-    for patient in patients:
+    for patient in patients.iterator():
+        actor = actor_for(patient)
+        if not Patient.objects.visible_to(actor).filter(pk=patient.pk).exists():
+            continue  # moved out of the doctor's townships: the case would be no one's to manage
         previous = PatientCareState.objects.filter(patient=patient).values_list("classification", flat=True).first()
         entry = _visit(rng, day, previous, drug, today, risk=3)
-        services.record_followup(actor=actor_for(patient), patient=patient, entry=entry, submission_key=uuid.uuid4())
+        services.record_followup(actor=actor, patient=patient, entry=entry, submission_key=uuid.uuid4())
         written += 1
+        if written == DEMO_RISK_VISITS:
+            break
     return written
 
 
@@ -153,14 +158,21 @@ def load_demo_cases(*, actor_for: Callable[[Patient], User], today: dt.date) -> 
 
     if CaseMember.objects.exists():
         return 0
-    for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("id"):
+    # Only cases a doctor can manage: the histories may have opened one for a patient who has since moved out
+    # of the areas of the doctor who recorded it.
+    managed = [
+        case
+        for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")
+        if case_services.can_manage(actor_for(case.patient), case)
+    ]
+    closed = set()
+    for case in managed:
         if case_services.closing_suggested(case):  # what a doctor does after two stable follow-ups
             reason = CaseCloseReason.STABLE_TWICE
             case_services.close_case(actor=actor_for(case.patient), case=case, reason=reason, today=today)
+            closed.add(case.pk)
     police = User.objects.filter(username=DEMO_POLICE, is_active=True).first()
-    cases = list(
-        Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")[:DEMO_TEAMS]
-    )
+    cases = [case for case in managed if case.pk not in closed][:DEMO_TEAMS]
     for index, case in enumerate(cases):
         doctor = actor_for(case.patient)
         case_services.update_plan(

@@ -132,9 +132,7 @@ def create_patients(counties: list[demo_map.CountyMap], *, seed: int, today: dt.
     the hand-made records of the demo county."""
     townships = [t.code for t in demo_townships()]
     doctors = {t: User.objects.get(username=f"doctor{i}").pk for i, t in enumerate(townships, start=1)}
-    units = demo_map.patient_units(
-        counties, own_townships={COUNTY[0]: townships}, per_thousand=per_thousand, seed=seed, year=today.year
-    )
+    units = demo_map.patient_units(counties, own_townships={COUNTY[0]: townships}, per_thousand=per_thousand, seed=seed)
     summary = generate_on(units, doctors=doctors, years=HISTORY_YEARS, seed=seed, today=today)
     _close_two(townships[0], today=today)
     _pending_transfers(townships, today=today)
@@ -150,12 +148,13 @@ def _pending_transfers(townships: list[str], *, today: dt.date) -> None:
             .order_by("-id")
             .first()
         )
-        if patient is None:
+        village = Area.objects.filter(parent_id=townships[target - 1]).order_by("code").first()
+        if patient is None or village is None:
             continue
         transfers.request_transfer(
             actor=User.objects.get(username=f"doctor{source}"),
             patient=patient,
-            to_village=Area.objects.filter(parent_id=townships[target - 1]).order_by("code").first(),
+            to_village=village,
             reason=str(_("随子女居住")),
             today=today - dt.timedelta(days=days),
         )
