@@ -6,7 +6,9 @@ What is loaded for a prefix (``34``, ``3402``, ``340202``, or ``all``):
 - every area whose code starts with the prefix, and the prefix's ancestors (province, city), five levels, codes
   padded to 12 digits, names as the 2023 list gives them. Placeholder cities (1101 市辖区, 4190 省直辖县级行政区划)
   and statistics-only development zones (5th digit 7, e.g. 340271 芜湖经济技术开发区) are areas like any other:
-  they are in the list, and villages belong to them.
+  they are in the list, and villages belong to them. A row whose code pads to its parent's — the county-level
+  rows 441900 东莞市, 442000 中山市, 460400 儋州市 of cities without counties, whose townships hang directly under
+  the city, and 金门县's township and village 350527000(000) — is that parent, written once.
 - the 2020 census resident population, as the figure for year 2020, of every area within the prefix (the prefix's
   own area and its descendants, never its ancestors: a city loaded alone does not get its province's total) whose
   code the census names — provinces, cities and counties. A census code that no longer exists in 2023 (340208
@@ -67,6 +69,9 @@ class Nbs2023Report:
     census_skipped: list[SkippedCensusRow] = field(default_factory=list)  # codes gone by 2023
     census_renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (12-digit code, 2020 name, 2023 name)
     counties_without_population: list[tuple[str, str]] = field(default_factory=list)  # (12-digit code, name)
+    # Rows whose code pads to their parent's (441900 东莞市 under the city 4419 without counties; 350527000 and
+    # 350527000000 金门县): the parent is that area, so nothing more is written for them.
+    same_as_parent: list[tuple[str, str]] = field(default_factory=list)  # (code as in the file, name)
     seconds: float = 0.0
 
     @property
@@ -165,6 +170,9 @@ class _Loader:
                     self.report.add_problem(_("区划代码%(code)s在文件中重复。") % {"code": code})
                     continue
                 seen.add(code)
+                if code == parent:  # a zero segment: the row stands for its parent, whose code it pads to
+                    self.report.same_as_parent.append((short, name))
+                    continue
                 if parent is not None and parent not in parents:
                     self.report.add_problem(
                         _("区划%(code)s（%(name)s）的上级区划%(parent)s不在文件中。")

@@ -1,6 +1,12 @@
 """Population of an area for a year: its own figure, else the sum of its children's (recursively).
 
 A missing figure makes the total unknown, never zero; the areas lacking one are named.
+
+Figures are not loaded every year (the 2020 census is the starting point of the real map, a county adds its own
+yearly figures when it has them), so the population for year Y is that rule applied to the **latest year ≤ Y
+for which it gives a total**: Y itself when every needed figure of Y is there, else the year before, and so on.
+One year serves the whole area — figures of different years are never added together — and the result names
+it. When no year gives a total, the areas lacking a figure in the latest year that has any are named.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from casemgmt.readdb import read_alias
 class PopulationResult:
     total: int | None
     missing: list[str] = field(default_factory=list)
+    year: int | None = None  # the year whose figures gave the total (None when unknown or not resolved by year)
 
 
 def resolve_population(
@@ -36,19 +43,37 @@ def resolve_population(
     return PopulationResult(None if missing else total, missing)
 
 
+def resolve_latest(
+    root: str, figures_by_year: dict[int, dict[str, int]], children_of: dict[str | None, list[str]]
+) -> PopulationResult:
+    """Pure: :func:`resolve_population` for the latest year of *figures_by_year* that gives a total."""
+    latest: PopulationResult | None = None
+    for year in sorted(figures_by_year, reverse=True):
+        result = resolve_population(root, figures_by_year[year], children_of)
+        if result.total is not None:
+            return PopulationResult(result.total, [], year)
+        latest = latest or result
+    return latest or resolve_population(root, {}, children_of)
+
+
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries for any area: the subtree's codes and that year's figures."""
+    """Two queries when the year's own figures give the total (the subtree's codes and that year's figures); one
+    more, for the earlier years, when they do not."""
     prefix = codes.significant_prefix(area_code)
     children_of: dict[str | None, list[str]] = {}
     areas = Area.objects.using(read_alias()).filter(code__startswith=prefix)
     for code, parent in areas.values_list("code", "parent_id"):
         children_of.setdefault(parent, []).append(code)
-    figures = dict(
-        AreaPopulation.objects.using(read_alias())
-        .filter(area__code__startswith=prefix, year=year)
-        .values_list("area_id", "population")
-    )
-    return resolve_population(area_code, figures, children_of)
+    figures = AreaPopulation.objects.using(read_alias()).filter(area__code__startswith=prefix)
+    current = dict(figures.filter(year=year).values_list("area_id", "population"))
+    if current:
+        result = resolve_population(area_code, current, children_of)
+        if result.total is not None:
+            return PopulationResult(result.total, [], year)
+    by_year: dict[int, dict[str, int]] = {year: current} if current else {}
+    for code, figure_year, population in figures.filter(year__lt=year).values_list("area_id", "year", "population"):
+        by_year.setdefault(figure_year, {})[code] = population
+    return resolve_latest(area_code, by_year, children_of)
 
 
 def collapse_missing(missing: list[str], root: str, children_of: dict[str | None, list[str]]) -> list[str]:

@@ -30,7 +30,7 @@ from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from casemgmt.crypto import cipher as crypto
 from devdata import registry_bulk as bulk
-from devdata.synthetic import areas, build, templates
+from devdata.synthetic import areas, build, realmap, templates
 from devdata.synthetic.choice import any_of, uuid_keys, uuid_strings
 from devdata.synthetic.writer import IdPool, Writer
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
@@ -78,10 +78,11 @@ class Plan:
 
 def generate(
     *,
-    patients: int,
+    patients: int | None,
     years: int,
     seed: int,
     province: str = "71",
+    country: bool = False,
     today: dt.date | None = None,
     batch_size: int = 5000,
     announce: bool = True,
@@ -90,31 +91,52 @@ def generate(
     workers: int = 1,
     progress: Progress | None = None,
 ) -> Summary:
-    """Generate a synthetic province of *patients* patients with *years* years of follow-up history.
+    """Generate a synthetic province (or, with *country*, the whole country) with *years* years of follow-up.
+
+    A *province* the 2023 division codes have (11 … 65) is the real one: its tree is loaded with the census
+    populations and the patients — *patients* in all, or 4.6‰ of the residents when None — are placed per
+    county in proportion to its population (``realmap``). A code the list lacks (71 Taiwan, 81, 82, 90–99) gets an
+    invented tree of *patients* patients in counties of about 2,500 (``areas``), for benchmarks of a chosen size.
 
     With *overlap*, a second thread (its own database connection) writes each batch while the next one is
     built, so PostgreSQL's work runs beside Python's. With *workers* > 1, that many processes build and write
     counties in parallel (PostgreSQL only). Both use other connections, which cannot see an enclosing
     transaction of the caller (a test's, say): they are for autocommit callers such as the command.
     """
-    if patients < 1 or years < 1 or workers < 1:
+    if (patients is not None and patients < 1) or years < 1 or workers < 1:
         raise ValueError("patients, years and workers must be at least 1")
-    if len(province) != 2 or not province.isdigit() or province == "00":
+    if not country and (len(province) != 2 or not province.isdigit() or province == "00"):
         raise ValueError("the province is a 2-digit code")
     if workers > 1 and (connection.vendor != "postgresql" or connection.in_atomic_block):
         raise ValueError("parallel workers need PostgreSQL in autocommit mode")
-    province_code = province.ljust(12, "0")
-    if Area.objects.filter(code=province_code).exists():
-        raise AlreadyGenerated(province_code)
     today = today or timezone.localdate()
     window_start = dt.date(today.year - years + 1, 1, 1)
     plan_rng = random.Random(f"{seed}:plan")
-    counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
+    real = country or realmap.is_real_province(province)
+    if real:
+        prefix = realmap.WHOLE_COUNTRY if country else province
+        if (
+            Patient.objects.filter(village__code__startswith=prefix).exists()
+            or User.objects.filter(username__startswith=f"synth_{prefix}").exists()
+        ):
+            raise AlreadyGenerated(prefix.ljust(12, "0"))
+        realmap.load_tree(prefix)
+        counties = realmap.plan_counties(prefix, patients=patients, year=today.year)
+    else:
+        if patients is None:
+            raise ValueError("an invented province needs a number of patients")
+        prefix = province
+        if Area.objects.filter(code=province.ljust(12, "0")).exists():
+            raise AlreadyGenerated(province.ljust(12, "0"))
+        counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
+    if not counties:
+        raise ValueError("no county to place patients in")
     with transaction.atomic():
-        year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
-        areas.create_areas(
-            province=province, counties=counties, years=year_list, rng=plan_rng, writer=Writer(copy=copy)
-        )
+        if not real:
+            year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
+            areas.create_areas(
+                province=province, counties=counties, years=year_list, rng=plan_rng, writer=Writer(copy=copy)
+            )
         doctors = _doctors(counties)
     plan = Plan(
         seed=seed,
@@ -128,19 +150,20 @@ def generate(
         copy=copy,
         overlap=overlap,
     )
+    total = sum(county.patients for county in counties)
     done = 0
 
     def report(count: int) -> None:
         nonlocal done
         done += count
-        if progress and done < patients:
-            progress(done, patients)
+        if progress and done < total:
+            progress(done, total)
 
-    workers = min(workers, len(counties))
+    workers = max(1, min(workers, len(counties)))
     followups = _run_parallel(plan, workers, report) if workers > 1 else _run_inline(plan, report)
     if progress:
-        progress(done, patients)
-    return Summary(patients=done, followups=followups, counties=len(counties), province=province_code)
+        progress(done, total)
+    return Summary(patients=done, followups=followups, counties=len(counties), province=prefix.ljust(12, "0"))
 
 
 def generate_on(

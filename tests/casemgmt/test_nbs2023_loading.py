@@ -14,7 +14,7 @@ from casemgmt.areas import codes
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from casemgmt.areas.nbs2023 import Nbs2023Error, load_nbs2023
 from casemgmt.areas.nbs2023_files import CENSUS_YEAR, EXTRACT_DIR, census_rows, level_rows
-from casemgmt.areas.population import population_of
+from casemgmt.areas.population import PopulationResult, population_of
 
 pytestmark = pytest.mark.django_db
 WUHU = "340200000000"
@@ -83,6 +83,19 @@ def test_census_codes_gone_or_renamed_and_development_zones() -> None:
     assert population_of("340272000000", CENSUS_YEAR).total is None
 
 
+def test_a_countys_own_yearly_figures_override_the_census_from_their_year_on() -> None:
+    load_nbs2023("340202")
+    county = "340202000000"
+    assert population_of(county, 2025) == PopulationResult(478_658, [], CENSUS_YEAR)  # the census carries on
+    AreaPopulation.objects.create(area_id=county, year=2023, population=490_000)
+    assert population_of(county, 2022).total == 478_658
+    assert population_of(county, 2023) == PopulationResult(490_000, [], 2023)
+    assert population_of(county, 2025).total == 490_000
+    assert population_of(county, 2019).total is None  # nothing at or before 2019
+    load_nbs2023("340202")
+    assert population_of(county, 2025).total == 490_000  # reloading the census leaves it
+
+
 def test_reloading_changes_nothing() -> None:
     load_nbs2023("3402")
     before = snapshot()
@@ -137,6 +150,21 @@ def test_placeholder_cities() -> None:
     assert (city.name, city.level) == ("省直辖县级行政区划", AreaLevel.CITY)
     assert Area.objects.get(code="419001000000").name == "济源市"
     assert AreaPopulation.objects.get(area_id="419001000000").population == census_figure("419001")
+
+
+def test_rows_whose_code_pads_to_their_parents_are_that_parent() -> None:
+    report = load_nbs2023("4419")  # 东莞市: no counties, its townships hang under the city (county row 441900)
+    assert report.ok
+    assert report.same_as_parent == [("441900", "东莞市")]
+    city = Area.objects.get(code="441900000000")
+    assert (city.name, city.level) == ("东莞市", AreaLevel.CITY)
+    townships = Area.objects.filter(level=AreaLevel.TOWNSHIP)
+    assert townships.exists() and {t.parent_id for t in townships} == {"441900000000"}
+    assert report.created_by_level[codes.COUNTY] == 0 and report.unchanged_by_level[codes.COUNTY] == 0
+    report = load_nbs2023("350527")  # 金门县: its only township and village carry the county's own code
+    assert report.same_as_parent == [("350527000", "金门县"), ("350527000000", "金门县")]
+    assert Area.objects.get(code="350527000000").level == AreaLevel.COUNTY
+    assert report.counties_without_population == [("350527000000", "金门县")]
 
 
 @pytest.mark.parametrize("prefix", ["99", "3499", "340299"])
