@@ -5,8 +5,8 @@ names counties only, and the reports need a figure for the years the demo covers
 figures for those years: each county's census figure (the starting point until a county loads its own yearly
 figures) split over its villages with random weights (deterministic for a seed), the same every year. A county
 the census does not name (a development zone created after 2020) gets its part of what the city's figure leaves
-after the named counties, in proportion to its villages. These village figures are invented — no open
-village-level population exists — but their sums are the census's.
+after the named counties, as the generator weighs it (``devdata.synthetic.realmap``). These village figures
+are invented — no open village-level population exists — but their sums are the census's.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from casemgmt.areas import nbs2023
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from casemgmt.areas.nbs2023_files import CENSUS_YEAR
+from devdata.synthetic import realmap
 from devdata.synthetic.areas import County
 
 CITY = ("340200000000", "芜湖市")
@@ -47,27 +48,19 @@ def load_city() -> int:
 
 
 def city_counties() -> list[CountyMap]:
-    """The city's county-level areas with their townships' villages and their census figures."""
+    """The city's county-level areas with their townships' villages and their census figures (for a county the
+    census does not name, its share of the city's figure: ``realmap.county_weights``)."""
     prefix = CITY[0][:4]
     counties = dict(Area.objects.filter(code__startswith=prefix, level=AreaLevel.COUNTY).values_list("code", "name"))
-    figures = dict(
-        AreaPopulation.objects.filter(area_id__in=[CITY[0], *counties], year=CENSUS_YEAR).values_list(
-            "area_id", "population"
-        )
-    )
+    weights = realmap.county_weights(counties, CENSUS_YEAR)
     townships: dict[str, dict[str, list[str]]] = {code: {} for code in counties}
     villages = Area.objects.filter(code__startswith=prefix, level=AreaLevel.VILLAGE).order_by("code")
     for village, township in villages.values_list("code", "parent_id"):
         townships[township[:6].ljust(12, "0")].setdefault(township, []).append(village)
-    unnamed = [code for code in counties if code not in figures]
-    remainder = max(figures.get(CITY[0], 0) - sum(figures.get(code, 0) for code in counties), 0)
-    unnamed_villages = sum(len(v) for code in unnamed for v in townships[code].values()) or 1
-    result = []
-    for code, name in sorted(counties.items()):
-        village_count = sum(len(v) for v in townships[code].values())
-        census = figures.get(code, round(remainder * village_count / unnamed_villages))
-        result.append(CountyMap(code, name, census, {t: tuple(v) for t, v in sorted(townships[code].items())}))
-    return result
+    return [
+        CountyMap(code, name, round(weights[code]), {t: tuple(v) for t, v in sorted(townships[code].items())})
+        for code, name in sorted(counties.items())
+    ]
 
 
 def village_populations(counties: list[CountyMap], *, seed: int) -> dict[str, int]:
