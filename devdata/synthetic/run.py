@@ -29,6 +29,7 @@ from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from casemgmt.crypto import cipher as crypto
+from devdata import registry_bulk as bulk
 from devdata.synthetic import areas, build, realmap, templates
 from devdata.synthetic.choice import any_of, uuid_keys, uuid_strings
 from devdata.synthetic.writer import IdPool, Writer
@@ -169,6 +170,48 @@ def generate(
     return Summary(patients=done, followups=followups, counties=len(counties), province=prefix.ljust(12, "0"))
 
 
+def generate_on(
+    counties: list[areas.County],
+    *,
+    doctors: dict[str, int],
+    years: int,
+    seed: int,
+    today: dt.date,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+) -> Summary:
+    """Patients and their histories on areas that exist already (the real map), in this process.
+
+    Each of *counties* is a unit of villages — a county, or a township of one — whose patients are written by
+    the doctor *doctors* names for its code, or by a synthetic doctor of its county when it names none. The
+    indicator state follows each batch.
+    """
+    unnamed = [c for c in counties if c.code not in doctors]
+    doctors = {**doctors, **(_doctors(unnamed) if unnamed else {})}
+    plan = Plan(
+        seed=seed,
+        today=today,
+        window_start=dt.date(today.year - years + 1, 1, 1),
+        now=str(timezone.now()),
+        counties=tuple(counties),
+        doctors=doctors,
+        batch_size=batch_size,
+        announce=True,
+        copy=None,
+        overlap=False,
+    )
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, sum(c.patients for c in counties))
+
+    followups = _run_inline(plan, report)
+    return Summary(patients=done, followups=followups, counties=len(counties), province=counties[0].code[:2])
+
+
 class CountyWorker:
     """Builds and writes counties in the current process, with its own encryption nonces, row keys, writer
     and database connection (so a forked worker never shares any of them with another)."""
@@ -190,6 +233,8 @@ class CountyWorker:
         self.sink = _Sink(self.writer, actor=actor, announce=plan.announce, overlap=plan.overlap)
         self.every_village = [v for c in plan.counties for v in c.villages]
         self.batch = build.Batch()
+        # Several units of one county (the demo's townships, each with its own doctor) share its ID numbers.
+        self.id_allocators: dict[str, bulk.NationalIdAllocator] = {}
 
     def county(self, index: int, report: Report) -> None:
         """Build the county's patients into the current batch, handing each full batch to the writer."""
@@ -202,6 +247,7 @@ class CountyWorker:
             doctor_id=self.plan.doctors[county.code],
             others=lambda rng: any_of(rng, self.every_village),
         )
+        builder.ids = self.id_allocators.setdefault(county.code[:6], builder.ids)
         left = county.patients
         while left:
             take = min(left, self.plan.batch_size - len(self.batch))
