@@ -1,0 +1,141 @@
+"""Exporting an area's registry as a registry workbook (issue 15 §7): the file ``import_workbook`` reads, with
+identity only where it may be disclosed, audited; and the round trip — export a synthetic county, load the file
+into an empty database, and every period's indicator document is the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from openpyxl import load_workbook
+
+from casemgmt.areas.models import Area, AreaPopulation
+from casemgmt.audit.models import Action, AuditEvent
+from devdata.synthetic.run import generate
+from followup.management.commands.import_workbook import system_actor
+from followup.models import FollowUp, HealthCheck, RehabParticipation
+from followup.workbook.export import NOTE_SHEET, area_selection, export_workbook
+from followup.workbook.export_rows import IDENTITY_COLUMNS
+from followup.workbook.loading import import_workbook
+from followup.workbook.schema import PATIENTS, SHEETS
+from metrics.indicators.periods import Period, parse_period
+from metrics.reports.engine import compute
+from registry.models import Patient, Transfer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+PROVINCE = "71"
+COMPUTED_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def county() -> Area:
+    """A synthetic province; its county holding the most patients (some moved in or out of it)."""
+    generate(patients=300, years=2, seed=11, province=PROVINCE, batch_size=100)
+    counts = Counter(code[:6] for code in Patient.objects.values_list("village_id", flat=True))
+    return Area.objects.get(code=counts.most_common(1)[0][0] + "000000")
+
+
+def _sheet_rows(path: Path, name: str) -> list[dict[str, Any]]:
+    book = load_workbook(path, read_only=True)
+    rows = list(book[name].iter_rows(values_only=True))
+    header = rows[0]
+    return [dict(zip(header, (*row, *[None] * (len(header) - len(row))), strict=True)) for row in rows[1:]]
+
+
+def _periods() -> list[Period]:
+    """Every year, quarter and month from the earliest registration to today."""
+    first = Patient.objects.order_by("registered_on").values_list("registered_on", flat=True).first()
+    assert first is not None
+    today = dt.date.today()
+    keys: list[str] = []
+    for year in range(first.year, today.year + 1):
+        keys.append(str(year))
+        keys += [f"{year}-Q{q}" for q in range(1, 5) if dt.date(year, 3 * q - 2, 1) <= today]
+        keys += [f"{year}-{m:02d}" for m in range(1, 13) if dt.date(year, m, 1) <= today]
+    return [parse_period(key) for key in keys]
+
+
+def _documents(area_code: str, periods: list[Period]) -> dict[str, dict[str, Any]]:
+    area = Area.objects.get(code=area_code)
+    return {period.label: compute(area, period, children=True).document(computed_at=COMPUTED_AT) for period in periods}
+
+
+def _empty_the_database() -> None:
+    """Remove every area and patient, and all that refers to them (the state of the indicators included)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would block TRUNCATE
+        cursor.execute(f"TRUNCATE {Patient._meta.db_table}, {Area._meta.db_table} CASCADE")
+
+
+def test_the_export_carries_the_area_in_the_sheets_of_the_import(county: Area, tmp_path: Path) -> None:
+    prefix = county.code[:6]
+    path = tmp_path / "county.xlsx"
+    call_command("export_workbook", "--area", prefix, "--output", str(path))
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == [spec.name for spec in SHEETS]
+    patients = _sheet_rows(path, "patients")
+    assert list(patients[0]) == list(PATIENTS.columns)
+    exported = {row["ref"] for row in patients}
+    held_now = {str(u) for u in Patient.objects.filter(village__code__startswith=prefix).values_list("uuid", flat=True)}
+    moved_out = {
+        str(t.patient.uuid)
+        for t in Transfer.objects.filter(from_village__code__startswith=prefix, state="accepted").select_related(
+            "patient"
+        )
+    }
+    assert held_now <= exported and moved_out <= exported
+    assert exported == held_now | moved_out  # nobody the area never held
+    assert all(row["national_id"] and row["name"] for row in patients)
+    ids = Patient.objects.filter(uuid__in=exported)
+    assert len(_sheet_rows(path, "followups")) == FollowUp.objects.filter(patient__in=ids).count()
+    assert len(_sheet_rows(path, "rehab")) == RehabParticipation.objects.filter(patient__in=ids).count()
+    assert len(_sheet_rows(path, "health_checks")) == HealthCheck.objects.filter(patient__in=ids).count()
+    populations = _sheet_rows(path, "population")
+    assert len(populations) == AreaPopulation.objects.filter(area__code__startswith=prefix).count() > 0
+    event = AuditEvent.objects.filter(action=Action.EXPORT, detail__report="registry_workbook").get()
+    assert event.detail["area"] == county.code and event.detail["identity"] is True
+    assert event.subjects.count() == len(exported)
+
+
+def test_without_identity_the_identity_columns_are_empty_and_the_file_says_so(county: Area, tmp_path: Path) -> None:
+    path = tmp_path / "masked.xlsx"
+    summary = export_workbook(area_selection(county, identity=False), path, actor=None)
+    assert summary.patients > 0
+    patients = _sheet_rows(path, "patients")
+    assert all(row[key] is None for row in patients for key in IDENTITY_COLUMNS)
+    assert all(row["ref"] and row["disorder"] and row["village_code"] for row in patients)
+    note = [row[0] for row in load_workbook(path, read_only=True)[NOTE_SHEET].iter_rows(values_only=True)]
+    assert any("身份证号" in line for line in note)
+    event = AuditEvent.objects.filter(action=Action.EXPORT, detail__report="registry_workbook").get()
+    assert event.detail["identity"] is False
+
+
+def test_a_bad_area_is_a_message(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="格式不正确"):
+        call_command("export_workbook", "--area", "7a", "--output", str(tmp_path / "x.xlsx"))
+    with pytest.raises(CommandError, match="未找到"):
+        call_command("export_workbook", "--area", "79", "--output", str(tmp_path / "x.xlsx"))
+
+
+def test_round_trip_into_an_empty_database_gives_the_same_indicators(county: Area, tmp_path: Path) -> None:
+    periods = _periods()
+    province = Area.objects.get(code=PROVINCE + "0000000000")
+    before = _documents(county.code, periods)
+    path = tmp_path / "county.xlsx"
+    call_command("export_workbook", "--area", county.code, "--output", str(path))
+    exported_patients, exported_followups = len(_sheet_rows(path, "patients")), len(_sheet_rows(path, "followups"))
+    _empty_the_database()
+    assert not Patient.objects.exists() and not Area.objects.exists()
+    report = import_workbook(path, actor=system_actor())
+    assert report.ok, report.lines()
+    assert Area.objects.filter(code=province.code).exists()
+    after = _documents(county.code, periods)
+    for label, document in before.items():
+        assert after[label] == document, label
+    assert Patient.objects.count() == exported_patients > 0
+    assert FollowUp.objects.count() == exported_followups > 0
