@@ -24,6 +24,7 @@ from followup.workbook.export_rows import IDENTITY_COLUMNS
 from followup.workbook.loading import import_workbook
 from followup.workbook.schema import PATIENTS, SHEETS
 from metrics.indicators.periods import Period, parse_period
+from metrics.models.state import AreaSlotState
 from metrics.reports.engine import compute
 from registry.models import Patient, Transfer
 
@@ -66,10 +67,12 @@ def _documents(area_code: str, periods: list[Period]) -> dict[str, dict[str, Any
 
 
 def _empty_the_database() -> None:
-    """Remove every area and patient, and all that refers to them (the state of the indicators included)."""
+    """Remove every area and patient, all that refers to them, and the state of the indicators (its sums per
+    village refer to no row)."""
+    tables = ", ".join(model._meta.db_table for model in (Patient, Area, AreaSlotState))
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would block TRUNCATE
-        cursor.execute(f"TRUNCATE {Patient._meta.db_table}, {Area._meta.db_table} CASCADE")
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
 def test_the_export_carries_the_area_in_the_sheets_of_the_import(county: Area, tmp_path: Path) -> None:
