@@ -17,6 +17,7 @@ from casemgmt.audit.models import Action, AuditEvent
 from followup.models import WorkbookExport
 from followup.workbook.export import NOTE_SHEET
 from tests.base import PASSWORD, World
+from tests.followup.test_workbook_export import sheet_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -48,10 +49,7 @@ def exported(client: Client, area_code: str, capture: Any) -> tuple[WorkbookExpo
     assert page.status_code == 200 and "下载登记表" in page.content.decode()
     download = client.get(reverse("followup:workbook_export_download", args=[export.uuid]))
     assert download.status_code == 200
-    path = Path(export.file_path)
-    rows = list(load_workbook(path, read_only=True)["patients"].iter_rows(values_only=True))
-    header = rows[0]
-    return export, [dict(zip(header, (*row, *[None] * (len(header) - len(row))), strict=True)) for row in rows[1:]]
+    return export, sheet_rows(Path(export.file_path), "patients")
 
 
 def test_a_doctor_exports_the_patients_of_his_township_with_identity(
