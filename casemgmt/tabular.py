@@ -173,6 +173,16 @@ class TabularSource:
     def has_sheet(self, name: str) -> bool:
         return self.find(name) is not None
 
+    def is_blank(self, name: str) -> bool:
+        """Does the named sheet hold no text at all, not even a header row? (Stops at the first filled cell.)"""
+        actual = self.find(name)
+        if actual is None:
+            return True
+        try:
+            return all(_clean(value) is None for row in self._raw_rows(actual) for value in row)
+        except TabularError:
+            return False  # unreadable is not blank: the sheet's own reading reports it
+
     def sheet(self, spec: SheetSpec) -> Sheet | None:
         """The named sheet, header read; None when the source has no such sheet."""
         actual = self.find(spec.name)

@@ -20,12 +20,25 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.tabular import Problem, Sheet, SheetSpec, TabularSource
+from registry import codes as rcodes
 from registry.models import Patient, Transfer, national_id_index
 from registry.patients import probes
 
 from . import rows
 from .cells import ProblemLog, RowCheck, SheetReader
-from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, SHEETS, TRANSFERS
+from .history_checks import HistoryChecks
+from .schema import (
+    AREAS,
+    FOLLOWUPS,
+    HEALTH_CHECKS,
+    MEDICATIONS,
+    OPTIONAL_SHEETS,
+    PATIENTS,
+    POPULATION,
+    REHAB,
+    SHEETS,
+    TRANSFERS,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 when not yet known)
 DB_CHUNK = 5000
@@ -58,6 +71,9 @@ class Scope:
 EVERYWHERE = Scope()
 
 
+ACTIVE = rows.ImportedStatus(rcodes.Status.ACTIVE)
+
+
 @dataclass(slots=True)
 class PatientKey:
     row: int
@@ -65,6 +81,8 @@ class PatientKey:
     village: str
     registered_on: dt.date
     existing_pk: int | None = None
+    # the row's status with its date and reasons: a status history must end there
+    status: rows.ImportedStatus = ACTIVE
 
 
 Registered = tuple[PatientKey, int, uuid.UUID, str]  # a row matched inside the view: key, pk, uuid, village
@@ -83,6 +101,8 @@ class Plan:
     transfers: dict[str, list[rows.TransferKey]] = field(default_factory=dict)
     followup_refs: set[str] = field(default_factory=set)  # dropped once the medications sheet is checked
     medicated_refs: set[str] = field(default_factory=set)  # follow-ups that have medication rows
+    status_history: dict[str, list[rows.StatusRow]] = field(default_factory=dict)  # by patient ref, in order
+    case_patients: set[str] = field(default_factory=set)  # patient refs with rows in the cases sheet
     row_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -159,8 +179,8 @@ class Validator:
     def run(self) -> Plan:
         for spec in SHEETS:
             sheet = self.source.sheet(spec)
-            if sheet is None:
-                continue
+            if sheet is None or (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name)):
+                continue  # an optional sheet with nothing in it is as good as none
             self.problems.extend(sheet.header_problems)
             if not sheet.header_problems:
                 self.plan.sheets[spec.name] = sheet
@@ -170,10 +190,14 @@ class Validator:
         self.check_patients()
         self.match_registered()
         self.check_transfers()
+        history = HistoryChecks(self)
+        history.check_status_history()
         self.check_followups()
         self.check_medications()
         self.check_rehab()
         self.check_health_checks()
+        history.check_cases()
+        history.check_emergencies()
         self.problems.shown.sort(key=_problem_order)
         return self.plan
 
@@ -206,7 +230,13 @@ class Validator:
 
     def _broken(self) -> set[str]:
         """Sheets present whose header could not be read (their rows are not checked)."""
-        return {spec.name for spec in SHEETS if self.source.has_sheet(spec.name) and spec.name not in self.plan.sheets}
+        return {
+            spec.name
+            for spec in SHEETS
+            if self.source.has_sheet(spec.name)
+            and spec.name not in self.plan.sheets
+            and not (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name))
+        }
 
     def check_patients(self) -> None:
         reader = self.reader(PATIENTS)
@@ -226,7 +256,13 @@ class Validator:
             elif index is not None:
                 seen_ids[index] = r.number
             if ref is not None and index is not None and row.village_code and row.registered_on:
-                self.plan.patients[ref] = PatientKey(r.number, index, row.village_code, row.registered_on)
+                self.plan.patients[ref] = PatientKey(
+                    r.number,
+                    index,
+                    row.village_code,
+                    row.registered_on,
+                    status=row.status,
+                )
 
     def match_registered(self) -> None:
         """Patients already in the database are matched by ID number; one held outside the importer's view is an
@@ -325,7 +361,7 @@ class Validator:
     def _check_chain(self, reader: SheetReader, patient: PatientKey, transfers: list[rows.TransferKey]) -> None:
         """Accepted transfers must chain from village to village and end where the record is now."""
         accepted = sorted((t for t in transfers if t.accepted_on), key=lambda t: (t.accepted_on, t.row))
-        pending = [t for t in transfers if t.accepted_on is None]
+        pending = [t for t in transfers if t.pending]
         for before, after in itertools.pairwise(accepted):
             if after.from_village != before.to_village:
                 reader.add(
@@ -379,6 +415,9 @@ class Validator:
                     first_row[ref] = r.number
             if patient is not None and row.date is not None and row.date < patient.registered_on:
                 r.add("date", _("随访日期早于建档日期（%(day)s）。") % {"day": patient.registered_on.isoformat()})
+            death = row.entry.death_date if row.entry is not None else None
+            if patient is not None and death is not None and death < patient.registered_on:
+                r.add("death_date", _("死亡日期不能早于建档日期。"))
         self.plan.followup_refs = set(first_row)
 
     def check_medications(self) -> None:
