@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0009_workbook_import_file_path_label'),
+        ('followup', '0010_workbook_v2_case_emergency_refs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
