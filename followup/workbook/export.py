@@ -32,12 +32,24 @@ from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.tabular import SheetSpec
-from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
+from followup.models import Case, Emergency, FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from registry.models import CustodySpan, Patient, PatientQuerySet, StatusChange, Transfer
 
 from . import export_rows
 from .export_rows import Row
-from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, TRANSFERS
+from .schema import (
+    AREAS,
+    CASES,
+    EMERGENCIES,
+    FOLLOWUPS,
+    HEALTH_CHECKS,
+    MEDICATIONS,
+    PATIENTS,
+    POPULATION,
+    REHAB,
+    STATUS_HISTORY,
+    TRANSFERS,
+)
 
 CHUNK = 2000  # patients per pass over the child tables
 NOTE_SHEET = "说明"
@@ -151,9 +163,12 @@ class _Writer:
         self.write_areas()
         self.write_patients()
         self.write_transfers()
+        self.write_status_history()
         self.write_followups()
         self.write_rehab()
         self.write_health_checks()
+        self.write_cases()
+        self.write_emergencies()
 
     def write_note(self) -> None:
         sheet = self.book.create_sheet(NOTE_SHEET)
@@ -173,6 +188,7 @@ class _Writer:
             (CustodySpan, "area"),
             (Transfer, "from_village"),
             (Transfer, "to_village"),
+            (Emergency, "area"),
         ):
             owner = "pk" if model is Patient else "patient_id"
             rows = model._default_manager.filter(**{f"{owner}__in": self.ids})
@@ -230,10 +246,21 @@ class _Writer:
 
     def write_transfers(self) -> None:
         sheet = self.sheet(TRANSFERS)
+        identity = self.selection.identity
         for refs in self.patient_chunks():
-            transfers = Transfer.objects.filter(patient_id__in=list(refs), state__in=["accepted", "pending"])
-            rows = (export_rows.transfer_row(t, refs[t.patient_id]) for t in transfers.order_by("patient_id", "id"))
+            transfers = Transfer.objects.filter(patient_id__in=list(refs)).order_by("patient_id", "requested_on", "id")
+            rows = (export_rows.transfer_row(t, refs[t.patient_id], identity=identity) for t in transfers)
             self.append(sheet, TRANSFERS, rows)
+
+    def write_status_history(self) -> None:
+        sheet = self.sheet(STATUS_HISTORY)
+        identity = self.selection.identity
+        for refs in self.patient_chunks():
+            changes = StatusChange.objects.filter(patient_id__in=list(refs)).order_by(
+                "patient_id", "effective_date", "id"
+            )
+            rows = (export_rows.status_row(c, refs[c.patient_id], identity=identity) for c in changes)
+            self.append(sheet, STATUS_HISTORY, rows)
 
     def write_followups(self) -> None:
         sheet = self.sheet(FOLLOWUPS)
@@ -281,7 +308,30 @@ class _Writer:
             checks = HealthCheck.objects.filter(patient_id__in=list(refs)).order_by("patient_id", "date", "id")
             self.append(sheet, HEALTH_CHECKS, (export_rows.health_check_row(c, refs[c.patient_id]) for c in checks))
 
+    def write_cases(self) -> None:
+        sheet = self.sheet(CASES)
+        for refs in self.patient_chunks():
+            cases = Case.objects.filter(patient_id__in=list(refs)).order_by("patient_id", "opened_on", "id")
+            self.append(sheet, CASES, (export_rows.case_row(c, refs[c.patient_id]) for c in cases))
 
-PATIENT_SHEET_COUNT = 5  # the passes over the patient chunks: patients, transfers, followups, rehab, health checks
+    def write_emergencies(self) -> None:
+        """The emergencies of the selected patients, then those of people not registered in the area."""
+        sheet = self.sheet(EMERGENCIES)
+        identity = self.selection.identity
+        for refs in self.patient_chunks():
+            handled = Emergency.objects.filter(patient_id__in=list(refs)).order_by("patient_id", "occurred_at", "id")
+            rows = (export_rows.emergency_row(e, refs[e.patient_id or 0], identity=identity) for e in handled)
+            self.append(sheet, EMERGENCIES, rows)
+        unregistered = Emergency.objects.filter(patient__isnull=True, area__code__startswith=self.selection.prefix)
+        rows = (
+            export_rows.emergency_row(e, None, identity=identity)
+            for e in unregistered.order_by("occurred_at", "id").iterator(chunk_size=CHUNK)
+        )
+        self.append(sheet, EMERGENCIES, rows)
+
+
+# The passes over the patient chunks: patients, transfers, status history, followups, rehab, health checks, cases and
+# emergencies.
+PATIENT_SHEET_COUNT = 8
 
 __all__ = ["ExportSummary", "Selection", "area_selection", "current_selection", "export_workbook"]

@@ -12,12 +12,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from casemgmt.exports import ExportCell, inert_cell
-from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
-from registry.models import Patient, StatusChange, SupplementaryForm, Transfer
+from followup.models import Case, CaseOpenReason, Emergency, FollowUp, HealthCheck, MedicationRow, RehabParticipation
+from registry.models import Patient, StatusChange, SupplementaryForm, Transfer, TransferState
 
 from . import rows
-from .schema import DANGER_COLUMNS, DOSE_COLUMNS, SOCIAL_COLUMNS
+from .schema import CASE_OPEN_REASON, DANGER_COLUMNS, DOSE_COLUMNS, SOCIAL_COLUMNS, TRANSFER_STATE
 
 Row = dict[str, ExportCell]
 
@@ -81,13 +83,38 @@ def patient_row(
     return {key: cell(value) for key, value in row.items()}
 
 
-def transfer_row(transfer: Transfer, patient_ref: str) -> Row:
+TRANSFER_OUTCOME = {state: outcome for outcome, state in TRANSFER_STATE.items()}
+
+
+def transfer_row(transfer: Transfer, patient_ref: str, *, identity: bool) -> Row:
+    """A transfer in any state (version 2): accepted with its acceptance date, rejected or withdrawn with the
+    date decided, pending with neither. Its reason is free text, which may name people: with identity only."""
+    state = TransferState(transfer.state)
+    accepted = state == TransferState.ACCEPTED
+    outcome = TRANSFER_OUTCOME.get(state)
+    reason = transfer.rejection_reason if state == TransferState.REJECTED else transfer.reason
     return {
         "patient_ref": patient_ref,
         "from_village_code": transfer.from_village_id,
         "to_village_code": transfer.to_village_id,
         "requested_on": transfer.requested_on,
-        "accepted_on": transfer.decided_on if transfer.state == "accepted" else None,
+        "accepted_on": transfer.decided_on if accepted else None,
+        "outcome": str(outcome) if outcome is not None else None,
+        "decided_on": transfer.decided_on if state in (TransferState.REJECTED, TransferState.WITHDRAWN) else None,
+        "reason": cell(reason) if identity else None,
+    }
+
+
+def status_row(change: StatusChange, patient_ref: str, *, identity: bool) -> Row:
+    """One change of status (the first is the status registration gave, on the registration day); its note is
+    free text: with identity only."""
+    return {
+        "patient_ref": patient_ref,
+        "date": change.effective_date,
+        "status": change.to_status,
+        "lost_reason": change.lost_reason,
+        "death_cause": change.death_cause,
+        "reason": cell(change.note) if identity else None,
     }
 
 
@@ -109,9 +136,12 @@ def followup_row(followup: FollowUp, ref: str, patient_ref: str) -> Row:
         "family_support": 1 if followup.family_support else 0,
         "next_date": followup.next_date,
     }
-    for key in (*rows.FOLLOWUP_CODED_COLUMNS, *SOCIAL_COLUMNS, *DANGER_COLUMNS):
+    for key in (*rows.FOLLOWUP_CODED_COLUMNS, *SOCIAL_COLUMNS, *DANGER_COLUMNS, *OUTCOME_DETAILS):
         row[key] = getattr(followup, key)
     return {key: cell(value) for key, value in row.items()}
+
+
+OUTCOME_DETAILS = ("lost_reason", "death_date", "death_cause")  # version 2: of a LOST or DEAD outcome
 
 
 def medication_row(medication: MedicationRow, followup_ref: str) -> Row:
@@ -133,3 +163,41 @@ def rehab_row(participation: RehabParticipation, patient_ref: str) -> Row:
 def health_check_row(check: HealthCheck, patient_ref: str) -> Row:
     day: dt.date = check.date
     return {"patient_ref": patient_ref, "date": day}
+
+
+CASE_OPENING = {reason: opening for opening, reason in CASE_OPEN_REASON.items()}
+
+
+def case_row(case: Case, patient_ref: str) -> Row:
+    """A case-management episode; its ref is the one it was imported with, else its UUID (unique per patient)."""
+    opened = [str(CASE_OPENING[CaseOpenReason(reason)]) for reason in case.opened_reasons]
+    return {
+        "ref": case.source_ref or str(case.uuid),
+        "patient_ref": patient_ref,
+        "opened_on": case.opened_on,
+        "opened_because": ",".join(opened) or None,
+        "closed_on": case.closed_on,
+        "close_reason": case.close_reason or None,
+        "review_on": case.review_date,
+    }
+
+
+def local_moment(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored moment as the local (Asia/Shanghai) date and time a cell holds (cells carry no time zone)."""
+    return None if moment is None else timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
+
+
+def emergency_row(emergency: Emergency, patient_ref: str | None, *, identity: bool) -> Row:
+    """An emergency handling, of a patient or (``patient_ref`` None) of a person not registered, whose identity
+    is never exported; the place is free text that may be an address: with identity only."""
+    return {
+        "ref": emergency.source_ref or str(emergency.uuid),
+        "patient_ref": patient_ref,
+        "occurred_at": local_moment(emergency.occurred_at),
+        "place": cell(emergency.place) if identity else None,
+        "situations": ",".join(emergency.situations) or None,
+        "risk_level": emergency.risk_level,
+        "disposition": emergency.disposition or None,
+        "completed_at": local_moment(emergency.completed_at),
+        "village_code": emergency.area_id,
+    }
