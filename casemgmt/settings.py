@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "registry",
     "followup",
     "metrics",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +293,25 @@ METRICS_MEDICATION_DENOMINATOR = env_str("METRICS_MEDICATION_DENOMINATOR", "regi
 METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or "included"
 # Exports leaving the county show person counts 1..N-1 of county-or-lower areas as "<N"; 0 turns it off.
 METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
+
+# Provinces federated (federation/): a province instance publishes its indicator documents, signed, to the national
+# instance; the national instance serves the national report from them and holds no patient.
+# Province side: its 2-digit code, the national endpoint (https://…/api/v1/federation/batches) and its Ed25519 key
+# (base64 of the 32-byte seed; FEDERATION_SIGNING_KEY_FILE in production). `manage.py federation_keys` makes one.
+FEDERATION_PROVINCE = env_str("FEDERATION_PROVINCE", "") or ""
+FEDERATION_NATIONAL_URL = env_str("FEDERATION_NATIONAL_URL", "") or ""
+FEDERATION_SIGNING_KEY = env_str("FEDERATION_SIGNING_KEY", "") or ""
+FEDERATION_PUBLISH_LEVEL = env_int("FEDERATION_PUBLISH_LEVEL", 3)  # areas down to counties, each with its children
+FEDERATION_PUBLISH_YEARS = env_int("FEDERATION_PUBLISH_YEARS", 3)
+FEDERATION_TIMEOUT_SECONDS = env_int("FEDERATION_TIMEOUT_SECONDS", 60)
+# National side: the provinces' public keys as "code:base64" items; empty = not a national instance.
+FEDERATION_PROVINCE_KEYS = env_list("FEDERATION_PROVINCE_KEYS", [])
+FEDERATION_MAX_BATCH_BYTES = env_int("FEDERATION_MAX_BATCH_BYTES", 64 * 1024 * 1024)
+if FEDERATION_NATIONAL_URL:
+    CELERY_BEAT_SCHEDULE["publish-indicators"] = {
+        "task": "federation.tasks.publish_indicators",
+        "schedule": crontab(minute=30, hour=2),  # after the nightly indicator-state refresh
+    }
 
 LOGGING = {
     "version": 1,

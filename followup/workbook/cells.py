@@ -168,9 +168,10 @@ class RowCheck:
 
     def _keyed(self, key: str, raw: str, choices: type[models.Choices]) -> Any:
         lookup = numbered_lookup(choices, get_language())
-        found = lookup.get(raw, lookup.get(raw.lower(), _NOT_A_CODE))
-        if found is not _NOT_A_CODE:
-            return found
+        for spelling in (raw, raw.lower(), raw.upper()):  # keys in any case: Clubhouse, unstable
+            found = lookup.get(spelling, _NOT_A_CODE)
+            if found is not _NOT_A_CODE:
+                return found
         allowed = numbered_choices_text(choices)
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": allowed})
         return None

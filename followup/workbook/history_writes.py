@@ -157,6 +157,7 @@ def write_emergencies(writer: _Writer) -> None:
             fresh.append(
                 Emergency(
                     patient_id=pk,
+                    person_name="" if pk is not None else str(_("不详")),  # as the form asks for a person unknown
                     area_id=area,
                     occurred_at=emergency.occurred_at,
                     place=emergency.place,

@@ -168,6 +168,9 @@ CASE_OPEN_REASON = {
 # disposition take EmergencySituation / EmergencyDisposition (keys, numbers 1–4 in their order, or Chinese names),
 # rehab's provider_type followup.codes.RehabProvider (keys, numbers 1–5 or names).
 
+# Every change of status in date order. A first row dated on the registration day is the status registration gave
+# (REFUSED for a refusal, later consenting); otherwise registration gave the status the consent implies and every
+# row is a later change. The last row must be the patients row's status (and status date and reasons, where given).
 STATUS_HISTORY = SheetSpec(
     name="status_history",
     columns={

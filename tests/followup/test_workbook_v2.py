@@ -75,7 +75,7 @@ def v2_sheets(world: World) -> Sheets:
     sheets["cases"] = [
         CASE_HEADER,
         ["C1", "P1", day(300), "UNSTABLE,2", day(200), "连续两次随访病情稳定", None],
-        ["C2", "P1", day(100), "OTHER", None, None, day(-30)],
+        ["C2", "P1", day(100), "other", None, None, day(-30)],  # a key in lower case
     ]
     sheets["emergencies"] = [
         EMERGENCY_HEADER,
@@ -134,7 +134,7 @@ def test_a_version_2_workbook_writes_every_new_sheet_and_column(world: World, tm
     assert e1.area_id == world.village_a2.code  # the village holding P2's record when it happened
     e2 = Emergency.objects.get(source_ref="E2")
     assert e2.patient is None and e2.area_id == world.village_b1.code and e2.situations == ["drug"]
-    assert e2.disposition == "home" and e2.place == "车站"
+    assert e2.disposition == "home" and e2.place == "车站" and e2.person_name == "不详"
 
     providers = sorted(RehabParticipation.objects.filter(patient=p2).values_list("provider_type", flat=True))
     assert providers == ["day", "work_therapy"]
@@ -295,3 +295,10 @@ def test_reasons_that_disagree_with_the_patient_row_are_a_problem(world: World, 
     sheets = v2_sheets(world)
     sheets["status_history"][3][4] = 4  # the patients row says 2
     assert ("status_history", 4, "death_cause") in problems_of(world, tmp_path, sheets)
+
+
+def test_a_version_2_folder_of_csv_files_loads_the_same(world: World, tmp_path: Path) -> None:
+    from_xlsx = import_workbook(write_xlsx(tmp_path / "v2.xlsx", v2_sheets(world)), actor=world.admin_e, dry_run=True)
+    from_csv = import_workbook(write_csv_folder(tmp_path / "v2", v2_sheets(world)), actor=world.admin_e, dry_run=True)
+    assert from_xlsx.ok and from_csv.ok, from_csv.lines()
+    assert from_csv.to_json()["counts"] == from_xlsx.to_json()["counts"]
