@@ -161,13 +161,21 @@ def test_the_export_carries_the_area_in_the_sheets_of_the_import(county: Area, t
     assert event.subjects.count() == len(exported)
 
 
-def test_without_identity_the_identity_columns_are_empty_and_the_file_says_so(county: Area, tmp_path: Path) -> None:
+def test_without_identity_the_identity_columns_are_empty_and_the_file_says_so(
+    county_with_history: Area, tmp_path: Path
+) -> None:
+    county = county_with_history
     path = tmp_path / "masked.xlsx"
     summary = export_workbook(area_selection(county, identity=False), path, actor=None)
     assert summary.patients > 0
     patients = sheet_rows(path, "patients")
     assert all(row[key] is None for row in patients for key in IDENTITY_COLUMNS)
     assert all(row["ref"] and row["disorder"] and row["village_code"] for row in patients)
+    transfers = sheet_rows(path, "transfers")  # free text that may name people or places: with identity only
+    assert {row["outcome"] for row in transfers} >= {"REJECTED", "WITHDRAWN"}
+    assert all(row["reason"] is None for row in transfers)
+    emergencies = sheet_rows(path, "emergencies")
+    assert len(emergencies) == 2 and all(row["place"] is None for row in emergencies)
     note = [row[0] for row in load_workbook(path, read_only=True)[NOTE_SHEET].iter_rows(values_only=True)]
     assert any("身份证号" in str(line) for line in note)
     event = AuditEvent.objects.filter(action=Action.EXPORT, detail__report="registry_workbook").get()
