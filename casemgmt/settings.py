@@ -126,6 +126,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"), Queue("reports"))  # what a worker without -Q consumes
 CELERY_TASK_ROUTES = {
     "followup.workbook.tasks.run_workbook_import": {"queue": "imports"},
+    "followup.workbook.tasks.build_workbook_export": {"queue": "imports"},  # a province's registry: long
     "metrics.tasks.build_report_pdf": {"queue": "reports"},
 }
 # Time limits: soft (the task fails its job with a message), then hard (the worker process is replaced).
@@ -135,6 +136,10 @@ IMPORT_TASK_SOFT_TIME_LIMIT = env_int("IMPORT_TASK_SOFT_TIME_LIMIT", 4 * 60 * 60
 PDF_TASK_SOFT_TIME_LIMIT = env_int("PDF_TASK_SOFT_TIME_LIMIT", 10 * 60)
 CELERY_TASK_ANNOTATIONS = {
     "followup.workbook.tasks.run_workbook_import": {
+        "soft_time_limit": IMPORT_TASK_SOFT_TIME_LIMIT,
+        "time_limit": IMPORT_TASK_SOFT_TIME_LIMIT + 60,
+    },
+    "followup.workbook.tasks.build_workbook_export": {
         "soft_time_limit": IMPORT_TASK_SOFT_TIME_LIMIT,
         "time_limit": IMPORT_TASK_SOFT_TIME_LIMIT + 60,
     },
