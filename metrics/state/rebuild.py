@@ -22,6 +22,7 @@ from metrics.indicators.facts import facts_of_patients
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
+from metrics.state.setbased import insert_state
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 
 
@@ -58,12 +59,16 @@ def rebuild(
     day: dt.date | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    set_based: bool | None = None,
 ) -> RebuildStats:
     """Rebuild the state from scratch (all years, or only *years*), patient batch by batch, in one transaction.
 
     Memory stays bounded by a few batches: facts are read per batch (``metrics.indicators.facts``), and with
     ``workers`` > 1 the pure computation of the rows runs in that many processes while this one reads the
     next batch and writes the previous one; at most ``workers`` + 1 batches are in flight.
+
+    On PostgreSQL the rows are computed by set-based SQL instead (``metrics.state.setbased``, issue 17 §1);
+    ``set_based=False`` keeps the patient-by-patient path there too (the bench compares both).
     """
     day = day or today()
     stats = RebuildStats()
@@ -75,16 +80,22 @@ def rebuild(
         existing.delete()
         totals = AreaSlotState.objects.all()
         (totals.filter(year__in=list(years)) if years is not None else totals).delete()
-        first_year = min(years) if years else 2000
+        first_year = min(years) if years else _first_year(day)
         span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
-        with _computer(workers) as compute:
-            for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
-                insert_rows(rows)
-                stats.patients += len(ids)
-                stats.rows += len(rows)
-                stats.seconds = time.monotonic() - started
-                if progress:
-                    progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
+        if set_based is None:
+            set_based = connection.vendor == "postgresql"
+        if set_based:
+            stats.rows = insert_state(span, day)
+            stats.patients = _patients()
+        else:
+            with _computer(workers) as compute:
+                for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
+                    insert_rows(rows)
+                    stats.patients += len(ids)
+                    stats.rows += len(rows)
+                    stats.seconds = time.monotonic() - started
+                    if progress:
+                        progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
         add_totals(+1, None, first_year, years)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -94,6 +105,20 @@ def rebuild(
             IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _first_year(day: dt.date) -> int:
+    """The first year any patient was registered (2000 is the first year a report may ask for)."""
+    from registry.models import Patient
+
+    first = Patient.objects.filter(disorder__in=sorted(SEVERE_DISORDERS)).order_by("registered_on").first()
+    return max(2000, min(first.registered_on.year, day.year)) if first else day.year
+
+
+def _patients() -> int:
+    from registry.models import Patient
+
+    return Patient.objects.filter(disorder__in=sorted(SEVERE_DISORDERS)).count()
 
 
 def _batches_of_facts(batch_size: int, day: dt.date) -> Iterator[list[PatientFacts]]:
