@@ -12,7 +12,7 @@ import datetime as dt
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 
 from django.db import connection, transaction
@@ -31,6 +31,7 @@ class RebuildStats:
     patients: int = 0
     rows: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: clearing, rows, totals
 
     @property
     def patients_per_second(self) -> float:
@@ -80,6 +81,7 @@ def rebuild(
         existing.delete()
         totals = AreaSlotState.objects.all()
         (totals.filter(year__in=list(years)) if years is not None else totals).delete()
+        stats.phases["clearing"] = time.monotonic() - started
         first_year = min(years) if years else _first_year(day)
         span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
         if set_based is None:
@@ -96,7 +98,9 @@ def rebuild(
                     stats.seconds = time.monotonic() - started
                     if progress:
                         progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
+        stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
         add_totals(+1, None, first_year, years)
+        stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for model in (PatientYearState, AreaSlotState):  # fresh statistics: the planner keeps to the indexes
