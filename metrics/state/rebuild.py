@@ -1,8 +1,9 @@
-"""The full rebuild of the state from the records, batch by batch in one transaction, optionally computing the
-rows in worker processes.
+"""The full rebuild of the state from the records in one transaction: set-based on PostgreSQL
+(``metrics.state.setbased``), elsewhere batch by batch in Python, optionally computing the rows in worker
+processes; and the nightly refresh of what the calendar made stale.
 
 May import ``metrics.indicators``, ``metrics.models``, ``registry`` and the state modules ``calendar``,
-``compute`` and ``tables``.
+``compute``, ``setbased``, ``tables`` and ``write``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
 from metrics.state.setbased import insert_state
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
+from metrics.state.write import refresh_stale, stale_patients
 
 
 @dataclass
@@ -109,6 +111,24 @@ def rebuild(
             IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+BULK_REFRESH = 2000  # stale patients above which the nightly refresh recomputes their years set-based
+
+
+def refresh_calendar(day: dt.date | None = None, *, bulk_above: int = BULK_REFRESH) -> int:
+    """The nightly refresh of the rows the calendar made stale; returns the patients that were stale.
+
+    On the first of a month every patient's current-year rows are stale together (issue 17 §2): patient by patient
+    that is the whole registry in Python, so above *bulk_above* stale patients PostgreSQL recomputes the stale years
+    for everyone with the set-based rebuild (the same rows, far faster); a few stale patients are refreshed alone.
+    """
+    day = day or today()
+    stale = stale_patients(day)
+    if connection.vendor != "postgresql" or len(stale) <= bulk_above:
+        return refresh_stale(day)
+    rebuild(years=list(range(min(stale.values()), day.year + 1)), day=day)
+    return len(stale)
 
 
 def _first_year(day: dt.date) -> int:

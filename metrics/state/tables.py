@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
+from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.read import TOTALS_AREA, total_expression
@@ -50,8 +51,11 @@ def add_totals(
     *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
     table = connection.ops.quote_name(AreaSlotState._meta.db_table)
     columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-    sums = ", ".join(f"{int(sign)} * SUM({total_expression(c)})" for c in COUNT_COLUMNS)
-    nonzero = " OR ".join(f"SUM({total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
+    # Rows alike (same township, year, death cause, schizophrenia or not, masks) are counted first: the
+    # expansion to 26 slots then works on far fewer rows.
+    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
+    sums = ", ".join(f"{int(sign)} * SUM(n * {total_expression(c)})" for c in COUNT_COLUMNS)
+    nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
     where, params = "year >= %s", [since_year]
@@ -61,12 +65,17 @@ def add_totals(
     if years is not None:
         where += f" AND year IN ({', '.join(['%s'] * len(years))})"
         params += list(years)
+    alike = (
+        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END "  # noqa: S608
+        f"AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {_table()} WHERE {where} "
+        f"GROUP BY year, 2, 3, death_cause, {masks}"
+    )
     sql = (
         f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
         f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
-        f"SELECT year, {TOTALS_AREA} AS area, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
+        f"SELECT year, area, slots.slot, {sums} FROM ({alike}) alike CROSS JOIN slots WHERE 1 = 1 "
         f"GROUP BY year, area, slots.slot HAVING {nonzero} "
-        # Upserted in key order: concurrent writers (two saves in one village, parallel loaders) then take the
+        # Upserted in key order: concurrent writers (two saves in one township, parallel loaders) then take the
         # row locks in the same order and cannot deadlock on each other.
         f"ORDER BY year, area, slots.slot "
         f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"

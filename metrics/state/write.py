@@ -71,7 +71,8 @@ def suspended() -> Iterator[None]:
         _upkeep.suspended = previous
 
 
-def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
+def stale_patients(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
+    """The patients with rows the calendar made stale by *day* (under [lo, hi]): patient → first stale year."""
     rows = PatientYearState.objects.filter(valid_until__lte=day)
     if lo is not None:
         rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
@@ -94,10 +95,10 @@ def ensure_fresh(prefix: str, day: dt.date | None = None) -> int:
     """Recompute the rows under *prefix* that the calendar made stale; returns the patients recomputed."""
     day = day or today()
     lo, hi = code_range(prefix)
-    return _refresh_grouped(_stale(day, lo, hi), day)
+    return _refresh_grouped(stale_patients(day, lo, hi), day)
 
 
 def refresh_stale(day: dt.date | None = None) -> int:
     """Recompute every stale row (the nightly task, so the first report of the day does not wait)."""
     day = day or today()
-    return _refresh_grouped(_stale(day), day)
+    return _refresh_grouped(stale_patients(day), day)
