@@ -18,6 +18,9 @@ with ``bit_or``:
   and ``need`` the follow-ups the interval-3m rule asks for; its gaps are pairs of consecutive complete
   follow-ups both in the period, plus the window's two ends.
 
+A patient has at most one DEAD status change (the registry allows no transition out of DEAD,
+``registry.patients.services``), so the day and cause of death are one per patient-year.
+
 The rows are then cut per (holder village, death cause) like ``compute._emit``, emergency layers included, with
 ``valid_until`` for the current year. The property test (tests/metrics/test_state_equivalence.py) proves the rows
 equal the incremental path's (``compute``), and the documents the direct definition's, for every option.
