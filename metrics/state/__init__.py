@@ -47,9 +47,9 @@ transaction, so a report read after the commit already shows the change (no nigh
 Modules, each importing only those listed before it (and ``metrics.indicators``, ``metrics.models``, the
 lower apps): ``calendar`` (the slots of a year, their periods, "today"), ``slots`` (one patient-year's
 memberships per slot), ``compute`` (one patient's rows), ``read`` (the totals read by reports, and the tests'
-pictures of the tables), ``tables`` (the SQL both writers share: COPY of rows, totals by delta),
-``write`` (the incremental upkeep and the freshness of a report), ``masks`` and ``setbased`` (the full rebuild
-on PostgreSQL as a few set-based statements, issue 17 §1) and ``rebuild`` (the full rebuild).
+pictures of the tables), ``tables`` (the SQL both writers share: COPY of rows, totals by delta), ``masks`` and
+``setbased`` (the rows of all or many patients on PostgreSQL in a few set-based statements, issue 17 §1),
+``write`` (the incremental upkeep and the freshness of a report) and ``rebuild`` (the full rebuild).
 
 May import: ``metrics.indicators``, ``metrics.models``, ``registry.signals``, ``casemgmt``. Never ``reports``.
 """

@@ -336,7 +336,7 @@ def _insert_statement() -> str:
     FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid"""
 
 
-def _valid_until_statement() -> str:
+def _valid_until_statement(among: bool = False) -> str:
     """The fact days in (day, base) of each patient (``compute.valid_until``: only the nearest one matters)."""
     _patient, status, custody, followup, check, rehab, case, emergency = _tables()
     complete = COMPLETE
@@ -358,7 +358,7 @@ def _valid_until_statement() -> str:
         f"SELECT patient_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date FROM {emergency}"
         " WHERE patient_id IS NOT NULL AND occurred_at > %(day)s::timestamptz - INTERVAL '1 day'",
     ]
-    window = "WHERE day > %(day)s AND day < %(base)s"
+    window = "WHERE day > %(day)s AND day < %(base)s" + (" AND pid IN (SELECT pid FROM jf_py)" if among else "")
     union = " UNION ALL ".join(f"SELECT * FROM ({q}) q(pid, day) {window}" for q in days)
     return f"CREATE TEMP TABLE jf_vu ON COMMIT DROP AS SELECT pid, min(day) AS day FROM ({union}) d GROUP BY pid"
 
@@ -387,16 +387,19 @@ def parameters(years: Sequence[int], day: dt.date) -> dict[str, Any]:
     return params
 
 
-def insert_state(years: Sequence[int], day: dt.date) -> int:
-    """Insert the state rows of every patient for *years* as of *day*; returns the rows written. The caller
-    deletes the old rows first and runs in a transaction (the temporary tables drop at its end)."""
-    if not years:
+def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] | None = None) -> int:
+    """Insert the state rows of every patient (or of *patient_ids*) for *years* as of *day*; returns the rows
+    written. The caller deletes the old rows first and runs in a transaction (the temporary tables drop at its
+    end)."""
+    if not years or (patient_ids is not None and not patient_ids):
         return 0
     assert connection.in_atomic_block  # noqa: S101  (the temporary tables live until the end of the transaction)
     params = parameters(years, day)
+    params["ids"] = list(patient_ids or [])
+    among = "" if patient_ids is None else "AND p.id = ANY(%(ids)s)"
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts of the windows stay in memory
-        for sql in [*_statements(""), _masks_statement(), _valid_until_statement()]:
+        for sql in [*_statements(among), _masks_statement(), _valid_until_statement(bool(among))]:
             cursor.execute(sql, params)
             if sql.startswith("CREATE TEMP TABLE"):
                 cursor.execute(f"ANALYZE {sql.split()[3]}")  # the planner joins them better knowing their size
