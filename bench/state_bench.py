@@ -1,11 +1,18 @@
-"""Indicator state (issue 6): rebuild rate, report latency for a county and a city, the cost of keeping it fresh.
+"""Indicator state (issues 6 and 17): rebuild rate, state size, report latency for a county and a city, the cost
+of keeping it fresh.
 
 Dataset (built once, reused): one city of COUNTIES counties × 5 townships × 5 villages holding PATIENTS synthetic
 patients (``devdata.registry_bulk``, registered over the last 3 years) and about one follow-up every 1–3 months each
-(bulk-inserted here: the full-scale generator is ``generate_synthetic``). Environment: BENCH_PATIENTS (default
-20000), BENCH_COUNTIES (8), BENCH_WORKERS (2).
+(bulk-inserted here). With BENCH_SYNTHETIC=N the dataset is instead a synthetic province of N patients and 3 years
+of follow-ups made by ``manage.py generate_synthetic --no-state`` (its reports are timed by ``report_bench.py``).
+Environment: BENCH_PATIENTS (default 20000), BENCH_COUNTIES (8), BENCH_WORKERS (2), BENCH_PYTHON (1: also time the
+patient-by-patient Python rebuild, the path before issue 17).
+
+The rebuild lines give patients/s of the full rebuild and its phases (clearing the old state, computing and
+writing the rows, the per-township totals); the size lines give rows and ``pg_total_relation_size`` of both tables.
 
     cd bench && ../.venv/bin/python state_bench.py
+    BENCH_SYNTHETIC=100000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/jf_state ../.venv/bin/python state_bench.py
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import random
 import time
 import uuid
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jingfang_bench_state")  # before _django
@@ -25,6 +33,8 @@ from _django import commit, setup, summarize, timed
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "20000"))
 COUNTIES = int(os.environ.get("BENCH_COUNTIES", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SYNTHETIC = int(os.environ.get("BENCH_SYNTHETIC", "0"))
+PYTHON = os.environ.get("BENCH_PYTHON", "0") == "1"
 CITY = "3502"
 
 
@@ -116,17 +126,72 @@ def visit(rng: random.Random, patient_id: int, day: dt.date, actor: object) -> A
     )
 
 
+def build_synthetic() -> None:
+    from django.core.management import call_command
+
+    from registry.models import Patient
+
+    if Patient.objects.exists():
+        return
+    print(f"generating {SYNTHETIC} patients, 3 years ...", flush=True)
+    call_command("generate_synthetic", patients=SYNTHETIC, years=3, no_state=True, no_progress=True)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its database backend (same machine): on a shared machine the wall time
+    also counts the other tenants' load, the CPU time does not."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")  # another machine's PostgreSQL
+    ticks = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return (int(fields[11]) + int(fields[12])) / ticks + own.user + own.system
+
+
 def measure_rebuild() -> list[str]:
+    from django.db import connection
+
     from metrics.state.rebuild import rebuild
 
     lines = []
-    for workers in sorted({1, WORKERS}):
-        stats = rebuild(workers=workers)
+    runs = [("set-based SQL", True, 1)] if connection.vendor == "postgresql" else []
+    if PYTHON or not runs:
+        runs += [(f"Python, {w} process(es)", False, w) for w in sorted({1, WORKERS})]
+    for label, set_based, workers in runs:
+        cpu = cpu_seconds()
+        stats = rebuild(workers=workers, set_based=set_based)
+        cpu = cpu_seconds() - cpu
+        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stats.phases.items())
         lines.append(
-            f"rebuild, {workers} process(es): {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
-            f"= {stats.patients_per_second:.0f} patients/s ({10000 / stats.patients_per_second:.1f} s per 10k)"
+            f"rebuild, {label}: {stats.patients} patients, {stats.rows} rows in {stats.seconds:.1f} s "
+            f"= {stats.patients_per_second:.0f} patients/s ({phases}); CPU of this process and its database "
+            f"backend {cpu:.1f} s = {stats.patients / cpu:.0f} patients per CPU-second"
         )
         print(lines[-1], flush=True)
+    return lines
+
+
+def measure_sizes() -> list[str]:
+    """Rows and total size (table, indexes, TOAST) of the state tables, compacted first (VACUUM FULL: a rebuild
+    leaves the previous build as dead rows)."""
+    from django.db import connection
+
+    from metrics.models import AreaSlotState, PatientYearState
+
+    lines = []
+    for model in (PatientYearState, AreaSlotState):
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM FULL {connection.ops.quote_name(table)}")
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            size = cursor.fetchone()[0]
+        lines.append(f"size {table}: {model.objects.count()} rows, {size / 2**20:.0f} MB")
     return lines
 
 
@@ -181,10 +246,17 @@ def measure_upkeep() -> list[str]:
 
 def main() -> None:
     setup()
-    build_dataset()
-    lines = [f"state bench, commit {commit()}, {dt.date.today()}, {PATIENTS} patients, {COUNTIES} counties"]
+    if SYNTHETIC:
+        build_synthetic()
+        title = f"synthetic province of {SYNTHETIC} patients"
+    else:
+        build_dataset()
+        title = f"{PATIENTS} patients, {COUNTIES} counties"
+    lines = [f"state bench, commit {commit()}, {dt.date.today()}, {title}, load average {os.getloadavg()[0]:.1f}"]
     lines += measure_rebuild()
-    lines += measure_reports()
+    lines += measure_sizes()
+    if not SYNTHETIC:
+        lines += measure_reports()
     lines += measure_upkeep()
     print("\n".join(lines))
 

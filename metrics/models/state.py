@@ -6,7 +6,7 @@ when the patient belongs to the set for slot s with deaths in the period exclude
 so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
 carry further emergency handlings (the count per slot is the number of rows with the bit set).
 
-``AreaSlotState`` holds the same figures summed per village, year and slot (what a report reads).
+``AreaSlotState`` holds the same figures summed per township, year and slot (what a report reads).
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ COUNT_COLUMNS = (
 
 
 class AreaSlotState(models.Model):
-    """The state rows summed per village, year and slot, kept with them: a province report sums a few
-    thousand of these instead of scanning every patient's row (``metrics.state.read``)."""
+    """The state rows summed per township (``area_code`` = its 9 digits padded), year and slot, kept with them
+    (only non-zero groups): a province report sums a few thousand of these instead of scanning every patient's
+    row (``metrics.state.read``)."""
 
     year = models.PositiveSmallIntegerField()
     area_code = models.CharField(max_length=12)

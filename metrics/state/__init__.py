@@ -3,8 +3,9 @@
 Why: ``metrics.indicators.definitions`` is the direct definition of domain.md §11 and walks every patient of the area in
 Python; at a city or a province that is far too slow. Here each patient's memberships are computed once per
 report *slot* and kept in ``metrics_patientyearstate`` (``metrics.models``), and those rows are summed
-per village, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
-query over at most a few thousand small rows (a province has ~20,000 villages; a county ~300).
+per township, year and slot into ``metrics_areaslotstate``, so that a report for any area is one grouped SQL
+query over at most a few thousand small rows (a province has ~1,000 townships; a county ~15); a report of a
+township's villages, or of a village, sums the few hundred state rows under it (``read.tallies``).
 
 Slots. Every report period lies inside one calendar year: the year, four quarters, twelve months and the
 year-to-date periods. YTD-1 is month 1, YTD-3 is Q1 and YTD-12 the year, so a year has 26 distinct slots
@@ -18,12 +19,13 @@ included), and so do both regular-management rules (``regular`` quarterly, ``reg
 medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
 rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
 
-Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-village
-totals costs milliseconds. The totals are kept *by delta*: a refresh takes away the old rows' contribution
+Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-township
+totals costs milliseconds (per-village totals took 41% of a province's database, issue 17; only groups with a
+non-zero figure are stored). The totals are kept *by delta*: a refresh takes away the old rows' contribution
 (one INSERT … SELECT … ON CONFLICT DO UPDATE over the patients' rows × 26 slots), replaces the rows, and adds
 the new contribution — two statements per batch, inside the same transaction. A rebuild recomputes them in
-one statement. Concurrent writers in one village serialise on that village's total rows for the rest of
-their transaction, which at ~20 patients per village is no contention.
+one statement. Concurrent writers in one township serialise on that township's total rows for the rest of
+their transaction (a follow-up save holds them for milliseconds).
 
 Computing a row: ``metrics.state.slots`` evaluates the same rules for all 26 slots of a patient-year at
 once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×
@@ -45,7 +47,8 @@ transaction, so a report read after the commit already shows the change (no nigh
 Modules, each importing only those listed before it (and ``metrics.indicators``, ``metrics.models``, the
 lower apps): ``calendar`` (the slots of a year, their periods, "today"), ``slots`` (one patient-year's
 memberships per slot), ``compute`` (one patient's rows), ``read`` (the totals read by reports, and the tests'
-pictures of the tables), ``tables`` (the SQL both writers share: COPY of rows, totals by delta),
+pictures of the tables), ``tables`` (the SQL both writers share: COPY of rows, totals by delta), ``masks`` and
+``setbased`` (the rows of all or many patients on PostgreSQL in a few set-based statements, issue 17 §1),
 ``write`` (the incremental upkeep and the freshness of a report) and ``rebuild`` (the full rebuild).
 
 May import: ``metrics.indicators``, ``metrics.models``, ``registry.signals``, ``casemgmt``. Never ``reports``.

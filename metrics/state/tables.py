@@ -1,7 +1,8 @@
 """The SQL both writers of the state share (``write`` and ``rebuild``): state rows are inserted by COPY, and the
-per-village totals are kept by delta (add or take away the contribution of a set of rows).
+per-township totals are kept by delta (add or take away the contribution of a set of rows). Groups whose
+contribution is all zero are not written (a slot not begun yet, a township with nobody in it).
 
-May import ``metrics.indicators``, ``metrics.models`` and ``metrics.state.calendar``.
+May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar`` and ``read``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import connection
 from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
+from metrics.state.read import TOTALS_AREA, total_expression
 
 BATCH_SIZE = 2000
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
@@ -38,37 +40,22 @@ def insert_rows(rows: list[dict[str, object]]) -> None:
             copy.write_row([values[c] for c in INSERT_COLUMNS])
 
 
-def _bit(column: str, slot: int | None) -> str:
-    """Bit *slot* of a mask column (None: the ``slots.slot`` of the totals query)."""
-    assert column in MASK_COLUMNS and (slot is None or 0 <= slot < len(SLOTS))  # noqa: S101  (module names only)
-    return f'(("{column}" >> {"slots.slot" if slot is None else slot}) & 1)'
-
-
 def _table() -> str:
     return connection.ops.quote_name(PatientYearState._meta.db_table)
-
-
-# The SQL below is assembled from this module's column names and integer slots only; values are parameters.
-def _total_expression(column: str) -> str:
-    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
-    if column.startswith("died_"):
-        cause = int(column.rsplit("_", 1)[1])
-        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {_bit('died', None)} ELSE 0 END"
-    if column.startswith("schizophrenia"):
-        kind, v = column[len("schizophrenia") :].rsplit("_", 1)
-        base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
-        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {_bit(f'{base}_{v}', None)} ELSE 0 END"
-    return _bit(column, None)
 
 
 def add_totals(
     sign: int, patient_ids: Sequence[int] | None, since_year: int, years: Sequence[int] | None = None
 ) -> None:
-    """Add (+1) or take away (-1) the contribution of state rows to the per-village totals: those of
+    """Add (+1) or take away (-1) the contribution of state rows to the per-township totals: those of
     *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
     table = connection.ops.quote_name(AreaSlotState._meta.db_table)
     columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-    sums = ", ".join(f"{int(sign)} * SUM({_total_expression(c)})" for c in COUNT_COLUMNS)
+    # Rows alike (same township, year, death cause, schizophrenia or not, masks) are counted first: the
+    # expansion to 26 slots then works on far fewer rows.
+    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
+    sums = ", ".join(f"{int(sign)} * SUM(n * {total_expression(c)})" for c in COUNT_COLUMNS)
+    nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
     where, params = "year >= %s", [since_year]
@@ -78,14 +65,19 @@ def add_totals(
     if years is not None:
         where += f" AND year IN ({', '.join(['%s'] * len(years))})"
         params += list(years)
+    alike = (
+        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END "  # noqa: S608
+        f"AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {_table()} WHERE {where} "
+        f"GROUP BY year, 2, 3, death_cause, {masks}"
+    )
     sql = (
         f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
         f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
-        f"SELECT year, area_code, slots.slot, {sums} FROM {_table()} CROSS JOIN slots WHERE {where} "
-        f"GROUP BY year, area_code, slots.slot "
-        # Upserted in key order: concurrent writers (two saves in one village, parallel loaders) then take the
+        f"SELECT year, area, slots.slot, {sums} FROM ({alike}) alike CROSS JOIN slots WHERE 1 = 1 "
+        f"GROUP BY year, area, slots.slot HAVING {nonzero} "
+        # Upserted in key order: concurrent writers (two saves in one township, parallel loaders) then take the
         # row locks in the same order and cannot deadlock on each other.
-        f"ORDER BY year, area_code, slots.slot "
+        f"ORDER BY year, area, slots.slot "
         f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ from celery import shared_task
 @shared_task(name="metrics.tasks.refresh_indicator_state", ignore_result=True)
 def refresh_indicator_state() -> int:
     """Nightly: recompute the indicator state rows the calendar made stale (a new day, month or quarter), so
-    the first report of the day does not wait for them (``metrics.state.write.refresh_stale``)."""
-    from metrics.state.write import refresh_stale
+    the first report of the day does not wait for them (``metrics.state.rebuild.refresh_calendar``)."""
+    from metrics.state.rebuild import refresh_calendar
 
-    return refresh_stale()
+    return refresh_calendar()

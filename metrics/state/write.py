@@ -3,7 +3,7 @@
 rows the calendar made stale (before a report, and nightly).
 
 May import ``metrics.indicators``, ``metrics.models``, ``registry`` and the state modules ``calendar``,
-``compute``, ``tables`` and ``read``.
+``compute``, ``tables``, ``read`` and ``setbased``.
 """
 
 from __future__ import annotations
@@ -22,17 +22,30 @@ from metrics.models import PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
 from metrics.state.read import code_range
+from metrics.state.setbased import insert_state
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 
 _upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
 
 
-def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None = None) -> int:
+# Patients above which PostgreSQL recomputes them with the set-based SQL (``setbased``): it reads whole tables, so
+# it only wins for many patients (3,198 patients' current year: 2.1 s set-based, 1.6 s in Python).
+SET_BASED_ABOVE = 10_000
+
+
+def refresh(
+    patient_ids: Sequence[int],
+    *,
+    since_year: int,
+    day: dt.date | None = None,
+    set_based_above: int = SET_BASED_ABOVE,
+) -> int:
     """Recompute the rows of *patient_ids* for the years from *since_year* on; returns the rows written.
 
     The patients' rows are locked first (in primary-key order) so two refreshes of one patient queue
     instead of both inserting; the caller's transaction, when there is one, makes it atomic with the write
-    that changed the facts.
+    that changed the facts. Very many patients at once (a city's or a province's rows made stale by a new
+    month) are recomputed on PostgreSQL by the set-based SQL, fewer (a follow-up save, a batch) in Python.
     """
     day = day or today()
     ids = sorted(set(patient_ids))
@@ -43,14 +56,20 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
             from registry.models import Patient
 
             list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
-        for start in range(0, len(ids), BATCH_SIZE):
-            chunk = ids[start : start + BATCH_SIZE]
+        set_based = connection.vendor == "postgresql" and len(ids) > set_based_above
+        chunks = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+        for chunk in chunks:
             add_totals(-1, chunk, since_year)
             PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
-            rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
-            insert_rows(rows)
-            add_totals(+1, chunk, since_year)
-            written += len(rows)
+            if not set_based:
+                rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
+                insert_rows(rows)
+                written += len(rows)
+                add_totals(+1, chunk, since_year)
+        if set_based:
+            written = insert_state(list(range(since_year, day.year + 1)), day, ids)
+            for chunk in chunks:
+                add_totals(+1, chunk, since_year)
     return written
 
 
@@ -71,7 +90,8 @@ def suspended() -> Iterator[None]:
         _upkeep.suspended = previous
 
 
-def _stale(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
+def stale_patients(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
+    """The patients with rows the calendar made stale by *day* (under [lo, hi]): patient → first stale year."""
     rows = PatientYearState.objects.filter(valid_until__lte=day)
     if lo is not None:
         rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
@@ -94,10 +114,10 @@ def ensure_fresh(prefix: str, day: dt.date | None = None) -> int:
     """Recompute the rows under *prefix* that the calendar made stale; returns the patients recomputed."""
     day = day or today()
     lo, hi = code_range(prefix)
-    return _refresh_grouped(_stale(day, lo, hi), day)
+    return _refresh_grouped(stale_patients(day, lo, hi), day)
 
 
 def refresh_stale(day: dt.date | None = None) -> int:
     """Recompute every stale row (the nightly task, so the first report of the day does not wait)."""
     day = day or today()
-    return _refresh_grouped(_stale(day), day)
+    return _refresh_grouped(stale_patients(day), day)

@@ -15,8 +15,8 @@ from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.reports.engine import compute, compute_direct, compute_months
 from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of, today
 from metrics.state.read import counts_of_rows, counts_of_totals, is_built
-from metrics.state.rebuild import rebuild
-from metrics.state.write import refresh_stale, suspended
+from metrics.state.rebuild import rebuild, refresh_calendar
+from metrics.state.write import refresh, refresh_stale, suspended
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
 from tests.followup.test_views_form import post, stable_visit
@@ -86,6 +86,24 @@ def test_state_the_calendar_made_stale_is_refreshed(world: World) -> None:
     assert refresh_stale() == 2
     assert rows() == fresh
     assert refresh_stale() == 0
+
+
+def test_many_stale_patients_are_refreshed_set_based_to_the_same_rows(world: World) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    stale = list(PatientYearState.objects.values_list("patient_id", flat=True).distinct())
+    refresh(stale, since_year=TODAY.year - 3, set_based_above=0)  # PostgreSQL: set-based; else Python
+    assert rows() == fresh
+
+
+def test_the_nightly_refresh_of_a_whole_month_is_set_based_and_the_same(world: World) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    assert refresh_calendar(bulk_above=0) == 2  # PostgreSQL: the stale years rebuilt for all; else one by one
+    assert rows() == fresh
+    assert refresh_calendar(bulk_above=0) == 0
 
 
 def test_the_trend_is_one_query_and_agrees_with_the_definition(

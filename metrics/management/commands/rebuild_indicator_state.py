@@ -1,9 +1,10 @@
 """``python manage.py rebuild_indicator_state [--years 2024 2025] [--batch-size 2000] [--workers 2]``
 
-Rebuilds the per-patient indicator state (``metrics.state.rebuild``) from the records, batch by batch, in one
-transaction: reports keep reading the old state until the new one is complete. Prints progress and the rate.
+Rebuilds the per-patient indicator state (``metrics.state.rebuild``) from the records in one transaction: on
+PostgreSQL by set-based SQL (``metrics.state.setbased``; ``--batch-size`` and ``--workers`` do not apply), elsewhere
+batch by batch in Python. Reports keep reading the old state until the new one is complete. Prints the rate.
 Writes of facts made meanwhile (a follow-up save) wait for it, since their upkeep touches the same rows: run it
-after a restore or a bulk load, or in a quiet hour (500,000 patients take about 15 minutes).
+after a restore or a bulk load, or in a quiet hour (100,000 patients: about 35 s of CPU, docs/performance.md).
 """
 
 from __future__ import annotations

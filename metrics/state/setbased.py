@@ -1,0 +1,410 @@
+"""The set-based rebuild of the state on PostgreSQL: the rows ``metrics.state.compute`` would write, computed by a
+handful of SQL statements over the whole registry instead of patient by patient in Python (issue 17 §1).
+
+How. A patient-year is never expanded into its 26 slots: each fact becomes the bitmask of the slots it touches,
+looked up by date in the tables of ``metrics.state.masks`` (passed as int[][] parameters, indexed by year and
+day), and each rule of ``metrics.state.slots`` becomes an expression over such masks, aggregated per patient-year
+with ``bit_or``:
+
+- a status change holds from its day to the next change (ordered by day, then record): ``ge(day) & ~ge(next)``
+  are the slots whose cut-off falls in that interval, i.e. where it is the status at C; a custody span the same
+  (the first span in record order wins where two overlap); a reached follow-up decides "overdue" from its day to
+  the next day with a reached follow-up (the first of a day, as ``max`` picks);
+- "in the period" is ``ge(x) & sle(x)``; "≥ k complete follow-ups in the period" is a complete follow-up in the
+  period whose (k-1)-th predecessor is too; the last complete follow-up of the period is the one whose interval
+  up to the next complete one holds C, and which lies after S;
+- the quarterly rule: the quarters a slot requires are its own, from registration on, up to a death in the
+  period; ``regq`` tabulates per 4-bit mask of required-but-missing quarters the slots where none is missing,
+  and ``need`` the follow-ups the interval-3m rule asks for; its gaps are pairs of consecutive complete
+  follow-ups both in the period, plus the window's two ends.
+
+A patient has at most one DEAD status change (the registry allows no transition out of DEAD,
+``registry.patients.services``), so the day and cause of death are one per patient-year.
+
+The rows are then cut per (holder village, death cause) like ``compute._emit``, emergency layers included, with
+``valid_until`` for the current year. The property test (tests/metrics/test_state_equivalence.py) proves the rows
+equal the incremental path's (``compute``), and the documents the direct definition's, for every option.
+
+May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``.
+"""
+
+# ruff: noqa: S608  (the SQL is assembled from model table names and this module's expressions; values are parameters)
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from metrics.indicators.periods import Quarter, month_end
+from metrics.models import MASK_COLUMNS, PatientYearState
+from metrics.state.masks import KINDS, SPAN, year_masks
+
+FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
+TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
+
+
+def _at(kind: str, date_sql: str, year: str = "py.year") -> str:
+    """The *kind* mask of a date for the slots of *year*; dates outside the table clamp to its ends."""
+    index = f"LEAST(GREATEST(({date_sql}) - make_date({year} - 1, 1, 1), 0), {SPAN - 1}) + 1"
+    return f"(%({kind})s::int[])[{year} - %(y0)s + 1][{index}]"
+
+
+def _ge(x: str, year: str = "py.year") -> str:
+    return _at("ge", x, year)
+
+
+def _sle(x: str, year: str = "py.year") -> str:
+    return _at("sle", x, year)
+
+
+def _in(x: str, year: str = "py.year") -> str:
+    """Slots whose period holds the date *x* (NULL: none)."""
+    x = f"COALESCE({x}, {NEVER})"
+    return f"({_ge(x, year)} & {_sle(x, year)})"
+
+
+def _until(start: str, end: str, year: str = "py.year") -> str:
+    """Slots whose cut-off lies in [start, end) (end NULL: open)."""
+    return f"({_ge(start, year)} & ~{_ge(f'COALESCE({end}, {FAR})', year)})"
+
+
+def _plus3(date_sql: str) -> str:
+    return f"(({date_sql}) + INTERVAL '3 months')::date"
+
+
+def _table(model_label: str) -> str:
+    from django.apps import apps
+
+    return connection.ops.quote_name(apps.get_model(model_label)._meta.db_table)
+
+
+def _tables() -> tuple[str, ...]:
+    labels = (
+        *("registry.Patient", "registry.StatusChange", "registry.CustodySpan", "followup.FollowUp"),
+        *("followup.HealthCheck", "followup.RehabParticipation", "followup.Case", "followup.Emergency"),
+    )
+    return tuple(_table(label) for label in labels)
+
+
+COMPLETE = "f.outcome = 'REACHED' AND (f.risk_level IS NOT NULL OR f.hospitalisation = 1)"
+
+
+def _statements(patient_filter: str) -> list[str]:
+    """The temporary tables, each one pass: patient-years, statuses, holders, follow-ups, the other facts."""
+    patient, status, custody, followup, check, rehab, case, emergency = _tables()
+    among = "" if not patient_filter else " AND {column} IN (SELECT pid FROM jf_py)"
+    years_of = "generate_series(EXTRACT(YEAR FROM {start})::int, LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
+    return [
+        # Patient-years: every year from registration (or the first rebuilt year) to the day's, with the masks
+        # of the registration day.
+        f"""CREATE TEMP TABLE jf_py ON COMMIT DROP AS
+        SELECT pid, year, disorder, reg, {_ge("reg", "year")} AS ge_reg, {_sle("reg", "year")} AS sle_reg,
+               {_at("qfrom", "reg", "year")} AS qfrom_reg, {_plus3("reg")} AS reg3
+        FROM (SELECT p.id AS pid, y.year::int AS year, p.disorder, p.registered_on AS reg
+              FROM {patient} p,
+                   generate_series(GREATEST(EXTRACT(YEAR FROM p.registered_on)::int, %(y0)s), %(y1)s) y(year)
+              WHERE p.disorder BETWEEN 1 AND 6 AND y.year = ANY(%(years)s) {patient_filter}) py""",
+        "CREATE INDEX ON jf_py (pid, year)",
+        # Status at C, by interval; deaths in the period (S <= day of death).
+        f"""CREATE TEMP TABLE jf_st ON COMMIT DROP AS
+        WITH s AS (
+            SELECT patient_id AS pid, to_status AS st, effective_date AS e, COALESCE(death_cause, 0) AS cause,
+                   LEAD(effective_date) OVER (PARTITION BY patient_id ORDER BY effective_date, id) AS nx
+            FROM {status} WHERE TRUE {among.format(column="patient_id")}
+        ), m AS (
+            SELECT py.pid, py.year, s.st, s.e, s.cause, {_until("s.e", "s.nx")} AS m, {_sle("s.e")} AS started
+            FROM s CROSS JOIN LATERAL {years_of.format(start="s.e", end=f"COALESCE(s.nx - 1, {FAR})")} y(year)
+            JOIN jf_py py ON py.pid = s.pid AND py.year = y.year
+        )
+        SELECT pid, year, bit_or(m) AS stany,
+            COALESCE(bit_or(m) FILTER (WHERE st = 'CLOSED'), 0) AS closed,
+            COALESCE(bit_or(m) FILTER (WHERE st IN ('ACTIVE', 'LOST', 'REFUSED')), 0) AS regx,
+            COALESCE(bit_or(m) FILTER (WHERE st = 'LOST'), 0) AS lost,
+            COALESCE(bit_or(m) FILTER (WHERE st = 'ACTIVE'), 0) AS active,
+            COALESCE(bit_or(m & started) FILTER (WHERE st = 'DEAD'), 0) AS died,
+            max(e) FILTER (WHERE st = 'DEAD') AS dead_e, max(cause) FILTER (WHERE st = 'DEAD') AS dead_cause
+        FROM m GROUP BY pid, year""",
+        # Holder at C, by custody span (the first span in record order wins).
+        f"""CREATE TEMP TABLE jf_hold ON COMMIT DROP AS
+        WITH c AS (
+            SELECT py.pid, py.year, cs.area_id AS area, cs.start_date, cs.id,
+                   {_until("cs.start_date", "cs.end_date")} AS m
+            FROM {custody} cs
+            CROSS JOIN LATERAL {years_of.format(start="cs.start_date", end=f"COALESCE(cs.end_date, {FAR})")} y(year)
+            JOIN jf_py py ON py.pid = cs.patient_id AND py.year = y.year
+        ), f AS (
+            SELECT pid, year, area, m & ~COALESCE(bit_or(m) OVER (PARTITION BY pid, year ORDER BY start_date, id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS m
+            FROM c
+        )
+        SELECT pid, year, area, bit_or(m) AS hm FROM f GROUP BY pid, year, area""",
+        # Complete follow-ups with the masks of their day and of their neighbours (the patient's whole history, in
+        # record order): the period holds it (ind) and its 1st-3rd predecessors (in1-in3), it is the period's last
+        # complete one (last), the stable window holds it (win) ...
+        f"""CREATE TEMP TABLE jf_cf ON COMMIT DROP AS
+        SELECT pid, year, d, h, a, mode, cls, fam, {_plus3("d")} AS d3,
+            {_in("d", "year")} AS ind, {_in("p1", "year")} AS in1, {_in("p2", "year")} AS in2,
+            {_in("p3", "year")} AS in3, {_sle(f"COALESCE(p1, {NEVER})", "year")} AS sle_p1,
+            {_until("d", "nx", "year")} & {_sle("d", "year")} AS last, {_at("win", "d", "year")} AS win,
+            {_at("s3lt", "d", "year")} AS s3lt, {_ge(_plus3("d") + " + 1", "year")} AS ge3,
+            {_plus3("p1")} < d AS gap
+        FROM (
+            SELECT f.patient_id AS pid, EXTRACT(YEAR FROM f.date)::int AS year, f.date AS d, f.hospitalisation AS h,
+                   f.adherence AS a, f.mode, f.classification AS cls, f.family_support AS fam,
+                   LAG(f.date, 1) OVER w AS p1, LAG(f.date, 2) OVER w AS p2, LAG(f.date, 3) OVER w AS p3,
+                   LEAD(f.date) OVER w AS nx
+            FROM {followup} f
+            WHERE {COMPLETE} {among.format(column="f.patient_id")}
+            WINDOW w AS (PARTITION BY f.patient_id ORDER BY f.date, f.id)
+        ) cf WHERE year BETWEEN %(y0)s AND %(y1)s""",
+        """CREATE TEMP TABLE jf_fu ON COMMIT DROP AS
+        SELECT py.pid, py.year,
+            bit_or(cf.ind) AS man,
+            COALESCE(bit_or(cf.ind) FILTER (WHERE cf.mode IN (1, 2)), 0) AS f2f,
+            COALESCE(bit_or(cf.ind) FILTER (WHERE cf.fam), 0) AS fam,
+            bit_or(1 << (EXTRACT(QUARTER FROM cf.d)::int - 1)) AS qm,
+            COALESCE(bit_or(cf.last) FILTER (WHERE cf.h IS DISTINCT FROM 1), 0) AS home,
+            COALESCE(bit_or(cf.last) FILTER (WHERE cf.h = 1 OR cf.a IN (1, 2)), 0) AS med,
+            COALESCE(bit_or(cf.last) FILTER (WHERE cf.h = 1 OR cf.a = 1), 0) AS rmed,
+            COALESCE(bit_or(cf.last & cf.win) FILTER (WHERE cf.h IS DISTINCT FROM 1 AND cf.cls = 3), 0) AS stable,
+            bit_or(cf.last & cf.ge3) AS lastbad,
+            COALESCE(bit_or(cf.last) FILTER (WHERE cf.d3 < st.dead_e), 0) AS lastbad_d,
+            COALESCE(bit_or(cf.ind & cf.in1) FILTER (WHERE cf.gap), 0) AS gapbad,
+            bit_or(cf.ind & cf.in1) AS cnt2, bit_or(cf.ind & cf.in2) AS cnt3, bit_or(cf.ind & cf.in3) AS cnt4,
+            bit_or(cf.ind & ~cf.sle_p1 & (
+                (CASE WHEN py.reg3 < cf.d THEN py.sle_reg ELSE 0 END) | (~py.sle_reg & cf.s3lt))) AS firstbad
+        FROM jf_cf cf JOIN jf_py py ON py.pid = cf.pid AND py.year = cf.year
+        LEFT JOIN jf_st st ON st.pid = cf.pid AND st.year = cf.year
+        GROUP BY py.pid, py.year""",
+        # Events, overdue, open cases, rehabilitation and health checks (one mask each per patient-year).
+        f"""CREATE TEMP TABLE jf_side ON COMMIT DROP AS
+        WITH reached AS (
+            SELECT pid, d, nd, LEAD(d) OVER (PARTITION BY pid ORDER BY d) AS nx FROM (
+                SELECT DISTINCT ON (f.patient_id, f.date) f.patient_id AS pid, f.date AS d, f.next_date AS nd
+                FROM {followup} f WHERE f.outcome = 'REACHED' {among.format(column="f.patient_id")}
+                ORDER BY f.patient_id, f.date, f.id
+            ) first_of_day
+        ), masks AS (
+            SELECT py.pid, py.year,
+                CASE WHEN f.minor_trouble > 0 THEN {_in("f.date")} ELSE 0 END AS minor,
+                CASE WHEN f.trouble > 0 THEN {_in("f.date")} ELSE 0 END AS trouble,
+                CASE WHEN f.disaster > 0 THEN {_in("f.date")} ELSE 0 END AS disaster,
+                0 AS ovd, 0 AS open, 0 AS rehab, 0 AS hc
+                FROM {followup} f JOIN jf_py py ON py.pid = f.patient_id AND py.year = EXTRACT(YEAR FROM f.date)::int
+                WHERE f.minor_trouble > 0 OR f.trouble > 0 OR f.disaster > 0
+            UNION ALL SELECT py.pid, py.year, 0, 0, 0, {_until("r.d", "r.nx")} & {_ge("r.nd + 1")}, 0, 0, 0
+                FROM reached r
+                CROSS JOIN LATERAL {years_of.format(start="r.d", end=f"COALESCE(r.nx - 1, {FAR})")} y(year)
+                JOIN jf_py py ON py.pid = r.pid AND py.year = y.year
+                WHERE r.nd IS NOT NULL
+            UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, {_until("c.opened_on", "c.closed_on")}, 0, 0
+                FROM {case} c JOIN jf_py py ON py.pid = c.patient_id
+            UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, 0,
+                    {_ge("r.start_date")} & {_sle(f"COALESCE(r.end_date, {FAR})")}, 0
+                FROM {rehab} r JOIN jf_py py ON py.pid = r.patient_id
+            UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, 0, 0, {_in("h.date")}
+                FROM {check} h JOIN jf_py py ON py.pid = h.patient_id AND py.year = EXTRACT(YEAR FROM h.date)::int
+                WHERE h.consent
+        )
+        SELECT pid, year, bit_or(minor) AS minor, bit_or(trouble) AS trouble, bit_or(disaster) AS disaster,
+            bit_or(ovd) AS ovd, bit_or(open) AS open, bit_or(rehab) AS rehab, bit_or(hc) AS hc
+        FROM masks GROUP BY pid, year""",
+        # Emergency handlings: the slots with at least k of them, per k (few patients have any).
+        f"""CREATE TEMP TABLE jf_em ON COMMIT DROP AS
+        WITH e AS (
+            SELECT py.pid, py.year, {_in("(e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date")} AS m
+            FROM jf_py py JOIN {emergency} e ON e.patient_id = py.pid
+        ), per_slot AS (
+            SELECT pid, year, s, count(*) AS n FROM e, generate_series(0, 25) s
+            WHERE m & (1 << s) <> 0 GROUP BY pid, year, s
+        )
+        SELECT pid, year, k, bit_or(1 << s) AS m FROM per_slot, generate_series(1, n::int) k GROUP BY pid, year, k""",
+    ]
+
+
+def _masks_statement() -> str:
+    """Every membership mask of a patient-year (before the split by holder and death), as ``slots`` defines them."""
+
+    def lookup(name: str, m: str) -> str:
+        return f"(%({name})s::int[])[py.year - %(y0)s + 1][({m}) + 1]"
+
+    def count_ok(req: str) -> str:
+        cnt = ["fu.man", "fu.cnt2", "fu.cnt3", "fu.cnt4"]
+        return "(" + " | ".join(f"({lookup(f'need{k + 1}', req)} & {c})" for k, c in enumerate(cnt)) + ")"
+
+    # q.req_nd / q.req_d: the quarters required from registration on (and up to a death in the period);
+    # q.m_nd / q.m_d: those of them lacking a complete follow-up.
+    regq = f"(({lookup('regq', 'q.m_nd')} & ~py.died) | ({lookup('regq', 'q.m_d')} & py.died))"
+    r3m = (
+        "(fu.man & ~fu.gapbad & ~fu.firstbad & ~(fu.lastbad & ~py.died) & ~(fu.lastbad_d & py.died)"
+        f" & (({count_ok('q.req_nd')} & ~py.died) | ({count_ok('q.req_d')} & py.died)))"
+    )
+    return f"""CREATE TEMP TABLE jf_m ON COMMIT DROP AS
+    WITH base AS (
+        SELECT py.pid, py.year, py.disorder, py.reg, py.sle_reg, py.qfrom_reg, a.a, st.died & a.a AS died,
+               COALESCE(st.dead_cause, 0) AS dead_cause, st.dead_e, st.regx, st.lost, st.active
+        FROM jf_py py
+        JOIN jf_st st ON st.pid = py.pid AND st.year = py.year
+        JOIN (SELECT pid, year, bit_or(hm) AS hany FROM jf_hold GROUP BY pid, year) h
+            ON h.pid = py.pid AND h.year = py.year,
+        LATERAL (SELECT py.ge_reg & h.hany & st.stany & ~st.closed AS a) a
+    )
+    SELECT py.pid, py.year, py.disorder, py.a, py.died, py.dead_cause,
+        py.a & py.regx AS rx, py.a & (py.regx | py.died) AS ri,
+        py.sle_reg & py.a AS newreg,
+        COALESCE(sd.minor, 0) & py.a AS minor, COALESCE(sd.trouble, 0) & py.a AS trouble,
+        COALESCE(sd.disaster, 0) & py.a AS disaster,
+        py.lost, COALESCE(sd.ovd, 0) & py.active AS ovd, COALESCE(sd.open, 0) AS open,
+        COALESCE(fu.man, 0) AS man, COALESCE(fu.home, 0) AS home, COALESCE(fu.med, 0) AS med,
+        COALESCE(fu.rmed, 0) AS rmed, COALESCE(fu.f2f, 0) AS f2f, COALESCE(fu.fam, 0) AS fam,
+        COALESCE(sd.hc, 0) & COALESCE(fu.man, 0) AS hc, COALESCE(fu.stable, 0) AS stable,
+        COALESCE(sd.rehab, 0) & COALESCE(fu.home, 0) AS rehab,
+        COALESCE({regq} & fu.man, 0) AS regq, COALESCE({r3m}, 0) AS r3m
+    FROM base py
+    LEFT JOIN jf_fu fu ON fu.pid = py.pid AND fu.year = py.year
+    LEFT JOIN jf_side sd ON sd.pid = py.pid AND sd.year = py.year
+    CROSS JOIN LATERAL (
+        SELECT req_nd, req_d, req_nd & ~COALESCE(fu.qm, 0) AS m_nd, req_d & ~COALESCE(fu.qm, 0) AS m_d
+        FROM (SELECT py.qfrom_reg AS req_nd,
+                     py.qfrom_reg & {_at("qupto", f"COALESCE(py.dead_e, {FAR})")} AS req_d OFFSET 0) r
+        OFFSET 0
+    ) q"""
+
+
+# The state columns of a row, from the masks of jf_m (``m``) and the row's slots (``rs``).
+SET_MASKS = {
+    "registered": "{R}", "managed": "m.man", "at_home": "m.home", "regular": "m.regq", "regular3m": "m.r3m",
+    "medication": "m.med", "regular_medication": "m.rmed", "face_to_face": "m.f2f", "stable": "m.stable",
+    "rehabilitation": "m.rehab", "lost": "m.lost", "family_support": "m.fam", "health_check": "m.hc",
+    "overdue": "m.ovd", "open_case": "m.open",
+}  # fmt: skip
+EVENT_MASKS = {"new_registration": "m.newreg", "minor_trouble": "m.minor", "trouble": "m.trouble"}
+EVENT_MASKS |= {"disaster": "m.disaster", "died": "m.died"}
+
+
+def _column_expressions() -> dict[str, str]:
+    columns: dict[str, str] = {}
+    for name, mask in SET_MASKS.items():
+        for v, registered in (("x", "m.rx"), ("i", "m.ri")):
+            columns[f"{name}_{v}"] = f"({mask.format(R=registered)} & {registered} & rs)"
+    for name, mask in EVENT_MASKS.items():
+        columns[name] = f"({mask} & rs)"
+    columns["emergency"] = "(COALESCE(em1.m, 0) & rs)"
+    assert set(columns) == set(MASK_COLUMNS)  # noqa: S101  (a column added to the model must be added here)
+    return columns
+
+
+def _insert_statement() -> str:
+    columns = _column_expressions()
+    names = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
+    values = ", ".join(f"{columns[c]} AS {connection.ops.quote_name(c)}" for c in MASK_COLUMNS)
+    table = connection.ops.quote_name(PatientYearState._meta.db_table)
+    any_name = "((m.newreg | m.minor | m.trouble | m.disaster | m.ri | m.died | COALESCE(em1.m, 0)) & rs)"
+    zeros = ", ".join("0" for _ in MASK_COLUMNS)
+    return f"""WITH split AS (
+        SELECT h.pid, h.year, h.area, k.cause, k.rs
+        FROM jf_hold h JOIN jf_m m ON m.pid = h.pid AND m.year = h.year,
+        LATERAL (VALUES (NULL::int, h.hm & m.a & ~m.died), (m.dead_cause, h.hm & m.died)) k(cause, rs)
+        WHERE k.rs <> 0
+    ), rows AS (
+        SELECT s.pid, s.year, s.area, s.cause, s.rs, m.disorder, {values}
+        FROM split s JOIN jf_m m ON m.pid = s.pid AND m.year = s.year
+        LEFT JOIN jf_em em1 ON em1.pid = s.pid AND em1.year = s.year AND em1.k = 1
+        WHERE {any_name} <> 0
+    ), layered AS (
+        SELECT r.pid, r.year, r.area, r.disorder, r.cause, 0 AS layer, {names} FROM rows r
+        UNION ALL
+        SELECT r.pid, r.year, r.area, r.disorder, r.cause, e.k - 1, {", ".join("0" for _ in MASK_COLUMNS[:-1])},
+               e.m & r.rs
+        FROM rows r JOIN jf_em e ON e.pid = r.pid AND e.year = r.year AND e.k >= 2 AND e.m & r.rs <> 0
+        UNION ALL
+        SELECT py.pid, py.year, COALESCE(
+                (SELECT cs.area_id FROM {_table("registry.CustodySpan")} cs WHERE cs.patient_id = py.pid
+                 AND cs.start_date <= LEAST(make_date(py.year, 12, 31), %(day)s)
+                 AND (cs.end_date IS NULL OR cs.end_date > LEAST(make_date(py.year, 12, 31), %(day)s))
+                 ORDER BY cs.start_date, cs.id LIMIT 1),
+                (SELECT cs.area_id FROM {_table("registry.CustodySpan")} cs WHERE cs.patient_id = py.pid
+                 ORDER BY cs.start_date, cs.id LIMIT 1), ''),
+            py.disorder, NULL, 0, {zeros}
+        FROM jf_py py WHERE NOT EXISTS (SELECT 1 FROM rows r WHERE r.pid = py.pid AND r.year = py.year)
+    )
+    INSERT INTO {table} (patient_id, year, area_code, disorder, death_cause, layer, valid_until, {names})
+    SELECT l.pid, l.year, l.area, l.disorder, l.cause, l.layer,
+           CASE WHEN l.year = %(y_day)s THEN LEAST(%(base)s::date, vu.day) END, {names}
+    FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid"""
+
+
+def _valid_until_statement(among: bool = False) -> str:
+    """The fact days in (day, base) of each patient (``compute.valid_until``: only the nearest one matters)."""
+    _patient, status, custody, followup, check, rehab, case, emergency = _tables()
+    complete = COMPLETE
+    since = (
+        f"COALESCE((SELECT max(r.date) FROM {followup} r WHERE r.patient_id = f.patient_id AND r.outcome = 'REACHED'"
+        f" AND r.date < %(jan1)s), %(jan1)s)"
+    )
+    days = [
+        f"""SELECT f.patient_id AS pid, x.day FROM {followup} f, LATERAL (VALUES (f.date), (f.next_date + 1),
+            (CASE WHEN {complete} THEN (f.date + INTERVAL '3 months')::date END),
+            (CASE WHEN {complete} THEN (f.date + INTERVAL '3 months')::date + 1 END)) x(day)
+            WHERE f.date <= %(dec31)s AND (f.date >= %(low)s OR f.next_date >= %(day)s)
+            AND (f.date >= %(jan1)s OR f.date >= {since})""",
+        f"SELECT patient_id, effective_date FROM {status} WHERE effective_date > %(day)s",
+        f"SELECT patient_id, x.day FROM {custody}, LATERAL (VALUES (start_date), (end_date)) x(day)",
+        f"SELECT patient_id, x.day FROM {rehab}, LATERAL (VALUES (start_date), (end_date), (end_date + 1)) x(day)",
+        f"SELECT patient_id, x.day FROM {case}, LATERAL (VALUES (opened_on), (closed_on), (closed_on + 1)) x(day)",
+        f"SELECT patient_id, date FROM {check} WHERE consent AND date > %(day)s",
+        f"SELECT patient_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date FROM {emergency}"
+        " WHERE patient_id IS NOT NULL AND occurred_at > %(day)s::timestamptz - INTERVAL '1 day'",
+    ]
+    window = "WHERE day > %(day)s AND day < %(base)s" + (" AND pid IN (SELECT pid FROM jf_py)" if among else "")
+    union = " UNION ALL ".join(f"SELECT * FROM ({q}) q(pid, day) {window}" for q in days)
+    return f"CREATE TEMP TABLE jf_vu ON COMMIT DROP AS SELECT pid, min(day) AS day FROM ({union}) d GROUP BY pid"
+
+
+def base_valid_until(day: dt.date) -> dt.date:
+    """The calendar part of ``compute.valid_until``: the next month, or the quarter's last day."""
+    following = month_end(day.year, day.month) + dt.timedelta(days=1)
+    if day.month % 3 == 0:
+        end = Quarter(day.year, day.month // 3).end
+        if end > day:
+            return min(following, end)
+    return following
+
+
+def parameters(years: Sequence[int], day: dt.date) -> dict[str, Any]:
+    """The mask tables of *years* (contiguous from the first) as int[][] parameters, and the day's dates."""
+    y0, y1 = min(years), max(years)
+    tables = [year_masks(year, day) for year in range(y0, y1 + 1)]
+    params: dict[str, Any] = {kind: [list(t.days[kind]) for t in tables] for kind in KINDS}
+    params["regq"] = [list(t.regq) for t in tables]
+    for k in range(1, 5):
+        params[f"need{k}"] = [list(t.need[k - 1]) for t in tables]
+    base = base_valid_until(day)
+    params |= {"y0": y0, "y1": y1, "years": list(years), "day": day, "y_day": day.year, "base": base}
+    params |= {"jan1": dt.date(day.year, 1, 1), "dec31": dt.date(day.year, 12, 31), "low": day - dt.timedelta(days=100)}
+    return params
+
+
+def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] | None = None) -> int:
+    """Insert the state rows of every patient (or of *patient_ids*) for *years* as of *day*; returns the rows
+    written. The caller deletes the old rows first and runs in a transaction (the temporary tables drop at its
+    end)."""
+    if not years or (patient_ids is not None and not patient_ids):
+        return 0
+    assert connection.in_atomic_block  # noqa: S101  (the temporary tables live until the end of the transaction)
+    params = parameters(years, day)
+    params["ids"] = list(patient_ids or [])
+    among = "" if patient_ids is None else "AND p.id = ANY(%(ids)s)"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts of the windows stay in memory
+        for sql in [*_statements(among), _masks_statement(), _valid_until_statement(bool(among))]:
+            cursor.execute(sql, params)
+            if sql.startswith("CREATE TEMP TABLE"):
+                cursor.execute(f"ANALYZE {sql.split()[3]}")  # the planner joins them better knowing their size
+        cursor.execute(_insert_statement(), params)
+        written = int(cursor.rowcount)
+        for name in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    return written
