@@ -296,6 +296,10 @@ METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or
 AREA_POPULATION_CARRY_FORWARD = env_bool("AREA_POPULATION_CARRY_FORWARD", True)
 # Exports leaving the county show person counts 1..N-1 of county-or-lower areas as "<N"; 0 turns it off.
 METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
+# A report recomputes inside the request at most this many patients whose state rows the calendar made stale (a
+# next follow-up date passing); more (a new month, quarter or year) are refreshed in the background and the report
+# is served from the state as it stands, saying "数据截至 <day>" (metrics.state.write.freshen, issue 17 §2).
+METRICS_INLINE_REFRESH_LIMIT = env_int("METRICS_INLINE_REFRESH_LIMIT", 100)
 
 # Provinces federated (federation/): a province instance publishes its indicator documents, signed, to the national
 # instance; the national instance serves the national report from them and holds no patient.

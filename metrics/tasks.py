@@ -4,6 +4,6 @@ package that owns its work and keeps its historical name (``metrics.tasks.<name>
 from __future__ import annotations
 
 from metrics.reports.tasks import build_report_pdf
-from metrics.state.tasks import refresh_indicator_state
+from metrics.state.tasks import refresh_area_state, refresh_indicator_state
 
-__all__ = ["build_report_pdf", "refresh_indicator_state"]
+__all__ = ["build_report_pdf", "refresh_area_state", "refresh_indicator_state"]

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
+from django.utils.translation import gettext as _
+
 from metrics.indicators.definitions import RULE_SET, Options, Ratio, Tally, indicators
 from metrics.indicators.periods import SHANGHAI, Period
 
@@ -122,6 +124,7 @@ def build_document(
     options: Options,
     children: list[AreaResult] | None = None,
     computed_at: dt.datetime | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     computed_at = (computed_at or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     own = area_json(result, options, year=period.population_year)
@@ -141,4 +144,14 @@ def build_document(
         document["population_year"] = own["population_year"]
     if period.cutoff_date != period.end:
         document["period"]["cutoff"] = period.cutoff_date.isoformat()  # additive: a period still running
+    if as_of is not None:
+        document["as_of"] = as_of.isoformat()  # additive: served from state older than the cut-off
     return document
+
+
+def as_of_lines(as_of: dt.date | None) -> list[str]:
+    """The line a report served from older state carries (page, PDF, spreadsheet); none when it is current."""
+    if as_of is None:
+        return []
+    text = _("数据截至%(day)s：日期变化后的指标正在后台更新，稍后重新查询可见截至今日的数据。")
+    return [text % {"day": as_of.isoformat()}]

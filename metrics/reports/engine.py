@@ -1,7 +1,9 @@
 """The indicator engine: an area and a period in, the indicator document of exchange.md §2 out.
 
 ``compute`` reads the per-patient state (``metrics.state.read``): one grouped query over the area's rows, fresh
-because every write of facts updates the state in its transaction. A period the state does not hold (a
+because every write of facts updates the state in its transaction; rows the calendar made stale are refreshed
+first when they are few, else the report is served as of an earlier day while they are refreshed in the
+background (``Report.as_of``, issue 17 §2). A period the state does not hold (a
 running period computed for a day other than today, as some tests do) or a database upgraded with patients
 whose state was never built (``rebuild_indicator_state``) falls back to ``compute_direct``.
 
@@ -17,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from casemgmt.areas import codes
@@ -32,7 +35,8 @@ from metrics.reports.document import AreaRef, AreaResult, build_document
 from metrics.reports.source import after_primary_write
 from metrics.state.calendar import answers, slot_of
 from metrics.state.read import is_built, tallies
-from metrics.state.write import ensure_fresh
+from metrics.state.tasks import refresh_in_background
+from metrics.state.write import freshen
 
 
 class AreaNotFound(LookupError):
@@ -47,10 +51,16 @@ class Report:
     period: Period
     options: Options
     children: list[AreaResult] = field(default_factory=list)
+    as_of: dt.date | None = None  # served from state older than the cut-off (``_fresh``)
 
     def document(self, computed_at: dt.datetime | None = None) -> dict[str, Any]:
         return build_document(
-            result=self.area, period=self.period, options=self.options, children=self.children, computed_at=computed_at
+            result=self.area,
+            period=self.period,
+            options=self.options,
+            children=self.children,
+            computed_at=computed_at,
+            as_of=self.as_of,
         )
 
 
@@ -76,11 +86,16 @@ def _children(area: Area, period: Period) -> list[Area]:
     return list(children.order_by("code"))
 
 
-def _fresh(prefix: str) -> None:
-    """Refresh the state rows the calendar made stale (on the primary); a report reading a replica then waits
-    for it to hold them, or reads the primary."""
-    if ensure_fresh(prefix):
+def _fresh(prefix: str, year: int, cutoff: dt.date) -> dt.date | None:
+    """Refresh the few state rows the calendar made stale (on the primary; a report reading a replica then waits
+    for it to hold them, or reads the primary), or, when there are more than ``METRICS_INLINE_REFRESH_LIMIT``
+    patients, queue their refresh and return the day the state answers as of (``metrics.state.write.freshen``)."""
+    freshness = freshen(prefix, year, cutoff, limit=settings.METRICS_INLINE_REFRESH_LIMIT)
+    if freshness.refreshed:
         after_primary_write()
+    if freshness.as_of is not None:
+        refresh_in_background(prefix)
+    return freshness.as_of
 
 
 def _result(area: Area, tally: Tally, period: Period, population: PopulationResult | None = None) -> AreaResult:
@@ -101,7 +116,7 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
     if slot is None or not answers(period) or not is_built():
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
-    _fresh(prefix)
+    as_of = _fresh(prefix, period.year, period.cutoff_date)
     child_areas = _children(area, period) if children else []
     child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
     groups = tallies(prefix, period.year, [slot], options, child_length=child_length)
@@ -116,6 +131,7 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
             _result(child, groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot], period)
             for child in child_areas
         ],
+        as_of=as_of,
     )
 
 
@@ -126,7 +142,7 @@ def compute_months(area: Area, periods: list[Period], options: Options | None = 
     if not periods or not all(answers(period) for period in periods) or not is_built():
         return [compute(area, period, options).area for period in periods]
     prefix = codes.significant_prefix(area.code)
-    _fresh(prefix)
+    _fresh(prefix, periods[0].year, max(period.cutoff_date for period in periods))  # the report says as of when
     known = [slot for slot in slots if slot is not None]
     by_slot = tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
     population = population_of(area.code, periods[0].population_year)  # one year: one population

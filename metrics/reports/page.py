@@ -19,6 +19,7 @@ from metrics.indicators.options import (
     option_fields,
     suppression_lines,
 )
+from metrics.reports.document import as_of_lines
 from metrics.reports.engine import Report
 from metrics.reports.forms import ReportQuery
 from metrics.reports.patient_lists import indicator_sets
@@ -84,6 +85,7 @@ def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, ob
     return {
         "query": query,
         "area": report.area,
+        "as_of": as_of_lines(report.as_of),
         "rows": _linked_rows(rows, query, query.area.code),
         "children": _child_rows(report, query),
         "child_columns": [INDICATOR_LABELS[name] for name in INDICATOR_NAMES],

@@ -333,6 +333,7 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     from metrics.indicators.options import default_options, export_suppression, footer_lines
     from metrics.indicators.periods import parse_period
     from metrics.indicators.suppression import suppress_document
+    from metrics.reports.document import as_of_lines
     from metrics.reports.engine import compute, find_area
     from metrics.reports.rows import report_sections
     from metrics.reports.source import report_source
@@ -359,6 +360,7 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
         own=own,
         children=children,
         footer=[
+            *as_of_lines(report.as_of),
             *(str(line) for line in footer_lines(options, suppression)),
             *crosswalk_note(area.code),
             source.label(),

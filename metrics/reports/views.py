@@ -28,6 +28,7 @@ from metrics.indicators.options import export_suppression, footer_lines
 from metrics.indicators.suppression import suppress_document
 from metrics.models import PdfExport
 from metrics.reports.access import get_pdf_export_for_user, may_view_area, pdf_exports_visible_to
+from metrics.reports.document import as_of_lines
 from metrics.reports.engine import compute
 from metrics.reports.forms import QueryError, ReportQuery, parse_query
 from metrics.reports.levels import levels_below
@@ -127,7 +128,8 @@ def report_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
         own = area_section(result.area, query.period.year, result.options, suppression)
         below = levels_below(result, suppression)
     title = f"{_('严重精神障碍患者管理指标报告')} {result.area.area.name} {query.period.full_label}"
-    content = build_workbook(title, own, below, [*footer_lines(result.options, suppression), source.label()])
+    footer = [*as_of_lines(result.as_of), *footer_lines(result.options, suppression), source.label()]
+    content = build_workbook(title, own, below, footer)
     _audit(request, Action.EXPORT, query, "indicators_xlsx", options=query.options.as_dict())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{query.area.code}-{query.period.key}.xlsx"'

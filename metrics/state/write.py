@@ -13,8 +13,10 @@ import datetime as dt
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Min
 
 from casemgmt.readdb import reading_from
 from metrics.indicators.facts import facts_of_patients
@@ -115,6 +117,37 @@ def ensure_fresh(prefix: str, day: dt.date | None = None) -> int:
     day = day or today()
     lo, hi = code_range(prefix)
     return _refresh_grouped(stale_patients(day, lo, hi), day)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What ``freshen`` did: the patients it recomputed, or the day the area's state answers as of."""
+
+    refreshed: int = 0
+    as_of: dt.date | None = None  # None: the state answers up to the cut-off asked for
+
+
+def freshen(prefix: str, year: int, cutoff: dt.date, *, limit: int) -> Freshness:
+    """Make the state under *prefix* answer *year*'s slots up to *cutoff*, without waiting on the calendar.
+
+    A row computed on day c with ``valid_until`` V holds the bits of every day in [c, V): it answers a slot cut
+    off before V exactly (a period that ended before the row expired never moves again without a new fact), and
+    a later cut-off only as of V - 1. So only the rows of *year* with V <= *cutoff* matter. At most *limit*
+    such patients are recomputed here (a few next follow-up dates passing); more (a month, quarter or year
+    boundary) are left as they are, and the state answers as of the day before the earliest of their V:
+    every patient's figures hold the records as of that day or later (``as_of``). The caller queues their
+    refresh (``metrics.state.tasks.refresh_in_background``).
+    """
+    lo, hi = code_range(prefix)
+    stale = PatientYearState.objects.filter(year=year, valid_until__lte=cutoff, area_code__gte=lo, area_code__lte=hi)
+    ids = list(stale.order_by().values_list("patient_id", flat=True).distinct()[: limit + 1])
+    if not ids:
+        return Freshness()
+    if len(ids) <= limit:
+        refresh(ids, since_year=year)
+        return Freshness(refreshed=len(ids))
+    oldest = stale.aggregate(oldest=Min("valid_until"))["oldest"]
+    return Freshness(as_of=oldest - dt.timedelta(days=1))
 
 
 def refresh_stale(day: dt.date | None = None) -> int:
