@@ -7,12 +7,14 @@ May import the state modules.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,19 @@ logger = logging.getLogger(__name__)
 # task clears the mark when it ends, so this only matters when a worker died with it.
 PENDING_SECONDS = 15 * 60
 PREFIX = re.compile(r"\d{0,12}")  # "" is the whole country
+CALENDAR_LOCK = 0x6A66_0017  # the PostgreSQL advisory lock the calendar refreshes take (any fixed number)
+
+
+@contextlib.contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """The nightly refresh and the area refreshes run one after the other: the nightly one may rebuild whole
+    years (deleting every row of them), and an area refresh beside it would write its patients' rows and totals
+    a second time. Each runs in one transaction holding the lock."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CALENDAR_LOCK])
+        yield
 
 
 def _pending_key(prefix: str) -> str:
@@ -51,7 +66,8 @@ def refresh_area_state(prefix: str) -> int:
     if not PREFIX.fullmatch(prefix):
         return 0
     try:
-        return ensure_fresh(prefix)
+        with one_at_a_time():
+            return ensure_fresh(prefix)
     finally:
         cache.delete(_pending_key(prefix))
 
@@ -62,4 +78,5 @@ def refresh_indicator_state() -> int:
     the first report of the day does not wait for them (``metrics.state.rebuild.refresh_calendar``)."""
     from metrics.state.rebuild import refresh_calendar
 
-    return refresh_calendar()
+    with one_at_a_time():
+        return refresh_calendar()

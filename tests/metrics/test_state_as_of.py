@@ -4,9 +4,11 @@ is served from the state as it stands, says as of which day, and queues the area
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +22,12 @@ from metrics.state.calendar import today
 from metrics.state.read import counts_of_rows, counts_of_totals
 from metrics.state.rebuild import rebuild
 from tests.base import World
+from tests.celery_worker import real_worker
 from tests.followup.test_views_form import post, stable_visit
 
 pytestmark = pytest.mark.django_db
 TODAY = today()
+QUEUE = "metrics-state-test"
 EARLIER = TODAY - dt.timedelta(days=40)  # a month boundary lies between: every current-year row is stale
 
 
@@ -156,3 +160,31 @@ def test_the_page_the_json_and_the_spreadsheet_say_as_of(
     settings.METRICS_INLINE_REFRESH_LIMIT = 100  # few enough: refreshed inline, nothing said
     assert "as_of" not in client.get("/reports/api/indicators", params).json()
     assert "数据截至" not in client.get("/reports/", params).content.decode()
+
+
+def test_the_pdf_says_as_of(
+    world: World, settings: Any, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from metrics.models import PdfExport
+    from metrics.reports.pdf import content_for_export
+
+    stale_since(world)
+    settings.METRICS_INLINE_REFRESH_LIMIT = 0
+    export = PdfExport.objects.create(requested_by=world.county_d, area_code="320508000000", period=str(TODAY.year))
+    with django_capture_on_commit_callbacks():
+        content, _code = content_for_export(export)
+    assert content.footer[0].startswith("数据截至") and content.footer[0][4:14] < TODAY.isoformat()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_refreshes_the_area_a_report_did_not_wait_for(world: World, tmp_path: Path) -> None:
+    from metrics.state.tasks import refresh_area_state
+
+    fresh = stale_since(world)
+    with real_worker(QUEUE, tmp_path) as log:
+        refresh_area_state.apply_async(args=("320508",), queue=QUEUE)
+        deadline = time.monotonic() + 60
+        while PatientYearState.objects.filter(valid_until__lte=TODAY).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert rows() == fresh, log.read_text()[-2000:]
