@@ -109,14 +109,18 @@ def _result(area: Area, tally: Tally, period: Period, population: PopulationResu
     )
 
 
-def compute(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
-    """The report for *area* and *period*; options default to the METRICS_* settings."""
+def compute(
+    area: Area, period: Period, options: Options | None = None, *, children: bool = False, within: Report | None = None
+) -> Report:
+    """The report for *area* and *period*; options default to the METRICS_* settings. *within*: a report of an
+    enclosing area for the same period just computed (a spreadsheet's levels below), whose freshening covered
+    this area too: this one shares its "as of" instead of looking at the calendar again."""
     options = options or default_options()
     slot = slot_of(period)
     if slot is None or not answers(period) or not is_built():
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
-    as_of = _fresh(prefix, period.year, period.cutoff_date)
+    as_of = within.as_of if within is not None else _fresh(prefix, period.year, period.cutoff_date)
     child_areas = _children(area, period) if children else []
     child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
     groups = tallies(prefix, period.year, [slot], options, child_length=child_length)

@@ -31,7 +31,9 @@ def _grandchildren(report: Report, results: list[AreaResult]) -> list[AreaResult
     return [
         child
         for result in results
-        for child in compute(areas[result.area.code], report.period, report.options, children=True).children
+        for child in compute(
+            areas[result.area.code], report.period, report.options, children=True, within=report
+        ).children
     ]
 
 

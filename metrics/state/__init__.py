@@ -37,8 +37,13 @@ rebuild and the direct definition give the same documents.
 whole, a new month's slot). Current-year rows are therefore computed as of the day they are written and carry
 ``valid_until``: the first later day on which any of their bits could change without a new fact (a month or
 quarter boundary, a next follow-up date passing, 3 months after a complete follow-up, a fact dated ahead). A
-report first recomputes the stale rows under its area (``ensure_fresh``), and the nightly task does it for all
-(``refresh_stale``), so a report is never stale and rarely waits.
+row computed on day c with ``valid_until`` V holds the bits of every day in [c, V), so it still answers exactly a
+slot cut off before V. Before a report, ``freshen`` recomputes the rows of the report's year under its area that
+expired by the cut-off when they belong to at most ``METRICS_INLINE_REFRESH_LIMIT`` patients (a few next follow-up
+dates passing); more (a month, quarter or year boundary) are left to a background task for the area
+(``tasks.refresh_area_state``, queued once), and the report is served from the rows as they stand, "as of" the day
+before the earliest V among them (``Report.as_of``; every patient's figures hold the records as of that day or
+later). The nightly task refreshes everything (``rebuild.refresh_calendar``), so no request waits on the calendar.
 
 Freshness. Every writer of facts sends ``registry.signals.patient_facts_changed`` inside its transaction; the
 receiver (``on_facts_changed``) recomputes those patients' rows from ``since``'s year on in the same
