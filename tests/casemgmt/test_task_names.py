@@ -12,6 +12,7 @@ HISTORICAL_NAMES = {
     "followup.workbook.tasks.run_workbook_import": "followup.workbook.tasks",
     "metrics.tasks.build_report_pdf": "metrics.reports.tasks",
     "metrics.tasks.refresh_indicator_state": "metrics.state.tasks",
+    "metrics.tasks.refresh_area_state": "metrics.state.tasks",  # a report's area, queued when it did not wait
 }
 
 
