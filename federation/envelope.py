@@ -190,6 +190,8 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
     for key in ("missing_population", "population_year", "suppressed_counts"):
         if key in document:
             result[key] = document[key]
+    if "as_of" in raw:  # served from indicator state older than the cut-off (metrics.reports.engine)
+        result["as_of"] = _date(raw["as_of"], where)
     suppression = raw.get("suppression")
     if isinstance(suppression, dict):
         result["suppression"] = {

@@ -96,4 +96,7 @@ def country_document(period_key: str, options: Options, *, name: str, children: 
     missing = [code for doc in provinces for code in doc.get("missing_population", [])]
     if missing:
         document["missing_population"] = missing
+    as_of = sorted(doc["as_of"] for doc in provinces if "as_of" in doc)
+    if as_of:
+        document["as_of"] = as_of[0]  # the oldest province's
     return document

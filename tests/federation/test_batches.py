@@ -219,3 +219,21 @@ def test_the_national_report_is_served_to_staff_over_the_provinces_it_covers(fed
     assert get_indicators(anhui_token, area="32", period=PERIOD).status_code == 404
     assert get_indicators(anhui_token, area="3402", period="2026-13").status_code == 400
     assert get_indicators(None, area="all", period=PERIOD).status_code == 401
+
+
+def test_a_province_served_as_of_an_earlier_day_makes_the_country_say_so(federation: Federation) -> None:
+    """A province's documents computed from indicator state older than the cut-off carry ``as_of``; the country's
+    document says the oldest of them, and a bad date is refused with a message."""
+    assert post(body_of("32"), "32", federation.keys["32"][0]).status_code == 200
+    raw = json.loads(body_of("34"))
+    for document in raw["documents"]:
+        document["as_of"] = "2000-01-31"
+    response = post(json.dumps(raw, ensure_ascii=False).encode(), "34", federation.keys["34"][0])
+    assert response.status_code == 200, response.content
+    assert FederatedDocument.objects.get(area_code="340000000000").document["as_of"] == "2000-01-31"
+    assert "as_of" not in FederatedDocument.objects.get(area_code="320000000000").document
+    country = country_document(PERIOD, default_options(), name="全国")
+    assert country is not None and country["as_of"] == "2000-01-31"
+    raw["documents"][0]["as_of"] = "yesterday"
+    response = post(json.dumps(raw, ensure_ascii=False).encode(), "34", federation.keys["34"][0])
+    assert response.status_code == 400 and "日期无效" in response.json()["error"]
