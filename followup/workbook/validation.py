@@ -25,7 +25,18 @@ from registry.patients import probes
 
 from . import rows
 from .cells import ProblemLog, RowCheck, SheetReader
-from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, SHEETS, TRANSFERS
+from .schema import (
+    AREAS,
+    FOLLOWUPS,
+    HEALTH_CHECKS,
+    MEDICATIONS,
+    PATIENTS,
+    POPULATION,
+    REHAB,
+    SHEETS,
+    TRANSFERS,
+    unrecognised_sheets,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 when not yet known)
 DB_CHUNK = 5000
@@ -157,6 +168,7 @@ class Validator:
     # -- the pass -----------------------------------------------------------------------------------------
 
     def run(self) -> Plan:
+        self.problems.extend(unrecognised_sheets(self.source))
         for spec in SHEETS:
             sheet = self.source.sheet(spec)
             if sheet is None:
