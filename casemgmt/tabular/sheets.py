@@ -91,6 +91,8 @@ def _read_header(
     problems: list[Problem] = []
     first = next(rows, None)
     header = first[1] if first else ()
+    if first is not None and all(clean(raw, max_chars=max_chars) is None for raw in header):
+        first = None  # a blank first row: nothing here names a column
     for pos, raw in enumerate(header):
         text = clean(raw, max_chars=max_chars)
         if text is None:
