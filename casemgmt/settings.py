@@ -170,6 +170,9 @@ TABULAR_MAX_INFLATED_BYTES = env_int("TABULAR_MAX_INFLATED_BYTES", 4 * 1024**3)
 TABULAR_MAX_PART_BYTES = env_int("TABULAR_MAX_PART_BYTES", 64 * 1024**2)
 # Characters in one cell; a longer cell is a problem of that cell (no field of the registry comes near it).
 TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 4000)
+# Rows of one sheet, blank ones included: bounds the time a file of millions of empty lines takes to read (about
+# 3 µs a line), far above a province's follow-ups.
+TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 10_000_000)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -65,3 +65,25 @@ def zip_bomb(path: Path, inflated_bytes: int, header: bytes = b"ref,patient_ref,
             for start in range(0, inflated_bytes, len(block)):
                 member.write(block[: min(len(block), inflated_bytes - start)])
     return path
+
+
+def understate_size(path: Path, member: str, claimed: int) -> Path:
+    """Make a member of a zip (written whole, without zip64) declare *claimed* inflated bytes in its local header
+    and in the central directory, whatever it really inflates to."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+        central = archive.start_dir
+        names = [i.filename for i in archive.infolist()]
+    data[info.header_offset + 22 : info.header_offset + 26] = claimed.to_bytes(4, "little")
+    for name in names:  # central directory records, in order
+        if data[central : central + 4] != b"PK\x01\x02":
+            raise ValueError(f"{path.name}: no central directory record at {central}")
+        name_len, extra_len, comment_len = (
+            int.from_bytes(data[central + i : central + i + 2], "little") for i in (28, 30, 32)
+        )
+        if name == member:
+            data[central + 24 : central + 28] = claimed.to_bytes(4, "little")
+        central += 46 + name_len + extra_len + comment_len
+    path.write_bytes(bytes(data))
+    return path

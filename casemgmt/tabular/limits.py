@@ -15,6 +15,7 @@ class Limits:
     inflated_bytes: int  # all members of one archive together, inflated
     part_bytes: int  # one workbook part parsed whole in memory (shared strings, styles, an .ods's content)
     cell_chars: int  # one cell
+    rows: int  # one sheet, blank rows included
 
     @classmethod
     def current(cls) -> Limits:
@@ -22,6 +23,7 @@ class Limits:
             inflated_bytes=settings.TABULAR_MAX_INFLATED_BYTES,
             part_bytes=settings.TABULAR_MAX_PART_BYTES,
             cell_chars=settings.TABULAR_MAX_CELL_CHARS,
+            rows=settings.TABULAR_MAX_ROWS,
         )
 
 

@@ -60,6 +60,7 @@ class Sheet:
     _positions: dict[str, int]
     _rows: NumberedRows = field(repr=False)
     _max_chars: int = 4000
+    _max_rows: int = 10_000_000
 
     def label(self, key: str) -> str:
         """How the file names this column (for messages); the key when the file lacks the column."""
@@ -72,6 +73,9 @@ class Sheet:
         keys = list(self.spec.columns)
         text_only = self.spec.text_only
         for number, values in self._rows:
+            if number > self._max_rows:
+                message = _("工作表“%(sheet)s”超过%(max)d行（空行也计算在内）：请删除空行或拆分后再导入。")
+                raise TabularError(message % {"sheet": self.spec.name, "max": self._max_rows})
             cells: dict[str, Cell] = {}
             for key, pos in self._positions.items():
                 cell = clean(values[pos], max_chars=self._max_chars) if pos < len(values) else None
@@ -206,4 +210,4 @@ class TabularSource:
         except TabularError as exc:  # e.g. a CSV in no known encoding: the sheet has no readable rows
             return Sheet(spec, [Problem(spec.name, None, None, str(exc))], {}, {}, iter(()))
         problems += _merge_problems(spec, merged, labels, positions)
-        return Sheet(spec, problems, labels, positions, rows, max_chars)
+        return Sheet(spec, problems, labels, positions, rows, max_chars, self.limits.rows)
