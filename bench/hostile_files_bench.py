@@ -1,14 +1,15 @@
 """Peak memory and time of the tabular reader on hostile files (issue 15 §9): a 425 KB .xlsx whose shared strings
 inflate to hundreds of MB, zip bombs of CSV files (declared sizes, and a header that lies about them).
 
-Each case runs in a child process of its own, so its peak RSS (``ru_maxrss``) is its own: it opens the file the
+The files are made in one child process, and each case runs in a child process of its own, so its peak RSS
+(``ru_maxrss``, which Linux keeps across fork and exec) is its own: it opens the file the
 way the registry import does (``casemgmt.tabular.open_source``, then the patients and followups sheets read to the
 end) and prints the outcome — the message, or the rows read. ``--unbounded`` adds the shared-strings bomb read
 with the limits lifted (what the reader did before them: openpyxl parses the whole shared-string table).
 
     .venv/bin/python bench/hostile_files_bench.py [--unbounded]
 
-Needs no database.
+Needs no database; LibreOffice (soffice) makes the .xls and .ods.
 """
 
 from __future__ import annotations
@@ -45,7 +46,26 @@ def make(folder: Path) -> dict[str, Path]:
         archive.writestr("followups.csv", b"ref,patient_ref,date,mode,outcome\r\n" + b"\r\n" * LYING_LINES)
     files["zip bomb, sizes understated (.zip)"] = understate_size(lying, "followups.csv", 1000)
     files["blank lines, 40 M (.zip)"] = zip_bomb(folder / "blank.zip", 80 * 1024**2)
+    files.update(grid_corners(folder))
     return files
+
+
+def grid_corners(folder: Path) -> dict[str, Path]:
+    """.xls and .ods of a few KB whose sheet spans A1 to IV65536, made by LibreOffice (calamine's dense grid)."""
+    import openpyxl
+
+    from tests.office import convert
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # noqa: S101
+    sheet.title = "patients"
+    sheet["A1"], sheet["IV65536"] = "ref", "x"
+    book.save(folder / "corner.xlsx")
+    return {
+        f"grid A1:IV65536 (.{target})": convert([folder / "corner.xlsx"], target, folder / target)[0]
+        for target in ("xls", "ods")
+    }
 
 
 def child(path: str, unbounded: bool) -> None:
@@ -86,16 +106,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unbounded", action="store_true", help="also read the strings bomb without the limits")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--make", help=argparse.SUPPRESS)
     parser.add_argument("--lifted", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.lifted)
         return
+    if args.make:  # in a process of its own: the children measured later must not inherit its peak
+        print(json.dumps({label: str(path) for label, path in make(Path(args.make)).items()}, ensure_ascii=False))
+        return
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, check=False, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
     print(f"hostile files bench, commit {commit.stdout.strip()}, limits from casemgmt/settings.py (TABULAR_*)")
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
-        files = make(Path(tmp))
+        made = subprocess.run([sys.executable, __file__, "--make", tmp], capture_output=True, text=True, check=True)  # noqa: S603
+        files = {label: Path(path) for label, path in json.loads(made.stdout.strip().splitlines()[-1]).items()}
         runs = [(label, path, False) for label, path in files.items()]
         if args.unbounded:
             runs.append(("shared-strings bomb, limits lifted", files["shared-strings bomb (.xlsx)"], True))

@@ -173,6 +173,9 @@ TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 4000)
 # Rows of one sheet, blank ones included: bounds the time a file of millions of empty lines takes to read (about
 # 3 µs a line), far above a province's follow-ups.
 TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 10_000_000)
+# Cells of one .xls or .ods sheet's grid (first to last filled cell), which python-calamine holds whole (about
+# 64 bytes a cell): 65,536 rows × 61 columns fit; a larger sheet is to be saved as .xlsx, which is streamed.
+TABULAR_MAX_GRID_CELLS = env_int("TABULAR_MAX_GRID_CELLS", 4_000_000)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

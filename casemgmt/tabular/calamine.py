@@ -1,9 +1,10 @@
 """.xls (Excel 97–2003, BIFF8, what the national information system exports) and .ods (OpenDocument) workbooks,
 read with python-calamine.
 
-calamine reads a sheet whole (it has no streaming reader for these formats); both formats bound what a sheet can
-hold (.xls at most 65,536 rows × 256 columns) and an .ods's content is checked against ``TABULAR_MAX_PART_BYTES``
-before it is parsed. Formula cells in these formats always carry their calculated value, which is read. Merged
+calamine reads every sheet whole into a dense grid when it opens a file (it has no streaming reader for these
+formats), so the grids are measured first in a child process with capped memory (``probe``) and a sheet beyond
+``TABULAR_MAX_GRID_CELLS`` is refused; an .ods's content is also checked against ``TABULAR_MAX_PART_BYTES``.
+Formula cells in these formats always carry their calculated value, which is read. Merged
 ranges are refused (calamine reports those of an .xls; an .ods's are found by ``ods_merged``), hidden sheets as in
 ``sheets``.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import python_calamine
 from django.utils.translation import gettext as _
 
+from . import probe
 from .archives import GuardedZip
 from .limits import Limits
 from .problems import TabularError
@@ -47,6 +49,7 @@ class CalamineSource(TabularSource):
                 self._ods_merged = ods_merged(archive)
             finally:
                 archive.close()
+        self._check_sizes(path)
         try:
             self._book = python_calamine.CalamineWorkbook.from_path(str(path))
             metadata = self._book.sheets_metadata
@@ -59,6 +62,27 @@ class CalamineSource(TabularSource):
         sheets = [m for m in metadata if m.typ == worksheet]
         self._shown = [m.name for m in sheets if m.visible == shown]
         self._hidden = [m.name for m in sheets if m.visible != shown]
+
+    def _check_sizes(self, path: Path) -> None:
+        """Measured in a capped child first (``probe``): calamine reads every sheet whole when it opens a file."""
+        try:
+            sizes = probe.sheet_sizes(path)
+        except probe.ProbeFailed as exc:
+            if "PasswordError" in str(exc):
+                raise _failure(self.label, python_calamine.PasswordError()) from exc
+            message = _(
+                "无法读取工作簿“%(name)s”：文件已损坏，或者工作表的范围过大，读取所需的内存超过上限。"
+                "请在Excel中打开，删除多余的行和列，另存为.xlsx后再导入。"
+            )
+            raise TabularError(message % {"name": self.label}) from exc
+        for sheet, (rows, cols) in sizes.items():
+            if rows * cols > self.limits.grid_cells:
+                message = _(
+                    "工作簿“%(name)s”的工作表“%(sheet)s”范围过大（%(rows)d行×%(cols)d列，超过%(max)d个单元格）："
+                    "请删除多余的行和列，或另存为.xlsx后再导入。"
+                )
+                values = {"name": self.label, "sheet": sheet, "rows": rows, "cols": cols, "max": self.limits.grid_cells}
+                raise TabularError(message % values)
 
     def sheet_names(self) -> list[str]:
         return list(self._shown)

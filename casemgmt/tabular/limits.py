@@ -16,6 +16,7 @@ class Limits:
     part_bytes: int  # one workbook part parsed whole in memory (shared strings, styles, an .ods's content)
     cell_chars: int  # one cell
     rows: int  # one sheet, blank rows included
+    grid_cells: int  # one .xls or .ods sheet, held whole by calamine
 
     @classmethod
     def current(cls) -> Limits:
@@ -24,6 +25,7 @@ class Limits:
             part_bytes=settings.TABULAR_MAX_PART_BYTES,
             cell_chars=settings.TABULAR_MAX_CELL_CHARS,
             rows=settings.TABULAR_MAX_ROWS,
+            grid_cells=settings.TABULAR_MAX_GRID_CELLS,
         )
 
 

@@ -23,6 +23,7 @@ from followup.models import FollowUp, WorkbookImport
 from registry.models import Patient
 from tests.base import PASSWORD, World
 from tests.followup.workbook_base import PATIENT_HEADER, Sheets, valid_sheets, write_csv_folder, write_xlsx
+from tests.office import convert
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
@@ -105,6 +106,22 @@ def lying_zip(world: World, tmp_path: Path) -> tuple[str, bytes]:
 def strings_bomb(world: World, tmp_path: Path) -> tuple[str, bytes]:
     path = shared_strings_bomb(tmp_path / "登记表.xlsx", 3 * MB)
     return path.name, path.read_bytes()
+
+
+def grid_corners(target: str, corner: str = "IV65536") -> Build:
+    """A few KB of .xls or .ods (made by LibreOffice) whose one sheet spans A1 to *corner* (the whole grid)."""
+
+    def build(world: World, tmp_path: Path) -> tuple[str, bytes]:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "patients"
+        sheet["A1"], sheet[corner] = "ref", "x"
+        book.save(tmp_path / "登记表.xlsx")
+        (made,) = convert([tmp_path / "登记表.xlsx"], target, tmp_path / target)
+        return made.name, made.read_bytes()
+
+    return build
 
 
 def column(key: str) -> int:
@@ -199,6 +216,11 @@ HOSTILE: dict[str, Hostile] = {
     ),
     "shared_strings_bomb": Hostile(
         strings_bomb, "“登记表.xlsx”解压后超过1 MB的上限", settings={"TABULAR_MAX_PART_BYTES": MB}
+    ),
+    "xls_spanning_the_whole_grid": Hostile(grid_corners("xls"), "无法读取工作簿“登记表.xls”"),
+    "ods_spanning_the_whole_grid": Hostile(grid_corners("ods"), "无法读取工作簿“登记表.ods”"),
+    "xls_sheet_above_the_grid_limit": Hostile(
+        grid_corners("xls", "J200"), "工作表“patients”范围过大（200行×10列", settings={"TABULAR_MAX_GRID_CELLS": 1000}
     ),
     "cell_of_100k_characters": Hostile(
         patients_csv(replace_name(b"x" * 100_000)), "内容过长：共100000个字符", ("patients", 2, "name")
