@@ -40,6 +40,7 @@ EXCEL_DAY_ZERO = dt.date(1899, 12, 31)
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial n (n > 60) is EXCEL_EPOCH + n days (Excel's 1900-02-29 is serial 60)
 STRIPPED = " \t\r\n\u3000\xa0\u200b\ufeff"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
 SCIENTIFIC = re.compile(r"^[+-]?\d(?:\.\d+)?[eE][+-]?\d{1,3}$")
 INTEGER = re.compile(r"^[+-]?\d+$")
 MIDNIGHT = r"(?:[ T]0?0:00(?::00(?:\.0+)?)?)?"
@@ -93,9 +94,11 @@ def _clean_text(value: str, max_chars: int) -> Cell:
     text = value.strip(STRIPPED)
     if not text:
         return None
+    if text.isascii() and text.isprintable():  # the common case, at no further cost
+        return text
     if CONTROL.search(text):
         return BadCell(_("含有不可见的控制字符（如NUL）：请删除这些字符后重新导入。"))
-    if not text.isascii():
+    if FULL_WIDTH.search(text):
         folded = unicodedata.normalize("NFKC", text)
         if folded.isascii():  # full-width digits, letters and signs typed with a Chinese input method
             text = folded.strip()
