@@ -333,3 +333,47 @@ def test_as_date(cell: Any, expected: dt.date | None) -> None:
 def test_as_date_refuses(cell: Any) -> None:
     with pytest.raises(CellError, match="应为日期"):
         as_date(cell)
+
+
+def rewrite_sheet(path: Path, out: Path, rows: int, *, dimension: bool) -> Path:
+    """The workbook at *path* with its sheet replaced by a header, empty rows and a last row with one cell."""
+    first = b'<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c></row>'
+    body = first + b"".join(b'<row r="%d"/>' % i for i in range(2, rows))
+    last = b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>end</t></is></c></row>' % (rows, rows)
+    head = b'<dimension ref="A1:A%d"/>' % rows if dimension else b""
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main">' + head + b"<sheetData>" + body + last + b"</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, xml if info.filename == "xl/worksheets/sheet1.xml" else src.read(info))
+    return out
+
+
+def test_empty_rows_are_let_go_while_streaming(tmp_path: Path) -> None:
+    """openpyxl's loop keeps each cleared row element; the reader's lets it go."""
+    book = write_xlsx(tmp_path / "book.xlsx", {"people": [["code"]]})
+    path = rewrite_sheet(book, tmp_path / "rows.xlsx", 300_000, dimension=True)
+    spec = SheetSpec(name="people", columns={"code": ()})
+    tracemalloc.start()
+    try:
+        with open_source(path) as source:
+            sheet = source.sheet(spec)
+            assert sheet is not None and sheet.header_problems == []
+            assert list(sheet) == [(300_000, {"code": "end"})]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_large_sheet_without_its_dimension_is_refused(tmp_path: Path) -> None:
+    book = write_xlsx(tmp_path / "book.xlsx", {"people": [["code"]]})
+    path = rewrite_sheet(book, tmp_path / "rows.xlsx", 800_000, dimension=False)
+    with pytest.raises(TabularError, match="缺少尺寸信息"):
+        open_source(path, label="县登记表.xlsx")
+    small = rewrite_sheet(book, tmp_path / "small.xlsx", 1000, dimension=False)
+    with open_source(small) as source:
+        sheet = source.sheet(SheetSpec(name="people", columns={"code": ()}))
+        assert sheet is not None and list(sheet) == [(1000, {"code": "end"})]
