@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import DATA_TAG, FORMULA_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.xml.functions import iterparse
 
@@ -33,9 +34,6 @@ from .sheets import Merged, TabularSource
 
 MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)\"")
 WORKSHEETS = re.compile(r"^xl/worksheets/[^/]+\.xml$")
-DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b")
-HEAD_BYTES = 64 * 1024
-NO_DIMENSION_MAX_BYTES = 4 * 1024 * 1024  # a sheet without <dimension> up to this size (~700k empty rows) is read
 
 
 def broken_workbook(label: str) -> TabularError:
@@ -68,6 +66,29 @@ class _Parser(WorkSheetParser):
         return cell
 
 
+class _Worksheet(ReadOnlyWorksheet):
+    """A read-only worksheet that does not measure itself when the file is opened: openpyxl reads a sheet without
+    a ``<dimension>`` tag whole for that (openpyxl's own write-only mode writes none), keeping an element per row.
+    The reader streams the rows itself and needs no size."""
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _Reader(ExcelReader):
+    """openpyxl's reader in read-only mode, with worksheets that do not measure themselves; chart sheets, which
+    hold no cells, are left out."""
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _Worksheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state or "visible"
+            book: Any = self.wb
+            book._sheets.append(worksheet)  # as openpyxl's own read_worksheets does
+
+
 class XlsxSource(TabularSource):
     def __init__(self, archive: GuardedZip, path: Path, limits: Limits | None = None) -> None:
         super().__init__(archive.label, limits)
@@ -76,12 +97,11 @@ class XlsxSource(TabularSource):
         whole = [m for m in parsed if not WORKSHEETS.match(m.filename)]
         try:
             archive.check_parts(whole, self.limits.part_bytes)
-            for member in archive.members:
-                if WORKSHEETS.match(member.filename):
-                    self._check_dimension(member)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl warns about extensions and styles it does not read
-                self._book = load_workbook(path, read_only=True, data_only=True)
+                reader = _Reader(path, read_only=True, data_only=True)
+                reader.read()
+                self._book = reader.wb
         except TabularError:
             archive.close()
             raise
@@ -91,22 +111,6 @@ class XlsxSource(TabularSource):
         states = {ws.title: ws.sheet_state for ws in self._book.worksheets}
         self._shown = [name for name, state in states.items() if state == "visible"]
         self._hidden = [name for name, state in states.items() if state != "visible"]
-
-    def _check_dimension(self, member: Any) -> None:
-        """openpyxl reads a worksheet's size from its ``<dimension>`` tag when it opens the file, and a sheet
-        without one whole, keeping an element per row. Every spreadsheet program writes the tag; a large sheet
-        without it is refused (a small one costs little)."""
-        if member.file_size <= NO_DIMENSION_MAX_BYTES:
-            return
-        with self._zip.open(member) as stream:
-            head = stream.read(HEAD_BYTES)
-        data = head.find(b"sheetData")
-        found = DIMENSION.search(head, 0, data if data >= 0 else len(head))
-        if found is None:
-            message = _(
-                "Excel文件“%(name)s”的工作表缺少尺寸信息（不是常见软件保存的文件）：请在Excel中打开并另存为.xlsx后再导入。"
-            )
-            raise TabularError(message % {"name": self.label})
 
     def sheet_names(self) -> list[str]:
         return list(self._shown)
