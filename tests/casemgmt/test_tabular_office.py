@@ -103,3 +103,28 @@ def test_a_gb18030_csv_made_by_libreoffice(made_by_libreoffice: dict[str, Path])
 def test_what_libreoffice_wrote_is_what_the_reader_calls_it(made_by_libreoffice: dict[str, Path]) -> None:
     assert made_by_libreoffice["libreoffice.xls"].read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # BIFF8 in OLE2
     assert b"opendocument.spreadsheet" in made_by_libreoffice["libreoffice.ods"].read_bytes()[:100]
+
+
+@pytest.mark.parametrize("target", ["xls", "ods"])
+def test_merged_cells_and_hidden_sheets_saved_by_libreoffice(tmp_path: Path, target: str) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "people"
+    for row in ROWS:
+        sheet.append(row)
+    sheet.merge_cells("B2:B4")
+    hidden = book.create_sheet("population")
+    hidden.append(["year"])
+    hidden.sheet_state = "hidden"
+    book.save(tmp_path / "book.xlsx")
+    (made,) = convert([tmp_path / "book.xlsx"], target, tmp_path / target)
+    with open_source(made) as source:
+        assert source.sheet_names() == ["people"] and source.hidden_sheet_names() == ["population"]
+        people = source.sheet(SPEC)
+        assert people is not None
+        assert [(p.row, p.column, p.message[:12]) for p in people.header_problems] == [
+            (2, "名称", "合并单元格（B2:B4）")
+        ]
+        population = source.sheet(SheetSpec(name="population", columns={"year": ()}))
+        assert population is not None and "隐藏的工作表" in population.header_problems[0].message
