@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "registry",
     "followup",
     "metrics",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"), Queue("reports"))  # what a worker without -Q consumes
 CELERY_TASK_ROUTES = {
     "followup.workbook.tasks.run_workbook_import": {"queue": "imports"},
+    "followup.workbook.tasks.build_workbook_export": {"queue": "imports"},  # a province's registry: long
     "metrics.tasks.build_report_pdf": {"queue": "reports"},
 }
 # Time limits: soft (the task fails its job with a message), then hard (the worker process is replaced).
@@ -134,6 +136,10 @@ IMPORT_TASK_SOFT_TIME_LIMIT = env_int("IMPORT_TASK_SOFT_TIME_LIMIT", 4 * 60 * 60
 PDF_TASK_SOFT_TIME_LIMIT = env_int("PDF_TASK_SOFT_TIME_LIMIT", 10 * 60)
 CELERY_TASK_ANNOTATIONS = {
     "followup.workbook.tasks.run_workbook_import": {
+        "soft_time_limit": IMPORT_TASK_SOFT_TIME_LIMIT,
+        "time_limit": IMPORT_TASK_SOFT_TIME_LIMIT + 60,
+    },
+    "followup.workbook.tasks.build_workbook_export": {
         "soft_time_limit": IMPORT_TASK_SOFT_TIME_LIMIT,
         "time_limit": IMPORT_TASK_SOFT_TIME_LIMIT + 60,
     },
@@ -301,8 +307,30 @@ API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
 METRICS_REGULAR_MANAGEMENT = env_str("METRICS_REGULAR_MANAGEMENT", "quarterly")  # or "interval-3m"
 METRICS_MEDICATION_DENOMINATOR = env_str("METRICS_MEDICATION_DENOMINATOR", "registered")  # or "managed"
 METRICS_DEATHS_IN_PERIOD = env_str("METRICS_DEATHS_IN_PERIOD", "excluded")  # or "included"
+# Population for year Y (casemgmt.areas.population): the latest year <= Y whose figures give a total (the 2020
+# census carries on until a county loads its own yearly figures); false = year Y's own figures only.
+AREA_POPULATION_CARRY_FORWARD = env_bool("AREA_POPULATION_CARRY_FORWARD", True)
 # Exports leaving the county show person counts 1..N-1 of county-or-lower areas as "<N"; 0 turns it off.
 METRICS_SUPPRESS_BELOW = env_int("METRICS_SUPPRESS_BELOW", 5)
+
+# Provinces federated (federation/): a province instance publishes its indicator documents, signed, to the national
+# instance; the national instance serves the national report from them and holds no patient.
+# Province side: its 2-digit code, the national endpoint (https://…/api/v1/federation/batches) and its Ed25519 key
+# (base64 of the 32-byte seed; FEDERATION_SIGNING_KEY_FILE in production). `manage.py federation_keys` makes one.
+FEDERATION_PROVINCE = env_str("FEDERATION_PROVINCE", "") or ""
+FEDERATION_NATIONAL_URL = env_str("FEDERATION_NATIONAL_URL", "") or ""
+FEDERATION_SIGNING_KEY = env_str("FEDERATION_SIGNING_KEY", "") or ""
+FEDERATION_PUBLISH_LEVEL = env_int("FEDERATION_PUBLISH_LEVEL", 3)  # areas down to counties, each with its children
+FEDERATION_PUBLISH_YEARS = env_int("FEDERATION_PUBLISH_YEARS", 3)
+FEDERATION_TIMEOUT_SECONDS = env_int("FEDERATION_TIMEOUT_SECONDS", 60)
+# National side: the provinces' public keys as "code:base64" items; empty = not a national instance.
+FEDERATION_PROVINCE_KEYS = env_list("FEDERATION_PROVINCE_KEYS", [])
+FEDERATION_MAX_BATCH_BYTES = env_int("FEDERATION_MAX_BATCH_BYTES", 64 * 1024 * 1024)
+if FEDERATION_NATIONAL_URL:
+    CELERY_BEAT_SCHEDULE["publish-indicators"] = {
+        "task": "federation.tasks.publish_indicators",
+        "schedule": crontab(minute=30, hour=2),  # after the nightly indicator-state refresh
+    }
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("followup/", include("followup.urls")),
     path("reports/", include("metrics.urls")),
     path("account/", include("casemgmt.api.page_urls")),
+    path("api/v1/federation/", include("federation.api.urls")),
     path("api/v1/", include("casemgmt.api.urls")),
     path("api/", api_errors.not_found, name="api_root"),  # JSON, never the HTML 404 page
     path("api/<path:rest>", api_errors.not_found, name="api_not_found"),

@@ -1,4 +1,4 @@
-"""Synthetic follow-up history for the demo county: schedules kept and missed, attempts, risk, medication.
+"""Synthetic follow-up history through the real service: schedules kept and missed, attempts, risk, medication.
 
 Written through ``record_followup`` so every row, care state and audit event is exactly what the pages would
 write. Deterministic for a seed; idempotent (patients that already have follow-ups are skipped).
@@ -20,7 +20,7 @@ from django.utils import timezone
 from casemgmt.accounts.models import User
 from followup import codes
 from followup.emergencies import services as emergency_services
-from followup.models import Emergency, FollowUp
+from followup.models import Emergency, FollowUp, PatientCareState
 from followup.visits import forms, rules, services
 from followup.visits.drugs import DRUGS
 from followup.visits.values import FollowUpEntry
@@ -53,7 +53,13 @@ def _assessment(rng: random.Random) -> dict[str, int | list[int]]:
     }
 
 
-def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date) -> FollowUpEntry:
+def _visit(
+    rng: random.Random, day: dt.date, previous: int | None, drug: str, today: dt.date, *, risk: int | None = None
+) -> FollowUpEntry:
+    """A reached visit; *risk* (when given) is the risk level the doctor found."""
+    assessment = _assessment(rng)
+    if risk is not None:
+        assessment.update(risk_level=risk, insight=3, symptoms=[1, 3])
     data: dict[str, object] = {
         "date": day,
         "mode": rng.choices((1, 2, 3), weights=(35, 45, 20))[0],
@@ -69,7 +75,7 @@ def _visit(rng: random.Random, day: dt.date, previous: int | None, drug: str, to
         "treatment_effect": rng.choice((2, 3)),
         "referral": 1,
         "family_support": rng.random() < 0.7,
-        **_assessment(rng),
+        **assessment,
     }
     if data["trouble"] and cast(int, data["risk_level"]) < 3:
         data["trouble"] = 0
@@ -98,8 +104,43 @@ def load_demo_followups(*, actor_for: Callable[[Patient], User], seed: int, toda
     with transaction.atomic(), announcements_batched():  # one state update for the whole demo history
         for patient in patients:
             written += _history(rng, patient, actor_for(patient), rng.choice(oral), today)
+        written += load_demo_risk_visits(actor_for=actor_for, rng=rng, drug=oral[0], today=today)
     load_demo_emergencies(actor_for=actor_for)
     load_demo_cases(actor_for=actor_for, today=today)
+    return written
+
+
+DEMO_RISK_VISITS = 4  # active patients whose visit yesterday found them at risk: each visit opens a case
+
+
+def load_demo_risk_visits(
+    *, actor_for: Callable[[Patient], User], rng: random.Random, drug: str, today: dt.date
+) -> int:
+    """Only before the demo's case teams exist: yesterday's visit found the first active patients (the demo
+    county's: the generator writes them first) at risk level 3, which opens a case through ``record_followup``.
+    Generated histories have no cases of their own. Returns how many visits were written."""
+    from followup.models import CaseMember
+
+    if CaseMember.objects.exists():
+        return 0
+    day = today - dt.timedelta(days=1)
+    patients = (
+        Patient.objects.filter(status="ACTIVE", disorder__lte=6, registered_on__lt=day)
+        .exclude(Exists(FollowUp.objects.filter(patient=OuterRef("pk"), date__gte=day)))
+        .select_related("village")
+        .order_by("id")
+    )
+    written = 0
+    for patient in patients.iterator():
+        actor = actor_for(patient)
+        if not Patient.objects.visible_to(actor).filter(pk=patient.pk).exists():
+            continue  # moved out of the doctor's townships: the case would be no one's to manage
+        previous = PatientCareState.objects.filter(patient=patient).values_list("classification", flat=True).first()
+        entry = _visit(rng, day, previous, drug, today, risk=3)
+        services.record_followup(actor=actor, patient=patient, entry=entry, submission_key=uuid.uuid4())
+        written += 1
+        if written == DEMO_RISK_VISITS:
+            break
     return written
 
 
@@ -117,14 +158,21 @@ def load_demo_cases(*, actor_for: Callable[[Patient], User], today: dt.date) -> 
 
     if CaseMember.objects.exists():
         return 0
-    for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("id"):
+    # Only cases a doctor can manage: the histories may have opened one for a patient who has since moved out
+    # of the areas of the doctor who recorded it.
+    managed = [
+        case
+        for case in Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")
+        if case_services.can_manage(actor_for(case.patient), case)
+    ]
+    closed = set()
+    for case in managed:
         if case_services.closing_suggested(case):  # what a doctor does after two stable follow-ups
             reason = CaseCloseReason.STABLE_TWICE
             case_services.close_case(actor=actor_for(case.patient), case=case, reason=reason, today=today)
+            closed.add(case.pk)
     police = User.objects.filter(username=DEMO_POLICE, is_active=True).first()
-    cases = list(
-        Case.objects.filter(closed_on__isnull=True).select_related("patient").order_by("patient_id")[:DEMO_TEAMS]
-    )
+    cases = [case for case in managed if case.pk not in closed][:DEMO_TEAMS]
     for index, case in enumerate(cases):
         doctor = actor_for(case.patient)
         case_services.update_plan(
@@ -184,7 +232,7 @@ def load_demo_emergencies(*, actor_for: Callable[[Patient], User]) -> int:
         "participants": "精防医生、社区民警",
         "measures": ["deescalation", "transport"],
         "disposition": "admit",
-        "hospital": "青溪市精神卫生中心",
+        "hospital": "芜湖市第四人民医院",
         "consent": 2,
     }
     emergency_services.record_emergency(

@@ -12,3 +12,9 @@ class RegistryConfig(AppConfig):
         from registry.transfers import panel as transfer_panel
 
         transfer_panel.register()
+
+        # Records follow their village through an area change (区划变更).
+        from casemgmt.areas.signals import villages_retired
+        from registry.area_moves import on_villages_retired
+
+        villages_retired.connect(on_villages_retired, dispatch_uid="registry.area_moves")

@@ -1,21 +1,39 @@
 """Population of an area for a year: its own figure, else the sum of its children's (recursively).
 
 A missing figure makes the total unknown, never zero; the areas lacking one are named.
+
+Figures are not loaded every year (the 2020 census is the starting point of the real map, a county adds its own
+yearly figures when it has them), so the population for year Y is that rule applied to the **latest year ≤ Y
+for which it gives a total**: Y itself when every needed figure of Y is there, else the year before, and so on.
+One year serves the whole area — figures of different years are never added together — and the result names
+it. When no year gives a total, the areas lacking a figure in the latest year that has any are named.
+
+This carrying forward is a named rule, ``AREA_POPULATION_CARRY_FORWARD`` (default on). Turned off, only year Y's
+own figures count, as domain.md §3 reads literally: a year without figures makes 报告患病率 unknown. Reports name
+the year whose figures they used when it is not Y (``population_year`` in the indicator document).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from casemgmt.areas import codes
+from casemgmt.areas.history import in_force_on
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.readdb import read_alias
+
+TreeOf = Callable[[int], dict[str | None, list[str]]]  # year -> the child codes of each code in force that year
 
 
 @dataclass(frozen=True)
 class PopulationResult:
     total: int | None
     missing: list[str] = field(default_factory=list)
+    year: int | None = None  # the year whose figures gave the total (None when unknown or not resolved by year)
 
 
 def resolve_population(
@@ -36,19 +54,51 @@ def resolve_population(
     return PopulationResult(None if missing else total, missing)
 
 
+def resolve_latest(root: str, figures_by_year: dict[int, dict[str, int]], tree_of: TreeOf) -> PopulationResult:
+    """Pure: :func:`resolve_population` for the latest year of *figures_by_year* that gives a total, each year over
+    its own tree (``tree_of(year)``: the child codes of each code, as in force that year)."""
+    latest: PopulationResult | None = None
+    for year in sorted(figures_by_year, reverse=True):
+        result = resolve_population(root, figures_by_year[year], tree_of(year))
+        if result.total is not None:
+            return PopulationResult(result.total, [], year)
+        latest = latest or result
+    return latest or resolve_population(root, {}, tree_of(max(figures_by_year, default=0)))
+
+
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries for any area: the subtree's codes and that year's figures."""
+    """Two queries when the year's own figures give the total: the subtree's codes, and that year's figures; when
+    they do not, one more for the earlier years' figures and one for each earlier year's tree tried. The areas
+    summed for a year are those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
+    the old areas in their parents' sums for that year and brings the new ones in from the next."""
     prefix = codes.significant_prefix(area_code)
-    children_of: dict[str | None, list[str]] = {}
-    areas = Area.objects.using(read_alias()).filter(code__startswith=prefix)
-    for code, parent in areas.values_list("code", "parent_id"):
-        children_of.setdefault(parent, []).append(code)
-    figures = dict(
-        AreaPopulation.objects.using(read_alias())
-        .filter(area__code__startswith=prefix, year=year)
-        .values_list("area_id", "population")
-    )
-    return resolve_population(area_code, figures, children_of)
+    trees: dict[int, dict[str | None, list[str]]] = {}
+
+    def tree_of(tree_year: int) -> dict[str | None, list[str]]:
+        if tree_year not in trees:
+            children_of: dict[str | None, list[str]] = {}
+            areas = Area.objects.using(read_alias()).filter(
+                in_force_on(dt.date(tree_year, 1, 1)), code__startswith=prefix
+            )
+            for code, parent in areas.values_list("code", "parent_id"):
+                children_of.setdefault(parent, []).append(code)
+            trees[tree_year] = children_of
+        return trees[tree_year]
+
+    figures = AreaPopulation.objects.using(read_alias()).filter(area__code__startswith=prefix)
+    current = dict(figures.filter(year=year).values_list("area_id", "population"))
+    if current:
+        result = resolve_population(area_code, current, tree_of(year))
+        if result.total is not None:
+            return PopulationResult(result.total, [], year)
+    if not settings.AREA_POPULATION_CARRY_FORWARD:
+        return resolve_population(area_code, current, tree_of(year))
+    by_year: dict[int, dict[str, int]] = {year: current} if current else {}
+    for code, figure_year, population in figures.filter(year__lt=year).values_list("area_id", "year", "population"):
+        by_year.setdefault(figure_year, {})[code] = population
+    if not by_year:  # no figure at all up to that year: every area lacks one
+        return resolve_population(area_code, {}, tree_of(year))
+    return resolve_latest(area_code, by_year, tree_of)
 
 
 def collapse_missing(missing: list[str], root: str, children_of: dict[str | None, list[str]]) -> list[str]:

@@ -18,6 +18,11 @@ def integer(options: Options, name: str) -> int:
     return cast(int, options[name])
 
 
+def number(options: Options, name: str) -> float:
+    """An option parsed with ``type=float`` that has a default or is required."""
+    return cast(float, options[name])
+
+
 def optional_integer(options: Options, name: str) -> int | None:
     """An option parsed with ``type=int`` and no default (None when not given)."""
     return cast("int | None", options[name])

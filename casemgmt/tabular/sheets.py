@@ -181,6 +181,18 @@ class TabularSource:
     def has_sheet(self, name: str) -> bool:
         return self.find(name) is not None or self._match(self.hidden_sheet_names(), name) is not None
 
+    def is_blank(self, name: str) -> bool:
+        """Does the named sheet hold no text at all, not even a header row? (Stops at the first filled cell.) A
+        hidden sheet counts too: one with something in it is not blank, and is refused for being hidden."""
+        actual = self.find(name) or self._match(self.hidden_sheet_names(), name)
+        if actual is None:
+            return True
+        max_chars = self.limits.cell_chars
+        try:
+            return all(clean(value, max_chars=max_chars) is None for row in self._raw_rows(actual) for value in row)
+        except TabularError:
+            return False  # unreadable is not blank: the sheet's own reading reports it
+
     def unknown_sheets(self, specs: Iterable[SheetSpec], *, also: Iterable[str] = ()) -> list[Problem]:
         """A problem for each shown sheet that is none of *specs* (nor named in *also*): a sheet named 随访 or
         followup instead of followups would otherwise be silently ignored."""

@@ -29,7 +29,8 @@ from casemgmt.areas.models import Area
 from casemgmt.audit.models import Action, AuditSubject
 from casemgmt.audit.services import record_event
 from casemgmt.crypto import cipher as crypto
-from devdata.synthetic import areas, build, templates
+from devdata import registry_bulk as bulk
+from devdata.synthetic import areas, build, realmap, templates
 from devdata.synthetic.choice import any_of, uuid_keys, uuid_strings
 from devdata.synthetic.writer import IdPool, Writer
 from followup.models import FollowUp, HealthCheck, PatientCareState, RehabParticipation
@@ -77,10 +78,12 @@ class Plan:
 
 def generate(
     *,
-    patients: int,
+    patients: int | None,
     years: int,
     seed: int,
     province: str = "71",
+    country: bool = False,
+    area: str | None = None,
     today: dt.date | None = None,
     batch_size: int = 5000,
     announce: bool = True,
@@ -89,31 +92,55 @@ def generate(
     workers: int = 1,
     progress: Progress | None = None,
 ) -> Summary:
-    """Generate a synthetic province of *patients* patients with *years* years of follow-up history.
+    """Generate a synthetic province (or, with *country*, the whole country; with *area*, one real city or county
+    such as ``"3402"``) with *years* years of follow-up.
+
+    A *province* the 2023 division codes have (11 … 65) is the real one: its tree is loaded with the census
+    populations and the patients — *patients* in all, or 4.6‰ of the residents when None — are placed per
+    county in proportion to its population (``realmap``). A code the list lacks (71 Taiwan, 81, 82, 90–99) gets an
+    invented tree of *patients* patients in counties of about 2,500 (``areas``), for benchmarks of a chosen size.
 
     With *overlap*, a second thread (its own database connection) writes each batch while the next one is
     built, so PostgreSQL's work runs beside Python's. With *workers* > 1, that many processes build and write
     counties in parallel (PostgreSQL only). Both use other connections, which cannot see an enclosing
     transaction of the caller (a test's, say): they are for autocommit callers such as the command.
     """
-    if patients < 1 or years < 1 or workers < 1:
+    if (patients is not None and patients < 1) or years < 1 or workers < 1:
         raise ValueError("patients, years and workers must be at least 1")
-    if len(province) != 2 or not province.isdigit() or province == "00":
+    if area is not None and (len(area) not in (4, 6) or not area.isdigit()):
+        raise ValueError("the area is a 4-digit city or 6-digit county code")
+    if not country and area is None and (len(province) != 2 or not province.isdigit() or province == "00"):
         raise ValueError("the province is a 2-digit code")
     if workers > 1 and (connection.vendor != "postgresql" or connection.in_atomic_block):
         raise ValueError("parallel workers need PostgreSQL in autocommit mode")
-    province_code = province.ljust(12, "0")
-    if Area.objects.filter(code=province_code).exists():
-        raise AlreadyGenerated(province_code)
     today = today or timezone.localdate()
     window_start = dt.date(today.year - years + 1, 1, 1)
     plan_rng = random.Random(f"{seed}:plan")
-    counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
+    real = country or area is not None or realmap.is_real_province(province)
+    if real:
+        prefix = realmap.WHOLE_COUNTRY if country else area or province
+        if (
+            Patient.objects.filter(village__code__startswith=prefix).exists()
+            or User.objects.filter(username__startswith=f"synth_{prefix}").exists()
+        ):
+            raise AlreadyGenerated(prefix.ljust(12, "0"))
+        realmap.load_tree(prefix)
+        counties = realmap.plan_counties(prefix, patients=patients, year=today.year)
+    else:
+        if patients is None:
+            raise ValueError("an invented province needs a number of patients")
+        prefix = province
+        if Area.objects.filter(code=province.ljust(12, "0")).exists():
+            raise AlreadyGenerated(province.ljust(12, "0"))
+        counties = areas.plan_counties(province=province, patients=patients, rng=plan_rng)
+    if not counties:
+        raise ValueError("no county to place patients in")
     with transaction.atomic():
-        year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
-        areas.create_areas(
-            province=province, counties=counties, years=year_list, rng=plan_rng, writer=Writer(copy=copy)
-        )
+        if not real:
+            year_list = list(range(window_start.year - build.LEGACY_YEARS, today.year + 1))
+            areas.create_areas(
+                province=province, counties=counties, years=year_list, rng=plan_rng, writer=Writer(copy=copy)
+            )
         doctors = _doctors(counties)
     plan = Plan(
         seed=seed,
@@ -127,19 +154,62 @@ def generate(
         copy=copy,
         overlap=overlap,
     )
+    total = sum(county.patients for county in counties)
     done = 0
 
     def report(count: int) -> None:
         nonlocal done
         done += count
-        if progress and done < patients:
-            progress(done, patients)
+        if progress and done < total:
+            progress(done, total)
 
-    workers = min(workers, len(counties))
+    workers = max(1, min(workers, len(counties)))
     followups = _run_parallel(plan, workers, report) if workers > 1 else _run_inline(plan, report)
     if progress:
-        progress(done, patients)
-    return Summary(patients=done, followups=followups, counties=len(counties), province=province_code)
+        progress(done, total)
+    return Summary(patients=done, followups=followups, counties=len(counties), province=prefix.ljust(12, "0"))
+
+
+def generate_on(
+    counties: list[areas.County],
+    *,
+    doctors: dict[str, int],
+    years: int,
+    seed: int,
+    today: dt.date,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+) -> Summary:
+    """Patients and their histories on areas that exist already (the real map), in this process.
+
+    Each of *counties* is a unit of villages — a county, or a township of one — whose patients are written by
+    the doctor *doctors* names for its code, or by a synthetic doctor of its county when it names none. The
+    indicator state follows each batch.
+    """
+    unnamed = [c for c in counties if c.code not in doctors]
+    doctors = {**doctors, **(_doctors(unnamed) if unnamed else {})}
+    plan = Plan(
+        seed=seed,
+        today=today,
+        window_start=dt.date(today.year - years + 1, 1, 1),
+        now=str(timezone.now()),
+        counties=tuple(counties),
+        doctors=doctors,
+        batch_size=batch_size,
+        announce=True,
+        copy=None,
+        overlap=False,
+    )
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, sum(c.patients for c in counties))
+
+    followups = _run_inline(plan, report)
+    return Summary(patients=done, followups=followups, counties=len(counties), province=counties[0].code[:2])
 
 
 class CountyWorker:
@@ -163,6 +233,8 @@ class CountyWorker:
         self.sink = _Sink(self.writer, actor=actor, announce=plan.announce, overlap=plan.overlap)
         self.every_village = [v for c in plan.counties for v in c.villages]
         self.batch = build.Batch()
+        # Several units of one county (the demo's townships, each with its own doctor) share its ID numbers.
+        self.id_allocators: dict[str, bulk.NationalIdAllocator] = {}
 
     def county(self, index: int, report: Report) -> None:
         """Build the county's patients into the current batch, handing each full batch to the writer."""
@@ -175,6 +247,7 @@ class CountyWorker:
             doctor_id=self.plan.doctors[county.code],
             others=lambda rng: any_of(rng, self.every_village),
         )
+        builder.ids = self.id_allocators.setdefault(county.code[:6], builder.ids)
         left = county.patients
         while left:
             take = min(left, self.plan.batch_size - len(self.batch))

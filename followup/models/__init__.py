@@ -37,6 +37,7 @@ from followup.models.visits import (
     dose_problems,
 )
 from followup.models.workbook import (
+    WorkbookExport,
     WorkbookImport,
 )
 
@@ -67,6 +68,7 @@ __all__ = [
     "MedicationRow",
     "PatientCareState",
     "RehabParticipation",
+    "WorkbookExport",
     "WorkbookImport",
     "dose_problems",
 ]

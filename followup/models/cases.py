@@ -37,6 +37,7 @@ class CaseOpenReason(models.TextChoices):
     UNSTABLE = "unstable", _("随访分类为不稳定")
     RISK = "risk", _("危险性评估3级及以上")
     HISTORY = "history", _("有肇事肇祸史")
+    OTHER = "other", _("其他")  # a case the team opened for another reason (the registry workbook carries them)
 
 
 class CaseCloseReason(models.TextChoices):
@@ -98,10 +99,20 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The case's ref in the registry workbook it was imported from (exchange.md §1, like FollowUp.source_ref):
+    # loading the same workbook again matches it by patient + ref. Empty for cases opened here.
+    source_ref = models.CharField(  # noqa: DJ001
+        _("导入个案编号"), max_length=40, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-opened_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "source_ref"],
+                condition=Q(source_ref__isnull=False),
+                name="case_one_per_workbook_ref",
+            ),
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(closed_on__isnull=True), name="one_open_case_per_patient"
             ),

@@ -96,6 +96,11 @@ class Emergency(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     linked_at = models.DateTimeField(null=True, blank=True)
+    # The record's ref in the registry workbook it was imported from (exchange.md §1): loading the same workbook
+    # again matches it by patient + ref (by village + ref for a person not registered). Empty for records made here.
+    source_ref = models.CharField(  # noqa: DJ001
+        _("导入处置编号"), max_length=40, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -107,6 +112,16 @@ class Emergency(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(risk_level__isnull=True) | Q(risk_level__lte=5), name="emergency_risk_level_0_5"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "source_ref"],
+                condition=Q(source_ref__isnull=False, patient__isnull=False),
+                name="emergency_one_per_workbook_ref",
+            ),
+            models.UniqueConstraint(
+                fields=["area", "source_ref"],
+                condition=Q(source_ref__isnull=False, patient__isnull=True),
+                name="emergency_unregistered_one_per_workbook_ref",
             ),
         ]
 

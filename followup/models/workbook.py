@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt import jobs
 
-__all__ = ["WorkbookImport"]
+__all__ = ["WorkbookExport", "WorkbookImport"]
 
 
 class WorkbookImport(jobs.BackgroundJob):
@@ -60,3 +60,44 @@ class WorkbookImport(jobs.BackgroundJob):
 
         if self.file_path:
             discard(Path(self.file_path))
+
+
+class WorkbookExport(jobs.BackgroundJob):
+    """One export of an area's registry as a registry workbook, asked for on a web page (``followup.workbook.
+    export_jobs``): the area, whether the file carries identity (decided when it was asked for, by the rules of
+    ``registry.access``), progress, and the built file under var/. Addressed by UUID; its owner's alone."""
+
+    class Status(models.TextChoices):
+        PENDING = jobs.PENDING, _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = jobs.DONE, _("已完成")
+        FAILED = jobs.FAILED, _("失败")
+
+    OPEN_STATUSES: ClassVar[tuple[str, ...]] = (Status.PENDING, Status.RUNNING)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    area_code = models.CharField(_("地区编码"), max_length=12)
+    identity = models.BooleanField(_("含身份信息"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    patients = models.PositiveIntegerField(_("患者数"), default=0)
+    failure_message = models.CharField(_("失败原因"), max_length=200, blank=True, default="")
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("登记表导出")
+        verbose_name_plural = _("登记表导出")
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="workbook_export_progress_pct"),
+            models.UniqueConstraint(
+                fields=["requested_by", "area_code"],
+                condition=Q(status__in=["pending", "running"]),
+                name="workbook_export_one_open_job",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Workbook export {self.uuid} ({self.status})"
+
+    def failure_changes(self, message: str, now: dt.datetime) -> dict[str, object]:
+        return {"failure_message": message[:200], "finished_at": now}

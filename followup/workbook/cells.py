@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from casemgmt.tabular import BadCell, Cell, CellError, Problem, Row, Sheet, Tabu
 from followup.visits import bounds
 
 REPORT_CAP = 1000  # problems kept for the report; the total is always counted
+DATE_TEXT_LENGTH = len("2025-01-01")  # longer text in a date-or-time column carries a time
 
 
 class ProblemLog:
@@ -54,8 +56,21 @@ def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str
     return lookup
 
 
+@functools.cache
+def numbered_lookup(choices: type[models.Choices], language: str | None) -> dict[str, object]:
+    """As :func:`code_lookup`, and each code also by its number (1, 2, … in the order of the list)."""
+    lookup = {str(number): value for number, (value, _label) in enumerate(choices.choices, start=1)}
+    lookup.update(code_lookup(choices, language))
+    return lookup
+
+
 def choices_text(choices: type[models.Choices]) -> str:
     return "、".join(f"{value} {label}" for value, label in choices.choices)
+
+
+def numbered_choices_text(choices: type[models.Choices]) -> str:
+    """The codes with their numbers: ``day（1）日间康复机构、clubhouse（2）康复会所 …``."""
+    return "、".join(f"{value}（{n}）{label}" for n, (value, label) in enumerate(choices.choices, start=1))
 
 
 class SheetReader:
@@ -128,6 +143,39 @@ class RowCheck:
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": choices_text(choices)})
         return None
 
+    def keyed_code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Any:
+        """A code of *choices* by its key (``clubhouse``), its Chinese name, or its number in the list (``2``)."""
+        raw = self._convert(key, as_text)
+        if self._missing(key, raw, required):
+            return None
+        return self._keyed(key, str(raw), choices)
+
+    def keyed_codes(self, key: str, choices: type[models.Choices]) -> list[Any]:
+        """Keyed codes (as :meth:`keyed_code`) separated by commas, in the order of the list, each once."""
+        raw = self._convert(key, as_text)
+        if raw is None:
+            return []
+        found = set()
+        for piece in str(raw).replace("，", ",").replace("、", ",").split(","):
+            part = piece.strip()
+            if not part:
+                continue
+            value = self._keyed(key, part, choices)
+            if value is None:
+                return []
+            found.add(value)
+        return [value for value, _label in choices.choices if value in found]
+
+    def _keyed(self, key: str, raw: str, choices: type[models.Choices]) -> Any:
+        lookup = numbered_lookup(choices, get_language())
+        for spelling in (raw, raw.lower(), raw.upper()):  # keys in any case: Clubhouse, unstable
+            found = lookup.get(spelling, _NOT_A_CODE)
+            if found is not _NOT_A_CODE:
+                return found
+        allowed = numbered_choices_text(choices)
+        self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": allowed})
+        return None
+
     def code_list(self, key: str, choices: type[models.Choices]) -> list[int]:
         """Codes separated by commas (Chinese or Western), e.g. ``1,3,10``."""
         raw = self._convert(key, as_text)
@@ -186,6 +234,31 @@ class RowCheck:
             self.add(key, _("应为数字：%(value)s") % {"value": cell})
             return None
         return int(number) if number == number.to_integral_value() and "." not in str(cell) else number
+
+    def moment(self, key: str, *, required: bool = False) -> dt.datetime | None:
+        """A date, or a date and time (``2025-03-01 14:30``, a real Excel date-time), never in the future; a date
+        alone is midnight. Local time (Asia/Shanghai), returned aware."""
+        cell = self.cells.get(key)
+        if isinstance(cell, dt.datetime):
+            moment = cell
+        elif isinstance(cell, str) and len(cell.strip()) > DATE_TEXT_LENGTH:
+            try:
+                moment = dt.datetime.fromisoformat(cell.strip().replace("T", " "))
+            except ValueError:
+                self.add(key, _("应为日期或日期时间（YYYY-MM-DD HH:MM）：%(value)s") % {"value": cell})
+                return None
+        else:
+            day = self.date(key, required=required)
+            return None if day is None else timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        if moment.date() > self.reader.today:
+            self.add(key, _("日期不能晚于今天（%(today)s）。") % {"today": self.reader.today.isoformat()})
+            return None
+        if moment.year < 1900:
+            self.add(key, _("日期过早：%(value)s") % {"value": moment.date().isoformat()})
+            return None
+        return moment
 
     def date(self, key: str, *, required: bool = False) -> dt.date | None:
         """A date, never after today (records describe the past)."""

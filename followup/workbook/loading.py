@@ -35,11 +35,11 @@ from followup.cases.bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits.services import rebuild_care_states_of
 from followup.visits.values import FollowUpEntry
-from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer, TransferState
+from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.patients.values import Registration
 from registry.signals import announce_patients_changed
 
-from . import rows
+from . import history_writes, rows
 from .cells import ProblemLog, RowCheck, SheetReader
 from .report import ImportReport
 from .schema import (
@@ -172,8 +172,9 @@ class _Writer:
         self.write_medications()
         self.write_rehab()
         self.write_health_checks()
+        with_cases = history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
         rebuild_care_states_of(sorted(self.followup_patients))
-        open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
+        open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients - with_cases)
         self.announce()
         if self.report.changed:
             counts = {name: [c.created, c.unchanged] for name, c in self.report.counts.items()}
@@ -272,6 +273,9 @@ class _Writer:
     def build_history(self, row: NewPatient, patient: Patient) -> list[StatusChange]:
         registered_on = row.registration.registered_on
         first = rows.initial_status(row.registration.supplementary.consent)
+        if row.ref in self.plan.status_history:  # version 2: the status_history sheet's changes
+            changes = self.plan.status_history[row.ref]
+            return history_writes.status_changes(patient, registered_on, first, changes, self.actor)
         history = [StatusChange(patient=patient, to_status=first, effective_date=registered_on, actor=self.actor)]
         if row.status_changed:
             history.append(
@@ -289,18 +293,7 @@ class _Writer:
         return history
 
     def build_transfer(self, patient: Patient, move: rows.TransferKey) -> Transfer:
-        accepted = move.accepted_on is not None
-        return Transfer(
-            patient=patient,
-            from_village_id=move.from_village,
-            to_village_id=move.to_village,
-            state=TransferState.ACCEPTED if accepted else TransferState.PENDING,
-            requested_by=self.actor,
-            requested_on=move.requested_on,
-            decided_by=self.actor if accepted else None,
-            decided_on=move.accepted_on,
-            decided_at=timezone.now() if accepted else None,
-        )
+        return history_writes.transfer(patient, move, self.actor)
 
     def write_followups(self) -> None:
         counts = self.report.count(FOLLOWUPS.name) if FOLLOWUPS.name in self.plan.sheets else None
@@ -428,6 +421,9 @@ FOLLOWUP_FIELDS = (
     *codes.SOCIAL_NAMES,
     *codes.DANGER_NAMES,
     "next_date",
+    "lost_reason",
+    "death_date",
+    "death_cause",
 )
 
 

@@ -22,17 +22,39 @@ from django.utils.translation import gettext as _
 
 from casemgmt.areas import codes as area_codes
 from followup import codes as fcodes
-from followup.models import REACHED_ONLY_COLUMNS, WHOLE_NUMBER_FIELDS, DosingShape, dose_problems
+from followup.models import (
+    REACHED_ONLY_COLUMNS,
+    WHOLE_NUMBER_FIELDS,
+    CaseCloseReason,
+    DosingShape,
+    EmergencyDisposition,
+    EmergencySituation,
+    dose_problems,
+)
 from followup.visits import bounds
 from followup.visits.drugs import dose_ceiling_problem
 from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry import codes as rcodes
+from registry.models import TransferState
 from registry.patients import bounds as patient_bounds
 from registry.patients import idnumber
 from registry.patients.values import PatientEntry, Registration, SupplementaryEntry
 
 from .cells import RowCheck
-from .schema import DANGER_COLUMNS, DOSE_COLUMNS, REF_MAX_LENGTH, SOCIAL_COLUMNS
+from .schema import (
+    CASE_OPEN_REASON,
+    DANGER_COLUMNS,
+    DOSE_COLUMNS,
+    REF_MAX_LENGTH,
+    SOCIAL_COLUMNS,
+    TRANSFER_STATE,
+    CaseOpening,
+    TransferOutcome,
+)
+
+TRANSFER_REASON_MAX_LENGTH = 200  # Transfer.reason and Transfer.rejection_reason
+STATUS_NOTE_MAX_LENGTH = 200  # StatusChange.note
+PLACE_MAX_LENGTH = 200  # Emergency.place
 
 
 def village_code(r: RowCheck, key: str, *, required: bool = True) -> str | None:
@@ -186,11 +208,22 @@ def _check_status(r: RowCheck, status: ImportedStatus, consent: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TransferKey:
+    """A transfers row. ``accepted_on`` is set for an accepted transfer only; ``state`` is the Transfer's state
+    (version 2 adds rejected and withdrawn ones, with their ``decided_on``); ``reason`` is why the patient moves,
+    or why the receiver rejected."""
+
     row: int
     from_village: str
     to_village: str
     requested_on: dt.date
     accepted_on: dt.date | None
+    state: str = TransferState.PENDING
+    decided_on: dt.date | None = None
+    reason: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.state == TransferState.PENDING
 
 
 def parse_transfer(r: RowCheck) -> tuple[str | None, TransferKey | None]:
@@ -199,13 +232,42 @@ def parse_transfer(r: RowCheck) -> tuple[str | None, TransferKey | None]:
     target = village_code(r, "to_village_code")
     requested = r.date("requested_on", required=True)
     accepted = r.date("accepted_on")
+    outcome = r.code("outcome", TransferOutcome)
+    decided = r.date("decided_on")
+    reason = r.text("reason", max_length=TRANSFER_REASON_MAX_LENGTH) or ""
     if source is not None and source == target:
         r.add("to_village_code", _("迁入与迁出为同一村(居)。"))
     if requested is not None and accepted is not None and accepted < requested:
         r.add("accepted_on", _("接收日期早于申请日期。"))
+    if requested is not None and decided is not None and decided < requested:
+        r.add("decided_on", _("处理日期早于申请日期。"))
+    state = _transfer_state(r, outcome, accepted, decided, reason)
     if r.failed or source is None or target is None or requested is None:
         return patient_ref, None
-    return patient_ref, TransferKey(r.number, source, target, requested, accepted)
+    if state == TransferState.ACCEPTED:
+        decided = accepted
+    return patient_ref, TransferKey(r.number, source, target, requested, accepted, state, decided, reason)
+
+
+def _transfer_state(
+    r: RowCheck, outcome: object, accepted: dt.date | None, decided: dt.date | None, reason: str
+) -> str:
+    """The transfer's state from the outcome column (empty: accepted when accepted_on is set, else pending)."""
+    if outcome is None:
+        outcome = TransferOutcome.ACCEPTED if accepted is not None else None
+    if outcome is None or outcome == TransferOutcome.ACCEPTED:
+        if outcome is not None and accepted is None:
+            r.add("accepted_on", _("结果为已接收（ACCEPTED）时须填写接收日期。"))
+        if decided is not None and decided != accepted:
+            r.add("decided_on", _("处理日期只用于拒绝或撤回的迁移（已接收的填写接收日期）。"))
+        return TransferState.ACCEPTED if outcome is not None else TransferState.PENDING
+    if accepted is not None:
+        r.add("accepted_on", _("被拒绝或撤回的迁移不能填写接收日期。"))
+    if decided is None:
+        r.add("decided_on", _("结果为拒绝或撤回时须填写处理日期。"))
+    if outcome == TransferOutcome.REJECTED and not reason:
+        r.add("reason", _("拒绝迁移时须填写原因。"))
+    return TRANSFER_STATE[TransferOutcome(str(outcome))]
 
 
 # The coded columns of the followups sheet besides mode and outcome (exchange.md), their code lists from the bounds.
@@ -241,6 +303,7 @@ def parse_followup(r: RowCheck) -> FollowUpRow:
     for key in DANGER_COLUMNS:
         values[key] = r.count(key)
     values["next_date"] = r.later_date("next_date", after=day)
+    values.update(_outcome_details(r, outcome, day))
     if outcome is not None and outcome != fcodes.Outcome.REACHED:
         for key in REACHED_ONLY_COLUMNS:
             if r.cells.get(key) is not None:
@@ -248,6 +311,21 @@ def parse_followup(r: RowCheck) -> FollowUpRow:
     if day is None or mode is None or outcome is None:
         return FollowUpRow(row_ref, patient_ref, None)
     return FollowUpRow(row_ref, patient_ref, FollowUpEntry(date=day, mode=mode, outcome=outcome, **values))
+
+
+def _outcome_details(r: RowCheck, outcome: object, day: dt.date | None) -> dict[str, Any]:
+    """Version 2: the reason of a LOST outcome, the date and cause of a DEAD one (each may be unknown)."""
+    lost_reason = _int_code(r.code("lost_reason", bounds.LOST_REASON))
+    death_date = r.date("death_date")
+    death_cause = _int_code(r.code("death_cause", bounds.DEATH_CAUSE))
+    if lost_reason is not None and outcome != fcodes.Outcome.LOST:
+        r.add("lost_reason", _("只有随访结果为失访（LOST）时才填写失访原因。"))
+    for key, value in (("death_date", death_date), ("death_cause", death_cause)):
+        if value is not None and outcome != fcodes.Outcome.DEAD:
+            r.add(key, _("只有随访结果为死亡（DEAD）时才填写死亡日期和死亡原因。"))
+    if death_date is not None and day is not None and death_date > day:
+        r.add("death_date", _("死亡日期不能晚于随访日期。"))
+    return {"lost_reason": lost_reason, "death_date": death_date, "death_cause": death_cause}
 
 
 def parse_medication(r: RowCheck) -> tuple[str | None, MedicationEntry | None]:
@@ -286,7 +364,7 @@ class RehabRow:
 def parse_rehab(r: RowCheck) -> tuple[str | None, RehabRow | None]:
     """A rehab row (None when its provider type or start date failed)."""
     patient_ref = ref(r, "patient_ref")
-    provider = r.code("provider_type", fcodes.RehabProvider, required=True)
+    provider = r.keyed_code("provider_type", fcodes.RehabProvider, required=True)
     start, end = r.date("start_date", required=True), r.date("end_date")
     if start is not None and end is not None and end < start:
         r.add("end_date", _("结束日期早于开始日期。"))
@@ -297,3 +375,100 @@ def parse_rehab(r: RowCheck) -> tuple[str | None, RehabRow | None]:
 
 def parse_health_check(r: RowCheck) -> tuple[str | None, dt.date | None]:
     return ref(r, "patient_ref"), r.date("date", required=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    """A status_history row: one change of status, in the order of the sheet."""
+
+    row: int
+    date: dt.date
+    status: str
+    lost_reason: int | None
+    death_cause: int | None
+    note: str
+
+
+def parse_status_change(r: RowCheck) -> tuple[str | None, StatusRow | None]:
+    patient_ref = ref(r, "patient_ref")
+    day = r.date("date", required=True)
+    status = r.code("status", patient_bounds.STATUS, required=True)
+    lost_reason = _int_code(r.code("lost_reason", patient_bounds.LOST_REASON))
+    death_cause = _int_code(r.code("death_cause", patient_bounds.DEATH_CAUSE))
+    note = r.text("reason", max_length=STATUS_NOTE_MAX_LENGTH) or ""
+    if lost_reason is not None and status != rcodes.Status.LOST:
+        r.add("lost_reason", _("只有状态为失访（LOST）时才填写失访原因。"))
+    if death_cause is not None and status != rcodes.Status.DEAD:
+        r.add("death_cause", _("只有状态为死亡（DEAD）时才填写死亡原因。"))
+    if day is None or status is None:  # a row with another failed cell is still checked against its patient
+        return patient_ref, None
+    return patient_ref, StatusRow(r.number, day, str(status), lost_reason, death_cause, note)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A cases row: one case-management episode (domain.md §8)."""
+
+    row: int
+    ref: str
+    opened_on: dt.date
+    reasons: tuple[str, ...]
+    closed_on: dt.date | None
+    close_reason: str
+    review_on: dt.date | None
+
+
+def parse_case(r: RowCheck) -> tuple[str | None, CaseRow | None]:
+    row_ref, patient_ref = ref(r, "ref"), ref(r, "patient_ref")
+    opened = r.date("opened_on", required=True)
+    reasons = tuple(CASE_OPEN_REASON[CaseOpening(code)].value for code in r.keyed_codes("opened_because", CaseOpening))
+    closed = r.date("closed_on")
+    close_reason = r.keyed_code("close_reason", CaseCloseReason)
+    review = r.later_date("review_on", after=opened)
+    if opened is not None and closed is not None and closed < opened:
+        r.add("closed_on", _("结案日期早于开案日期。"))
+    if closed is not None and close_reason is None and r.cells.get("close_reason") is None:
+        r.add("close_reason", _("已结案的个案须填写结案原因。"))
+    if closed is None and close_reason is not None:
+        r.add("closed_on", _("填写了结案原因，须同时填写结案日期。"))
+    if row_ref is None or opened is None:  # a row with another failed cell is still checked across rows
+        return patient_ref, None
+    return patient_ref, CaseRow(r.number, row_ref, opened, reasons, closed, str(close_reason or ""), review)
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyRow:
+    """An emergencies row (domain.md §9); ``patient_ref`` is None for a person not registered."""
+
+    row: int
+    ref: str
+    patient_ref: str | None
+    occurred_at: dt.datetime
+    place: str
+    situations: tuple[str, ...]
+    risk_level: int | None
+    disposition: str
+    completed_at: dt.datetime | None
+    village_code: str | None
+
+
+def parse_emergency(r: RowCheck) -> tuple[str | None, EmergencyRow | None]:
+    row_ref = ref(r, "ref")
+    patient_ref = r.text("patient_ref", max_length=REF_MAX_LENGTH)
+    occurred = r.moment("occurred_at", required=True)
+    place = r.text("place", max_length=PLACE_MAX_LENGTH) or ""
+    situations = tuple(r.keyed_codes("situations", EmergencySituation))
+    risk_level = _int_code(r.code("risk_level", bounds.CODED_FIELDS["risk_level"]))
+    disposition = r.keyed_code("disposition", EmergencyDisposition)
+    completed = r.moment("completed_at")
+    village = village_code(r, "village_code", required=False)
+    if occurred is not None and completed is not None and completed < occurred:
+        r.add("completed_at", _("完成时间早于发生时间。"))
+    if patient_ref is None and village is None and r.cells.get("village_code") is None:
+        r.add("village_code", _("未登记人员的处置记录须填写所属村(居)区划代码。"))
+    if row_ref is None or occurred is None:  # a row with another failed cell is still checked across rows
+        return patient_ref, None
+    return patient_ref, EmergencyRow(
+        r.number, row_ref, patient_ref, occurred, place, situations, risk_level, str(disposition or ""), completed,
+        village,
+    )  # fmt: skip

@@ -6,11 +6,15 @@ population sheets are those of ``casemgmt.areas.loading`` and are loaded by it.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.loading import AREAS, POPULATION
 from casemgmt.tabular import Problem, SheetSpec, TabularSource
 from followup import codes
+from followup.models import CaseOpenReason
+from registry.models import TransferState
 
 PATIENTS = SheetSpec(
     name="patients",
@@ -52,6 +56,10 @@ TRANSFERS = SheetSpec(
         "to_village_code": ("迁入区划代码",),
         "requested_on": ("申请日期",),
         "accepted_on": ("接收日期",),
+        # version 2
+        "outcome": ("结果",),
+        "decided_on": ("处理日期",),
+        "reason": ("原因",),
     },
     required=frozenset({"patient_ref", "from_village_code", "to_village_code", "requested_on"}),
 )
@@ -85,6 +93,10 @@ FOLLOWUPS = SheetSpec(
         "self_harm": ("自伤",),
         "suicide_attempt": ("自杀未遂",),
         "referral": ("转诊",),
+        # version 2: the details of a lost or dead outcome
+        "lost_reason": ("失访原因",),
+        "death_date": ("死亡日期",),
+        "death_cause": ("死亡原因",),
     },
     required=frozenset({"ref", "patient_ref", "date", "mode", "outcome"}),
 )
@@ -120,8 +132,106 @@ HEALTH_CHECKS = SheetSpec(
     required=frozenset({"patient_ref", "date"}),
 )
 
+
+# Version 2 (exchange.md §1, "Added in version 2").
+
+
+class TransferOutcome(models.TextChoices):
+    """The transfers sheet's outcome column; empty means accepted when accepted_on is set, else pending."""
+
+    ACCEPTED = "ACCEPTED", _("已接收")
+    REJECTED = "REJECTED", _("已拒绝")
+    WITHDRAWN = "WITHDRAWN", _("已撤回")
+
+
+TRANSFER_STATE = {
+    TransferOutcome.ACCEPTED: TransferState.ACCEPTED,
+    TransferOutcome.REJECTED: TransferState.REJECTED,
+    TransferOutcome.WITHDRAWN: TransferState.WITHDRAWN,
+}
+
+
+class CaseOpening(models.TextChoices):
+    """The cases sheet's opened_because column (codes separated by commas), and the case's stored reason."""
+
+    UNSTABLE = "UNSTABLE", _("随访分类为不稳定")
+    RISK_3_PLUS = "RISK_3_PLUS", _("危险性评估3级及以上")
+    TROUBLE_HISTORY = "TROUBLE_HISTORY", _("有肇事肇祸史")
+    OTHER = "OTHER", _("其他")
+
+
+CASE_OPEN_REASON = {
+    CaseOpening.UNSTABLE: CaseOpenReason.UNSTABLE,
+    CaseOpening.RISK_3_PLUS: CaseOpenReason.RISK,
+    CaseOpening.TROUBLE_HISTORY: CaseOpenReason.HISTORY,
+    CaseOpening.OTHER: CaseOpenReason.OTHER,
+}
+# close_reason takes followup.models.CaseCloseReason (its keys or Chinese names); emergencies' situations and
+# disposition take EmergencySituation / EmergencyDisposition (keys, numbers 1–4 in their order, or Chinese names),
+# rehab's provider_type followup.codes.RehabProvider (keys, numbers 1–5 or names).
+
+# Every change of status in date order. A first row dated on the registration day is the status registration gave
+# (REFUSED for a refusal, later consenting); otherwise registration gave the status the consent implies and every
+# row is a later change. The last row must be the patients row's status (and status date and reasons, where given).
+STATUS_HISTORY = SheetSpec(
+    name="status_history",
+    columns={
+        "patient_ref": ("档案编号",),
+        "date": ("日期",),
+        "status": ("状态",),
+        "lost_reason": ("失访原因",),
+        "death_cause": ("死亡原因",),
+        "reason": ("说明",),
+    },
+    required=frozenset({"patient_ref", "date", "status"}),
+)
+CASES = SheetSpec(
+    name="cases",
+    columns={
+        "ref": ("个案编号",),
+        "patient_ref": ("档案编号",),
+        "opened_on": ("开案日期",),
+        "opened_because": ("开案原因",),
+        "closed_on": ("结案日期",),
+        "close_reason": ("结案原因",),
+        "review_on": ("计划复核日期",),
+    },
+    required=frozenset({"ref", "patient_ref", "opened_on"}),
+)
+EMERGENCIES = SheetSpec(
+    name="emergencies",
+    columns={
+        "ref": ("处置编号",),
+        "patient_ref": ("档案编号",),
+        "occurred_at": ("发生时间",),
+        "place": ("地点",),
+        "situations": ("情形",),
+        "risk_level": ("危险性评估",),
+        "disposition": ("处置结果",),
+        "completed_at": ("完成时间",),
+        # Beyond exchange.md: the village that answers for the record. Required for an unregistered person (no
+        # patient_ref); for a patient it defaults to the village holding the record when it happened.
+        "village_code": ("所属村(居)区划代码",),
+    },
+    required=frozenset({"ref", "occurred_at"}),
+)
+
 # In the order they are checked and loaded: a sheet only refers to sheets before it.
-SHEETS: tuple[SheetSpec, ...] = (AREAS, POPULATION, PATIENTS, TRANSFERS, FOLLOWUPS, MEDICATIONS, REHAB, HEALTH_CHECKS)
+SHEETS: tuple[SheetSpec, ...] = (
+    AREAS,
+    POPULATION,
+    PATIENTS,
+    TRANSFERS,
+    STATUS_HISTORY,
+    FOLLOWUPS,
+    MEDICATIONS,
+    REHAB,
+    HEALTH_CHECKS,
+    CASES,
+    EMERGENCIES,
+)
+# Every sheet but patients may be left out, or be present with nothing in it (or only its header row).
+OPTIONAL_SHEETS = frozenset(spec.name for spec in SHEETS) - {PATIENTS.name}
 SHEET_ORDER = {spec.name: index for index, spec in enumerate(SHEETS)}
 REF_MAX_LENGTH = 40
 
@@ -142,4 +252,4 @@ def lone_csv_sheet(stem: str) -> str:
 def unrecognised_sheets(source: TabularSource) -> list[Problem]:
     """Shown sheets that are none of the workbook's (nor the template's instructions): a sheet named 随访 or
     followup would otherwise be silently ignored."""
-    return source.unknown_sheets(SHEETS, also=("说明", _("说明")))
+    return source.unknown_sheets(SHEETS, also=("说明", gettext("说明")))

@@ -14,10 +14,11 @@ from openpyxl.styles import Font
 from casemgmt.exports import inert, inert_row
 from casemgmt.tabular import SheetSpec
 from followup import codes as fcodes
+from followup.models import CaseCloseReason, EmergencyDisposition, EmergencySituation
 from registry import codes as rcodes
 
-from .cells import choices_text
-from .schema import SHEETS, label
+from .cells import choices_text, numbered_choices_text
+from .schema import SHEETS, CaseOpening, TransferOutcome, label
 
 if TYPE_CHECKING:
     from django.db.models import Choices
@@ -48,18 +49,38 @@ CODES: dict[tuple[str, str], str | type[Choices]] = {
     ("followups", "classification"): fcodes.Classification,
     ("followups", "family_support"): "1 是、0 否",
     ("followups", "referral"): fcodes.Referral,
-    ("rehab", "provider_type"): fcodes.RehabProvider,
+    ("followups", "lost_reason"): rcodes.LostReason,
+    ("followups", "death_cause"): rcodes.DeathCause,
+    ("transfers", "outcome"): TransferOutcome,
+    ("status_history", "status"): rcodes.Status,
+    ("status_history", "lost_reason"): rcodes.LostReason,
+    ("status_history", "death_cause"): rcodes.DeathCause,
+    ("emergencies", "risk_level"): "0—5",
 }
+# Columns that take a code by its key, its number in the list or its Chinese name (exchange.md §1, version 2).
+NUMBERED: dict[tuple[str, str], type[Choices]] = {
+    ("rehab", "provider_type"): fcodes.RehabProvider,
+    ("cases", "opened_because"): CaseOpening,
+    ("cases", "close_reason"): CaseCloseReason,
+    ("emergencies", "situations"): EmergencySituation,
+    ("emergencies", "disposition"): EmergencyDisposition,
+}
+MULTI = {("followups", "symptoms"), ("cases", "opened_because"), ("emergencies", "situations")}
 TEXT_COLUMNS = {"code", "area_code", "national_id", "phone", "guardian_phone", "village_code", "from_village_code",
                 "to_village_code", "ref", "patient_ref", "followup_ref"}  # fmt: skip
 DATE_HINT = "YYYY-MM-DD"
+MOMENT_HINT = "YYYY-MM-DD HH:MM"
 
 
 def code_hint(sheet: str, key: str) -> str:
-    hint = CODES.get((sheet, key))
+    numbered = NUMBERED.get((sheet, key))
+    hint = numbered_choices_text(numbered) if numbered is not None else CODES.get((sheet, key))
     if hint is None:
+        if key.endswith("_at"):
+            return MOMENT_HINT
         return DATE_HINT if key.endswith(("date", "_on")) or key == "date" else ""
-    return hint if isinstance(hint, str) else choices_text(hint)
+    text = hint if isinstance(hint, str) else choices_text(hint)
+    return f"{text}\n{_('可填多个，用逗号分隔')}" if (sheet, key) in MULTI else text
 
 
 def _header(spec: SheetSpec, key: str) -> tuple[str, str]:
@@ -95,6 +116,15 @@ def build_template() -> bytes:
         inert_row([_("第一行为列名，可用英文列名或中文列名；空白单元格表示“不详”。日期填 YYYY-MM-DD 或Excel日期。")])
     )
     guide.append(inert_row([_("除patients外的工作表均可省略；整个文件全部通过检查才会写入，重复导入不会重复写入。")]))
+    guide.append(
+        inert_row(
+            [
+                _(
+                    "第2版：可省略的工作表可以为空或只有列名行；康复机构类型、开案原因、结案原因、应急处置的情形和处置结果可填英文代码、序号或中文名称。"
+                )
+            ]
+        )
+    )
     for letter, width in zip("ABCDE", (14, 20, 18, 6, 60), strict=True):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()

@@ -20,16 +20,19 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.tabular import Problem, Sheet, SheetSpec, TabularSource
+from registry import codes as rcodes
 from registry.models import Patient, Transfer, national_id_index
 from registry.patients import probes
 
 from . import rows
 from .cells import ProblemLog, RowCheck, SheetReader
+from .history_checks import HistoryChecks
 from .schema import (
     AREAS,
     FOLLOWUPS,
     HEALTH_CHECKS,
     MEDICATIONS,
+    OPTIONAL_SHEETS,
     PATIENTS,
     POPULATION,
     REHAB,
@@ -69,6 +72,9 @@ class Scope:
 EVERYWHERE = Scope()
 
 
+ACTIVE = rows.ImportedStatus(rcodes.Status.ACTIVE)
+
+
 @dataclass(slots=True)
 class PatientKey:
     row: int
@@ -76,6 +82,8 @@ class PatientKey:
     village: str
     registered_on: dt.date
     existing_pk: int | None = None
+    # the row's status with its date and reasons: a status history must end there
+    status: rows.ImportedStatus = ACTIVE
 
 
 Registered = tuple[PatientKey, int, uuid.UUID, str]  # a row matched inside the view: key, pk, uuid, village
@@ -94,6 +102,8 @@ class Plan:
     transfers: dict[str, list[rows.TransferKey]] = field(default_factory=dict)
     followup_refs: set[str] = field(default_factory=set)  # dropped once the medications sheet is checked
     medicated_refs: set[str] = field(default_factory=set)  # follow-ups that have medication rows
+    status_history: dict[str, list[rows.StatusRow]] = field(default_factory=dict)  # by patient ref, in order
+    case_patients: set[str] = field(default_factory=set)  # patient refs with rows in the cases sheet
     row_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -106,11 +116,18 @@ class Villages:
 
     def __init__(self, from_sheet: Iterable[str]) -> None:
         self._known: dict[str, bool] = dict.fromkeys(from_sheet, True)
+        self._retired: dict[str, dt.date | None] = {}
 
     def known(self, code: str) -> bool:
         if code not in self._known:
             self._known[code] = Area.objects.filter(code=code, level=AreaLevel.VILLAGE).exists()
         return self._known[code]
+
+    def retired_on(self, code: str) -> dt.date | None:
+        """The day an area change (区划变更) retired the village, if it did (villages of the areas sheet are new)."""
+        if code not in self._retired:
+            self._retired[code] = Area.objects.filter(code=code).values_list("retired_on", flat=True).first()
+        return self._retired[code]
 
 
 class Validator:
@@ -157,11 +174,18 @@ class Validator:
             r.add(key, _("档案编号“%(ref)s”在patients工作表中不存在。") % {"ref": patient_ref})
         return found
 
-    def village(self, r: RowCheck, key: str, code: str | None, *, in_scope: bool) -> None:
+    def village(self, r: RowCheck, key: str, code: str | None, *, in_scope: bool, current: bool = False) -> None:
+        """A known village; for a patient's *current* village also one in force (history may name retired ones)."""
         if code is None:
             return
         if not self.villages.known(code):
             r.add(key, _("区划代码%(code)s不是已知的村(居)：请先在areas工作表或系统中添加。") % {"code": code})
+        elif current and (retired_on := self.villages.retired_on(code)) is not None:
+            r.add(
+                key,
+                _("区划代码%(code)s已于%(day)s撤销（区划变更），请改用其新区划代码。")
+                % {"code": code, "day": retired_on},
+            )
         elif in_scope and not self.scope.covers(code):
             r.add(key, _("区划代码%(code)s不在您的管辖范围内。") % {"code": code})
 
@@ -171,8 +195,8 @@ class Validator:
         self.problems.extend(unrecognised_sheets(self.source))
         for spec in SHEETS:
             sheet = self.source.sheet(spec)
-            if sheet is None:
-                continue
+            if sheet is None or (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name)):
+                continue  # an optional sheet with nothing in it is as good as none
             self.problems.extend(sheet.header_problems)
             if not sheet.header_problems:
                 self.plan.sheets[spec.name] = sheet
@@ -182,10 +206,14 @@ class Validator:
         self.check_patients()
         self.match_registered()
         self.check_transfers()
+        history = HistoryChecks(self)
+        history.check_status_history()
         self.check_followups()
         self.check_medications()
         self.check_rehab()
         self.check_health_checks()
+        history.check_cases()
+        history.check_emergencies()
         self.problems.shown.sort(key=_problem_order)
         return self.plan
 
@@ -218,7 +246,13 @@ class Validator:
 
     def _broken(self) -> set[str]:
         """Sheets present whose header could not be read (their rows are not checked)."""
-        return {spec.name for spec in SHEETS if self.source.has_sheet(spec.name) and spec.name not in self.plan.sheets}
+        return {
+            spec.name
+            for spec in SHEETS
+            if self.source.has_sheet(spec.name)
+            and spec.name not in self.plan.sheets
+            and not (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name))
+        }
 
     def check_patients(self) -> None:
         reader = self.reader(PATIENTS)
@@ -227,7 +261,7 @@ class Validator:
         seen_ids: dict[str, int] = {}
         for r in self.counted(reader):
             row = rows.parse_patient(r)
-            self.village(r, "village_code", row.village_code, in_scope=True)
+            self.village(r, "village_code", row.village_code, in_scope=True, current=True)
             ref = row.ref
             if ref is not None and ref in self.plan.patients:
                 r.add("ref", _("档案编号重复：第%(row)d行已有。") % {"row": self.plan.patients[ref].row})
@@ -238,7 +272,13 @@ class Validator:
             elif index is not None:
                 seen_ids[index] = r.number
             if ref is not None and index is not None and row.village_code and row.registered_on:
-                self.plan.patients[ref] = PatientKey(r.number, index, row.village_code, row.registered_on)
+                self.plan.patients[ref] = PatientKey(
+                    r.number,
+                    index,
+                    row.village_code,
+                    row.registered_on,
+                    status=row.status,
+                )
 
     def match_registered(self) -> None:
         """Patients already in the database are matched by ID number; one held outside the importer's view is an
@@ -337,7 +377,7 @@ class Validator:
     def _check_chain(self, reader: SheetReader, patient: PatientKey, transfers: list[rows.TransferKey]) -> None:
         """Accepted transfers must chain from village to village and end where the record is now."""
         accepted = sorted((t for t in transfers if t.accepted_on), key=lambda t: (t.accepted_on, t.row))
-        pending = [t for t in transfers if t.accepted_on is None]
+        pending = [t for t in transfers if t.pending]
         for before, after in itertools.pairwise(accepted):
             if after.from_village != before.to_village:
                 reader.add(
@@ -391,6 +431,9 @@ class Validator:
                     first_row[ref] = r.number
             if patient is not None and row.date is not None and row.date < patient.registered_on:
                 r.add("date", _("随访日期早于建档日期（%(day)s）。") % {"day": patient.registered_on.isoformat()})
+            death = row.entry.death_date if row.entry is not None else None
+            if patient is not None and death is not None and death < patient.registered_on:
+                r.add("death_date", _("死亡日期不能早于建档日期。"))
         self.plan.followup_refs = set(first_row)
 
     def check_medications(self) -> None:

@@ -63,6 +63,7 @@ class AreaJSON(TypedDict):
     indicators: dict[str, RatioJSON]
     counts: CountsJSON
     missing_population: NotRequired[list[str]]
+    population_year: NotRequired[int]
 
 
 def ratio_json(ratio: Ratio) -> RatioJSON:
@@ -75,9 +76,10 @@ class AreaResult:
     tally: Tally
     population: int | None
     missing_population: tuple[str, ...] = ()
+    population_year: int | None = None  # the year whose figures gave the population, when resolved by year
 
 
-def area_json(result: AreaResult, options: Options) -> AreaJSON:
+def area_json(result: AreaResult, options: Options, *, year: int | None = None) -> AreaJSON:
     counts = result.tally.counts
     rates = indicators(result.tally, result.population, options)
     body: AreaJSON = {
@@ -108,6 +110,8 @@ def area_json(result: AreaResult, options: Options) -> AreaJSON:
     }
     if result.population is None:
         body["missing_population"] = list(result.missing_population)
+    elif year is not None and result.population_year is not None and result.population_year != year:
+        body["population_year"] = result.population_year  # additive: an earlier year's figures were used
     return body
 
 
@@ -120,7 +124,7 @@ def build_document(
     computed_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     computed_at = (computed_at or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    own = area_json(result, options)
+    own = area_json(result, options, year=period.population_year)
     document: dict[str, Any] = {
         "area": own["area"],
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
@@ -129,10 +133,12 @@ def build_document(
         "computed_at": computed_at.replace(microsecond=0).isoformat(),
         "indicators": own["indicators"],
         "counts": own["counts"],
-        "children": [area_json(child, options) for child in children or []],
+        "children": [area_json(child, options, year=period.population_year) for child in children or []],
     }
     if "missing_population" in own:
         document["missing_population"] = own["missing_population"]
+    if "population_year" in own:
+        document["population_year"] = own["population_year"]
     if period.cutoff_date != period.end:
         document["period"]["cutoff"] = period.cutoff_date.isoformat()  # additive: a period still running
     return document

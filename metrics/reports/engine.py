@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from casemgmt.areas import codes
+from casemgmt.areas.history import in_force_on
 from casemgmt.areas.models import Area
 from casemgmt.areas.population import PopulationResult, population_of
 from casemgmt.readdb import read_alias
@@ -68,6 +69,13 @@ def find_area(code_or_prefix: str) -> Area:
     return area
 
 
+def _children(area: Area, period: Period) -> list[Area]:
+    """The area's children in force at the cut-off: a report for a period before an area change lists the areas
+    of that time (``casemgmt.areas.history``)."""
+    children = Area.objects.using(read_alias()).filter(in_force_on(period.cutoff_date), parent=area.code)
+    return list(children.order_by("code"))
+
+
 def _fresh(prefix: str) -> None:
     """Refresh the state rows the calendar made stale (on the primary); a report reading a replica then waits
     for it to hold them, or reads the primary."""
@@ -82,6 +90,7 @@ def _result(area: Area, tally: Tally, period: Period, population: PopulationResu
         tally=tally,
         population=population.total,
         missing_population=tuple(population.missing),
+        population_year=population.year,
     )
 
 
@@ -93,7 +102,7 @@ def compute(area: Area, period: Period, options: Options | None = None, *, child
         return compute_direct(area, period, options, children=children)
     prefix = codes.significant_prefix(area.code)
     _fresh(prefix)
-    child_areas = list(Area.objects.using(read_alias()).filter(parent=area.code).order_by("code")) if children else []
+    child_areas = _children(area, period) if children else []
     child_length = len(codes.significant_prefix(child_areas[0].code)) if child_areas else None
     groups = tallies(prefix, period.year, [slot], options, child_length=child_length)
     total = Tally()
@@ -128,7 +137,7 @@ def compute_direct(area: Area, period: Period, options: Options | None = None, *
     """The report computed from the pure definitions over every candidate patient (the reference path)."""
     options = options or default_options()
     prefix = codes.significant_prefix(area.code)
-    child_areas = list(Area.objects.using(read_alias()).filter(parent=area.code).order_by("code")) if children else []
+    child_areas = _children(area, period) if children else []
     child_prefixes = [(codes.significant_prefix(child.code), child.code) for child in child_areas]
     total = Tally()
     by_child = {child.code: Tally() for child in child_areas}

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from casemgmt.accounts.models import User
+from casemgmt.areas.crosswalk import crosswalk
 from casemgmt.areas.population import name_missing
 from metrics.indicators.definitions import INDICATOR_NAMES
 from metrics.indicators.labels import INDICATOR_LABELS
@@ -72,6 +73,12 @@ def _child_rows(report: Report, query: ReportQuery) -> list[dict[str, object]]:
     ]
 
 
+def _earlier_population_year(report: Report, query: ReportQuery) -> int | None:
+    """The year whose population figures the prevalence used, when it is not the period's own."""
+    year = report.area.population_year
+    return year if year is not None and year != query.period.population_year else None
+
+
 def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, object]:
     rows = indicator_rows(report.area, query.period.year, query.options)
     return {
@@ -82,9 +89,11 @@ def page_context(user: User, query: ReportQuery, report: Report) -> dict[str, ob
         "child_columns": [INDICATOR_LABELS[name] for name in INDICATOR_NAMES],
         "counts": count_rows(report.area, query.options),
         "missing_population": name_missing(list(report.area.missing_population), report.area.area.code),
+        "population_year": _earlier_population_year(report, query),
         "footer": footer_lines(report.options),
         "export_note": suppression_lines(export_suppression(user, query.area.level)),
         "trend": trend_series(query.area, query.period, query.options),
         "chart": chart_frame(),
+        "crosswalk": crosswalk(query.area.code),
         **_picker_context(user, query),
     }

@@ -337,7 +337,7 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
     from metrics.reports.rows import report_sections
     from metrics.reports.source import report_source
     from metrics.reports.tasks import verification_code
-    from metrics.reports.trend import trend_values
+    from metrics.reports.trend import crosswalk_note, trend_values
 
     area = find_area(export.area_code)
     period = parse_period(export.period)
@@ -358,7 +358,11 @@ def content_for_export(export: PdfExport) -> tuple[PdfContent, str]:
         cutoff=period.cutoff_date.isoformat(),
         own=own,
         children=children,
-        footer=[*(str(line) for line in footer_lines(options, suppression)), source.label()],
+        footer=[
+            *(str(line) for line in footer_lines(options, suppression)),
+            *crosswalk_note(area.code),
+            source.label(),
+        ],
         trend=[] if own_suppressed else trend,
         verification_code=code,
     )

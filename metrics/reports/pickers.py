@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from casemgmt.areas.models import Area
@@ -24,10 +26,16 @@ class AreaChoice:
     name: str
     depth: int  # indentation in the select
     selected: bool
+    retired: bool = False  # retired by an area change: still offered, for the reports of earlier periods
 
     @property
     def label(self) -> str:
-        return "\u3000" * self.depth + self.name
+        suffix = _("（已撤销）") if self.retired else ""
+        return "\u3000" * self.depth + self.name + suffix
+
+
+def _choice(area: Area, depth: int, selected: bool = False) -> AreaChoice:
+    return AreaChoice(area.code, area.name, depth, selected, area.retired_on is not None)
 
 
 def _within(code: str, prefixes: list[str]) -> bool:
@@ -45,12 +53,12 @@ def area_choices(user: User, current: Area) -> list[AreaChoice]:
     chain = [by_code[code] for code in chain_codes if code in by_code]
     choices: list[AreaChoice] = []
     for depth, area in enumerate(chain):
-        choices.append(AreaChoice(area.code, area.name, depth, area.code == current.code))
+        choices.append(_choice(area, depth, area.code == current.code))
     children = Area.objects.filter(parent=current).order_by("code")
-    choices += [AreaChoice(child.code, child.name, len(chain), False) for child in children]
+    choices += [_choice(child, len(chain)) for child in children]
     shown = {choice.code for choice in choices}
     others = sorted(code for code in roots if code not in shown and code in by_code)
-    choices += [AreaChoice(code, by_code[code].name, 0, False) for code in others]
+    choices += [_choice(by_code[code], 0) for code in others]
     return choices
 
 

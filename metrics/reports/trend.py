@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from django.utils.translation import gettext as _
 
+from casemgmt.areas.crosswalk import crosswalk, predecessor_villages
+from casemgmt.areas.models import Area
+from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Options
 from metrics.indicators.labels import INDICATOR_LABELS
 from metrics.indicators.periods import Period, parse_period
-from metrics.reports.document import area_json
+from metrics.reports.document import AreaResult, area_json
 from metrics.reports.engine import compute_months
-
-if TYPE_CHECKING:
-    from casemgmt.areas.models import Area
 
 TREND_INDICATORS = ("regular_management_rate", "medication_rate", "regular_medication_rate")
 TREND_COLOURS = ("#1f6feb", "#2da44e", "#bf8700")
 CHART_W, CHART_H, CHART_PAD = 600, 220, 36
 
 
+def trend_results(area: Area, months: list[Period], options: Options | None = None) -> list[AreaResult]:
+    """The area's result per month, each month before an area change with the figures of the retired villages
+    whose records came to the area (``casemgmt.areas.crosswalk``): the trend runs on across the change."""
+    results = compute_months(area, months, options)
+    for predecessor in predecessor_villages(area.code):
+        before = [i for i, month in enumerate(months) if month.cutoff_date < predecessor.retired_on]
+        if not before:
+            continue
+        old_area = Area.objects.using(read_alias()).get(code=predecessor.code)
+        theirs = compute_months(old_area, [months[i] for i in before], options)
+        for i, result in zip(before, theirs, strict=True):
+            results[i].tally.merge(result.tally)
+    return results
+
+
+def crosswalk_note(area_code: str) -> list[str]:
+    """One line for the PDF's footer when area changes touch the area (the page shows the whole table)."""
+    count = len(crosswalk(area_code))
+    if not count:
+        return []
+    return [
+        _("本地区有%(count)d项区划变更：趋势中变更以前的月份含已并入本地区的原村(居)的数据；对照表见报告页面。")
+        % {"count": count}
+    ]
+
+
 def trend_values(area: Area, period: Period, options: Options) -> list[tuple[str, list[float | None]]]:
     """Month by month of the period's year up to the cut-off: the key rates in %."""
     year_period = parse_period(str(period.year), today=period.cutoff_date)
-    results = compute_months(area, year_period.months(), options)
+    results = trend_results(area, year_period.months(), options)
     monthly = [area_json(result, options)["indicators"] for result in results]
     return [(str(INDICATOR_LABELS[name]), [month[name]["value"] for month in monthly]) for name in TREND_INDICATORS]
 

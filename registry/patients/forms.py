@@ -46,12 +46,15 @@ phone_validator = RegexValidator(bounds.PHONE_PATTERN, bounds.PHONE_MESSAGE, cod
 
 
 def villages_in_jurisdiction(user: User) -> QuerySet[Area]:
-    """Villages (level 5) under the areas of the user's memberships; none for users without any."""
+    """Villages (level 5) in force under the areas of the user's memberships; none for users without any.
+    A village retired by an area change holds no record and takes no new one."""
     prefixes = user.jurisdiction_prefixes()
     if not prefixes:
         return Area.objects.none()
     return (
-        Area.objects.filter(within(prefixes, "code"), level=AreaLevel.VILLAGE).select_related("parent").order_by("code")
+        Area.objects.filter(within(prefixes, "code"), level=AreaLevel.VILLAGE, retired_on__isnull=True)
+        .select_related("parent")
+        .order_by("code")
     )
 
 

@@ -55,15 +55,19 @@ def township_code(village_code: str) -> str:
 
 
 def is_valid_target(patient_village_code: str, target: Area) -> bool:
-    """A target is a village outside the patient's current township."""
-    return target.level == AreaLevel.VILLAGE and township_code(target.code) != township_code(patient_village_code)
+    """A target is a village in force (not retired by an area change) outside the patient's current township."""
+    return (
+        target.level == AreaLevel.VILLAGE
+        and target.retired_on is None
+        and township_code(target.code) != township_code(patient_village_code)
+    )
 
 
 def target_choices(patient: Patient) -> QuerySet[Area]:
     """Villages of the same county outside the current township (the picker; other codes may be typed)."""
     county = patient.village_id[:6]
     return (
-        Area.objects.filter(level=AreaLevel.VILLAGE, code__startswith=county)
+        Area.objects.filter(level=AreaLevel.VILLAGE, code__startswith=county, retired_on__isnull=True)
         .exclude(code__startswith=township_code(patient.village_id))
         .select_related("parent")
         .order_by("code")
@@ -155,6 +159,11 @@ def accept_transfer(*, actor: User, transfer: Transfer, today: dt.date) -> Trans
             raise TransferError(_("患者现住址已变更，该申请已失效，请迁出方撤回后重新申请。"))
         if patient.status not in codes.REGISTERED_STATUSES:
             raise TransferError(_("该档案已死亡或注销，不能接收。"))
+        if locked.to_village.retired_on is not None:  # retired by an area change while the request waited
+            raise TransferError(
+                _("迁入地%(village)s已于%(day)s撤销（区划变更），请迁出方撤回后重新申请。")
+                % {"village": locked.to_village.name, "day": locked.to_village.retired_on}
+            )
         open_spans = CustodySpan.objects.filter(patient=patient, end_date__isnull=True)
         if open_spans.filter(start_date__gt=today).exists():
             raise TransferError(_("接收日期早于档案现有管辖记录的开始日期，请核对。"))

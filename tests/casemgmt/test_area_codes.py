@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from casemgmt.areas import codes
-from casemgmt.areas.population import collapse_missing, resolve_population
+from casemgmt.areas.population import PopulationResult, collapse_missing, resolve_latest, resolve_population
 
 
 @pytest.mark.parametrize(
@@ -73,6 +73,19 @@ def test_missing_population_is_unknown_and_named_never_zero() -> None:
     result = resolve_population("C", {"V1": 1, "V2": 2}, CHILDREN)
     assert result.total is None
     assert result.missing == ["V3"]
+
+
+def test_population_comes_from_the_latest_year_that_gives_a_total() -> None:
+    tree = lambda year: CHILDREN  # noqa: E731  (one tree every year)
+    census = {"C": 100}
+    partial = {"V1": 1, "V2": 2}  # V3 lacks a figure for that year
+    complete = {"T1": 10, "V3": 3}
+    assert resolve_latest("C", {2020: census, 2024: partial}, tree) == PopulationResult(100, [], 2020)
+    assert resolve_latest("C", {2020: census, 2023: complete, 2024: partial}, tree).total == 13
+    assert resolve_latest("C", {2020: census, 2023: complete, 2024: partial}, tree).year == 2023
+    unknown = resolve_latest("C", {2022: {"V3": 3}, 2024: partial}, tree)
+    assert (unknown.total, unknown.missing, unknown.year) == (None, ["V3"], None)  # the latest year's gaps
+    assert resolve_latest("C", {}, tree).missing == ["V1", "V2", "V3"]
 
 
 def test_missing_populations_collapse_to_the_area_whose_children_all_lack_one() -> None:

@@ -30,7 +30,7 @@ from casemgmt.accounts.models import ChangeKind, Role, User
 from casemgmt.areas.models import Area, AreaLevel
 from followup.cases import services as case_services
 from followup.emergencies import services as emergency_services
-from followup.models import Case, CaseMember, CaseRole, Emergency, FollowUp, WorkbookImport
+from followup.models import Case, CaseMember, CaseRole, Emergency, FollowUp, WorkbookExport, WorkbookImport
 from followup.rehab import services as rehab_services
 from metrics.models import PdfExport
 from registry import codes
@@ -130,6 +130,7 @@ class Hidden:
     rehab_uuid: uuid.UUID
     job: WorkbookImport
     export: PdfExport
+    registry_export: WorkbookExport  # county X's staff exported the county's registry
     village_c1: Area
     other_county_staff: User
     other_team_member: User
@@ -232,6 +233,15 @@ def build_hidden(world: World, tmp_path: Path) -> Hidden:
         file_path=str(tmp_path / "report.pdf"),
     )
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    registry_export = WorkbookExport.objects.create(
+        requested_by=world.county_d,
+        area_code=world.county.code,
+        status=WorkbookExport.Status.DONE,
+        patients=2,
+        file_path=str(tmp_path / "registry.xlsx"),
+        finished_at=timezone.now(),
+    )
+    (tmp_path / "registry.xlsx").write_bytes(b"PK\x05\x06" + bytes(18))
     second_admin = make_user("admin_f", Role.ADMIN)
     approval = approvals.request_change(
         actor=second_admin,
@@ -275,6 +285,7 @@ def build_hidden(world: World, tmp_path: Path) -> Hidden:
         rehab_uuid=rehab.uuid,
         job=job,
         export=export,
+        registry_export=registry_export,
         village_c1=village_c1,
         other_county_staff=other_county_staff,
         other_team_member=other_team_member,
@@ -301,6 +312,7 @@ FILLS: dict[str, Fill] = {
     "rehab_uuid": lambda h: [h.rehab_uuid],
     "job_uuid": lambda h: [h.job.uuid],
     "export_id": lambda h: [h.export.pk],
+    "export_uuid": lambda h: [h.registry_export.uuid],
     "account_uuid": lambda h: [h.world.doctor_a.uuid],
     "request_uuid": lambda h: [h.approval_uuid],
     "access_uuid": lambda h: [h.break_glass_uuid],
@@ -427,6 +439,7 @@ def post_payload(hidden: Hidden) -> dict[str, object]:
         "confirm": "on",
         "to_village": hidden.village_c1.code,
         "village": hidden.world.village_a1.code,
+        "area": hidden.world.county.code,
         "patient": str(hidden.patient.uuid),
         "findings": "探查",
         "mode": "3",

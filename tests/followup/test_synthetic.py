@@ -345,3 +345,86 @@ def test_rendered_lines_read_back_to_the_values_they_hold() -> None:
     line = cells(values) + "\n"
     assert line.count("\t") == len(values) - 1 and line.count("\n") == 1
     assert _read_line(line) == ["a\tb", "line\nbreak\r", "back\\slash\\N", None, "t", "3", "2026-01-02", ""]
+
+
+# --- the real map -----------------------------------------------------------------------------------------------
+
+
+def test_apportion_adds_up_and_follows_the_weights() -> None:
+    from devdata.synthetic.realmap import apportion
+
+    assert apportion(10, {"a": 1.0, "b": 1.0, "c": 1.0}) == {"a": 4, "b": 3, "c": 3}  # ties in key order
+    assert apportion(7, {"a": 600.0, "b": 300.0, "c": 100.0}) == {"a": 4, "b": 2, "c": 1}
+    assert apportion(5, {"a": 0.0}) == {"a": 0}
+    assert sum(apportion(1000, {str(i): float(i) for i in range(1, 40)}).values()) == 1000
+
+
+def test_a_real_province_plans_counties_by_census_population() -> None:
+    from casemgmt.areas.nbs2023_files import census_rows
+    from devdata.synthetic import realmap
+
+    realmap.load_tree("34")
+    census = {code: people for code, _name, people in census_rows()}
+    weights = realmap.county_weights(realmap.villages_by_county("34"), TODAY.year)
+    assert len(weights) == 119
+    assert weights["340202000000"] == census["340202"]  # 镜湖区
+    # A development zone without a census figure shares what its city's figure leaves over.
+    wuhu_known = sum(w for code, w in weights.items() if code.startswith("3402") and code != "340272000000")
+    assert weights["340272000000"] == census["340200"] - wuhu_known > 0
+    assert round(sum(weights.values())) == census["340000"]  # the cities' totals add up to the province's
+    counties = realmap.plan_counties("34", patients=None, year=TODAY.year)
+    assert sum(c.patients for c in counties) == round(census["340000"] * realmap.PER_THOUSAND / 1000)
+    scaled = {c.code: c.patients for c in realmap.plan_counties("34", patients=1190, year=TODAY.year)}
+    assert sum(scaled.values()) == 1190
+    assert scaled["340202000000"] == round(1190 * census["340202"] / census["340000"])
+    villages = {c.code: c.villages for c in counties}
+    assert len(villages["340202000000"]) == Area.objects.filter(code__startswith="340202", level=5).count() > 0
+
+
+def test_a_real_province_places_patients_in_its_real_villages() -> None:
+    summary = generate(patients=150, years=1, seed=2, today=TODAY, province="34", batch_size=100)
+    assert summary.patients == Patient.objects.count() == 150
+    villages = set(Patient.objects.values_list("village_id", flat=True))
+    real = set(Area.objects.filter(level=5, code__in=villages).values_list("code", flat=True))
+    assert villages == real and all(code.startswith("34") for code in villages)
+    assert Area.objects.get(code="340202000000").name == "镜湖区"
+    assert not Area.objects.filter(code__startswith="71").exists()
+    by_county = Counter(code[:6] for code in Patient.objects.values_list("village_id", flat=True))
+    assert by_county["340104"] > by_county["340202"]  # 蜀山区 (1,047,150 residents) over 镜湖区 (478,658)
+    # the census populations are the denominators: prevalence is known for the province and its cities
+    from casemgmt.areas.population import population_of
+
+    assert (
+        population_of("340000000000", TODAY.year).total == AreaPopulation.objects.get(area_id="340000000000").population
+    )
+    with pytest.raises(AlreadyGenerated):
+        generate(patients=10, years=1, seed=2, today=TODAY, province="34")
+
+
+def test_the_command_on_the_real_map() -> None:
+    out = io.StringIO()
+    call_command(
+        "generate_synthetic", "--province", "34", "--patients", "30", "--years", "1", "--no-progress", stdout=out
+    )
+    assert "30 名患者" in out.getvalue()
+    assert Patient.objects.filter(village__code__startswith="34").count() == 30
+    with pytest.raises(CommandError, match="已存在或已有患者"):
+        call_command("generate_synthetic", "--province", "34", "--patients", "30", "--no-progress")
+    with pytest.raises(CommandError, match="已存在或已有患者：请换一个省代码"):
+        call_command("generate_synthetic", "--country", "--patients", "30", "--no-progress")
+    with pytest.raises(CommandError, match="--patients"):
+        call_command("generate_synthetic", "--province", "71", "--no-progress")
+    with pytest.raises(CommandError):
+        call_command("generate_synthetic", "--province", "34", "--country", "--no-progress")
+
+
+def test_one_real_city() -> None:
+    summary = generate(patients=None, years=1, seed=3, today=TODAY, area="340202", batch_size=500)
+    expected = round(AreaPopulation.objects.get(area_id="340202000000").population * 4.6 / 1000)
+    assert summary.patients == Patient.objects.count() == expected  # 镜湖区 at 4.6 per thousand
+    assert summary.counties == 1
+    assert not Patient.objects.exclude(village__code__startswith="340202").exists()
+    with pytest.raises(CommandError, match="2023年统计用区划代码中没有区划“3499”"):
+        call_command("generate_synthetic", "--area", "3499", "--patients", "5", "--no-progress")
+    with pytest.raises(CommandError, match="--area 应为4位"):
+        call_command("generate_synthetic", "--area", "34", "--no-progress")

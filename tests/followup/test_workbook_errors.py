@@ -316,3 +316,24 @@ def test_an_absurd_dose_is_refused_by_the_workbook_and_the_form_alike(world: Wor
         submission_key=uuid.uuid4(),
     )
     assert saved.medications.count() == 1
+
+
+def test_a_patients_village_retired_by_an_area_change_is_refused(world: World, tmp_path: Path) -> None:
+    """A workbook older than an area change names the old village: the import says so instead of placing the
+    patient in a village that holds no record (history, e.g. a transfer's from-village, may name it)."""
+    from casemgmt.areas.models import Area
+
+    retired_on = TODAY - dt.timedelta(days=30)
+    sheets = valid_sheets(world)
+    village = sheets["patients"][1][P("village_code")]
+    Area.objects.filter(code=village).update(retired_on=retired_on)
+    county = Scope(prefixes=("320508",))
+    report = import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.doctor_a, scope=county)
+    problems = [(p.sheet, p.row, p.column, p.message) for p in report.problems]
+    assert (
+        "patients",
+        2,
+        "village_code",
+        f"区划代码{village}已于{retired_on}撤销（区划变更），请改用其新区划代码。",
+    ) in problems
+    assert Patient.objects.count() == 2  # the world's two: nothing written

@@ -139,12 +139,41 @@ def test_the_template_has_every_sheet_with_chinese_headers_and_codes(world: Worl
     response = login(world.county_d).get(TEMPLATE)
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["说明", "areas", "population", "patients", "transfers", "followups", "medications",
-                               "rehab", "health_checks"]  # fmt: skip
+    assert book.sheetnames == [
+        "说明",
+        "areas",
+        "population",
+        "patients",
+        "transfers",
+        "status_history",
+        "followups",
+        "medications",
+        "rehab",
+        "health_checks",
+        "cases",
+        "emergencies",
+    ]  # fmt: skip (v2)
     header = [cell.value for cell in book["patients"][1]]
     assert header[:3] == ["档案编号", "身份证号", "姓名"]
     sex = book["patients"].cell(row=1, column=4)
     assert sex.value == "性别" and sex.comment is not None and "1 男、2 女" in sex.comment.text
+
+
+def test_the_template_offers_version_2_with_its_code_hints(world: World) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(login(world.county_d).get(TEMPLATE).content))
+    comments = {
+        (sheet, cell.value): cell.comment.text if cell.comment else ""
+        for sheet in ("transfers", "followups", "status_history", "cases", "emergencies", "rehab")
+        for cell in book[sheet][1]
+    }
+    assert "REJECTED" in comments["transfers", "结果"] and "WITHDRAWN" in comments["transfers", "结果"]
+    assert "1 外出务工" in comments["followups", "失访原因"] and "2 自杀" in comments["followups", "死亡原因"]
+    assert "LOST" in comments["status_history", "状态"]
+    assert "RISK_3_PLUS" in comments["cases", "开案原因"] and "stable_twice" in comments["cases", "结案原因"]
+    assert (
+        "self_harm（1）" in comments["emergencies", "情形"] and "admit（2）住院" in comments["emergencies", "处置结果"]
+    )
+    assert "clubhouse（2）康复会所" in comments["rehab", "康复机构类型"]
 
 
 def test_the_template_loads_as_an_empty_workbook(world: World, tmp_path: Path) -> None:

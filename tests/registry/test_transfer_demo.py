@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_has_pending_transfers() -> None:
     today = timezone.localdate()
-    load_demo(today=today)
+    load_demo(today=today, per_thousand=0.2)
     pending = Transfer.objects.filter(state=TransferState.PENDING)
     assert pending.count() == 2
-    assert list(transfers.long_pending(["320508"], today)) == [pending.get(requested_on=today - dt.timedelta(days=20))]
+    assert list(transfers.long_pending(["340223"], today)) == [pending.get(requested_on=today - dt.timedelta(days=20))]

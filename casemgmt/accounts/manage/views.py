@@ -25,6 +25,7 @@ from casemgmt.accounts.manage.access import account_for, admin_required, is_admi
 from casemgmt.accounts.manage.forms import AccountCreateForm, AccountEditForm, AccountFilterForm, RejectForm
 from casemgmt.accounts.management.provisioning import ALLOWED_AREA_LEVELS, ProvisioningError
 from casemgmt.accounts.models import AccountChangeRequest, ChangeKind, User
+from casemgmt.areas.changes import accounts_on_retired_areas
 from casemgmt.areas.models import Area, AreaLevel
 from casemgmt.areas.scope import within
 
@@ -52,7 +53,13 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(accounts.prefetch_related("memberships__area"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "manage/account_list.html", {"form": form, "page": page, "page_query": query.urlencode()})
+    # Accounts left on an area retired by an area change (区划变更): the administrator gives them the successor.
+    on_retired = accounts_on_retired_areas(accounts=manageable_accounts(request.user))
+    return render(
+        request,
+        "manage/account_list.html",
+        {"form": form, "page": page, "page_query": query.urlencode(), "on_retired": on_retired},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -90,6 +90,11 @@ def check_role_areas(role: str, areas: Sequence[Area]) -> list[str]:
         % {"role": label, "levels": allowed_names, "area": f"{area.name}（{area.code}）"}
         for area in areas
         if area.level not in allowed
+    ] + [
+        _("%(area)s已于%(day)s撤销（区划变更），请改为新区划。")
+        % {"area": f"{area.name}（{area.code}）", "day": area.retired_on}
+        for area in areas
+        if area.retired_on is not None
     ]
 
 

@@ -1,4 +1,4 @@
-"""``python manage.py load_demo [--seed N]``: the synthetic demo county (see registry/demo.py).
+"""``python manage.py load_demo [--seed N]``: the demo city 芜湖市 (see devdata/registry_demo.py).
 
 Idempotent: a second run writes nothing and prints the accounts again.
 """
@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from casemgmt.management import options as option
 from devdata import registry_demo as demo
+
+MAX_PER_THOUSAND = 20  # a registered prevalence above 2% is no county's
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -28,16 +30,27 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 class Command(BaseCommand):
     # A plain str, not gettext_lazy: argparse formats the description with re, which refuses a lazy proxy
     # (``--help`` crashed). Commands are imported after set-up, in the default language.
-    help = _("装入合成的演示县（行政区划、人口、各角色账号、约250名虚构患者）；重复运行不会重复写入。")
+    help = _(
+        "装入演示城市芜湖市（真实行政区划和人口、演示县各角色账号、按患病率生成的虚构患者及随访史）；重复运行不会重复写入。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--seed", type=int, default=demo.DEFAULT_SEED, help=_("随机种子：相同种子生成相同的演示患者。")
         )
+        parser.add_argument(
+            "--per-thousand",
+            type=float,
+            default=demo.PER_THOUSAND,
+            help=_("每千名常住人口的患者数（默认4.5；测试用较小的值）。"),
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            report = demo.load_demo(seed=option.integer(options, "seed"))
+            per_thousand = option.number(options, "per_thousand")
+            if not 0 < per_thousand <= MAX_PER_THOUSAND:
+                raise demo.DemoError(_("每千名常住人口的患者数应大于0且不超过20。"))
+            report = demo.load_demo(seed=option.integer(options, "seed"), per_thousand=per_thousand)
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
         if report.changed:
@@ -48,7 +61,8 @@ class Command(BaseCommand):
                 "patients": report.patients_created,
             }
             message = _(
-                "演示县已装入：区划 %(areas)d 个，人口 %(populations)d 条，账号 %(accounts)d 个，患者 %(patients)d 名。"
+                "演示数据已装入：区划 %(areas)d 个，人口 %(populations)d 条，账号 %(accounts)d 个，"
+                "患者 %(patients)d 名（含随访史）。"
             )
             self.stdout.write(self.style.SUCCESS(message % counts))
         else:

@@ -1,4 +1,5 @@
-"""Add a synthetic follow-up history to the demo county's active patients (run after load_demo)."""
+"""The demo's hand-made follow-ups (run after load_demo): histories for active patients without any, at-risk visits
+that open cases, emergencies and case teams."""
 
 from __future__ import annotations
 

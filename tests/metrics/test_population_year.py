@@ -1,0 +1,53 @@
+"""Population for a year without its own figures (``AREA_POPULATION_CARRY_FORWARD``): the latest earlier year's
+figures, named in the document and on the page; the rule turned off leaves the prevalence unknown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from casemgmt.areas.models import AreaPopulation
+from metrics.indicators.options import default_options
+from metrics.indicators.periods import parse_period
+from metrics.reports.engine import compute, find_area
+from tests.base import TODAY, World
+
+pytestmark = pytest.mark.django_db
+YEAR = TODAY.year
+
+
+@pytest.fixture
+def earlier_figures_only(world: World) -> World:
+    """The world's villages hold figures for this year; move them two years back."""
+    AreaPopulation.objects.filter(year=YEAR).update(year=YEAR - 2)
+    return world
+
+
+def test_the_latest_earlier_year_serves_and_is_named(earlier_figures_only: World) -> None:
+    document = compute(find_area("320508"), parse_period(str(YEAR)), default_options(), children=True).document()
+    assert document["indicators"]["reported_prevalence"]["denominator"] == 12000
+    assert document["population_year"] == YEAR - 2
+    assert all(child["population_year"] == YEAR - 2 for child in document["children"])
+
+
+def test_the_years_own_figures_are_not_named(world: World) -> None:
+    document = compute(find_area("320508"), parse_period(str(YEAR)), default_options()).document()
+    assert document["indicators"]["reported_prevalence"]["denominator"] == 12000
+    assert "population_year" not in document
+
+
+def test_turned_off_only_the_years_own_figures_count(earlier_figures_only: World, settings: Any) -> None:
+    settings.AREA_POPULATION_CARRY_FORWARD = False
+    document = compute(find_area("320508"), parse_period(str(YEAR)), default_options()).document()
+    assert document["indicators"]["reported_prevalence"]["value"] is None
+    assert document["missing_population"] and "population_year" not in document
+
+
+def test_the_report_page_says_which_years_population_it_used(earlier_figures_only: World) -> None:
+    client = Client()
+    client.force_login(earlier_figures_only.county_d)
+    page = client.get("/reports/", {"area": "320508", "period": str(YEAR)})
+    assert page.status_code == 200
+    assert f"按{YEAR - 2}年常住人口计算" in page.content.decode()
