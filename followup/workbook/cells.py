@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from casemgmt.tabular import Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
+from casemgmt.tabular import BadCell, Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
 from followup.visits import bounds
 
 REPORT_CAP = 1000  # problems kept for the report; the total is always counted
@@ -219,7 +219,10 @@ class RowCheck:
         cell = self.cells.get(key)
         if cell is None:
             return None
-        if isinstance(cell, bool | dt.date):
+        if isinstance(cell, BadCell):  # unreadable (a control character, a formula without its value...)
+            self.add(key, cell.message)
+            return None
+        if isinstance(cell, bool | dt.date | dt.time):
             self.add(key, _("应为数字。"))
             return None
         try:

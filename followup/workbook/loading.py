@@ -42,7 +42,17 @@ from registry.signals import announce_patients_changed
 from . import history_writes, rows
 from .cells import ProblemLog, RowCheck, SheetReader
 from .report import ImportReport
-from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, TRANSFERS
+from .schema import (
+    AREAS,
+    FOLLOWUPS,
+    HEALTH_CHECKS,
+    MEDICATIONS,
+    PATIENTS,
+    POPULATION,
+    REHAB,
+    TRANSFERS,
+    lone_csv_sheet,
+)
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
 BATCH = 1000
@@ -66,16 +76,18 @@ def import_workbook(
     today: dt.date | None = None,
     progress: Progress | None = None,
     audit_detail: dict[str, object] | None = None,
+    label: str | None = None,
 ) -> ImportReport:
     """Check the workbook at *path* and, when it has no problem, load it (the caller checked *actor* may).
 
     *scope* limits where records may be written (the upload page passes the user's jurisdiction; the command
-    writes everywhere). Raises :class:`WorkbookError` when the file cannot be opened.
+    writes everywhere). *label* is the file's name in messages (an upload's, not the stored file's); a lone CSV
+    file is the sheet ``schema.lone_csv_sheet`` says. Raises :class:`WorkbookError` when the file cannot be opened.
     """
     today = today or timezone.localdate()
     report = ImportReport(dry_run=dry_run)
     try:
-        source = open_source(path)
+        source = open_source(path, label=label, lone_csv=lone_csv_sheet)
     except TabularError as exc:
         raise WorkbookError(str(exc)) from exc
     with source:

@@ -38,6 +38,7 @@ from .schema import (
     REHAB,
     SHEETS,
     TRANSFERS,
+    unrecognised_sheets,
 )
 
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 when not yet known)
@@ -191,6 +192,7 @@ class Validator:
     # -- the pass -----------------------------------------------------------------------------------------
 
     def run(self) -> Plan:
+        self.problems.extend(unrecognised_sheets(self.source))
         for spec in SHEETS:
             sheet = self.source.sheet(spec)
             if sheet is None or (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name)):
