@@ -28,7 +28,7 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.crypto.bulk import seal
+from casemgmt.bulkcopy import BulkInserter
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
@@ -108,6 +108,7 @@ class _Writer:
         self.actor = actor
         self.report = report
         self.progress = progress
+        self.out = BulkInserter()  # COPY on PostgreSQL, bulk_create elsewhere; seals identity fields
         self.done = 0
         self.pk_by_ref: dict[str, int] = {}
         self.new_patients: set[int] = set()  # created by this load (nothing of theirs can be stored already)
@@ -160,6 +161,8 @@ class _Writer:
         self.write_medications()
         self.write_rehab()
         self.write_health_checks()
+        if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
+            self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
         rebuild_care_states_of(sorted(self.followup_patients))
         open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
         self.announce()
@@ -227,9 +230,7 @@ class _Writer:
         history: list[StatusChange] = []
         custody: list[CustodySpan] = []
         transfers: list[Transfer] = []
-        for _row, patient in fresh:
-            seal(patient)
-        Patient.objects.bulk_create([patient for _row, patient in fresh])
+        self.out.insert([patient for _row, patient in fresh])
         for row, patient in fresh:
             registered_on = row.registration.registered_on
             self.pk_by_ref[row.ref] = patient.pk
@@ -240,12 +241,8 @@ class _Writer:
             moves = self.plan.transfers.get(row.ref, [])
             custody.extend(custody_spans(patient, registered_on, moves))
             transfers.extend(self.build_transfer(patient, move) for move in moves)
-        for form in forms:
-            seal(form)
-        SupplementaryForm.objects.bulk_create(forms)
-        StatusChange.objects.bulk_create(history)
-        CustodySpan.objects.bulk_create(custody)
-        Transfer.objects.bulk_create(transfers)
+        for rows_of_a_table in (forms, history, custody, transfers):
+            self.out.insert(rows_of_a_table)
         record_event(
             actor=self.actor,
             action=Action.CREATE,
@@ -304,7 +301,7 @@ class _Writer:
                 fresh.append(build_followup(row.ref, row.entry, pk, self.actor))
                 self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
-            FollowUp.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             if keep_refs:
                 self.new_followups.update((f.source_ref, f.pk) for f in fresh if f.source_ref)
             assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
@@ -321,7 +318,7 @@ class _Writer:
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
                     fresh.append(MedicationRow(followup_id=pk, drug=entry.drug, shape=entry.shape, **entry.doses()))
-            MedicationRow.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
             counts.unchanged += len(batch) - len(fresh)
@@ -344,7 +341,7 @@ class _Writer:
                 for (_ref, row), pk in zip(parsed, pks, strict=True)
                 if row is not None and (pk, row.provider_type, row.start_date) not in stored  # None: refused
             ]
-            RehabParticipation.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.start_date)
             assert counts is not None  # noqa: S101
@@ -363,7 +360,7 @@ class _Writer:
                 for (_ref, day), pk in zip(parsed, pks, strict=True)
                 if day is not None and (pk, day) not in stored
             ]
-            HealthCheck.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.date)
             assert counts is not None  # noqa: S101
