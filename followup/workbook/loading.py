@@ -294,16 +294,18 @@ class _Writer:
             parsed = [rows.parse_followup(check) for check in batch]
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
             stored = self.existing_keys(FollowUp, pks, "source_ref")
-            fresh = []
+            fresh, refs = [], []
             for row, pk in zip(parsed, pks, strict=True):
                 if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
                     continue
-                fresh.append(build_followup(row.ref, row.entry, pk, self.actor))
+                fresh.append(followup_values(row.ref, row.entry, pk, self.actor))
+                refs.append(row.ref or "")
                 self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
-            self.out.insert(fresh)
-            if keep_refs:
-                self.new_followups.update((f.source_ref, f.pk) for f in fresh if f.source_ref)
+            keys = self.out.insert_values(FollowUp, fresh)
+            if keep_refs:  # only the refs medication rows point to are kept
+                medicated = self.plan.medicated_refs
+                self.new_followups.update((r, k) for r, k in zip(refs, keys, strict=True) if r in medicated)
             assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
             counts.created += len(fresh)
             counts.unchanged += len(parsed) - len(fresh)
@@ -317,8 +319,8 @@ class _Writer:
                 followup_ref, entry = rows.parse_medication(check)
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
-                    fresh.append(MedicationRow(followup_id=pk, drug=entry.drug, shape=entry.shape, **entry.doses()))
-            self.out.insert(fresh)
+                    fresh.append({"followup_id": pk, "drug": entry.drug, "shape": entry.shape, **entry.doses()})
+            self.out.insert_values(MedicationRow, fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
             counts.unchanged += len(batch) - len(fresh)
@@ -416,16 +418,17 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> FollowUp:
-    return FollowUp(
-        uuid=uuid.uuid4(),
-        submission_key=uuid.uuid4(),
-        patient_id=patient_id,
-        doctor=actor,
-        source_ref=ref,
-        symptoms=list(entry.symptoms),
+def followup_values(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> dict[str, object]:
+    """A new follow-up's columns (by attname) for ``BulkInserter.insert_values``; the others take their defaults."""
+    return {
+        "uuid": uuid.uuid4(),
+        "submission_key": uuid.uuid4(),
+        "patient_id": patient_id,
+        "doctor_id": actor.pk,
+        "source_ref": ref,
+        "symptoms": list(entry.symptoms),
         **{name: getattr(entry, name) for name in FOLLOWUP_FIELDS},
-    )
+    }
 
 
 def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:
