@@ -46,7 +46,9 @@ from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPU
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
 BATCH = 1000
-ANNOUNCE_BATCH = 1000
+# Patients per announcement: the indicator state refreshes them batch after batch and writes the per-village
+# totals once per announcement, so fewer, larger announcements write the totals fewer times.
+ANNOUNCE_BATCH = 20_000
 
 
 class WorkbookError(Exception):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import connection
 
@@ -72,8 +71,11 @@ def add_totals(
     sums = ", ".join(f"{int(sign)} * SUM({_total_expression(c)})" for c in COUNT_COLUMNS)
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
-    where, params = "year >= %s", [since_year]
-    if patient_ids is not None:
+    where, params = "year >= %s", list[int | list[int]]([since_year])
+    if patient_ids is not None and connection.vendor == "postgresql":
+        where += " AND patient_id = ANY(%s)"  # one parameter however many patients (a bulk load's)
+        params.append(list(patient_ids))
+    elif patient_ids is not None:
         where += f" AND patient_id IN ({', '.join(['%s'] * len(patient_ids))})"
         params += list(patient_ids)
     if years is not None:
@@ -91,80 +93,3 @@ def add_totals(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _count_sources() -> dict[str, list[tuple[str, str | None]]]:
-    """Per mask column, the total columns it feeds and their condition (``_total_expression``, inverted):
-    None, ``"schizophrenia"`` (the row's disorder) or ``"died_N"`` (the row's death cause, 0 when unknown)."""
-    sources: dict[str, list[tuple[str, str | None]]] = {}
-    for column in COUNT_COLUMNS:
-        if column.startswith("died_"):
-            sources.setdefault("died", []).append((column, column))
-        elif column.startswith("schizophrenia"):
-            kind, v = column[len("schizophrenia") :].rsplit("_", 1)
-            base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
-            sources.setdefault(f"{base}_{v}", []).append((column, "schizophrenia"))
-        else:
-            sources.setdefault(column, []).append((column, None))
-    return sources
-
-
-_SOURCES = _count_sources()
-_POSITION = {column: index for index, column in enumerate(COUNT_COLUMNS)}
-TotalsKey = tuple[int, str, int]  # year, area code, slot
-
-
-class RowTotals:
-    """The per-village totals of state rows summed in Python, from rows just computed (what ``add_totals(+1)``
-    sums in SQL from the stored rows; the same figures, every slot of a year and village included): a refresh of
-    many patients adds them up over all its batches and writes them in one upsert."""
-
-    def __init__(self) -> None:
-        self.sums: dict[TotalsKey, list[int]] = {}
-
-    def add(self, rows: list[dict[str, object]]) -> None:
-        sums, width = self.sums, len(COUNT_COLUMNS)
-        for row in rows:
-            year, area = int(row["year"]), str(row["area_code"])  # type: ignore[call-overload]
-            if (year, area, 0) not in sums:
-                for slot in range(len(SLOTS)):
-                    sums[(year, area, slot)] = [0] * width
-            schizophrenia = row["disorder"] == SCHIZOPHRENIA
-            died = f"died_{row.get('death_cause') or 0}"
-            for source, targets in _SOURCES.items():
-                mask = row.get(source)
-                if not mask:
-                    continue
-                positions = [
-                    _POSITION[column]
-                    for column, condition in targets
-                    if condition is None or (condition == "schizophrenia" and schizophrenia) or condition == died
-                ]
-                bits = int(mask)  # type: ignore[call-overload]
-                while bits:
-                    low = bits & -bits
-                    counts = sums[(year, area, low.bit_length() - 1)]
-                    for position in positions:
-                        counts[position] += 1
-                    bits ^= low
-
-    def write(self, chunk: int = 500) -> None:
-        """Add the sums to ``AreaSlotState`` (upserted in key order, as ``add_totals``)."""
-        if not self.sums:
-            return
-        table = connection.ops.quote_name(AreaSlotState._meta.db_table)
-        columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-        updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
-        placeholders = f"({', '.join(['%s'] * (3 + len(columns)))})"
-        keys = sorted(self.sums)
-        with connection.cursor() as cursor:
-            for start in range(0, len(keys), chunk):
-                part = keys[start : start + chunk]
-                params: list[Any] = [value for key in part for value in (*key, *self.sums[key])]
-                cursor.execute(
-                    f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "  # noqa: S608
-                    f"VALUES {', '.join([placeholders] * len(part))} "
-                    f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}",
-                    params,
-                )
-        self.sums = {}

@@ -22,9 +22,9 @@ from metrics.models import PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
 from metrics.state.read import code_range
-from metrics.state.tables import BATCH_SIZE, HORIZON, RowTotals, add_totals, insert_rows
+from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 
-LOCK_BATCH = 10_000  # patients locked per query (PostgreSQL takes at most 65,535 parameters)
+ID_BATCH = 10_000  # patients per list of query parameters (PostgreSQL takes at most 65,535)
 
 _upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
 
@@ -39,14 +39,13 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
     day = day or today()
     ids = sorted(set(patient_ids))
     written = 0
-    totals = RowTotals()  # the new rows' totals, added once at the end (a bulk load refreshes many batches)
     # The facts written from are the primary's, even when a report reading from a replica got here.
     with reading_from(DEFAULT_DB_ALIAS), transaction.atomic():
         if connection.features.has_select_for_update:
             from registry.models import Patient
 
-            for start in range(0, len(ids), LOCK_BATCH):  # in key order, batch after batch
-                locked = Patient.objects.select_for_update().filter(pk__in=ids[start : start + LOCK_BATCH])
+            for start in range(0, len(ids), ID_BATCH):  # in key order, batch after batch
+                locked = Patient.objects.select_for_update().filter(pk__in=ids[start : start + ID_BATCH])
                 list(locked.order_by("pk").values_list("pk"))
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
@@ -56,9 +55,12 @@ def refresh(patient_ids: Sequence[int], *, since_year: int, day: dt.date | None 
                 stored.delete()
             rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
             insert_rows(rows)
-            totals.add(rows)
             written += len(rows)
-        totals.write()
+        # The new rows' totals: summed once for all the batches (a bulk load refreshes many), each (year, village,
+        # slot) upserted once instead of once per batch.
+        step = max(len(ids), 1) if connection.vendor == "postgresql" else ID_BATCH  # there: one array parameter
+        for start in range(0, len(ids), step):
+            add_totals(+1, ids[start : start + step], since_year)
     return written
 
 
