@@ -1,9 +1,10 @@
 """The second pass, and the entry point: check everything, then write everything in one transaction.
 
 ``import_workbook`` runs the checking pass (``validation``); a workbook with any problem writes nothing. A clean
-one is read again, streaming, and written in batches inside a single transaction: a failure part-way (a
-concurrent registration of the same ID number, a lost connection) rolls all of it back. A dry run performs the
-same writes and rolls them back, so its counts are exact and it proves the load would succeed.
+one is read again, streaming, and written in batches inside a single transaction — through PostgreSQL COPY
+(``casemgmt.bulkcopy``; ``bulk_create`` on SQLite) — so a failure part-way (a concurrent registration of the same ID
+number, a lost connection) rolls all of it back. A dry run performs the same writes and rolls them back, so its
+counts are exact and it proves the load would succeed.
 
 Matching, so that loading a workbook twice changes nothing: patients by ID number (blind index); follow-ups by
 patient + workbook ref (``FollowUp.source_ref``); their medication rows come with new follow-ups only; rehab
