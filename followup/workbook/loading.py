@@ -1,9 +1,10 @@
 """The second pass, and the entry point: check everything, then write everything in one transaction.
 
 ``import_workbook`` runs the checking pass (``validation``); a workbook with any problem writes nothing. A clean
-one is read again, streaming, and written in batches inside a single transaction: a failure part-way (a
-concurrent registration of the same ID number, a lost connection) rolls all of it back. A dry run performs the
-same writes and rolls them back, so its counts are exact and it proves the load would succeed.
+one is read again, streaming, and written in batches inside a single transaction — through PostgreSQL COPY
+(``casemgmt.bulkcopy``; ``bulk_create`` on SQLite) — so a failure part-way (a concurrent registration of the same ID
+number, a lost connection) rolls all of it back. A dry run performs the same writes and rolls them back, so its
+counts are exact and it proves the load would succeed.
 
 Matching, so that loading a workbook twice changes nothing: patients by ID number (blind index); follow-ups by
 patient + workbook ref (``FollowUp.source_ref``); their medication rows come with new follow-ups only; rehab
@@ -28,7 +29,7 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.crypto.bulk import seal
+from casemgmt.bulkcopy import BulkInserter
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
@@ -56,7 +57,9 @@ from .schema import (
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
 BATCH = 1000
-ANNOUNCE_BATCH = 1000
+# Patients per announcement: the indicator state refreshes them batch after batch and writes the per-village
+# totals once per announcement, so fewer, larger announcements write the totals fewer times.
+ANNOUNCE_BATCH = 20_000
 
 
 class WorkbookError(Exception):
@@ -120,6 +123,7 @@ class _Writer:
         self.actor = actor
         self.report = report
         self.progress = progress
+        self.out = BulkInserter()  # COPY on PostgreSQL, bulk_create elsewhere; seals identity fields
         self.done = 0
         self.pk_by_ref: dict[str, int] = {}
         self.new_patients: set[int] = set()  # created by this load (nothing of theirs can be stored already)
@@ -173,6 +177,8 @@ class _Writer:
         self.write_rehab()
         self.write_health_checks()
         with_cases = history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
+        if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
+            self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
         rebuild_care_states_of(sorted(self.followup_patients))
         open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients - with_cases)
         self.announce()
@@ -240,9 +246,7 @@ class _Writer:
         history: list[StatusChange] = []
         custody: list[CustodySpan] = []
         transfers: list[Transfer] = []
-        for _row, patient in fresh:
-            seal(patient)
-        Patient.objects.bulk_create([patient for _row, patient in fresh])
+        self.out.insert([patient for _row, patient in fresh])
         for row, patient in fresh:
             registered_on = row.registration.registered_on
             self.pk_by_ref[row.ref] = patient.pk
@@ -253,12 +257,8 @@ class _Writer:
             moves = self.plan.transfers.get(row.ref, [])
             custody.extend(custody_spans(patient, registered_on, moves))
             transfers.extend(self.build_transfer(patient, move) for move in moves)
-        for form in forms:
-            seal(form)
-        SupplementaryForm.objects.bulk_create(forms)
-        StatusChange.objects.bulk_create(history)
-        CustodySpan.objects.bulk_create(custody)
-        Transfer.objects.bulk_create(transfers)
+        for rows_of_a_table in (forms, history, custody, transfers):
+            self.out.insert(rows_of_a_table)
         record_event(
             actor=self.actor,
             action=Action.CREATE,
@@ -302,16 +302,18 @@ class _Writer:
             parsed = [rows.parse_followup(check) for check in batch]
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
             stored = self.existing_keys(FollowUp, pks, "source_ref")
-            fresh = []
+            fresh, refs = [], []
             for row, pk in zip(parsed, pks, strict=True):
                 if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
                     continue
-                fresh.append(build_followup(row.ref, row.entry, pk, self.actor))
+                fresh.append(followup_values(row.ref, row.entry, pk, self.actor))
+                refs.append(row.ref or "")
                 self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
-            FollowUp.objects.bulk_create(fresh)
-            if keep_refs:
-                self.new_followups.update((f.source_ref, f.pk) for f in fresh if f.source_ref)
+            keys = self.out.insert_values(FollowUp, fresh)
+            if keep_refs:  # only the refs medication rows point to are kept
+                medicated = self.plan.medicated_refs
+                self.new_followups.update((r, k) for r, k in zip(refs, keys, strict=True) if r in medicated)
             assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
             counts.created += len(fresh)
             counts.unchanged += len(parsed) - len(fresh)
@@ -325,8 +327,8 @@ class _Writer:
                 followup_ref, entry = rows.parse_medication(check)
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
-                    fresh.append(MedicationRow(followup_id=pk, drug=entry.drug, shape=entry.shape, **entry.doses()))
-            MedicationRow.objects.bulk_create(fresh)
+                    fresh.append({"followup_id": pk, "drug": entry.drug, "shape": entry.shape, **entry.doses()})
+            self.out.insert_values(MedicationRow, fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
             counts.unchanged += len(batch) - len(fresh)
@@ -349,7 +351,7 @@ class _Writer:
                 for (_ref, row), pk in zip(parsed, pks, strict=True)
                 if row is not None and (pk, row.provider_type, row.start_date) not in stored  # None: refused
             ]
-            RehabParticipation.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.start_date)
             assert counts is not None  # noqa: S101
@@ -368,7 +370,7 @@ class _Writer:
                 for (_ref, day), pk in zip(parsed, pks, strict=True)
                 if day is not None and (pk, day) not in stored
             ]
-            HealthCheck.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.date)
             assert counts is not None  # noqa: S101
@@ -427,16 +429,17 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> FollowUp:
-    return FollowUp(
-        uuid=uuid.uuid4(),
-        submission_key=uuid.uuid4(),
-        patient_id=patient_id,
-        doctor=actor,
-        source_ref=ref,
-        symptoms=list(entry.symptoms),
+def followup_values(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> dict[str, object]:
+    """A new follow-up's columns (by attname) for ``BulkInserter.insert_values``; the others take their defaults."""
+    return {
+        "uuid": uuid.uuid4(),
+        "submission_key": uuid.uuid4(),
+        "patient_id": patient_id,
+        "doctor_id": actor.pk,
+        "source_ref": ref,
+        "symptoms": list(entry.symptoms),
         **{name: getattr(entry, name) for name in FOLLOWUP_FIELDS},
-    )
+    }
 
 
 def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:
