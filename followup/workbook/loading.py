@@ -42,6 +42,7 @@ from registry.signals import announce_patients_changed
 
 from . import history_writes, rows
 from .cells import ProblemLog, RowCheck, SheetReader
+from .refs import stored_refs
 from .report import ImportReport
 from .schema import (
     AREAS,
@@ -176,11 +177,12 @@ class _Writer:
         self.write_medications()
         self.write_rehab()
         self.write_health_checks()
-        with_cases = history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
+        history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
         if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
             self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
         rebuild_care_states_of(sorted(self.followup_patients))
-        open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients - with_cases)
+        if not self.plan.case_register:  # a cases sheet is the register: no case is opened besides its rows
+            open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
         self.announce()
         if self.report.changed:
             counts = {name: [c.created, c.unchanged] for name, c in self.report.counts.items()}
@@ -301,7 +303,8 @@ class _Writer:
         for batch in self.batches(FOLLOWUPS):
             parsed = [rows.parse_followup(check) for check in batch]
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
-            stored = self.existing_keys(FollowUp, pks, "source_ref")
+            old = [pk for pk in pks if pk not in self.new_patients]
+            stored = stored_refs(FollowUp.objects.filter(patient_id__in=old), "patient_id") if old else set()
             fresh, refs = [], []
             for row, pk in zip(parsed, pks, strict=True):
                 if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
