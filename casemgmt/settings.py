@@ -167,6 +167,22 @@ CELERY_BEAT_SCHEDULE = {
 # they were requested, so this must exceed the longest legitimate run (a province's workbook).
 BACKGROUND_JOB_TIMEOUT_MINUTES = env_int("BACKGROUND_JOB_TIMEOUT_MINUTES", 6 * 60)
 
+# Limits of the tabular reader (casemgmt.tabular.limits), so that no file, however made, exhausts memory or time.
+# Inflated bytes a zip-based file (.zip of CSVs, .xlsx, .ods) may hold in all, checked against both the sizes the
+# archive declares and the bytes actually inflated while streaming (a zip bomb stops at the limit).
+TABULAR_MAX_INFLATED_BYTES = env_int("TABULAR_MAX_INFLATED_BYTES", 4 * 1024**3)
+# Inflated bytes of one part of a workbook that its parser holds in memory whole (an .xlsx's shared strings and
+# styles, an .ods's content): a 425 KB file whose shared strings inflate to hundreds of MB is refused.
+TABULAR_MAX_PART_BYTES = env_int("TABULAR_MAX_PART_BYTES", 64 * 1024**2)
+# Characters in one cell; a longer cell is a problem of that cell (no field of the registry comes near it).
+TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 4000)
+# Rows of one sheet, blank ones included: bounds the time a file of millions of empty lines takes to read (about
+# 3 µs a line), far above a province's follow-ups.
+TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 10_000_000)
+# Cells of one .xls or .ods sheet's grid (first to last filled cell), which python-calamine holds whole (about
+# 64 bytes a cell): 65,536 rows × 61 columns fit; a larger sheet is to be saved as .xlsx, which is streamed.
+TABULAR_MAX_GRID_CELLS = env_int("TABULAR_MAX_GRID_CELLS", 4_000_000)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -134,26 +134,18 @@ def publish_period(province: str, period: Period, options: Options, areas: list[
     if _already_accepted(period.key, key, content):
         report.unchanged.append(period.key)
         return
+
+    def record(state: str, answer: dict[str, Any]) -> None:
+        Publication.objects.create(
+            period_key=period.key, options_key=key, digest=content, documents=len(documents), state=state, answer=answer
+        )
+
     try:
         answer = send(batch_body(province, period, options, documents), province)
     except PublishError as exc:
-        Publication.objects.create(
-            period_key=period.key,
-            options_key=key,
-            digest=content,
-            documents=len(documents),
-            state=Publication.State.FAILED,
-            answer={"error": str(exc)[:500]},
-        )
+        record(Publication.State.FAILED, {"error": str(exc)[:500]})
         raise
-    Publication.objects.create(
-        period_key=period.key,
-        options_key=key,
-        digest=content,
-        documents=len(documents),
-        state=Publication.State.SENT,
-        answer=answer,
-    )
+    record(Publication.State.SENT, answer)
     report.sent.append(period.key)
 
 

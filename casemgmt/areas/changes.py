@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import AreaMembership, User
 from casemgmt.areas import codes
+from casemgmt.areas.loading import SheetRowReader
 from casemgmt.areas.models import Area, AreaChange, AreaChangeKind, AreaLevel
 from casemgmt.areas.signals import VillageMove, villages_retired
 from casemgmt.audit.models import Action
@@ -61,7 +62,6 @@ from casemgmt.tabular import (
     TabularError,
     TabularSource,
     as_date,
-    as_text,
     open_source,
 )
 
@@ -134,26 +134,8 @@ class ChangeReport:
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
-class _Reader:
-    def __init__(self, sheet: Sheet, problems: list[Problem]) -> None:
-        self.sheet, self.problems = sheet, problems
-
-    def add(self, row: int | None, key: str | None, message: str) -> None:
-        self.problems.append(self.sheet.problem(row, key, message))
-
-    def text(self, row: int, key: str, cell: Cell) -> str | None:
-        try:
-            return as_text(cell)
-        except CellError as exc:
-            self.add(row, key, str(exc))
-            return None
-
-    def code(self, row: int, key: str, cell: Cell) -> str | None:
-        text = self.text(row, key, cell)
-        if text is not None and not codes.is_valid_code(text):
-            self.add(row, key, _("区划代码“%(code)s”格式不正确：应为12位数字。") % {"code": text[:20]})
-            return None
-        return text
+class _Reader(SheetRowReader):
+    """The change list's rows: the area loader's cell checks, and the change list's own fields."""
 
     def row(self, number: int, cells: dict[str, Cell], today: dt.date) -> ChangeRow | None:
         before = len(self.problems)
@@ -163,10 +145,10 @@ class _Reader:
             self.add(
                 number, "kind", _("变更类型应为MERGE（合并）、SPLIT（拆分）、RENAME（更名）或RECODE（变更代码）。")
             )
-        old_code = self.code(number, "old_code", cells["old_code"])
+        old_code = self.code(number, "old_code", cells["old_code"], required=False)
         if old_code is None and cells["old_code"] is None:
             self.add(number, "old_code", _("原区划代码不能为空。"))
-        new_code = self.code(number, "new_code", cells["new_code"])
+        new_code = self.code(number, "new_code", cells["new_code"], required=False)
         new_name = self.text(number, "new_name", cells["new_name"])
         if new_name is not None and len(new_name) > NAME_MAX_LENGTH:
             self.add(number, "new_name", _("名称过长：最多%(max)d个字。") % {"max": NAME_MAX_LENGTH})

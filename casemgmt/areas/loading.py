@@ -109,8 +109,9 @@ def _level_label(level: int) -> str:
     return f"{level}（{AreaLevel(level).label}）"
 
 
-class _Reader:
-    """Reads and checks the rows of one sheet, collecting problems instead of stopping at the first."""
+class SheetRowReader:
+    """Reads and checks the rows of one sheet, collecting problems instead of stopping at the first (the area
+    sheets here, the change list in ``casemgmt.areas.changes``)."""
 
     def __init__(self, sheet: Sheet, problems: list[Problem]) -> None:
         self.sheet = sheet
@@ -132,15 +133,16 @@ class _Reader:
             self.add(row, key, str(exc))
             return None
 
-    def code(self, row: int, key: str, cell: Cell) -> str | None:
+    def code(self, row: int, key: str, cell: Cell, *, required: bool = True) -> str | None:
         text = self.text(row, key, cell)
         if text is None and cell is not None:
             return None  # not text at all: reported already
         if text is None:
-            self.add(row, key, _("区划代码不能为空。"))
+            if required:
+                self.add(row, key, _("区划代码不能为空。"))
             return None
         if not codes.is_valid_code(text):
-            self.add(row, key, _("区划代码“%(code)s”格式不正确：应为12位数字。") % {"code": text})
+            self.add(row, key, _("区划代码“%(code)s”格式不正确：应为12位数字。") % {"code": text[:20]})
             return None
         return text
 
@@ -157,7 +159,7 @@ class _Reader:
 
 def read_areas(sheet: Sheet, problems: list[Problem]) -> tuple[dict[str, AreaRow], set[str]]:
     """Valid rows by code, and every well-formed code the sheet names (so later checks do not pile up)."""
-    reader = _Reader(sheet, problems)
+    reader = SheetRowReader(sheet, problems)
     rows: dict[str, AreaRow] = {}
     first_row: dict[str, int] = {}
     for number, cells in reader.rows():
@@ -195,7 +197,7 @@ def read_areas(sheet: Sheet, problems: list[Problem]) -> tuple[dict[str, AreaRow
 
 
 def read_populations(sheet: Sheet, problems: list[Problem], *, today: dt.date) -> list[PopulationRow]:
-    reader = _Reader(sheet, problems)
+    reader = SheetRowReader(sheet, problems)
     rows: list[PopulationRow] = []
     first_row: dict[tuple[str, int], int] = {}
     for number, cells in reader.rows():

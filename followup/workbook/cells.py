@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from casemgmt.tabular import Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
+from casemgmt.tabular import BadCell, Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
 from followup.visits import bounds
 
 REPORT_CAP = 1000  # problems kept for the report; the total is always counted
@@ -80,6 +80,7 @@ class SheetReader:
         self.sheet = sheet
         self.problems = problems
         self.today = today
+        self.language = get_language()  # asked once per sheet: per cell it costs more than the code lookup
 
     def add(self, row: int | None, key: str | None, message: str) -> None:
         self.problems.add(self.sheet.problem(row, key, message))
@@ -137,7 +138,7 @@ class RowCheck:
         raw = self._convert(key, as_text)
         if self._missing(key, raw, required):
             return None
-        found = code_lookup(choices, get_language()).get(raw, _NOT_A_CODE)
+        found = code_lookup(choices, self.reader.language).get(raw, _NOT_A_CODE)
         if found is not _NOT_A_CODE:
             return found
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": choices_text(choices)})
@@ -186,7 +187,7 @@ class RowCheck:
             part = piece.strip()
             if not part:
                 continue
-            if not part.isdigit() or str(int(part)) not in code_lookup(choices, get_language()):
+            if not part.isdigit() or str(int(part)) not in code_lookup(choices, self.reader.language):
                 message = _("代码“%(value)s”无效，可填：%(allowed)s。")
                 self.add(key, message % {"value": part, "allowed": choices_text(choices)})
                 return []
@@ -219,7 +220,10 @@ class RowCheck:
         cell = self.cells.get(key)
         if cell is None:
             return None
-        if isinstance(cell, bool | dt.date):
+        if isinstance(cell, BadCell):  # unreadable (a control character, a formula without its value...)
+            self.add(key, cell.message)
+            return None
+        if isinstance(cell, bool | dt.date | dt.time):
             self.add(key, _("应为数字。"))
             return None
         try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from followup.models import Case
+from followup.workbook.refs import answers_to
 from registry import codes as rcodes
 
 from . import rows
@@ -93,7 +94,6 @@ class HistoryChecks:
             patient = self.v.patient(r, "patient_ref", patient_ref)
             if patient is None or case is None or patient_ref is None:
                 continue
-            self.plan.case_patients.add(patient_ref)
             if case.opened_on < patient.registered_on:
                 r.add("opened_on", _("开案日期早于建档日期（%(day)s）。") % {"day": patient.registered_on.isoformat()})
             key = (patient_ref, case.ref)
@@ -116,9 +116,9 @@ class HistoryChecks:
         pks = sorted(by_pk)
         for start in range(0, len(pks), DB_CHUNK):
             held = Case.objects.filter(patient_id__in=pks[start : start + DB_CHUNK], closed_on__isnull=True)
-            for pk, source_ref in held.values_list("patient_id", "source_ref"):
+            for pk, source_ref, case_uuid in held.values_list("patient_id", "source_ref", "uuid"):
                 row, case_ref = open_case[by_pk[pk]]
-                if source_ref != case_ref:
+                if not answers_to(case_ref, source_ref, case_uuid):
                     reader.add(row, "closed_on", _("该患者在系统中已有未结案的个案，不能再导入一个未结案的个案。"))
 
     def check_emergencies(self) -> None:

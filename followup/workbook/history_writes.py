@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from casemgmt.accounts.models import User
 from casemgmt.crypto.bulk import seal
 from followup.models import Case, Emergency
+from followup.workbook.refs import matching, stored_refs
 from registry.models import CustodySpan, Patient, StatusChange, Transfer, TransferState
 
 from . import rows
@@ -30,12 +31,11 @@ if TYPE_CHECKING:
     from .loading import _Writer
 
 
-def write_history(writer: _Writer) -> set[int]:
-    """Everything of version 2 that is written after the follow-ups; returns the patients with case rows."""
+def write_history(writer: _Writer) -> None:
+    """Everything of version 2 that is written after the follow-ups."""
     count_status_history(writer)
-    with_cases = write_cases(writer)
+    write_cases(writer)
     write_emergencies(writer)
-    return with_cases
 
 
 def status_changes(
@@ -98,18 +98,15 @@ def count_status_history(writer: _Writer) -> None:
     writer.advance(writer.plan.row_counts.get(STATUS_HISTORY.name, 0))
 
 
-def write_cases(writer: _Writer) -> set[int]:
-    """The cases sheet's cases; returns the patients it has cases for (their case history is the sheet's, so no
-    case is opened for them by the rule afterwards)."""
-    with_cases: set[int] = set()
+def write_cases(writer: _Writer) -> None:
+    """The cases sheet's cases: the workbook's whole case register (no case is opened by the rule afterwards)."""
     if CASES.name not in writer.plan.sheets:
-        return with_cases
+        return
     counts = writer.report.count(CASES.name)
     for batch in writer.batches(CASES):
         parsed = [rows.parse_case(check) for check in batch]
         pks = [writer.pk_by_ref[ref or ""] for ref, _case in parsed]
-        with_cases.update(pks)
-        stored = set(Case.objects.filter(patient_id__in=set(pks)).values_list("patient_id", "source_ref"))
+        stored = stored_refs(Case.objects.filter(patient_id__in=set(pks)), "patient_id")
         fresh = [
             Case(
                 patient_id=pk,
@@ -132,7 +129,6 @@ def write_cases(writer: _Writer) -> set[int]:
         counts.created += len(fresh)
         counts.unchanged += len(batch) - len(fresh)
         writer.advance(len(batch))
-    return with_cases
 
 
 def write_emergencies(writer: _Writer) -> None:
@@ -142,9 +138,9 @@ def write_emergencies(writer: _Writer) -> None:
     for batch in writer.batches(EMERGENCIES):
         parsed = [rows.parse_emergency(check) for check in batch]
         refs = {e.ref for _ref, e in parsed if e is not None}
-        stored = Emergency.objects.filter(source_ref__in=refs).values_list("patient_id", "area_id", "source_ref")
-        of_patients = {(pk, ref) for pk, _area, ref in stored if pk is not None}
-        of_persons = {(area, ref) for pk, area, ref in stored if pk is None}
+        stored = Emergency.objects.filter(matching(refs))
+        of_patients = stored_refs(stored.filter(patient_id__isnull=False), "patient_id")
+        of_persons = stored_refs(stored.filter(patient_id__isnull=True), "area_id")
         fresh: list[Emergency] = []
         for patient_ref, emergency in parsed:
             if emergency is None:

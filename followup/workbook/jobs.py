@@ -24,7 +24,7 @@ from followup.models import WorkbookImport
 
 from .loading import WorkbookError, import_workbook
 from .report import ImportReport
-from .schema import PATIENTS, SHEET_ORDER
+from .schema import lone_csv_sheet
 from .validation import Scope
 
 CHECK_SHARE = 50  # percent of the bar given to the checking pass (its row count is not known in advance)
@@ -90,13 +90,12 @@ def create_job(*, user: User, upload: UploadedFile, dry_run: bool) -> WorkbookIm
 
 
 def stored_path(job: WorkbookImport, name: str) -> Path:
-    """Where the upload waits for its job. A single CSV file is one sheet, named by the file: it keeps its name
-    when that names a sheet (``followups.csv``) and is the patients sheet otherwise."""
+    """Where the upload waits for its job. A single CSV file is one sheet, named by the file as for the command
+    (``schema.lone_csv_sheet``)."""
     suffix = Path(name).suffix.lower()
     if suffix != ".csv":
         return upload_dir() / f"{job.uuid}{suffix}"
-    stem = Path(name).stem.lower()
-    return upload_dir() / str(job.uuid) / f"{stem if stem in SHEET_ORDER else PATIENTS.name}.csv"
+    return upload_dir() / str(job.uuid) / f"{lone_csv_sheet(Path(name).stem)}.csv"
 
 
 def discard(path: Path) -> None:
@@ -155,6 +154,7 @@ def run_job(job_id: int) -> None:
             dry_run=job.dry_run,
             progress=JobProgress(job),
             audit_detail={"job": str(job.uuid)},
+            label=job.file_name,  # messages name the user's file, not the stored one
         )
         status = WorkbookImport.Status.DONE if report.ok else WorkbookImport.Status.REJECTED
         data = report.to_json()

@@ -1,9 +1,10 @@
 """The second pass, and the entry point: check everything, then write everything in one transaction.
 
 ``import_workbook`` runs the checking pass (``validation``); a workbook with any problem writes nothing. A clean
-one is read again, streaming, and written in batches inside a single transaction: a failure part-way (a
-concurrent registration of the same ID number, a lost connection) rolls all of it back. A dry run performs the
-same writes and rolls them back, so its counts are exact and it proves the load would succeed.
+one is read again, streaming, and written in batches inside a single transaction — through PostgreSQL COPY
+(``casemgmt.bulkcopy``; ``bulk_create`` on SQLite) — so a failure part-way (a concurrent registration of the same ID
+number, a lost connection) rolls all of it back. A dry run performs the same writes and rolls them back, so its
+counts are exact and it proves the load would succeed.
 
 Matching, so that loading a workbook twice changes nothing: patients by ID number (blind index); follow-ups by
 patient + workbook ref (``FollowUp.source_ref``); their medication rows come with new follow-ups only; rehab
@@ -28,7 +29,7 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.crypto.bulk import seal
+from casemgmt.bulkcopy import BulkInserter
 from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
@@ -41,12 +42,25 @@ from registry.signals import announce_patients_changed
 
 from . import history_writes, rows
 from .cells import ProblemLog, RowCheck, SheetReader
+from .refs import stored_refs
 from .report import ImportReport
-from .schema import AREAS, FOLLOWUPS, HEALTH_CHECKS, MEDICATIONS, PATIENTS, POPULATION, REHAB, TRANSFERS
+from .schema import (
+    AREAS,
+    FOLLOWUPS,
+    HEALTH_CHECKS,
+    MEDICATIONS,
+    PATIENTS,
+    POPULATION,
+    REHAB,
+    TRANSFERS,
+    lone_csv_sheet,
+)
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
 BATCH = 1000
-ANNOUNCE_BATCH = 1000
+# Patients per announcement: the indicator state refreshes them batch after batch and writes the per-village
+# totals once per announcement, so fewer, larger announcements write the totals fewer times.
+ANNOUNCE_BATCH = 20_000
 
 
 class WorkbookError(Exception):
@@ -66,16 +80,18 @@ def import_workbook(
     today: dt.date | None = None,
     progress: Progress | None = None,
     audit_detail: dict[str, object] | None = None,
+    label: str | None = None,
 ) -> ImportReport:
     """Check the workbook at *path* and, when it has no problem, load it (the caller checked *actor* may).
 
     *scope* limits where records may be written (the upload page passes the user's jurisdiction; the command
-    writes everywhere). Raises :class:`WorkbookError` when the file cannot be opened.
+    writes everywhere). *label* is the file's name in messages (an upload's, not the stored file's); a lone CSV
+    file is the sheet ``schema.lone_csv_sheet`` says. Raises :class:`WorkbookError` when the file cannot be opened.
     """
     today = today or timezone.localdate()
     report = ImportReport(dry_run=dry_run)
     try:
-        source = open_source(path)
+        source = open_source(path, label=label, lone_csv=lone_csv_sheet)
     except TabularError as exc:
         raise WorkbookError(str(exc)) from exc
     with source:
@@ -108,6 +124,7 @@ class _Writer:
         self.actor = actor
         self.report = report
         self.progress = progress
+        self.out = BulkInserter()  # COPY on PostgreSQL, bulk_create elsewhere; seals identity fields
         self.done = 0
         self.pk_by_ref: dict[str, int] = {}
         self.new_patients: set[int] = set()  # created by this load (nothing of theirs can be stored already)
@@ -160,9 +177,12 @@ class _Writer:
         self.write_medications()
         self.write_rehab()
         self.write_health_checks()
-        with_cases = history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
+        history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
+        if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
+            self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
         rebuild_care_states_of(sorted(self.followup_patients))
-        open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients - with_cases)
+        if not self.plan.case_register:  # a cases sheet is the register: no case is opened besides its rows
+            open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
         self.announce()
         if self.report.changed:
             counts = {name: [c.created, c.unchanged] for name, c in self.report.counts.items()}
@@ -228,9 +248,7 @@ class _Writer:
         history: list[StatusChange] = []
         custody: list[CustodySpan] = []
         transfers: list[Transfer] = []
-        for _row, patient in fresh:
-            seal(patient)
-        Patient.objects.bulk_create([patient for _row, patient in fresh])
+        self.out.insert([patient for _row, patient in fresh])
         for row, patient in fresh:
             registered_on = row.registration.registered_on
             self.pk_by_ref[row.ref] = patient.pk
@@ -241,12 +259,8 @@ class _Writer:
             moves = self.plan.transfers.get(row.ref, [])
             custody.extend(custody_spans(patient, registered_on, moves))
             transfers.extend(self.build_transfer(patient, move) for move in moves)
-        for form in forms:
-            seal(form)
-        SupplementaryForm.objects.bulk_create(forms)
-        StatusChange.objects.bulk_create(history)
-        CustodySpan.objects.bulk_create(custody)
-        Transfer.objects.bulk_create(transfers)
+        for rows_of_a_table in (forms, history, custody, transfers):
+            self.out.insert(rows_of_a_table)
         record_event(
             actor=self.actor,
             action=Action.CREATE,
@@ -289,17 +303,20 @@ class _Writer:
         for batch in self.batches(FOLLOWUPS):
             parsed = [rows.parse_followup(check) for check in batch]
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
-            stored = self.existing_keys(FollowUp, pks, "source_ref")
-            fresh = []
+            old = [pk for pk in pks if pk not in self.new_patients]
+            stored = stored_refs(FollowUp.objects.filter(patient_id__in=old), "patient_id") if old else set()
+            fresh, refs = [], []
             for row, pk in zip(parsed, pks, strict=True):
                 if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
                     continue
-                fresh.append(build_followup(row.ref, row.entry, pk, self.actor))
+                fresh.append(followup_values(row.ref, row.entry, pk, self.actor))
+                refs.append(row.ref or "")
                 self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
-            FollowUp.objects.bulk_create(fresh)
-            if keep_refs:
-                self.new_followups.update((f.source_ref, f.pk) for f in fresh if f.source_ref)
+            keys = self.out.insert_values(FollowUp, fresh)
+            if keep_refs:  # only the refs medication rows point to are kept
+                medicated = self.plan.medicated_refs
+                self.new_followups.update((r, k) for r, k in zip(refs, keys, strict=True) if r in medicated)
             assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
             counts.created += len(fresh)
             counts.unchanged += len(parsed) - len(fresh)
@@ -313,8 +330,8 @@ class _Writer:
                 followup_ref, entry = rows.parse_medication(check)
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
-                    fresh.append(MedicationRow(followup_id=pk, drug=entry.drug, shape=entry.shape, **entry.doses()))
-            MedicationRow.objects.bulk_create(fresh)
+                    fresh.append({"followup_id": pk, "drug": entry.drug, "shape": entry.shape, **entry.doses()})
+            self.out.insert_values(MedicationRow, fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
             counts.unchanged += len(batch) - len(fresh)
@@ -337,7 +354,7 @@ class _Writer:
                 for (_ref, row), pk in zip(parsed, pks, strict=True)
                 if row is not None and (pk, row.provider_type, row.start_date) not in stored  # None: refused
             ]
-            RehabParticipation.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.start_date)
             assert counts is not None  # noqa: S101
@@ -356,7 +373,7 @@ class _Writer:
                 for (_ref, day), pk in zip(parsed, pks, strict=True)
                 if day is not None and (pk, day) not in stored
             ]
-            HealthCheck.objects.bulk_create(fresh)
+            self.out.insert(fresh)
             for item in fresh:
                 self.touch(item.patient_id, item.date)
             assert counts is not None  # noqa: S101
@@ -415,16 +432,17 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def build_followup(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> FollowUp:
-    return FollowUp(
-        uuid=uuid.uuid4(),
-        submission_key=uuid.uuid4(),
-        patient_id=patient_id,
-        doctor=actor,
-        source_ref=ref,
-        symptoms=list(entry.symptoms),
+def followup_values(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> dict[str, object]:
+    """A new follow-up's columns (by attname) for ``BulkInserter.insert_values``; the others take their defaults."""
+    return {
+        "uuid": uuid.uuid4(),
+        "submission_key": uuid.uuid4(),
+        "patient_id": patient_id,
+        "doctor_id": actor.pk,
+        "source_ref": ref,
+        "symptoms": list(entry.symptoms),
         **{name: getattr(entry, name) for name in FOLLOWUP_FIELDS},
-    )
+    }
 
 
 def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:

@@ -7,10 +7,11 @@ population sheets are those of ``casemgmt.areas.loading`` and are loaded by it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.areas.loading import AREAS, POPULATION
-from casemgmt.tabular import SheetSpec
+from casemgmt.tabular import Problem, SheetSpec, TabularSource
 from followup import codes
 from followup.models import CaseOpenReason
 from registry.models import TransferState
@@ -45,6 +46,7 @@ PATIENTS = SheetSpec(
         "economic_status": ("经济状况",),
     },
     required=frozenset({"ref", "national_id", "name", "village_code", "disorder", "registered_on"}),
+    text_only=frozenset({"national_id"}),  # 18 digits do not survive as an Excel number
 )
 TRANSFERS = SheetSpec(
     name="transfers",
@@ -238,3 +240,16 @@ def label(spec: SheetSpec, key: str) -> str:
     """The Chinese label of a column (its first alias), or the key when it has none."""
     aliases = spec.columns[key]
     return aliases[0] if aliases else key
+
+
+def lone_csv_sheet(stem: str) -> str:
+    """The sheet a lone CSV file is (the upload page and the command alike): the one its name names
+    (``followups.csv``), else the patients sheet (``县登记表.csv``)."""
+    name = stem.strip().casefold()
+    return name if name in SHEET_ORDER else PATIENTS.name
+
+
+def unrecognised_sheets(source: TabularSource) -> list[Problem]:
+    """Shown sheets that are none of the workbook's (nor the template's instructions): a sheet named 随访 or
+    followup would otherwise be silently ignored."""
+    return source.unknown_sheets(SHEETS, also=("说明", gettext("说明")))

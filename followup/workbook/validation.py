@@ -29,6 +29,7 @@ from .cells import ProblemLog, RowCheck, SheetReader
 from .history_checks import HistoryChecks
 from .schema import (
     AREAS,
+    CASES,
     FOLLOWUPS,
     HEALTH_CHECKS,
     MEDICATIONS,
@@ -38,6 +39,7 @@ from .schema import (
     REHAB,
     SHEETS,
     TRANSFERS,
+    unrecognised_sheets,
 )
 
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 when not yet known)
@@ -102,7 +104,8 @@ class Plan:
     followup_refs: set[str] = field(default_factory=set)  # dropped once the medications sheet is checked
     medicated_refs: set[str] = field(default_factory=set)  # follow-ups that have medication rows
     status_history: dict[str, list[rows.StatusRow]] = field(default_factory=dict)  # by patient ref, in order
-    case_patients: set[str] = field(default_factory=set)  # patient refs with rows in the cases sheet
+    # A cases sheet, even an empty one, is the workbook's whole case register: the system then opens no case itself.
+    case_register: bool = False
     row_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -191,6 +194,7 @@ class Validator:
     # -- the pass -----------------------------------------------------------------------------------------
 
     def run(self) -> Plan:
+        self.problems.extend(unrecognised_sheets(self.source))
         for spec in SHEETS:
             sheet = self.source.sheet(spec)
             if sheet is None or (spec.name in OPTIONAL_SHEETS and self.source.is_blank(spec.name)):
@@ -200,6 +204,7 @@ class Validator:
                 self.plan.sheets[spec.name] = sheet
         if not self.source.has_sheet(PATIENTS.name):
             self.problems.add(Problem(PATIENTS.name, None, None, _("缺少patients工作表。")))
+        self.plan.case_register = self.source.has_sheet(CASES.name)
         self.check_areas()
         self.check_patients()
         self.match_registered()

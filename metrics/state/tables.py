@@ -58,8 +58,11 @@ def add_totals(
     nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
-    where, params = "year >= %s", [since_year]
-    if patient_ids is not None:
+    where, params = "year >= %s", list[int | list[int]]([since_year])
+    if patient_ids is not None and connection.vendor == "postgresql":
+        where += " AND patient_id = ANY(%s)"  # one parameter however many patients (a bulk load's)
+        params.append(list(patient_ids))
+    elif patient_ids is not None:
         where += f" AND patient_id IN ({', '.join(['%s'] * len(patient_ids))})"
         params += list(patient_ids)
     if years is not None:

@@ -27,6 +27,8 @@ from metrics.state.read import code_range
 from metrics.state.setbased import insert_state
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 
+ID_BATCH = 10_000  # patients per list of query parameters (PostgreSQL takes at most 65,535)
+
 _upkeep = threading.local()  # .suspended: this thread's bulk load defers the upkeep to a rebuild
 
 
@@ -57,21 +59,27 @@ def refresh(
         if connection.features.has_select_for_update:
             from registry.models import Patient
 
-            list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+            for start in range(0, len(ids), ID_BATCH):  # in key order, batch after batch
+                locked = Patient.objects.select_for_update().filter(pk__in=ids[start : start + ID_BATCH])
+                list(locked.order_by("pk").values_list("pk"))
         set_based = connection.vendor == "postgresql" and len(ids) > set_based_above
-        chunks = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
-        for chunk in chunks:
-            add_totals(-1, chunk, since_year)
-            PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year).delete()
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            stored = PatientYearState.objects.filter(patient_id__in=chunk, year__gte=since_year)
+            if stored.exists():  # none for patients a bulk load has just registered
+                add_totals(-1, chunk, since_year)
+                stored.delete()
             if not set_based:
                 rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
                 insert_rows(rows)
                 written += len(rows)
-                add_totals(+1, chunk, since_year)
         if set_based:
             written = insert_state(list(range(since_year, day.year + 1)), day, ids)
-            for chunk in chunks:
-                add_totals(+1, chunk, since_year)
+        # The new rows' totals: summed once for all the batches (a bulk load refreshes many), each (year, area,
+        # slot) upserted once instead of once per batch.
+        step = max(len(ids), 1) if connection.vendor == "postgresql" else ID_BATCH  # there: one array parameter
+        for start in range(0, len(ids), step):
+            add_totals(+1, ids[start : start + step], since_year)
     return written
 
 

@@ -49,7 +49,7 @@ def test_county_staff_bad_file_and_dry_run(world: World, live_server: Any, deskt
     page.set_input_files("input[name=workbook]", str(wrong))
     page.click("button:has-text('上传并检查')")
     page.wait_for_load_state("networkidle")
-    assert "请上传 .xlsx、.zip 或 .csv 文件" in page.inner_text("#id_workbook_error")
+    assert "请上传 .xlsx、.xls、.ods、.csv 或 .zip 文件" in page.inner_text("#id_workbook_error")
     assert page.get_attribute("#id_workbook", "aria-describedby") == "id_workbook_helptext id_workbook_error"
     assert not WorkbookImport.objects.exists()
 

@@ -220,12 +220,19 @@ def test_header_problems(tmp_path: Path) -> None:
     assert not Area.objects.exists()
 
 
-def test_not_utf8_is_reported(tmp_path: Path) -> None:
+def test_a_gbk_csv_loads_like_utf8(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path, areas=None)
     (folder / "areas.csv").write_bytes(csv_text(AREAS).encode("gbk"))
     report = load_areas(folder, today=TODAY)
+    assert report.problems == [] and report.areas_created == len(AREAS) - 1
+
+
+def test_a_csv_in_no_known_encoding_is_reported(tmp_path: Path) -> None:
+    folder = csv_folder(tmp_path, areas=None)
+    (folder / "areas.csv").write_bytes(csv_text(AREAS).encode("gbk") + b"\x80\xff")
+    report = load_areas(folder, today=TODAY)
     assert [(p.sheet, p.row) for p in report.problems] == [("areas", None)]
-    assert "UTF-8" in report.problems[0].message
+    assert "既不是UTF-8，也不是GBK/GB18030" in report.problems[0].message
 
 
 def test_unreadable_sources(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from casemgmt.tabular import (
     as_text,
     open_source,
 )
+from casemgmt.tabular.cells import clean
 
 SPEC = SheetSpec(
     name="people",
@@ -185,24 +186,40 @@ def test_unreadable_sources(tmp_path: Path) -> None:
         open_source(tmp_path / "broken.zip")
 
 
-def test_not_utf8_in_the_header_is_a_header_problem(tmp_path: Path) -> None:
-    (tmp_path / "people.csv").write_bytes("code,name\r\n1,甲一社区\r\n".encode("gbk"))
-    with open_source(tmp_path) as source:
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030"])
+def test_gbk_and_gb18030_csv_are_read(tmp_path: Path, encoding: str) -> None:
+    text = "区划代码,名称\r\n320508001001,甲一社区\r\n320508001002,㐀䶵社区\r\n"  # 㐀䶵: GB18030 only
+    if encoding == "gbk":
+        text = text.replace("㐀䶵", "乙")
+    (tmp_path / "people.csv").write_bytes(text.encode(encoding))
+    problems, result = read_all(tmp_path)
+    assert problems == []
+    assert [cells["name"] for _, cells in result] == ["甲一社区", "乙社区" if encoding == "gbk" else "㐀䶵社区"]
+
+
+def test_the_encoding_is_decided_on_the_whole_file(tmp_path: Path) -> None:
+    """ASCII for thousands of lines, then GBK: the file is not UTF-8, so all of it is read as GB18030."""
+    body = "code,name\r\n" + "1,ascii\r\n" * 5000
+    (tmp_path / "people.csv").write_bytes(body.encode() + "2,甲一社区\r\n".encode("gbk"))
+    problems, result = read_all(tmp_path)
+    assert problems == [] and result[-1] == (5002, {"code": "2", "name": "甲一社区", "born": None, "count": None})
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"code,name\r\n1,\x80\xff\xfe\r\n", "既不是UTF-8，也不是GBK/GB18030"),
+        ("code,name\r\n".encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_a_csv_in_no_known_encoding_is_a_sheet_problem(tmp_path: Path, content: bytes, words: str) -> None:
+    (tmp_path / "people.csv").write_bytes(content)
+    with open_source(tmp_path / "people.csv", label="县登记表.csv") as source:
         sheet = source.sheet(SPEC)
         assert sheet is not None
         assert [(p.sheet, p.row) for p in sheet.header_problems] == [("people", None)]
-        assert "UTF-8" in sheet.header_problems[0].message
+        assert words in sheet.header_problems[0].message and "县登记表.csv" in sheet.header_problems[0].message
         assert list(sheet) == []
-
-
-def test_not_utf8_further_down_raises_while_reading(tmp_path: Path) -> None:
-    body = "code,name\r\n" + "1,ascii\r\n" * 5000
-    (tmp_path / "people.csv").write_bytes(body.encode() + "2,甲一社区\r\n".encode("gbk"))
-    with open_source(tmp_path) as source:
-        sheet = source.sheet(SPEC)
-        assert sheet is not None and sheet.header_problems == []
-        with pytest.raises(TabularError, match="UTF-8"):
-            list(sheet)
 
 
 def test_csv_is_streamed_not_loaded(tmp_path: Path) -> None:
@@ -294,13 +311,74 @@ def test_as_int_refuses(cell: Any) -> None:
         ("2025-02-28 00:00:00", dt.date(2025, 2, 28)),
         (dt.datetime(2025, 2, 28, 0, 0), dt.date(2025, 2, 28)),
         (dt.date(2025, 2, 28), dt.date(2025, 2, 28)),
+        ("2025/2/8", dt.date(2025, 2, 8)),  # what Chinese Excel writes into a CSV
+        ("2025/2/8 0:00", dt.date(2025, 2, 8)),
+        ("2025年2月8日", dt.date(2025, 2, 8)),
+        ("2025.02.08", dt.date(2025, 2, 8)),
+        ("20250208", dt.date(2025, 2, 8)),
+        (20250208, dt.date(2025, 2, 8)),
+        (45000, dt.date(2023, 3, 15)),  # an Excel date serial in a number cell
+        (45000.75, dt.date(2023, 3, 15)),
+        ("45000", dt.date(2023, 3, 15)),  # ... or exported into a CSV as text
+        (1, dt.date(1900, 1, 1)),
+        (61, dt.date(1900, 3, 1)),
+        ("２０２５－０２－０８", dt.date(2025, 2, 8)),  # full-width, after cleaning
     ],
 )
 def test_as_date(cell: Any, expected: dt.date | None) -> None:
-    assert as_date(cell) == expected
+    assert as_date(clean(cell, max_chars=100)) == expected
 
 
-@pytest.mark.parametrize("cell", ["2025-02-30", "28/02/2025", "20250228", 45000, "2025-2-8"])
+@pytest.mark.parametrize("cell", ["2025-02-30", "28/02/2025", "2025", "1.5.2025", 60, -3, "abc", True])
 def test_as_date_refuses(cell: Any) -> None:
     with pytest.raises(CellError, match="应为日期"):
         as_date(cell)
+
+
+def rewrite_sheet(path: Path, out: Path, rows: int, *, dimension: bool) -> Path:
+    """The workbook at *path* with its sheet replaced by a header, empty rows and a last row with one cell."""
+    first = b'<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c></row>'
+    body = first + b"".join(b'<row r="%d"/>' % i for i in range(2, rows))
+    last = b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>end</t></is></c></row>' % (rows, rows)
+    head = b'<dimension ref="A1:A%d"/>' % rows if dimension else b""
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main">' + head + b"<sheetData>" + body + last + b"</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, xml if info.filename == "xl/worksheets/sheet1.xml" else src.read(info))
+    return out
+
+
+def test_empty_rows_are_let_go_while_streaming(tmp_path: Path) -> None:
+    """openpyxl's loop keeps each cleared row element; the reader's lets it go."""
+    book = write_xlsx(tmp_path / "book.xlsx", {"people": [["code"]]})
+    path = rewrite_sheet(book, tmp_path / "rows.xlsx", 300_000, dimension=True)
+    spec = SheetSpec(name="people", columns={"code": ()})
+    tracemalloc.start()
+    try:
+        with open_source(path) as source:
+            sheet = source.sheet(spec)
+            assert sheet is not None and sheet.header_problems == []
+            assert list(sheet) == [(300_000, {"code": "end"})]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_sheet_without_its_dimension_is_not_measured_at_opening(tmp_path: Path) -> None:
+    """openpyxl would read the whole sheet to measure it, keeping an element per row (its write-only mode writes
+    no <dimension>); the reader needs no size."""
+    book = write_xlsx(tmp_path / "book.xlsx", {"people": [["code"]]})
+    path = rewrite_sheet(book, tmp_path / "rows.xlsx", 300_000, dimension=False)
+    tracemalloc.start()
+    try:
+        with open_source(path) as source:
+            sheet = source.sheet(SheetSpec(name="people", columns={"code": ()}))
+            assert sheet is not None and list(sheet) == [(300_000, {"code": "end"})]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000

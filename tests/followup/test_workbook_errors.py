@@ -290,7 +290,7 @@ def test_an_unreadable_file_raises_a_plain_error(world: World, tmp_path: Path) -
 
     bad = tmp_path / "broken.xlsx"
     bad.write_bytes(b"not a workbook")
-    with pytest.raises(WorkbookError, match="无法打开Excel文件"):
+    with pytest.raises(WorkbookError, match=r"“broken\.xlsx”不是Excel或WPS表格文件"):
         import_workbook(bad, actor=world.admin_e)
 
 

@@ -154,16 +154,23 @@ def test_loading_a_version_2_workbook_twice_changes_nothing(world: World, tmp_pa
     assert again.counts["cases"].unchanged == 2 and again.counts["emergencies"].unchanged == 2
 
 
-def test_cases_of_the_sheet_replace_the_opening_rule_for_their_patients(world: World, tmp_path: Path) -> None:
-    """An unstable latest follow-up opens a case by the rule — unless the workbook brings the patient's cases."""
+@pytest.mark.parametrize("cases_sheet", ["with_rows", "header_only", "absent"])
+def test_a_cases_sheet_is_the_whole_case_register(world: World, tmp_path: Path, cases_sheet: str) -> None:
+    """An unstable latest follow-up opens a case by the rule — unless the workbook has a cases sheet (even an
+    empty one): then its rows are every case there is (a migrated register, or an export loaded back)."""
     sheets = valid_sheets(world)
     sheets["followups"].append(followup_row("F9", "P1", 5, classification=1, next_date=day(-9)))
     sheets["followups"].append(followup_row("F8", "P2", 5, classification=1, next_date=day(-9)))
-    sheets["cases"] = [CASE_HEADER, ["C1", "P1", day(5), "UNSTABLE", None, None, None]]
+    if cases_sheet == "with_rows":
+        sheets["cases"] = [CASE_HEADER, ["C1", "P1", day(5), "UNSTABLE", None, None, None]]
+    elif cases_sheet == "header_only":
+        sheets["cases"] = [CASE_HEADER]
     assert import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e).ok
     p1, p2 = by_ref(sheets, "P1"), by_ref(sheets, "P2")
-    assert list(Case.objects.filter(patient=p1).values_list("source_ref", flat=True)) == ["C1"]
-    assert Case.objects.filter(patient=p2, source_ref__isnull=True).count() == 1  # opened by the rule
+    p1_cases = list(Case.objects.filter(patient=p1).values_list("source_ref", flat=True))
+    p2_cases = Case.objects.filter(patient=p2).count()
+    expected = {"with_rows": (["C1"], 0), "header_only": ([], 0), "absent": ([None], 1)}[cases_sheet]
+    assert (p1_cases, p2_cases) == expected
 
 
 def empty_sheet_book(path: Path, sheets: Sheets, *, blank: list[str], header_only: dict[str, list[str]]) -> Path:

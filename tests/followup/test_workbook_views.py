@@ -94,12 +94,14 @@ def test_county_staff_cannot_load_into_another_county(world: World, tmp_path: Pa
 def test_a_broken_file_is_reported_plainly(world: World, tmp_path: Path) -> None:
     broken = SimpleUploadedFile("book.xlsx", b"this is not a workbook")
     page = upload(login(world.admin_e), broken).content.decode()
-    assert "无法打开Excel文件" in page
+    job = WorkbookImport.objects.get()
+    assert "“book.xlsx”不是Excel或WPS表格文件" in page
+    assert "book.xlsx" in job.report["error"] and str(job.uuid) not in job.report["error"]  # not the stored name
 
 
 def test_a_file_of_another_type_is_refused_by_the_form(world: World) -> None:
     response = login(world.admin_e).post(UPLOAD, {"workbook": SimpleUploadedFile("book.pdf", b"%PDF")})
-    assert response.status_code == 200 and "请上传 .xlsx、.zip 或 .csv 文件" in response.content.decode()
+    assert response.status_code == 200 and "请上传 .xlsx、.xls、.ods、.csv 或 .zip 文件" in response.content.decode()
     assert not WorkbookImport.objects.exists()
 
 

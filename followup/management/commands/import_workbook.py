@@ -31,10 +31,15 @@ def system_actor() -> User:
 
 class Command(BaseCommand):
     # A plain str, not gettext_lazy: argparse refuses a lazy proxy in --help.
-    help = _("导入登记表（xlsx、CSV文件夹或CSV压缩包）：全部通过检查才写入，重复导入不会重复写入。")
+    help = _("导入登记表（xlsx、xls、ods、CSV文件、CSV文件夹或CSV压缩包）：全部通过检查才写入，重复导入不会重复写入。")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help=_("xlsx文件、装有CSV文件的文件夹或zip压缩包。"))
+        parser.add_argument(
+            "path",
+            help=_(
+                "xlsx、xls或ods文件，单个CSV文件（按文件名对应工作表，否则视为patients），装有CSV文件的文件夹或zip压缩包。"
+            ),
+        )
         parser.add_argument("--dry-run", action="store_true", help=_("只检查并报告，不写入。"))
         parser.add_argument("--user", help=_("记为哪个账号导入（默认为系统导入账号）。"))
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.areas.changes import AreaChangeLoadError, ChangeReport, load_area_changes
 from casemgmt.management import options as option
+from casemgmt.management.problems import refuse
 
 
 class Command(BaseCommand):
@@ -27,11 +28,7 @@ class Command(BaseCommand):
         except AreaChangeLoadError as exc:
             raise CommandError(str(exc)) from exc
         if not report.ok:
-            for problem in report.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                _("发现%(count)d个问题，未写入任何数据。") % {"count": len(report.problems)}, returncode=1
-            )
+            raise refuse(self.stderr, report.problems)
         self._summary(report)
 
     def _summary(self, report: ChangeReport) -> None:

@@ -16,6 +16,7 @@ from casemgmt.areas import nbs2023
 from casemgmt.areas.loading import AreaLoadError, LoadReport, load_areas
 from casemgmt.areas.models import AreaLevel
 from casemgmt.management import options as option
+from casemgmt.management.problems import refuse
 
 EXAMPLES_SHOWN = 10
 
@@ -62,11 +63,7 @@ class Command(BaseCommand):
         except AreaLoadError as exc:
             raise CommandError(str(exc)) from exc
         if not report.ok:
-            for problem in report.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                _("发现%(count)d个问题，未写入任何数据。") % {"count": len(report.problems)}, returncode=1
-            )
+            raise refuse(self.stderr, report.problems)
         self.finish(file_summary(report), dry_run=report.dry_run)
 
     def load_nbs2023(self, prefix: str, source: Path | None, *, dry_run: bool) -> None:
@@ -75,13 +72,7 @@ class Command(BaseCommand):
         except nbs2023.Nbs2023Error as exc:
             raise CommandError(str(exc)) from exc
         if not report.ok:
-            for problem in report.problems:
-                self.stderr.write(problem)
-            if report.problem_count > len(report.problems):
-                self.stderr.write(_("……另有%(count)d个问题。") % {"count": report.problem_count - len(report.problems)})
-            raise CommandError(
-                _("发现%(count)d个问题，未写入任何数据。") % {"count": report.problem_count}, returncode=1
-            )
+            raise refuse(self.stderr, report.problems, total=report.problem_count)
         for line in nbs2023_notes(report):
             self.stdout.write(line)
         self.finish(nbs2023_summary(report), dry_run=report.dry_run)

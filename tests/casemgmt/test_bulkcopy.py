@@ -1,0 +1,75 @@
+"""casemgmt.bulkcopy: rows written through COPY (PostgreSQL) or bulk_create read back as a save() stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from casemgmt.bulkcopy import BulkInserter
+from casemgmt.crypto import cipher as crypto
+from followup.models import FollowUp
+from registry.models import Patient, StatusChange
+from tests.base import TODAY, World, patient_fields
+
+
+def new_patient(world: World, **overrides: Any) -> Patient:
+    fields = patient_fields(**overrides)
+    patient = Patient(
+        uuid=uuid.uuid4(),
+        village=world.village_a1,
+        created_by=world.admin_e,
+        status="ACTIVE",
+        status_since=fields["registered_on"],
+        **fields,
+    )
+    patient.refresh_indexes()
+    return patient
+
+
+def test_identity_is_sealed_as_a_save_seals_it_and_keys_are_set(world: World) -> None:
+    patients = [new_patient(world), new_patient(world, phone="")]
+    names = [p.name for p in patients]
+    BulkInserter().insert(patients)
+    assert all(p.pk is not None for p in patients)
+    stored = Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk")
+    assert [p.name for p in stored] == names  # decrypts with this row's UUID as associated data
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, phone, created_at FROM registry_patient WHERE id = %s", [patients[1].pk])
+        raw_name, raw_phone, created_at = cursor.fetchone()
+    assert crypto.token_key_id(raw_name) and names[1] not in raw_name
+    assert raw_phone == ""  # empty stays empty, as in a save
+    assert created_at is not None
+    assert Patient.objects.get(national_id_index=patients[0].national_id_index).pk == patients[0].pk
+
+
+def test_values_take_the_model_defaults_and_return_the_keys(world: World) -> None:
+    inserter = BulkInserter()
+    day = TODAY - dt.timedelta(days=3)
+    given = {"patient_id": world.patient_a.pk, "doctor_id": world.doctor_a.pk, "date": day, "mode": 1}
+    rows = [{**given, "outcome": "REACHED", "submission_key": uuid.uuid4()} for _ in range(2)]
+    keys = inserter.insert_values(FollowUp, rows)
+    stored = FollowUp.objects.filter(pk__in=keys).order_by("pk")
+    assert [f.pk for f in stored] == keys
+    assert len({f.uuid for f in stored}) == 2  # a callable default is called per row
+    assert all(f.symptoms == [] and f.created_at is not None and f.date == day for f in stored)
+
+
+def test_encrypted_models_need_instances(world: World) -> None:
+    with pytest.raises(TypeError):
+        BulkInserter().insert_values(Patient, [{"village_id": world.village_a1.pk}])
+
+
+def test_a_duplicate_is_an_integrity_error_and_the_transaction_keeps_nothing(world: World) -> None:
+    first = new_patient(world)
+    twin = new_patient(world, national_id=first.national_id)
+    changes_before = StatusChange.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        inserter = BulkInserter()
+        inserter.insert([first])
+        inserter.insert([twin])
+    assert not Patient.objects.filter(national_id_index=first.national_id_index).exists()
+    assert StatusChange.objects.count() == changes_before
