@@ -157,6 +157,53 @@ def test_county_staff_export_the_county_without_identity(
 
 
 @JAVASCRIPT
+def test_the_report_button_exports_the_area_the_report_shows(
+    world: World, live_server: Any, request: Any, javascript: bool
+) -> None:
+    """County staff look at one township's report: its button exports that township, not the county."""
+    page = browser_page(request, javascript)
+    log_in(page, live_server, "county_d", PASSWORD)
+    page.goto(f"{live_server.url}/reports/")
+    page.select_option("#id_area", world.township_a.code)
+    page.click("#report-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#id_area option:checked").get_attribute("value") == world.township_a.code
+    export = press_and_follow(page, "导出本地区登记表")
+    assert export.status == WorkbookExport.Status.DONE, export.failure_message
+    assert (export.area_code, export.identity, export.patients) == (world.township_a.code, False, 1)
+    assert WorkbookExport.objects.count() == 1
+
+
+@JAVASCRIPT
+def test_a_failed_export_says_so_and_can_be_asked_again(
+    world: World, live_server: Any, request: Any, javascript: bool, tmp_path: Path
+) -> None:
+    """The file cannot be written (a file stands where the export folder should be): the job page says the
+    export failed, nothing is kept; asked again once the folder can be made, the export is built."""
+    page = browser_page(request, javascript)
+    request.getfixturevalue("settings").BASE_DIR = tmp_path
+    blocking = tmp_path / "var" / "exports"
+    blocking.parent.mkdir()
+    blocking.write_text("not a folder")
+    log_in(page, live_server, "doctor_a", PASSWORD)
+    page.goto(f"{live_server.url}/followup/export/")
+    failed = press_and_follow(page, "生成登记表")
+    assert failed.status == WorkbookExport.Status.FAILED and failed.file_path == ""
+    assert "生成失败，请重试。" in page.inner_text("main") and page.locator("text=下载登记表").count() == 0
+    screenshot(page, f"workbook-export-05-failed-{javascript}")
+    assert not export_events(world.doctor_a, "registry_workbook")
+
+    blocking.unlink()
+    page.click("text=返回导出登记表")
+    page.wait_for_url("**/followup/export/")
+    assert "失败" in page.locator("td[data-label='状态']").inner_text()
+    built = press_and_follow(page, "生成登记表")
+    assert built.pk != failed.pk and built.status == WorkbookExport.Status.DONE
+    assert Path(built.file_path).parent == blocking and Path(built.file_path).is_file()
+    assert len(export_events(world.doctor_a, "registry_workbook")) == 1
+
+
+@JAVASCRIPT
 def test_an_open_export_is_rejoined_not_doubled(world: World, live_server: Any, request: Any, javascript: bool) -> None:
     """Asking again while the area's export still waits for a worker lands on that job; no second one."""
     page = browser_page(request, javascript)
