@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from casemgmt.accounts.models import AreaMembership
@@ -57,12 +58,15 @@ def press_and_follow(page: Any, button: str) -> WorkbookExport:
     return WorkbookExport.objects.get(uuid=page.url.rstrip("/").rsplit("/", 1)[1])
 
 
-def download(page: Any, folder: Path, area_code: str) -> Path:
-    """Press the download link; the file as saved under the name the server suggests."""
+def download(page: Any, folder: Path, export: WorkbookExport) -> Path:
+    """Press the download link; the file as saved under the name the server suggests (the area and the local
+    date the file was built, as the export_workbook command names it)."""
     with page.expect_download() as info:
         page.click("text=下载登记表")
     name = info.value.suggested_filename
-    assert name.startswith(f"registry-{area_code}-") and name.endswith(".xlsx"), name
+    export.refresh_from_db()
+    assert export.finished_at is not None
+    assert name == f"registry-{export.area_code}-{timezone.localdate(export.finished_at):%Y%m%d}.xlsx", name
     path = folder / name
     info.value.save_as(path)
     return path
@@ -90,7 +94,7 @@ def test_a_doctor_exports_his_township_with_identity(
     done = page.inner_text("main")
     assert export.patients == 1 and "共1名患者" in done and "文件含患者身份信息" in done
     screenshot(page, f"workbook-export-02-doctor-done-{javascript}")
-    file = download(page, tmp_path, world.township_a.code)
+    file = download(page, tmp_path, export)
     patients = sheet_rows(file, "patients")
     assert [(row["ref"], row["national_id"], row["name"]) for row in patients] == [
         (str(world.patient_a.uuid), world.patient_a.national_id, world.patient_a.name)
@@ -133,7 +137,7 @@ def test_county_staff_export_the_county_without_identity(
     text = page.inner_text("main")
     assert "不含身份信息" in text and world.patient_a.name not in page.content()
     screenshot(page, f"workbook-export-03-county-done-{javascript}")
-    file = download(page, tmp_path, world.county.code)
+    file = download(page, tmp_path, first)
     patients = sheet_rows(file, "patients")
     assert {row["ref"] for row in patients} == {str(world.patient_a.uuid), str(world.patient_b.uuid)}
     for key in IDENTITY_COLUMNS:
