@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casemgmt.accounts.http import AuthenticatedHttpRequest
@@ -74,5 +75,6 @@ def export_download(request: AuthenticatedHttpRequest, export_uuid: uuid.UUID) -
             "patients": export.patients,
         },
     )
-    name = f"registry-{export.area_code}-{export.finished_at:%Y%m%d}.xlsx" if export.finished_at else None
+    built_on = timezone.localdate(export.finished_at) if export.finished_at else None
+    name = f"registry-{export.area_code}-{built_on:%Y%m%d}.xlsx" if built_on else None
     return FileResponse(open(export.file_path, "rb"), as_attachment=True, filename=name or "registry.xlsx")

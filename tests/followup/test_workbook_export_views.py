@@ -4,6 +4,7 @@ audited; case-team members, administrators and anonymous users get 404 or the lo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,14 @@ def test_an_export_is_its_owners_alone(world: World, django_capture_on_commit_ca
         client = login(other)
         assert client.get(reverse("followup:workbook_export_job", args=[export.uuid])).status_code == 404
         assert client.get(reverse("followup:workbook_export_download", args=[export.uuid])).status_code == 404
+
+
+def test_the_downloaded_file_is_named_by_the_local_date_it_was_built(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Built at 01:30 in China (17:30 UTC the day before): the name carries China's date, as the command's does."""
+    client = login(world.doctor_a)
+    export, _patients = exported(client, world.township_a.code, django_capture_on_commit_callbacks)
+    WorkbookExport.objects.filter(pk=export.pk).update(finished_at=dt.datetime(2026, 12, 6, 17, 30, tzinfo=dt.UTC))
+    download = client.get(reverse("followup:workbook_export_download", args=[export.uuid]))
+    assert f'filename="registry-{world.township_a.code}-20261207.xlsx"' in download["Content-Disposition"]
