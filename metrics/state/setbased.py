@@ -25,7 +25,7 @@ The rows are then cut per (holder village, death cause) like ``compute._emit``, 
 ``valid_until`` for the current year. The property test (tests/metrics/test_state_equivalence.py) proves the rows
 equal the incremental path's (``compute``), and the documents the direct definition's, for every option.
 
-May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``.
+May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``, ``read``.
 """
 
 # ruff: noqa: S608  (the SQL is assembled from model table names and this module's expressions; values are parameters)
@@ -37,12 +37,23 @@ from typing import Any
 
 from django.db import connection
 
+from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.indicators.periods import Quarter, month_end
-from metrics.models import MASK_COLUMNS, PatientYearState
+from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
+from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
+from metrics.state.read import TOTALS_AREA, bit_of, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
+
+
+SESSION_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",  # the sorts of the windows and the hashes of the groupings stay in memory
+    # JIT compiling the statements' hundreds of mask expressions costs more than it saves (totals: 29 s against
+    # 14 s on 100,000 patients).
+    "SET LOCAL jit = off",
+)
 
 
 def _at(kind: str, date_sql: str, year: str = "py.year") -> str:
@@ -96,6 +107,11 @@ def _statements(patient_filter: str) -> list[str]:
     patient, status, custody, followup, check, rehab, case, emergency = _tables()
     among = "" if not patient_filter else " AND {column} IN (SELECT pid FROM jf_py)"
     years_of = "generate_series(EXTRACT(YEAR FROM {start})::int, LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
+    # Without the join to jf_py (a lookup per fact): rows of other patient-years are never joined to jf_py later.
+    rebuilt_years = (
+        "generate_series(GREATEST(EXTRACT(YEAR FROM {start})::int, %(y0)s),"
+        " LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
+    )
     return [
         # Patient-years: every year from registration (or the first rebuilt year) to the day's, with the masks
         # of the registration day.
@@ -194,11 +210,11 @@ def _statements(patient_filter: str) -> list[str]:
                 0 AS ovd, 0 AS open, 0 AS rehab, 0 AS hc
                 FROM {followup} f JOIN jf_py py ON py.pid = f.patient_id AND py.year = EXTRACT(YEAR FROM f.date)::int
                 WHERE f.minor_trouble > 0 OR f.trouble > 0 OR f.disaster > 0
-            UNION ALL SELECT py.pid, py.year, 0, 0, 0, {_until("r.d", "r.nx")} & {_ge("r.nd + 1")}, 0, 0, 0
+            UNION ALL SELECT r.pid, y.year, 0, 0, 0, {_until("r.d", "r.nx", "y.year")} & {_ge("r.nd + 1", "y.year")},
+                    0, 0, 0
                 FROM reached r
-                CROSS JOIN LATERAL {years_of.format(start="r.d", end=f"COALESCE(r.nx - 1, {FAR})")} y(year)
-                JOIN jf_py py ON py.pid = r.pid AND py.year = y.year
-                WHERE r.nd IS NOT NULL
+                CROSS JOIN LATERAL {rebuilt_years.format(start="r.d", end=f"COALESCE(r.nx - 1, {FAR})")} y(year)
+                WHERE r.nd IS NOT NULL AND y.year = ANY(%(years)s)
             UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, {_until("c.opened_on", "c.closed_on")}, 0, 0
                 FROM {case} c JOIN jf_py py ON py.pid = c.patient_id
             UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, 0,
@@ -398,7 +414,8 @@ def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] 
     params["ids"] = list(patient_ids or [])
     among = "" if patient_ids is None else "AND p.id = ANY(%(ids)s)"
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts of the windows stay in memory
+        for setting in SESSION_SETTINGS:
+            cursor.execute(setting)
         for sql in [*_statements(among), _masks_statement(), _valid_until_statement(bool(among))]:
             cursor.execute(sql, params)
             if sql.startswith("CREATE TEMP TABLE"):
@@ -408,3 +425,65 @@ def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] 
         for name in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     return written
+
+
+# The per-township totals of a rebuild. Each count column's 26 slot bits are summed in 9 packed bigint sums of 3
+# slots each (21 bits per slot: a township-year has far fewer than 2**21 rows) instead of expanding every row to
+# its 26 slots; the sums are unpacked per township-year afterwards.
+PACK_BITS, PACK_SLOTS = 21, 3
+PACKS = (len(SLOTS) + PACK_SLOTS - 1) // PACK_SLOTS
+
+
+def _mask_expression(column: str) -> str:
+    """``read.total_expression`` of a count column with the whole mask in place of the slot's bit."""
+    expression = total_expression(column)
+    for mask in MASK_COLUMNS:
+        expression = expression.replace(bit_of(mask, None), connection.ops.quote_name(mask))
+    assert "slots.slot" not in expression  # noqa: S101  (a new form of total_expression must be handled here)
+    return expression
+
+
+def _packed_sums(column: str) -> list[str]:
+    """The packed sums of a count column over the alike rows (``n`` rows each): bit s of the mask lands in bits
+    21·(s mod 3) of the (s div 3)-th sum."""
+    mask = _mask_expression(column)
+    sums = []
+    for chunk in range(PACKS):
+        x = f"(({mask}) >> {PACK_SLOTS * chunk})::bigint"
+        spread = " | ".join(f"(({x} & {1 << j}) << {(PACK_BITS - 1) * j})" for j in range(PACK_SLOTS))
+        sums.append(f"SUM(n * ({spread}))::bigint")
+    return sums
+
+
+def insert_totals(years: Sequence[int]) -> None:
+    """Insert the per-township totals of the state rows of *years* (whose totals the caller deleted): the rows
+    ``tables.add_totals`` would add, by packed sums."""
+    if not years:
+        return
+    state = connection.ops.quote_name(PatientYearState._meta.db_table)
+    totals = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
+    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
+    alike = (
+        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END"
+        f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s)"
+        f" GROUP BY year, 2, 3, death_cause, {masks}"
+    )
+    packed = ", ".join(f"ARRAY[{', '.join(_packed_sums(c))}] AS p{i}" for i, c in enumerate(COUNT_COLUMNS))
+    field = (1 << PACK_BITS) - 1
+    counts = ", ".join(
+        f"(p{i}[slots.slot / {PACK_SLOTS} + 1] >> ({PACK_BITS} * (slots.slot %% {PACK_SLOTS}))) & {field}"
+        for i in range(len(COUNT_COLUMNS))
+    )
+    sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
+    SELECT year, area, slot, {", ".join(columns)} FROM (
+        SELECT year, area, slots.slot, {counts}
+        FROM (SELECT year, area, {packed} FROM ({alike}) alike GROUP BY year, area) packed,
+             generate_series(0, {len(SLOTS) - 1}) slots(slot)
+    ) counted({", ".join(["year", "area", "slot", *columns])})
+    WHERE {" OR ".join(f"{c} <> 0" for c in columns)}
+    ORDER BY year, area, slot"""
+    with connection.cursor() as cursor:
+        for setting in SESSION_SETTINGS:
+            cursor.execute(setting)
+        cursor.execute(sql, {"years": list(years)})
