@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -427,11 +428,30 @@ def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] 
     return written
 
 
-# The per-township totals of a rebuild. Each count column's 26 slot bits are summed in 9 packed bigint sums of 3
-# slots each (21 bits per slot: a township-year has far fewer than 2**21 rows) instead of expanding every row to
-# its 26 slots; the sums are unpacked per township-year afterwards.
-PACK_BITS, PACK_SLOTS = 21, 3
-PACKS = (len(SLOTS) + PACK_SLOTS - 1) // PACK_SLOTS
+# The per-township totals of a rebuild. Instead of expanding every row to its 26 slots, the slot bits of each
+# count column are summed in a few packed bigint sums: bit s of a mask becomes a field of ``bits`` bits (enough for
+# the largest township-year's row count) in sum s // per, looked up in a table per group of ``per`` bits.
+MAX_PER_PACK = 8  # bits looked up at once: a table of 256 spread values
+
+
+@dataclass(frozen=True)
+class Packing:
+    bits: int  # per slot's count
+    per: int  # slots per sum
+
+    @classmethod
+    def for_count(cls, largest: int) -> Packing:
+        bits = max(1, largest.bit_length())
+        return cls(bits, max(1, min(MAX_PER_PACK, 63 // bits)))
+
+    @property
+    def packs(self) -> int:
+        return -(-len(SLOTS) // self.per)
+
+    def spread_table(self) -> str:
+        """The array of the packed value of each ``per``-bit group of a mask, as an SQL literal."""
+        values = (sum(((group >> j) & 1) << (self.bits * j) for j in range(self.per)) for group in range(1 << self.per))
+        return f"'{{{','.join(map(str, values))}}}'::bigint[]"
 
 
 def _mask_expression(column: str) -> str:
@@ -443,16 +463,25 @@ def _mask_expression(column: str) -> str:
     return expression
 
 
-def _packed_sums(column: str) -> list[str]:
-    """The packed sums of a count column over the alike rows (``n`` rows each): bit s of the mask lands in bits
-    21·(s mod 3) of the (s div 3)-th sum."""
+def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
+    """The packed sums of a count column over the alike rows (``n`` rows each)."""
     mask = _mask_expression(column)
-    sums = []
-    for chunk in range(PACKS):
-        x = f"(({mask}) >> {PACK_SLOTS * chunk})::bigint"
-        spread = " | ".join(f"(({x} & {1 << j}) << {(PACK_BITS - 1) * j})" for j in range(PACK_SLOTS))
-        sums.append(f"SUM(n * ({spread}))::bigint")
-    return sums
+    group = (1 << packing.per) - 1
+    return [
+        f"SUM(n * ({table})[((({mask}) >> {packing.per * pack}) & {group}) + 1])::bigint"
+        for pack in range(packing.packs)
+    ]
+
+
+def _largest_township_year(years: Sequence[int]) -> int:
+    state = connection.ops.quote_name(PatientYearState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(max(n), 0) FROM (SELECT count(*) AS n FROM {state} WHERE year = ANY(%s)"
+            f" GROUP BY year, {TOTALS_AREA}) t",
+            [list(years)],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def insert_totals(years: Sequence[int]) -> None:
@@ -469,10 +498,14 @@ def insert_totals(years: Sequence[int]) -> None:
         f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s)"
         f" GROUP BY year, 2, 3, death_cause, {masks}"
     )
-    packed = ", ".join(f"ARRAY[{', '.join(_packed_sums(c))}] AS p{i}" for i, c in enumerate(COUNT_COLUMNS))
-    field = (1 << PACK_BITS) - 1
+    packing = Packing.for_count(_largest_township_year(years))
+    table = packing.spread_table()
+    packed = ", ".join(
+        f"ARRAY[{', '.join(_packed_sums(c, packing, table))}] AS p{i}" for i, c in enumerate(COUNT_COLUMNS)
+    )
+    field = (1 << packing.bits) - 1
     counts = ", ".join(
-        f"(p{i}[slots.slot / {PACK_SLOTS} + 1] >> ({PACK_BITS} * (slots.slot %% {PACK_SLOTS}))) & {field}"
+        f"(p{i}[slots.slot / {packing.per} + 1] >> ({packing.bits} * (slots.slot %% {packing.per}))) & {field}"
         for i in range(len(COUNT_COLUMNS))
     )
     sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
