@@ -22,7 +22,8 @@ A patient has at most one DEAD status change (the registry allows no transition 
 ``registry.patients.services``), so the day and cause of death are one per patient-year.
 
 The rows are then cut per (holder village, death cause) like ``compute._emit``, emergency layers included, with
-``valid_until`` for the current year. The property test (tests/metrics/test_state_equivalence.py) proves the rows
+``valid_until`` for the current year. ``insert_totals`` then sums them per township without expanding them to
+their 26 slots (packed sums, see there). The property test (tests/metrics/test_state_equivalence.py) proves the rows
 equal the incremental path's (``compute``), and the documents the direct definition's, for every option.
 
 May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``, ``read``.
