@@ -77,8 +77,7 @@ def _sle(x: str, year: str = "py.year") -> str:
 
 def _in(x: str, year: str = "py.year") -> str:
     """Slots whose period holds the date *x* (NULL: none)."""
-    x = f"COALESCE({x}, {NEVER})"
-    return f"({_ge(x, year)} & {_sle(x, year)})"
+    return _at("in", f"COALESCE({x}, {NEVER})", year)
 
 
 def _until(start: str, end: str, year: str = "py.year") -> str:
@@ -168,7 +167,7 @@ def _statements(patient_filter: str) -> list[str]:
         SELECT pid, year, d, h, a, mode, cls, fam, {_plus3("d")} AS d3,
             {_in("d", "year")} AS ind, {_in("p1", "year")} AS in1, {_in("p2", "year")} AS in2,
             {_in("p3", "year")} AS in3, {_sle(f"COALESCE(p1, {NEVER})", "year")} AS sle_p1,
-            {_until("d", "nx", "year")} & {_sle("d", "year")} AS last, {_at("win", "d", "year")} AS win,
+            {_in("d", "year")} & ~{_ge(f"COALESCE(nx, {FAR})", "year")} AS last, {_at("win", "d", "year")} AS win,
             {_at("s3lt", "d", "year")} AS s3lt, {_ge(_plus3("d") + " + 1", "year")} AS ge3,
             {_plus3("p1")} < d AS gap
         FROM (
