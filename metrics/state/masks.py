@@ -5,7 +5,8 @@ slots it touches, and every rule of ``metrics.state.slots`` is an expression ove
 date *x* for the slots of a year (computed as of *day*, so the cut-off of slot s is c_s = min(E_s, day)) are:
 
 - ``ge``: slots whose cut-off is on or after x (x happened by the cut-off when x <= c_s);
-- ``sle``: slots whose start is on or before x (S_s <= x); ``ge & sle`` = the slots whose period holds x;
+- ``sle``: slots whose start is on or before x (S_s <= x);
+- ``in``: ``ge & sle``, the slots whose period holds x (one lookup instead of two);
 - ``win``: slots whose stable window holds x (add_months(c_s, -3) <= x);
 - ``s3lt``: slots whose start plus 3 calendar months lies before x (the interval-3m rule's first gap);
 - ``qfrom`` / ``qupto``: the year's quarters (bit q-1) starting on or after x / ending on or before x.
@@ -26,7 +27,7 @@ from metrics.indicators.periods import Quarter
 from metrics.state.calendar import slot_periods
 
 SPAN = 732  # days tabulated per year: 1 January of the year before, and 731 days on (covers two leap years)
-KINDS = ("ge", "sle", "win", "s3lt", "qfrom", "qupto")
+KINDS = ("ge", "sle", "in", "win", "s3lt", "qfrom", "qupto")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def year_masks(year: int, day: dt.date) -> YearMasks:
         x = first_day(year) + dt.timedelta(days=offset)
         days["ge"].append(_bits([s and p.cutoff_date >= x for s, p in zip(started, periods, strict=True)]))
         days["sle"].append(_bits([s and p.start <= x for s, p in zip(started, periods, strict=True)]))
+        days["in"].append(days["ge"][-1] & days["sle"][-1])
         days["win"].append(
             _bits([s and add_months(p.cutoff_date, -3) <= x for s, p in zip(started, periods, strict=True)])
         )

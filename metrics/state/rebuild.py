@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from metrics.indicators.definitions import SEVERE_DISORDERS, PatientFacts
 from metrics.indicators.facts import facts_of_patients
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
-from metrics.state.setbased import insert_state
+from metrics.state.setbased import insert_state, insert_totals
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 from metrics.state.write import refresh_stale, stale_patients
 
@@ -71,25 +71,25 @@ def rebuild(
     next batch and writes the previous one; at most ``workers`` + 1 batches are in flight.
 
     On PostgreSQL the rows are computed by set-based SQL instead (``metrics.state.setbased``, issue 17 §1);
-    ``set_based=False`` keeps the patient-by-patient path there too (the bench compares both).
+    ``set_based=False`` keeps the patient-by-patient path there too (the bench compares both). A full set-based
+    rebuild (*years* None) empties the tables with TRUNCATE and loads the rows without the secondary indexes and
+    foreign key (re-created at the end): it holds both tables' ACCESS EXCLUSIVE lock, so reports wait for it
+    instead of reading the old state; a rebuild of some *years* (the nightly refresh) deletes and inserts.
     """
     day = day or today()
     stats = RebuildStats()
     started = time.monotonic()
+    if set_based is None:
+        set_based = connection.vendor == "postgresql"
     with transaction.atomic():
-        existing = PatientYearState.objects.all()
-        if years is not None:
-            existing = existing.filter(year__in=list(years))
-        existing.delete()
-        totals = AreaSlotState.objects.all()
-        (totals.filter(year__in=list(years)) if years is not None else totals).delete()
+        whole = set_based and years is None
+        _clear(years, whole)
         stats.phases["clearing"] = time.monotonic() - started
         first_year = min(years) if years else _first_year(day)
         span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
-        if set_based is None:
-            set_based = connection.vendor == "postgresql"
         if set_based:
-            stats.rows = insert_state(span, day)
+            with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
+                stats.rows = insert_state(span, day)
             stats.patients = _patients()
         else:
             with _computer(workers) as compute:
@@ -101,7 +101,10 @@ def rebuild(
                     if progress:
                         progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
         stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
-        add_totals(+1, None, first_year, years)
+        if set_based:
+            insert_totals(span)
+        else:
+            add_totals(+1, None, first_year, years)
         stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -111,6 +114,56 @@ def rebuild(
             IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _clear(years: Sequence[int] | None, whole: bool) -> None:
+    """Delete the state rows and totals of *years* (None: all); *whole*: empty both tables with TRUNCATE."""
+    if whole:
+        _truncate(PatientYearState, AreaSlotState)
+        return
+    for model in (PatientYearState, AreaSlotState):
+        existing = model.objects.all()
+        (existing.filter(year__in=list(years)) if years is not None else existing).delete()
+
+
+def _truncate(*models: type[models.Model]) -> None:
+    """Empty the tables at once (a full rebuild; not MVCC-safe: readers wait for the rebuild's end instead)."""
+    connection.check_constraints()  # TRUNCATE and ALTER TABLE refuse a table with deferred checks pending
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables}")
+
+
+@contextlib.contextmanager
+def _bulk_loading(model: type[models.Model]) -> Iterator[None]:
+    """Load an emptied table without its secondary indexes and foreign keys, then re-create them from their own
+    definitions: one sort per index and one anti-join per key instead of upkeep and a deferred check per row."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = %s"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
+            " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            [model._meta.db_table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+            " AND contype = 'f'",
+            [model._meta.db_table],
+        )
+        keys = cursor.fetchall()
+        for name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index sorted in memory
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
 
 
 BULK_REFRESH = 2000  # stale patients above which the nightly refresh recomputes their years set-based

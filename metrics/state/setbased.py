@@ -22,10 +22,11 @@ A patient has at most one DEAD status change (the registry allows no transition 
 ``registry.patients.services``), so the day and cause of death are one per patient-year.
 
 The rows are then cut per (holder village, death cause) like ``compute._emit``, emergency layers included, with
-``valid_until`` for the current year. The property test (tests/metrics/test_state_equivalence.py) proves the rows
+``valid_until`` for the current year. ``insert_totals`` then sums them per township without expanding them to
+their 26 slots (packed sums, see there). The property test (tests/metrics/test_state_equivalence.py) proves the rows
 equal the incremental path's (``compute``), and the documents the direct definition's, for every option.
 
-May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``.
+May import ``metrics.indicators``, ``metrics.models`` and the state modules ``calendar``, ``masks``, ``read``.
 """
 
 # ruff: noqa: S608  (the SQL is assembled from model table names and this module's expressions; values are parameters)
@@ -33,16 +34,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 
+from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.indicators.periods import Quarter, month_end
-from metrics.models import MASK_COLUMNS, PatientYearState
+from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
+from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
+from metrics.state.read import TOTALS_AREA, bit_of, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
+
+
+SESSION_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",  # the sorts of the windows and the hashes of the groupings stay in memory
+    # JIT compiling the statements' hundreds of mask expressions costs more than it saves (totals: 29 s against
+    # 14 s on 100,000 patients).
+    "SET LOCAL jit = off",
+)
+# Over the whole registry every join is between whole tables: hash joins, never a lookup per row (the planner
+# underestimates the joins on (pid, year) and chose 500,000 index lookups of jf_py for jf_m: 3 of its 4 s).
+WHOLE_REGISTRY_SETTINGS = ("SET LOCAL enable_nestloop = off",)
 
 
 def _at(kind: str, date_sql: str, year: str = "py.year") -> str:
@@ -61,8 +77,7 @@ def _sle(x: str, year: str = "py.year") -> str:
 
 def _in(x: str, year: str = "py.year") -> str:
     """Slots whose period holds the date *x* (NULL: none)."""
-    x = f"COALESCE({x}, {NEVER})"
-    return f"({_ge(x, year)} & {_sle(x, year)})"
+    return _at("in", f"COALESCE({x}, {NEVER})", year)
 
 
 def _until(start: str, end: str, year: str = "py.year") -> str:
@@ -96,6 +111,11 @@ def _statements(patient_filter: str) -> list[str]:
     patient, status, custody, followup, check, rehab, case, emergency = _tables()
     among = "" if not patient_filter else " AND {column} IN (SELECT pid FROM jf_py)"
     years_of = "generate_series(EXTRACT(YEAR FROM {start})::int, LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
+    # Without the join to jf_py (a lookup per fact): rows of other patient-years are never joined to jf_py later.
+    rebuilt_years = (
+        "generate_series(GREATEST(EXTRACT(YEAR FROM {start})::int, %(y0)s),"
+        " LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
+    )
     return [
         # Patient-years: every year from registration (or the first rebuilt year) to the day's, with the masks
         # of the registration day.
@@ -147,7 +167,7 @@ def _statements(patient_filter: str) -> list[str]:
         SELECT pid, year, d, h, a, mode, cls, fam, {_plus3("d")} AS d3,
             {_in("d", "year")} AS ind, {_in("p1", "year")} AS in1, {_in("p2", "year")} AS in2,
             {_in("p3", "year")} AS in3, {_sle(f"COALESCE(p1, {NEVER})", "year")} AS sle_p1,
-            {_until("d", "nx", "year")} & {_sle("d", "year")} AS last, {_at("win", "d", "year")} AS win,
+            {_in("d", "year")} & ~{_ge(f"COALESCE(nx, {FAR})", "year")} AS last, {_at("win", "d", "year")} AS win,
             {_at("s3lt", "d", "year")} AS s3lt, {_ge(_plus3("d") + " + 1", "year")} AS ge3,
             {_plus3("p1")} < d AS gap
         FROM (
@@ -194,11 +214,11 @@ def _statements(patient_filter: str) -> list[str]:
                 0 AS ovd, 0 AS open, 0 AS rehab, 0 AS hc
                 FROM {followup} f JOIN jf_py py ON py.pid = f.patient_id AND py.year = EXTRACT(YEAR FROM f.date)::int
                 WHERE f.minor_trouble > 0 OR f.trouble > 0 OR f.disaster > 0
-            UNION ALL SELECT py.pid, py.year, 0, 0, 0, {_until("r.d", "r.nx")} & {_ge("r.nd + 1")}, 0, 0, 0
+            UNION ALL SELECT r.pid, y.year, 0, 0, 0, {_until("r.d", "r.nx", "y.year")} & {_ge("r.nd + 1", "y.year")},
+                    0, 0, 0
                 FROM reached r
-                CROSS JOIN LATERAL {years_of.format(start="r.d", end=f"COALESCE(r.nx - 1, {FAR})")} y(year)
-                JOIN jf_py py ON py.pid = r.pid AND py.year = y.year
-                WHERE r.nd IS NOT NULL
+                CROSS JOIN LATERAL {rebuilt_years.format(start="r.d", end=f"COALESCE(r.nx - 1, {FAR})")} y(year)
+                WHERE r.nd IS NOT NULL AND y.year = ANY(%(years)s)
             UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, {_until("c.opened_on", "c.closed_on")}, 0, 0
                 FROM {case} c JOIN jf_py py ON py.pid = c.patient_id
             UNION ALL SELECT py.pid, py.year, 0, 0, 0, 0, 0,
@@ -398,7 +418,8 @@ def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] 
     params["ids"] = list(patient_ids or [])
     among = "" if patient_ids is None else "AND p.id = ANY(%(ids)s)"
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts of the windows stay in memory
+        for setting in SESSION_SETTINGS + (WHOLE_REGISTRY_SETTINGS if patient_ids is None else ()):
+            cursor.execute(setting)
         for sql in [*_statements(among), _masks_statement(), _valid_until_statement(bool(among))]:
             cursor.execute(sql, params)
             if sql.startswith("CREATE TEMP TABLE"):
@@ -408,3 +429,97 @@ def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] 
         for name in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     return written
+
+
+# The per-township totals of a rebuild. Instead of expanding every row to its 26 slots, the slot bits of each
+# count column are summed in a few packed bigint sums: bit s of a mask becomes a field of ``bits`` bits (enough for
+# the largest township-year's row count) in sum s // per, looked up in a table per group of ``per`` bits.
+MAX_PER_PACK = 8  # bits looked up at once: a table of 256 spread values
+
+
+@dataclass(frozen=True)
+class Packing:
+    bits: int  # per slot's count
+    per: int  # slots per sum
+
+    @classmethod
+    def for_count(cls, largest: int) -> Packing:
+        bits = max(1, largest.bit_length())
+        return cls(bits, max(1, min(MAX_PER_PACK, 63 // bits)))
+
+    @property
+    def packs(self) -> int:
+        return -(-len(SLOTS) // self.per)
+
+    def spread_table(self) -> str:
+        """The array of the packed value of each ``per``-bit group of a mask, as an SQL literal."""
+        values = (sum(((group >> j) & 1) << (self.bits * j) for j in range(self.per)) for group in range(1 << self.per))
+        return f"'{{{','.join(map(str, values))}}}'::bigint[]"
+
+
+def _mask_expression(column: str) -> str:
+    """``read.total_expression`` of a count column with the whole mask in place of the slot's bit."""
+    expression = total_expression(column)
+    for mask in MASK_COLUMNS:
+        expression = expression.replace(bit_of(mask, None), connection.ops.quote_name(mask))
+    assert "slots.slot" not in expression  # noqa: S101  (a new form of total_expression must be handled here)
+    return expression
+
+
+def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
+    """The packed sums of a count column over the alike rows (``n`` rows each)."""
+    mask = _mask_expression(column)
+    group = (1 << packing.per) - 1
+    return [
+        f"SUM(n * ({table})[((({mask}) >> {packing.per * pack}) & {group}) + 1])::bigint"
+        for pack in range(packing.packs)
+    ]
+
+
+def _largest_township_year(years: Sequence[int]) -> int:
+    state = connection.ops.quote_name(PatientYearState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(max(n), 0) FROM (SELECT count(*) AS n FROM {state} WHERE year = ANY(%s)"
+            f" GROUP BY year, {TOTALS_AREA}) t",
+            [list(years)],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def insert_totals(years: Sequence[int]) -> None:
+    """Insert the per-township totals of the state rows of *years* (whose totals the caller deleted): the rows
+    ``tables.add_totals`` would add, by packed sums."""
+    if not years:
+        return
+    state = connection.ops.quote_name(PatientYearState._meta.db_table)
+    totals = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
+    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
+    alike = (
+        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END"
+        f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s)"
+        f" GROUP BY year, 2, 3, death_cause, {masks}"
+    )
+    packing = Packing.for_count(_largest_township_year(years))
+    table = packing.spread_table()
+    packed = ", ".join(
+        f"ARRAY[{', '.join(_packed_sums(c, packing, table))}] AS p{i}" for i, c in enumerate(COUNT_COLUMNS)
+    )
+    field = (1 << packing.bits) - 1
+    counts = ", ".join(
+        f"(p{i}[slots.slot / {packing.per} + 1] >> ({packing.bits} * (slots.slot %% {packing.per}))) & {field}"
+        for i in range(len(COUNT_COLUMNS))
+    )
+    sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
+    SELECT year, area, slot, {", ".join(columns)} FROM (
+        SELECT year, area, slots.slot, {counts}
+        FROM (SELECT year, area, {packed} FROM ({alike}) alike GROUP BY year, area) packed,
+             generate_series(0, {len(SLOTS) - 1}) slots(slot)
+    ) counted({", ".join(["year", "area", "slot", *columns])})
+    WHERE {" OR ".join(f"{c} <> 0" for c in columns)}
+    ORDER BY year, area, slot"""
+    with connection.cursor() as cursor:
+        for setting in SESSION_SETTINGS:
+            cursor.execute(setting)
+        cursor.execute(sql, {"years": list(years)})
