@@ -9,16 +9,18 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from federation.models import Publication
@@ -72,38 +74,53 @@ def national_instance() -> Iterator[National]:
         conn.execute(f'CREATE DATABASE "{database}"')
     keys = {"32": new_key_pair(), "34": new_key_pair()}
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "DATABASE_", "FEDERATION_"))}
+    # The national instance's own settings, explicitly: the keys this test process runs with (not whatever a file
+    # or an earlier test left in the environment), no Redis, its own database.
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/root")}
     env |= {
         "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
+        "CASEMGMT_LOCAL_ENV": "/dev/null",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": settings.FIELD_ENCRYPTION_KEYS,
+        "FIELD_ENCRYPTION_ACTIVE_KEY": settings.FIELD_ENCRYPTION_ACTIVE_KEY,
+        "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "FEDERATION_PROVINCE_KEYS": ",".join(f"{code}:{public}" for code, (_, public) in keys.items()),
     }
     node = National(f"http://127.0.0.1:{port}/api/v1/federation/batches", database, env, keys)
     migrated = node.manage("migrate", "--no-input", "-v0")
     assert migrated.returncode == 0, migrated.stderr
-    server = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "gunicorn", "casemgmt.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(node.url, timeout=2)  # noqa: S310 - loopback
-            except urllib.error.HTTPError:
-                break  # 405 for a GET: the national endpoint answers
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "national instance did not start"
-                time.sleep(0.3)
-        yield node
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "gunicorn", "casemgmt.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            wait_for(node, server, log)
+            yield node
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            with _admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def wait_for(node: National, server: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """Until the national endpoint answers (405 to a GET); its log in the failure if it stops or never does."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(node.url, timeout=2)  # noqa: S310 - loopback
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"national instance did not start: {log.read().decode(errors='replace')[-3000:]}")
+            time.sleep(0.3)
 
 
 @pytest.fixture
