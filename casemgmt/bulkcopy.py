@@ -16,9 +16,9 @@ that refers to nothing fails the statement, and so the caller's transaction.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Never, TypeAlias
 
 from django.db import connection, models
 from django.utils import timezone
@@ -29,10 +29,11 @@ from casemgmt.crypto.bulk import seal_all
 from casemgmt.crypto.cipher import BulkSealer
 from casemgmt.crypto.fields import EncryptedTextField, Sealed
 
-Convert = Callable[[Any], Any] | None  # None: the attribute's value goes to COPY as it is
+Convert = Callable[[object], object] | None  # None: the attribute's value goes to COPY as it is
+ModelField: TypeAlias = "models.Field[Never, object]"  # any field: Field[set type (contravariant), get type]
 
 # Field classes whose Python values psycopg adapts exactly as Django's own preparation would.
-_AS_IS: tuple[type[models.Field[Any, Any]], ...] = (
+_AS_IS: tuple[type[ModelField], ...] = (
     models.IntegerField,
     models.CharField,
     models.TextField,
@@ -52,7 +53,7 @@ def _json(value: object) -> object:
     return None if value is None else Jsonb(value)
 
 
-def _converter(field: models.Field[Any, Any]) -> Convert:
+def _converter(field: ModelField) -> Convert:
     if isinstance(field, EncryptedTextField):
         return _token
     if isinstance(field, models.JSONField):
@@ -63,7 +64,7 @@ def _converter(field: models.Field[Any, Any]) -> Convert:
 
 
 @cache
-def _plan(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], list[Convert], list[str]]:
+def _plan(model: type[models.Model]) -> tuple[list[ModelField], list[Convert], list[str]]:
     """The columns COPY writes (every concrete field, the primary key included), how each value is prepared,
     and the timestamps ``save()`` would set."""
     fields = list(model._meta.concrete_fields)
@@ -106,7 +107,7 @@ class BulkInserter:
             instance._state.adding = False
             instance._state.db = connection.alias
 
-    def insert_values(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    def insert_values(self, model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> list[int]:
         """Write rows given as ``{attname: value}`` (the fields left out take their defaults, as ``Model()``
         gives them) without building model instances, the cost that dominates for the most numerous rows; returns
         their primary keys, in order. For models without encrypted fields (those need the instance's UUID)."""
@@ -134,7 +135,7 @@ class BulkInserter:
         return keys
 
     @contextlib.contextmanager
-    def _copy(self, model: type[models.Model], fields: Sequence[models.Field[Any, Any]]) -> Iterator[Copy]:
+    def _copy(self, model: type[models.Model], fields: Sequence[ModelField]) -> Iterator[Copy]:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
         # Errors come out as Django's (IntegrityError for a duplicate), like those of bulk_create.

@@ -16,7 +16,8 @@ import datetime as dt
 import hashlib
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,55 @@ OPTION_KEYS = ("regular_management", "medication_denominator", "deaths_in_period
 MAX_COUNT = 10**10
 
 
+Counts = dict[str, int | dict[str, int | None] | None]  # COUNT_KEYS, and "deaths_by_cause" by cause code
+
+
+class Figure(TypedDict):
+    numerator: int | None
+    denominator: int | None
+    value: float | None
+    suppressed: NotRequired[bool]
+
+
+class AreaRef(TypedDict):
+    code: str
+    name: str
+    level: int
+
+
+class PeriodRef(TypedDict):
+    start: str
+    end: str
+    cutoff: NotRequired[str]
+
+
+class AreaPart(TypedDict):
+    """One area's figures: a document's own, or one of its children."""
+
+    area: AreaRef
+    indicators: dict[str, Figure]
+    counts: Counts
+    missing_population: NotRequired[list[str]]
+    population_year: NotRequired[int]
+    suppressed_counts: NotRequired[list[str]]
+
+
+class DocumentBase(AreaPart):
+    period: PeriodRef
+    rule_set: str
+    options: Mapping[str, object]
+    computed_at: str
+    children: list[AreaPart]
+    as_of: NotRequired[str]
+
+
+class Document(DocumentBase):
+    """A document as the national instance stores it (rebuilt by ``clean_document``)."""
+
+    period_key: str
+    suppression: NotRequired[dict[str, int | None]]
+
+
 class BatchError(ValueError):
     """The batch is refused; the message (Chinese) is returned to the publishing province."""
 
@@ -52,12 +102,12 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def digest(document: dict[str, Any]) -> str:
+def digest(document: Mapping[str, object]) -> str:
     """A document's content hash, leaving out when it was computed: the same figures give the same digest."""
     return hashlib.sha256(canonical({k: v for k, v in document.items() if k != "computed_at"})).hexdigest()
 
 
-def options_key(options: dict[str, Any]) -> str:
+def options_key(options: Mapping[str, object]) -> str:
     return canonical({key: options.get(key) for key in OPTION_KEYS}).decode()
 
 
@@ -82,10 +132,10 @@ def _date(value: object, where: str) -> str:
         raise BatchError(_("%(where)s：日期无效。") % {"where": where}) from None
 
 
-def _figure(raw: object, where: str) -> dict[str, Any]:
+def _figure(raw: object, where: str) -> Figure:
     if not isinstance(raw, dict):
         raise BatchError(_("%(where)s：指标格式无效。") % {"where": where})
-    figure: dict[str, Any] = {
+    figure: Figure = {
         "numerator": _count(raw.get("numerator"), where),
         "denominator": _count(raw.get("denominator"), where),
         "value": None,
@@ -100,10 +150,10 @@ def _figure(raw: object, where: str) -> dict[str, Any]:
     return figure
 
 
-def _counts(raw: object, where: str) -> dict[str, Any]:
+def _counts(raw: object, where: str) -> Counts:
     if not isinstance(raw, dict):
         raise BatchError(_("%(where)s：计数格式无效。") % {"where": where})
-    counts: dict[str, Any] = {key: _count(raw.get(key), f"{where}.{key}") for key in COUNT_KEYS}
+    counts: Counts = {key: _count(raw.get(key), f"{where}.{key}") for key in COUNT_KEYS}
     causes = raw.get("deaths_by_cause", {})
     if not isinstance(causes, dict) or not all(isinstance(k, str) and k.isdigit() and len(k) <= 2 for k in causes):
         raise BatchError(_("%(where)s：死亡原因计数无效。") % {"where": where})
@@ -111,7 +161,7 @@ def _counts(raw: object, where: str) -> dict[str, Any]:
     return counts
 
 
-def clean_area(raw: object, province: str, where: str) -> dict[str, Any]:
+def clean_area(raw: object, province: str, where: str) -> AreaPart:
     """One area's part, rebuilt from the allow-list; its code must lie in *province*."""
     if not isinstance(raw, dict) or not isinstance(raw.get("area"), dict):
         raise BatchError(_("%(where)s：地区格式无效。") % {"where": where})
@@ -125,7 +175,7 @@ def clean_area(raw: object, province: str, where: str) -> dict[str, Any]:
     indicators = raw.get("indicators")
     if not isinstance(indicators, dict) or set(indicators) != set(INDICATOR_NAMES):
         raise BatchError(_("%(where)s：指标不完整。") % {"where": where})
-    body: dict[str, Any] = {
+    body: AreaPart = {
         "area": {"code": code, "name": _text(area.get("name"), where), "level": level},
         "indicators": {name: _figure(indicators[name], f"{where}.{name}") for name in INDICATOR_NAMES},
         "counts": _counts(raw.get("counts"), where),
@@ -152,7 +202,7 @@ def clean_area(raw: object, province: str, where: str) -> dict[str, Any]:
     return body
 
 
-def clean_document(raw: object, *, province: str, period_key: str, options: dict[str, Any]) -> dict[str, Any]:
+def clean_document(raw: object, *, province: str, period_key: str, options: Mapping[str, object]) -> Document:
     """A document of the batch, rebuilt from the allow-list (anything else is dropped)."""
     where = _("文档")
     if not isinstance(raw, dict):
@@ -161,7 +211,7 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
     period = raw.get("period")
     if not isinstance(period, dict):
         raise BatchError(_("%(where)s：统计期无效。") % {"where": where})
-    clean_period = {"start": _date(period.get("start"), where), "end": _date(period.get("end"), where)}
+    clean_period: PeriodRef = {"start": _date(period.get("start"), where), "end": _date(period.get("end"), where)}
     if "cutoff" in period:
         clean_period["cutoff"] = _date(period["cutoff"], where)
     children = raw.get("children", [])
@@ -176,7 +226,7 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
         dt.datetime.fromisoformat(str(computed_at))
     except ValueError:
         raise BatchError(_("%(where)s：计算时间无效。") % {"where": where}) from None
-    result: dict[str, Any] = {
+    result: Document = {
         "area": document["area"],
         "period": clean_period,
         "period_key": period_key,
@@ -187,9 +237,12 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
         "counts": document["counts"],
         "children": clean_children,
     }
-    for key in ("missing_population", "population_year", "suppressed_counts"):
-        if key in document:
-            result[key] = document[key]
+    if "missing_population" in document:
+        result["missing_population"] = document["missing_population"]
+    if "population_year" in document:
+        result["population_year"] = document["population_year"]
+    if "suppressed_counts" in document:
+        result["suppressed_counts"] = document["suppressed_counts"]
     if "as_of" in raw:  # served from indicator state older than the cut-off (metrics.reports.engine)
         result["as_of"] = _date(raw["as_of"], where)
     suppression = raw.get("suppression")
@@ -201,7 +254,7 @@ def clean_document(raw: object, *, province: str, period_key: str, options: dict
     return result
 
 
-def parse_batch(body: bytes, province: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+def parse_batch(body: bytes, province: str) -> tuple[str, dict[str, str], list[Document]]:
     """(period key, options, cleaned documents) of a signed body from *province*; BatchError if refused."""
     try:
         raw = json.loads(body.decode("utf-8"))

@@ -8,11 +8,11 @@ counts added, every rate recomputed from the sums exactly as ``metrics.indicator
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import cast
 
 from django.db.models import QuerySet
 
-from federation.envelope import COUNT_KEYS, options_key
+from federation.envelope import COUNT_KEYS, AreaPart, Counts, Document, DocumentBase, Figure, PeriodRef, options_key
 from federation.models import FederatedDocument
 from metrics.indicators.definitions import INDICATOR_NAMES, RULE_SET, Options
 
@@ -20,26 +20,32 @@ COUNTRY_CODE = "000000000000"
 PER_MILLE = frozenset({"reported_prevalence"})
 
 
+class CountryDocument(DocumentBase):
+    """The sum of the province documents of a period."""
+
+    provinces: list[str]
+
+
 def _documents(period_key: str, options: Options) -> QuerySet[FederatedDocument]:
     return FederatedDocument.objects.filter(period_key=period_key, options_key=options_key(options.as_dict()))
 
 
-def stored_document(area_code: str, period_key: str, options: Options) -> dict[str, Any] | None:
+def stored_document(area_code: str, period_key: str, options: Options) -> Document | None:
     """The document a province published for *area_code* (its children included), or None."""
     row = _documents(period_key, options).filter(area_code=area_code).only("document").first()
-    return None if row is None else dict(row.document)
+    return None if row is None else cast("Document", dict(row.document))
 
 
-def province_documents(period_key: str, options: Options) -> list[dict[str, Any]]:
+def province_documents(period_key: str, options: Options) -> list[Document]:
     rows = _documents(period_key, options).filter(level=1).order_by("area_code").only("document")
-    return [dict(row.document) for row in rows]
+    return [cast("Document", dict(row.document)) for row in rows]
 
 
 def _add(total: int | None, value: int | None) -> int | None:
     return None if total is None or value is None else total + value
 
 
-def sum_figures(name: str, figures: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def sum_figures(name: str, figures: Iterable[Figure]) -> Figure:
     numerator: int | None = 0
     denominator: int | None = 0
     for figure in figures:
@@ -50,36 +56,44 @@ def sum_figures(name: str, figures: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"numerator": numerator, "denominator": denominator, "value": value}
 
 
-def sum_counts(all_counts: list[dict[str, Any]]) -> dict[str, Any]:
-    counts: dict[str, Any] = {key: 0 for key in COUNT_KEYS}
+def _count(counts: Counts, key: str) -> int | None:
+    value = counts.get(key)
+    return None if isinstance(value, dict) else value
+
+
+def sum_counts(all_counts: list[Counts]) -> Counts:
+    totals: dict[str, int | None] = {key: 0 for key in COUNT_KEYS}
     causes: dict[str, int | None] = {}
     for each in all_counts:
         for key in COUNT_KEYS:
-            counts[key] = _add(counts[key], each.get(key))
-        for cause, value in each.get("deaths_by_cause", {}).items():
+            totals[key] = _add(totals[key], _count(each, key))
+        by_cause = each.get("deaths_by_cause", {})
+        for cause, value in by_cause.items() if isinstance(by_cause, dict) else ():
             causes[cause] = _add(causes.get(cause, 0), value)
+    counts: Counts = dict(totals)
     counts["deaths_by_cause"] = dict(sorted(causes.items(), key=lambda item: int(item[0])))
     return counts
 
 
-def _area_part(document: dict[str, Any]) -> dict[str, Any]:
-    part = {key: document[key] for key in ("area", "indicators", "counts")}
-    for key in ("missing_population", "population_year"):
-        if key in document:
-            part[key] = document[key]
+def _area_part(document: Document) -> AreaPart:
+    part: AreaPart = {"area": document["area"], "indicators": document["indicators"], "counts": document["counts"]}
+    if "missing_population" in document:
+        part["missing_population"] = document["missing_population"]
+    if "population_year" in document:
+        part["population_year"] = document["population_year"]
     return part
 
 
-def country_document(period_key: str, options: Options, *, name: str, children: bool = False) -> dict[str, Any] | None:
+def country_document(period_key: str, options: Options, *, name: str, children: bool = False) -> CountryDocument | None:
     """The country's document: the sum of every province's; None when no province has published the period."""
     provinces = province_documents(period_key, options)
     if not provinces:
         return None
     cutoffs = sorted(doc["period"]["cutoff"] for doc in provinces if "cutoff" in doc["period"])
-    period = {"start": provinces[0]["period"]["start"], "end": provinces[0]["period"]["end"]}
+    period: PeriodRef = {"start": provinces[0]["period"]["start"], "end": provinces[0]["period"]["end"]}
     if cutoffs:
         period["cutoff"] = cutoffs[0]
-    document: dict[str, Any] = {
+    document: CountryDocument = {
         "area": {"code": COUNTRY_CODE, "name": name, "level": 0},
         "period": period,
         "rule_set": RULE_SET,

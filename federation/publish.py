@@ -16,7 +16,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -70,13 +69,13 @@ def published_areas(province: str) -> list[Area]:
     return list(Area.objects.filter(code__startswith=province, level__lte=level).order_by("level", "code"))
 
 
-def documents_for(areas: list[Area], period: Period, options: Options) -> list[dict[str, Any]]:
+def documents_for(areas: list[Area], period: Period, options: Options) -> list[dict[str, object]]:
     """Each area's document with its children, as it leaves the county: small counts suppressed."""
     policy = policy_for(below=suppress_below(), report_level=PROVINCE_LEVEL, scope_levels=[PROVINCE_LEVEL])
     return [suppress_document(compute(area, period, options, children=True).document(), policy) for area in areas]
 
 
-def batch_body(province: str, period: Period, options: Options, documents: list[dict[str, Any]]) -> bytes:
+def batch_body(province: str, period: Period, options: Options, documents: list[dict[str, object]]) -> bytes:
     return canonical(
         {
             "format": FORMAT,
@@ -89,7 +88,7 @@ def batch_body(province: str, period: Period, options: Options, documents: list[
     )
 
 
-def send(body: bytes, province: str) -> dict[str, Any]:
+def send(body: bytes, province: str) -> dict[str, object]:
     """POST one signed batch; the national instance's counts, or PublishError."""
     url = str(settings.FEDERATION_NATIONAL_URL)
     if not url.startswith(("https://", "http://")):
@@ -107,7 +106,7 @@ def send(body: bytes, province: str) -> dict[str, Any]:
     try:
         timeout = int(settings.FEDERATION_TIMEOUT_SECONDS)
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - checked scheme
-            answer: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+            answer: dict[str, object] = json.loads(response.read().decode("utf-8"))
             return answer
     except urllib.error.HTTPError as exc:
         message = exc.read(2000).decode("utf-8", "replace")
@@ -135,7 +134,7 @@ def publish_period(province: str, period: Period, options: Options, areas: list[
         report.unchanged.append(period.key)
         return
 
-    def record(state: str, answer: dict[str, Any]) -> None:
+    def record(state: str, answer: dict[str, object]) -> None:
         Publication.objects.create(
             period_key=period.key, options_key=key, digest=content, documents=len(documents), state=state, answer=answer
         )

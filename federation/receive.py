@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from federation.envelope import BatchError, digest, options_key, parse_batch
+from federation.envelope import BatchError, Document, digest, options_key, parse_batch
 from federation.models import FederatedDocument
 from metrics.indicators.options import default_options
 
@@ -57,7 +56,7 @@ def store_batch(body: bytes, province: str) -> Received:
 
 
 def _store(
-    document: dict[str, Any],
+    document: Document,
     existing: FederatedDocument | None,
     *,
     province: str,

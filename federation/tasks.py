@@ -6,15 +6,13 @@ different options) is not retried — it needs an operator. Re-sending is harmle
 
 from __future__ import annotations
 
-from typing import Any
-
-from celery import shared_task
+from celery import Task, shared_task
 
 from federation.publish import PublishError, publish
 
 
 @shared_task(bind=True, max_retries=8, ignore_result=True)
-def publish_indicators(self: Any) -> None:
+def publish_indicators(self: Task[[], None]) -> None:
     try:
         publish()
     except PublishError as exc:

@@ -13,11 +13,13 @@ to save the values (see ``cells.formula_message``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
-from collections.abc import Generator, Iterator, Sequence
+import zipfile
+from collections.abc import Container, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Protocol, cast
 
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
@@ -41,12 +43,35 @@ def broken_workbook(label: str) -> TabularError:
     return TabularError(message % {"name": label})
 
 
+class _Element(Protocol):
+    """A parsed XML element, as much of it as ``parse_cell`` looks at."""
+
+    def find(self, path: str, /) -> object: ...
+
+
+class _BookInternals(Protocol):
+    """The private parts of openpyxl's workbook that its own reader uses (not in its type stubs)."""
+
+    epoch: dt.datetime
+    _sheets: list[object]
+    _date_formats: Container[int]
+    _timedelta_formats: Container[int]
+
+
+class _SheetInternals(Protocol):
+    """The private parts of openpyxl's read-only worksheet that its own reader uses."""
+
+    _worksheet_path: str
+    _shared_strings: Sequence[str]
+
+
 class _Parser(WorkSheetParser):
     """openpyxl's streaming parser, telling a formula without a stored value from an empty cell, and letting go of
     each row once read (openpyxl's own loop keeps every cleared row element under the sheet's data: 10 million
     empty ``<row/>`` tags, 100 KB of file, would hold 600 MB)."""
 
-    def parse(self) -> Generator[Any, None, None]:
+    def parse(self) -> Generator[tuple[int, list[tuple[int, object]]], None, None]:
+        """(row number, [(column number, value), ...]) for each row that the file holds."""
         data = None
         for event, element in iterparse(self.source, events=("start", "end")):
             if event == "start":
@@ -54,13 +79,14 @@ class _Parser(WorkSheetParser):
                     data = element
                 continue
             if element.tag == ROW_TAG:
-                yield self.parse_row(element)
+                index, cells = self.parse_row(element)
+                yield index, [(cell["column"], cell["value"]) for cell in cells]
                 element.clear()
                 if data is not None:
                     del data[:]
 
-    def parse_cell(self, element: Any) -> dict[str, Any]:
-        cell: dict[str, Any] = super().parse_cell(element)
+    def parse_cell(self, element: _Element) -> dict[str, object]:
+        cell: dict[str, object] = super().parse_cell(element)
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["value"] = FORMULA_WITHOUT_RESULT
         return cell
@@ -85,7 +111,7 @@ class _Reader(ExcelReader):
                 continue
             worksheet = _Worksheet(self.wb, sheet.name, rel.target, self.shared_strings)
             worksheet.sheet_state = sheet.state or "visible"
-            book: Any = self.wb
+            book = cast("_BookInternals", self.wb)
             book._sheets.append(worksheet)  # as openpyxl's own read_worksheets does
 
 
@@ -118,11 +144,11 @@ class XlsxSource(TabularSource):
     def hidden_sheet_names(self) -> list[str]:
         return list(self._hidden)
 
-    def _worksheet(self, name: str) -> Any:
+    def _worksheet(self, name: str) -> _SheetInternals:
         """openpyxl's read-only worksheet (its private path and shared strings are what its own reader uses)."""
-        return self._book[name]
+        return cast("_SheetInternals", self._book[name])
 
-    def _member(self, name: str) -> Any:
+    def _member(self, name: str) -> zipfile.ZipInfo:
         info = self._zip.info(self._worksheet(name)._worksheet_path)
         if info is None:
             raise broken_workbook(self.label)
@@ -138,7 +164,7 @@ class XlsxSource(TabularSource):
         return merged
 
     def _raw_rows(self, name: str) -> Iterator[Sequence[object]]:
-        book: Any = self._book
+        book = cast("_BookInternals", self._book)
         worksheet = self._worksheet(name)
         source = self._zip.open(self._member(name))
         parser = _Parser(
@@ -151,7 +177,7 @@ class XlsxSource(TabularSource):
         )
         return self._rows(parser, source)
 
-    def _rows(self, parser: _Parser, source: Any) -> Iterator[Sequence[object]]:
+    def _rows(self, parser: _Parser, source: IO[bytes]) -> Iterator[Sequence[object]]:
         expected = 1
         try:
             with warnings.catch_warnings():
@@ -160,10 +186,10 @@ class XlsxSource(TabularSource):
                     while expected < index:  # rows the file leaves out are empty
                         yield ()
                         expected += 1
-                    width = max((cell["column"] for cell in cells), default=0)
+                    width = max((column for column, _value in cells), default=0)
                     row: list[object] = [None] * width
-                    for cell in cells:
-                        row[cell["column"] - 1] = cell["value"]
+                    for column, value in cells:
+                        row[column - 1] = value
                     yield row
                     expected = index + 1
         except TabularError:

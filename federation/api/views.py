@@ -17,8 +17,8 @@ from casemgmt.api.errors import ApiError, json_error
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from federation import signing
-from federation.envelope import BatchError
-from federation.national import COUNTRY_CODE, country_document, stored_document
+from federation.envelope import BatchError, Document
+from federation.national import COUNTRY_CODE, CountryDocument, country_document, stored_document
 from federation.receive import store_batch
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import PeriodError, parse_period
@@ -79,6 +79,7 @@ def indicators(request: AuthenticatedHttpRequest, token: ApiToken) -> JsonRespon
     area = (request.GET.get("area") or "").strip()
     prefixes = request.user.jurisdiction_prefixes()
     options = default_options()
+    document: Document | CountryDocument | None
     if area in ("all", COUNTRY_CODE):
         document = country_document(period.key, options, name=_("全国"), children=request.GET.get("children") == "1")
         if document is not None and not all(_covers(prefixes, code) for code in document["provinces"]):

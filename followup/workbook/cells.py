@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TypeVar, overload
 
 from django.db import models
 from django.utils import timezone
@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from casemgmt.tabular import BadCell, Cell, CellError, Problem, Row, Sheet, TabularError, as_date, as_int, as_text
 from followup.visits import bounds
 
+Code = int | str  # the value of a code of a models.Choices (IntegerChoices or TextChoices)
+T = TypeVar("T")
 REPORT_CAP = 1000  # problems kept for the report; the total is always counted
 DATE_TEXT_LENGTH = len("2025-01-01")  # longer text in a date-or-time column carries a time
 
@@ -45,11 +47,8 @@ class ProblemLog:
         return self.total > 0
 
 
-_NOT_A_CODE = object()
-
-
 @functools.cache
-def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, object]:
+def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Code | None]:
     """Each code by its value and by its label in *language* (rendering lazy labels per cell is slow)."""
     lookup = {str(label): value for value, label in choices.choices}
     lookup.update({str(value): value for value, _label in choices.choices})
@@ -57,7 +56,7 @@ def code_lookup(choices: type[models.Choices], language: str | None) -> dict[str
 
 
 @functools.cache
-def numbered_lookup(choices: type[models.Choices], language: str | None) -> dict[str, object]:
+def numbered_lookup(choices: type[models.Choices], language: str | None) -> dict[str, Code | None]:
     """As :func:`code_lookup`, and each code also by its number (1, 2, … in the order of the list)."""
     lookup = {str(number): value for number, (value, _label) in enumerate(choices.choices, start=1)}
     lookup.update(code_lookup(choices, language))
@@ -104,7 +103,7 @@ class RowCheck:
         self.failed = True
         self.reader.add(self.number, key, message)
 
-    def _convert(self, key: str, convert: Any) -> Any:
+    def _convert(self, key: str, convert: Callable[[Cell], T | None]) -> T | None:
         try:
             return convert(self.cells.get(key))
         except CellError as exc:
@@ -120,7 +119,7 @@ class RowCheck:
 
     def text(self, key: str, *, max_length: int, required: bool = False) -> str | None:
         value = self._convert(key, as_text)
-        if self._missing(key, value, required):
+        if self._missing(key, value, required) or value is None:
             return None
         if len(value) > max_length:
             self.add(key, _("内容过长：最多%(max)d个字。") % {"max": max_length})
@@ -129,29 +128,35 @@ class RowCheck:
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
         value = self._convert(key, as_int)
-        if self._missing(key, value, required):
+        if self._missing(key, value, required) or value is None:
             return None
         return int(value)
 
-    def code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Any:
+    @overload
+    def code(self, key: str, choices: type[models.IntegerChoices], *, required: bool = False) -> int | None: ...
+    @overload
+    def code(self, key: str, choices: type[models.TextChoices], *, required: bool = False) -> str | None: ...
+    @overload
+    def code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Code | None: ...
+    def code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Code | None:
         """A code of *choices*, by its value (``1``, ``REACHED``) or its Chinese label."""
         raw = self._convert(key, as_text)
-        if self._missing(key, raw, required):
+        if self._missing(key, raw, required) or raw is None:
             return None
-        found = code_lookup(choices, self.reader.language).get(raw, _NOT_A_CODE)
-        if found is not _NOT_A_CODE:
-            return found
+        lookup = code_lookup(choices, self.reader.language)
+        if raw in lookup:
+            return lookup[raw]
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": choices_text(choices)})
         return None
 
-    def keyed_code(self, key: str, choices: type[models.Choices], *, required: bool = False) -> Any:
+    def keyed_code(self, key: str, choices: type[models.TextChoices], *, required: bool = False) -> str | None:
         """A code of *choices* by its key (``clubhouse``), its Chinese name, or its number in the list (``2``)."""
         raw = self._convert(key, as_text)
         if self._missing(key, raw, required):
             return None
         return self._keyed(key, str(raw), choices)
 
-    def keyed_codes(self, key: str, choices: type[models.Choices]) -> list[Any]:
+    def keyed_codes(self, key: str, choices: type[models.TextChoices]) -> list[str]:
         """Keyed codes (as :meth:`keyed_code`) separated by commas, in the order of the list, each once."""
         raw = self._convert(key, as_text)
         if raw is None:
@@ -167,12 +172,12 @@ class RowCheck:
             found.add(value)
         return [value for value, _label in choices.choices if value in found]
 
-    def _keyed(self, key: str, raw: str, choices: type[models.Choices]) -> Any:
+    def _keyed(self, key: str, raw: str, choices: type[models.TextChoices]) -> str | None:
         lookup = numbered_lookup(choices, get_language())
         for spelling in (raw, raw.lower(), raw.upper()):  # keys in any case: Clubhouse, unstable
-            found = lookup.get(spelling, _NOT_A_CODE)
-            if found is not _NOT_A_CODE:
-                return found
+            if spelling in lookup:
+                found = lookup[spelling]
+                return None if found is None else str(found)
         allowed = numbered_choices_text(choices)
         self.add(key, _("代码“%(value)s”无效，可填：%(allowed)s。") % {"value": raw, "allowed": allowed})
         return None
@@ -264,7 +269,7 @@ class RowCheck:
     def date(self, key: str, *, required: bool = False) -> dt.date | None:
         """A date, never after today (records describe the past)."""
         value = self._convert(key, as_date)
-        if self._missing(key, value, required):
+        if self._missing(key, value, required) or value is None:
             return None
         if value > self.reader.today:
             self.add(key, _("日期不能晚于今天（%(today)s）。") % {"today": self.reader.today.isoformat()})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
@@ -53,7 +52,7 @@ def patient_row(
     identity: bool,
 ) -> Row:
     """The patients row of *patient*: its ref is the record's UUID (stable, and no identity)."""
-    row: dict[str, Any] = {
+    row: dict[str, object] = {
         "ref": str(patient.uuid),
         "sex": patient.sex,
         "village_code": patient.village_id,
@@ -126,7 +125,7 @@ def followup_ref(source_ref: str | None, followup_uuid: object, clashing_refs: f
 
 
 def followup_row(followup: FollowUp, ref: str, patient_ref: str) -> Row:
-    row: dict[str, Any] = {
+    row: dict[str, object] = {
         "ref": ref,
         "patient_ref": patient_ref,
         "date": followup.date,
@@ -145,7 +144,7 @@ OUTCOME_DETAILS = ("lost_reason", "death_date", "death_cause")  # version 2: of 
 
 
 def medication_row(medication: MedicationRow, followup_ref: str) -> Row:
-    row: dict[str, Any] = {"followup_ref": followup_ref, "drug": medication.drug}
+    row: dict[str, object] = {"followup_ref": followup_ref, "drug": medication.drug}
     for key in DOSE_COLUMNS:
         row[key] = getattr(medication, key)
     return {key: cell(value) for key, value in row.items()}

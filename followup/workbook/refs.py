@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 
-def stored_refs(records: QuerySet[Any], owner: str) -> set[tuple[Any, str]]:
+def stored_refs(records: QuerySet[Model], owner: str) -> set[tuple[object, str]]:
     """``(owner, ref)`` of every record, once under its imported ref (if any) and once under its UUID."""
-    found: set[tuple[Any, str]] = set()
+    found: set[tuple[object, str]] = set()
     for owner_value, source_ref, record_uuid in records.values_list(owner, "source_ref", "uuid"):
         if source_ref:
             found.add((owner_value, source_ref))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 
@@ -393,11 +392,14 @@ def base_valid_until(day: dt.date) -> dt.date:
     return following
 
 
-def parameters(years: Sequence[int], day: dt.date) -> dict[str, Any]:
+SqlParameter = int | dt.date | list[int] | list[list[int]]  # what the queries below are given
+
+
+def parameters(years: Sequence[int], day: dt.date) -> dict[str, SqlParameter]:
     """The mask tables of *years* (contiguous from the first) as int[][] parameters, and the day's dates."""
     y0, y1 = min(years), max(years)
     tables = [year_masks(year, day) for year in range(y0, y1 + 1)]
-    params: dict[str, Any] = {kind: [list(t.days[kind]) for t in tables] for kind in KINDS}
+    params: dict[str, SqlParameter] = {kind: [list(t.days[kind]) for t in tables] for kind in KINDS}
     params["regq"] = [list(t.regq) for t in tables]
     for k in range(1, 5):
         params[f"need{k}"] = [list(t.need[k - 1]) for t in tables]

@@ -1,8 +1,9 @@
 """Guard for issue 12, point 4: ``Any`` in the application code may only go down.
 
-Counts as ``grep -rwn "Any" --include=*.py casemgmt registry followup metrics devdata | grep -v /migrations/ | wc -l``
-does: lines holding the word ``Any`` in the packages' .py files, migrations left out. The baseline was 460 lines;
-the budget is the count when the typing pass ended. Lower it when a change removes more; ``object`` is the honest
+Counts as ``grep -rwn "Any" --include=*.py casemgmt registry followup metrics devdata federation
+| grep -v /migrations/ | wc -l`` does: lines holding the word ``Any`` in the packages' .py files, migrations left
+out. The baseline was 460 lines (federation, added later, is held to the same budget); the budget is the count
+when the typing pass ended. Lower it when a change removes more; ``object`` is the honest
 type for "anything", and a ``# type: ignore`` is no substitute. Static check (no database).
 """
 
@@ -13,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("casemgmt", "registry", "followup", "metrics", "devdata")
+PACKAGES = ("casemgmt", "registry", "followup", "metrics", "devdata", "federation")
 BASELINE = 460
 BUDGET = 50  # at most 92 (an 80% drop from the baseline) is what the issue asks
 WORD = re.compile(r"(?<![0-9A-Za-z_])Any(?![0-9A-Za-z_])")

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from casemgmt.management import options as option
-from federation.national import COUNTRY_CODE, country_document, stored_document
+from federation.envelope import Document
+from federation.national import COUNTRY_CODE, CountryDocument, country_document, stored_document
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import PeriodError, parse_period
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         area = option.text(options, "area").strip()
         children = option.flag(options, "children")
+        document: Document | CountryDocument | None
         if area in ("all", COUNTRY_CODE):
             document = country_document(period.key, default_options(), name=_("全国"), children=children)
         elif area.isdigit() and len(area) in (2, 4, 6, 9, 12):
