@@ -122,17 +122,35 @@ class BulkInserter:
             return [int(instance.pk) for instance in instances]
         keys = self.reserve_keys(model, len(rows))
         pk_name = model._meta.pk.attname if model._meta.pk is not None else "id"
-        defaults = [(f.attname, f.get_default) for f in fields if f.attname != pk_name and f.attname not in stamped]
-        pairs = [(f.attname, convert) for f, convert in zip(fields, converters, strict=True)]
+        columns = [self._column(f, convert, pk_name, stamped) for f, convert in zip(fields, converters, strict=True)]
         with self._copy(model, fields) as copy:
             for key, row in zip(keys, rows, strict=True):
-                values = {name: default() for name, default in defaults if name not in row}
-                values.update(row)
-                values[pk_name] = key
-                for name in stamped:
-                    values[name] = self.now
-                copy.write_row([values[name] if convert is None else convert(values[name]) for name, convert in pairs])
+                out = []
+                for name, convert, fixed, make in columns:
+                    if name is None:  # the primary key
+                        value: object = key
+                    elif name in row:
+                        value = row[name]
+                    else:
+                        value = fixed if make is None else make()
+                    out.append(value if convert is None else convert(value))
+                copy.write_row(out)
         return keys
+
+    def _column(
+        self, field: ModelField, convert: Convert, pk_name: str, stamped: Sequence[str]
+    ) -> tuple[str | None, Convert, object, Callable[[], object] | None]:
+        """How ``insert_values`` fills one column: (attname, or None for the primary key; the conversion; the
+        value when the row leaves it out, or a callable making one per row: a callable default such as uuid4).
+        The constant defaults are computed once, not once per row; the timestamps override the row, as ``save()``
+        would."""
+        if field.attname == pk_name:
+            return None, convert, None, None
+        if field.attname in stamped:
+            return "", convert, self.now, None  # "" is in no row: the timestamp always
+        if field.has_default() and callable(field.default):
+            return field.attname, convert, None, field.get_default
+        return field.attname, convert, field.get_default(), None
 
     @contextlib.contextmanager
     def _copy(self, model: type[models.Model], fields: Sequence[ModelField]) -> Iterator[Copy]:

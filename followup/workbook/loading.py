@@ -58,9 +58,6 @@ from .schema import (
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
 BATCH = 1000
-# Patients per announcement: the indicator state refreshes them batch after batch and writes the per-village
-# totals once per announcement, so fewer, larger announcements write the totals fewer times.
-ANNOUNCE_BATCH = 20_000
 
 
 class WorkbookError(Exception):
@@ -382,11 +379,14 @@ class _Writer:
             self.advance(len(batch))
 
     def announce(self) -> None:
-        """Tell the indicators which patients changed, in batches (inside the transaction)."""
-        changed = sorted(self.since)
-        for start in range(0, len(changed), ANNOUNCE_BATCH):
-            chunk = changed[start : start + ANNOUNCE_BATCH]
-            announce_patients_changed(patient_ids=chunk, since=min(self.since[pk] for pk in chunk))
+        """Tell the indicators which patients changed, in one announcement (inside the transaction).
+
+        One: the indicator state then refreshes all of them at once (for many patients with the set-based SQL,
+        which reads the fact tables once whatever the number of patients, and writes the totals once), instead
+        of once per batch of patients. The refresh itself works through the patients in bounded batches.
+        """
+        if self.since:
+            announce_patients_changed(patient_ids=sorted(self.since), since=min(self.since.values()))
 
 
 @dataclass(frozen=True, slots=True)
