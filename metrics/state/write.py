@@ -42,16 +42,18 @@ def refresh(
     *,
     since_year: int,
     day: dt.date | None = None,
-    set_based_above: int = SET_BASED_ABOVE,
+    set_based_above: int | None = None,
 ) -> int:
     """Recompute the rows of *patient_ids* for the years from *since_year* on; returns the rows written.
 
     The patients' rows are locked first (in primary-key order) so two refreshes of one patient queue
     instead of both inserting; the caller's transaction, when there is one, makes it atomic with the write
     that changed the facts. Very many patients at once (a city's or a province's rows made stale by a new
-    month) are recomputed on PostgreSQL by the set-based SQL, fewer (a follow-up save, a batch) in Python.
+    month, a workbook import) are recomputed on PostgreSQL by the set-based SQL, more than *set_based_above*
+    (default ``SET_BASED_ABOVE``), fewer (a follow-up save, a batch) in Python.
     """
     day = day or today()
+    set_based_above = SET_BASED_ABOVE if set_based_above is None else set_based_above
     ids = sorted(set(patient_ids))
     written = 0
     # The facts written from are the primary's, even when a report reading from a replica got here.

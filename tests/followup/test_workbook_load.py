@@ -11,6 +11,10 @@ from casemgmt.audit.models import Action, AuditEvent
 from followup.models import Case, FollowUp, HealthCheck, MedicationRow, PatientCareState, RehabParticipation
 from followup.workbook.loading import import_workbook
 from followup.workbook.validation import Scope
+from metrics.models import PatientYearState
+from metrics.state import write as state_write
+from metrics.state.read import counts_of_rows, counts_of_totals
+from metrics.state.rebuild import rebuild
 from registry.models import CustodySpan, Patient, StatusChange, Transfer, national_id_index
 from registry.signals import patient_facts_changed
 from tests.base import World
@@ -23,6 +27,11 @@ MODELS = (Patient, StatusChange, CustodySpan, Transfer, FollowUp, MedicationRow,
 
 def snapshot() -> dict[str, Any]:
     return {model.__name__: sorted(map(str, model.objects.values_list("pk", flat=True))) for model in MODELS}
+
+
+def state_rows() -> Any:
+    """The indicator state: every patient-year row's counts and the stored totals."""
+    return counts_of_rows(list(PatientYearState.objects.all())), counts_of_totals()
 
 
 def patient(world: World, sheets: dict[str, Any], ref: str) -> Patient:
@@ -108,6 +117,19 @@ def test_changed_patients_are_announced_in_batches(world: World, tmp_path: Path)
         patient_facts_changed.disconnect(listener)
     assert len(calls) == 1 and len(calls[0][0]) == 3
     assert calls[0][1].isoformat() == day(400)
+
+
+@pytest.mark.parametrize("set_based_above", [0, 10_000], ids=["set-based", "in Python"])
+def test_the_indicator_state_after_a_load_equals_a_full_rebuild(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, set_based_above: int
+) -> None:
+    monkeypatch.setattr(state_write, "SET_BASED_ABOVE", set_based_above)  # on PostgreSQL: which refresh runs
+    sheets = valid_sheets(world)
+    assert import_workbook(write_xlsx(tmp_path / "book.xlsx", sheets), actor=world.admin_e).ok
+    loaded = state_rows()
+    assert any(row.patient_id == patient(world, sheets, "P1").pk for row in PatientYearState.objects.all())
+    rebuild()
+    assert state_rows() == loaded
 
 
 def test_an_existing_patient_in_scope_is_matched_and_gets_new_followups(world: World, tmp_path: Path) -> None:
