@@ -104,8 +104,11 @@ class RowCheck:
         self.reader.add(self.number, key, message)
 
     def _convert(self, key: str, convert: Callable[[Cell], T | None]) -> T | None:
+        cell = self.cells.get(key)
+        if cell is None:  # an empty cell, most of a sheet's: every conversion gives None
+            return None
         try:
-            return convert(self.cells.get(key))
+            return convert(cell)
         except CellError as exc:
             self.add(key, str(exc))
             return None
