@@ -351,10 +351,12 @@ def rebuild_care_states(*, batch_size: int = 1000) -> tuple[int, int]:
         checked, changed = checked + len(chunk), changed + _rebuild_chunk(chunk)
 
 
-def rebuild_care_states_of(patient_ids: Sequence[int], *, batch_size: int = 1000) -> int:
+def rebuild_care_states_of(patient_ids: Sequence[int], *, batch_size: int = 5000) -> int:
     """Recompute the care states of the given patients (those with follow-ups); returns how many changed.
 
-    For bulk writers such as the workbook import, inside their transaction.
+    For bulk writers such as the workbook import, inside their transaction. Batches of 5,000 patients (some
+    20,000 follow-ups in memory at once): the care states of 100,000 new patients took 11.3 s against 17.3 s in
+    batches of 1,000 (docs/performance.md).
     """
     ids = sorted(set(patient_ids))
     return sum(_rebuild_chunk(ids[start : start + batch_size]) for start in range(0, len(ids), batch_size))
