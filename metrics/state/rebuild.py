@@ -98,8 +98,10 @@ def rebuild(
     two = possible if parallel is None else parallel
     with _staging(two) as stage, _other_half(stage, span, day) as own, transaction.atomic():
         whole = set_based and years is None
+        own.compute()  # two connections: both halves computed before this transaction locks anything
+        cleared = time.monotonic()
         _clear(years, whole)
-        stats.phases["clearing"] = time.monotonic() - started
+        stats.phases["clearing"] = time.monotonic() - cleared
         if set_based:
             with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
                 stats.rows = own.insert_rows()
@@ -162,23 +164,36 @@ class _OwnHalf:
     other: Future[int] | None = None
     stage: str | None = None
 
+    written: int = 0
+
+    def compute(self) -> None:
+        """With two connections: this half's rows into a temporary table, then wait for the other half. Before
+        the rebuild clears the state: dropping its foreign key would lock the patient table against the other
+        connection until the rebuild commits."""
+        if self.other is None:
+            return
+        columns, state = _row_columns(), _table(PatientYearState)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE jf_own ON COMMIT DROP AS SELECT {columns} FROM {state} WITH NO DATA")  # noqa: S608
+        self.written = insert_state(self.span, self.day, id_range=self.ids, into="jf_own")
+        self.written += self.other.result()
+
     def insert_rows(self) -> int:
         if self.other is None or self.stage is None:
             return insert_state(self.span, self.day)
-        written = insert_state(self.span, self.day, id_range=self.ids)
-        written += self.other.result()
-        state = _table(PatientYearState)
+        columns, state = _row_columns(), _table(PatientYearState)
         with connection.cursor() as cursor:
-            columns = _row_columns()
-            cursor.execute(f"INSERT INTO {state} ({columns}) SELECT {columns} FROM {self.stage}")  # noqa: S608
-        return written
+            cursor.execute(
+                f"INSERT INTO {state} ({columns}) SELECT {columns} FROM jf_own"  # noqa: S608
+                f" UNION ALL SELECT {columns} FROM {self.stage}"
+            )
+        return self.written
 
 
 @contextlib.contextmanager
 def _other_half(stage: str | None, span: Sequence[int], day: dt.date) -> Iterator[_OwnHalf]:
-    """With a *stage*, start computing the rows of the upper half of the patients (by id) on a second connection,
-    before this connection's transaction locks anything: dropping the state table's foreign key locks the patient
-    table against every reader until the rebuild commits. Leaving waits for the second connection."""
+    """With a *stage*, start computing the rows of the upper half of the patients (by id) on a second connection.
+    Leaving waits for it."""
     if stage is None:
         yield _OwnHalf(span, day)
         return
