@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 
@@ -23,7 +26,7 @@ from metrics.indicators.facts import facts_of_patients
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
-from metrics.state.setbased import insert_state, insert_totals
+from metrics.state.setbased import ROW_COLUMNS, insert_state, insert_totals
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 from metrics.state.write import refresh_stale, stale_patients
 
@@ -63,6 +66,7 @@ def rebuild(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     set_based: bool | None = None,
+    parallel: bool | None = None,
 ) -> RebuildStats:
     """Rebuild the state from scratch (all years, or only *years*), patient batch by batch, in one transaction.
 
@@ -75,21 +79,32 @@ def rebuild(
     rebuild (*years* None) empties the tables with TRUNCATE and loads the rows without the secondary indexes and
     foreign key (re-created at the end): it holds both tables' ACCESS EXCLUSIVE lock, so reports wait for it
     instead of reading the old state; a rebuild of some *years* (the nightly refresh) deletes and inserts.
+
+    A full set-based rebuild outside any transaction (*parallel* None: whenever that holds; False: never) computes
+    the rows of the upper half of the patients concurrently on a second connection, into an unlogged staging
+    table that this transaction copies in (see ``_other_half``); inside a transaction the second connection could
+    not see its uncommitted records, so the rebuild keeps to one connection there.
     """
     day = day or today()
     stats = RebuildStats()
     started = time.monotonic()
     if set_based is None:
         set_based = connection.vendor == "postgresql"
-    with transaction.atomic():
+    possible = set_based and years is None and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if parallel and not possible:
+        raise ValueError("a parallel rebuild is a full set-based rebuild on PostgreSQL outside a transaction")
+    first_year = min(years) if years else _first_year(day)
+    span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
+    two = possible if parallel is None else parallel
+    with _staging(two) as stage, _other_half(stage, span, day) as own, transaction.atomic():
         whole = set_based and years is None
+        own.compute()  # two connections: both halves computed before this transaction locks anything
+        cleared = time.monotonic()
         _clear(years, whole)
-        stats.phases["clearing"] = time.monotonic() - started
-        first_year = min(years) if years else _first_year(day)
-        span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
+        stats.phases["clearing"] = time.monotonic() - cleared
         if set_based:
             with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
-                stats.rows = insert_state(span, day)
+                stats.rows = own.insert_rows()
             stats.patients = _patients()
         else:
             with _computer(workers) as compute:
@@ -114,6 +129,104 @@ def rebuild(
             IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _row_columns() -> str:
+    return ", ".join(connection.ops.quote_name(c) for c in ROW_COLUMNS)
+
+
+@contextlib.contextmanager
+def _staging(wanted: bool) -> Iterator[str | None]:
+    """An unlogged staging table for the second connection's rows (None when not *wanted*), created before and
+    dropped after the rebuild's transaction: outside it, so that the other connection may write it while this one
+    holds the state table's lock, and readers never see it."""
+    if not wanted:
+        yield None
+        return
+    name = f"jf_stage_{uuid.uuid4().hex}"
+    state = connection.ops.quote_name(PatientYearState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE {name} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
+    try:
+        yield name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+@dataclass
+class _OwnHalf:
+    """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest."""
+
+    span: Sequence[int]
+    day: dt.date
+    ids: tuple[int, int] | None = None
+    other: Future[int] | None = None
+    stage: str | None = None
+
+    written: int = 0
+
+    def compute(self) -> None:
+        """With two connections: this half's rows into a temporary table, then wait for the other half. Before
+        the rebuild clears the state: dropping its foreign key would lock the patient table against the other
+        connection until the rebuild commits."""
+        if self.other is None:
+            return
+        columns, state = _row_columns(), _table(PatientYearState)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE jf_own ON COMMIT DROP AS SELECT {columns} FROM {state} WITH NO DATA")  # noqa: S608
+        self.written = insert_state(self.span, self.day, id_range=self.ids, into="jf_own")
+        self.written += self.other.result()
+
+    def insert_rows(self) -> int:
+        if self.other is None or self.stage is None:
+            return insert_state(self.span, self.day)
+        columns, state = _row_columns(), _table(PatientYearState)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {state} ({columns}) SELECT {columns} FROM jf_own"  # noqa: S608
+                f" UNION ALL SELECT {columns} FROM {self.stage}"
+            )
+        return self.written
+
+
+@contextlib.contextmanager
+def _other_half(stage: str | None, span: Sequence[int], day: dt.date) -> Iterator[_OwnHalf]:
+    """With a *stage*, start computing the rows of the upper half of the patients (by id) on a second connection.
+    Leaving waits for it."""
+    if stage is None:
+        yield _OwnHalf(span, day)
+        return
+    from registry.models import Patient
+
+    with connection.cursor() as cursor:  # the median id: two halves of the patients
+        cursor.execute(
+            f"SELECT min(id), percentile_disc(0.5) WITHIN GROUP (ORDER BY id), max(id) FROM {_table(Patient)}"  # noqa: S608
+            " WHERE disorder = ANY(%s)",
+            [sorted(SEVERE_DISORDERS)],
+        )
+        low, split, high = cursor.fetchone()
+    if low is None or split == high:
+        yield _OwnHalf(span, day)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="state-rebuild") as pool:
+        other = pool.submit(_rows_of_range, span, day, (split + 1, high), stage)
+        yield _OwnHalf(span, day, (low, split), other, stage)
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _rows_of_range(span: Sequence[int], day: dt.date, id_range: tuple[int, int], stage: str) -> int:
+    """The rows of the patients in *id_range*, into *stage*, on this thread's own connection (committed: the
+    staging table is scratch, dropped by the rebuild whatever the outcome)."""
+    assert threading.current_thread() is not threading.main_thread()  # noqa: S101  (a connection of its own)
+    try:
+        with transaction.atomic():
+            return insert_state(span, day, id_range=id_range, into=stage)
+    finally:
+        connection.close()
 
 
 def _clear(years: Sequence[int] | None, whole: bool) -> None:

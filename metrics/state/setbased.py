@@ -105,10 +105,17 @@ def _tables() -> tuple[str, ...]:
 COMPLETE = "f.outcome = 'REACHED' AND (f.risk_level IS NOT NULL OR f.hospitalisation = 1)"
 
 
-def _statements(patient_filter: str) -> list[str]:
-    """The temporary tables, each one pass: patient-years, statuses, holders, follow-ups, the other facts."""
+AMONG_IDS = " AND {column} IN (SELECT pid FROM jf_py)"  # the facts of the patients of jf_py only
+AMONG_RANGE = " AND {column} BETWEEN %(lo)s AND %(hi)s"  # the facts of the patients of an id range only
+
+
+def _statements(patient_filter: str, among: str | None = None) -> list[str]:
+    """The temporary tables, each one pass: patient-years, statuses, holders, follow-ups, the other facts.
+    *among* (a template over ``{column}``, the patient id column of a fact table) restricts the facts read;
+    by default to jf_py's patients when *patient_filter* restricts them."""
     patient, status, custody, followup, check, rehab, case, emergency = _tables()
-    among = "" if not patient_filter else " AND {column} IN (SELECT pid FROM jf_py)"
+    if among is None:
+        among = "" if not patient_filter else AMONG_IDS
     years_of = "generate_series(EXTRACT(YEAR FROM {start})::int, LEAST(EXTRACT(YEAR FROM {end})::int, %(y1)s))"
     # Without the join to jf_py (a lookup per fact): rows of other patient-years are never joined to jf_py later.
     rebuilt_years = (
@@ -315,11 +322,15 @@ def _column_expressions() -> dict[str, str]:
     return columns
 
 
-def _insert_statement() -> str:
+ROW_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
+
+
+def _insert_statement(table: str | None = None) -> str:
+    """The INSERT of the rows into the state table (or into *table*, a staging table of ``ROW_COLUMNS``)."""
     columns = _column_expressions()
     names = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
     values = ", ".join(f"{columns[c]} AS {connection.ops.quote_name(c)}" for c in MASK_COLUMNS)
-    table = connection.ops.quote_name(PatientYearState._meta.db_table)
+    table = table or connection.ops.quote_name(PatientYearState._meta.db_table)
     any_name = "((m.newreg | m.minor | m.trouble | m.disaster | m.ri | m.died | COALESCE(em1.m, 0)) & rs)"
     zeros = ", ".join("0" for _ in MASK_COLUMNS)
     return f"""WITH split AS (
@@ -355,7 +366,7 @@ def _insert_statement() -> str:
     FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid"""
 
 
-def _valid_until_statement(among: bool = False) -> str:
+def _valid_until_statement(among: bool | str = False) -> str:
     """The fact days in (day, base) of each patient (``compute.valid_until``: only the nearest one matters)."""
     _patient, status, custody, followup, check, rehab, case, emergency = _tables()
     complete = COMPLETE
@@ -377,7 +388,9 @@ def _valid_until_statement(among: bool = False) -> str:
         f"SELECT patient_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date FROM {emergency}"
         " WHERE patient_id IS NOT NULL AND occurred_at > %(day)s::timestamptz - INTERVAL '1 day'",
     ]
-    window = "WHERE day > %(day)s AND day < %(base)s" + (" AND pid IN (SELECT pid FROM jf_py)" if among else "")
+    if among is True:
+        among = AMONG_IDS
+    window = "WHERE day > %(day)s AND day < %(base)s" + (among.format(column="pid") if among else "")
     union = " UNION ALL ".join(f"SELECT * FROM ({q}) q(pid, day) {window}" for q in days)
     return f"CREATE TEMP TABLE jf_vu ON COMMIT DROP AS SELECT pid, min(day) AS day FROM ({union}) d GROUP BY pid"
 
@@ -409,24 +422,38 @@ def parameters(years: Sequence[int], day: dt.date) -> dict[str, SqlParameter]:
     return params
 
 
-def insert_state(years: Sequence[int], day: dt.date, patient_ids: Sequence[int] | None = None) -> int:
-    """Insert the state rows of every patient (or of *patient_ids*) for *years* as of *day*; returns the rows
-    written. The caller deletes the old rows first and runs in a transaction (the temporary tables drop at its
-    end)."""
+def insert_state(
+    years: Sequence[int],
+    day: dt.date,
+    patient_ids: Sequence[int] | None = None,
+    *,
+    id_range: tuple[int, int] | None = None,
+    into: str | None = None,
+) -> int:
+    """Insert the state rows of every patient (or of *patient_ids*, or of the ids in the closed *id_range*) for
+    *years* as of *day*; returns the rows written. The caller deletes the old rows first and runs in a transaction
+    (the temporary tables drop at its end). *into*: a staging table of ``ROW_COLUMNS`` instead of the state table
+    (a concurrent part of a full rebuild, ``metrics.state.rebuild``)."""
     if not years or (patient_ids is not None and not patient_ids):
         return 0
     assert connection.in_atomic_block  # noqa: S101  (the temporary tables live until the end of the transaction)
     params = parameters(years, day)
     params["ids"] = list(patient_ids or [])
-    among = "" if patient_ids is None else "AND p.id = ANY(%(ids)s)"
+    if patient_ids is not None:
+        patient_filter, among = "AND p.id = ANY(%(ids)s)", AMONG_IDS
+    elif id_range is not None:
+        params["lo"], params["hi"] = id_range
+        patient_filter, among = AMONG_RANGE.format(column="p.id"), AMONG_RANGE
+    else:
+        patient_filter, among = "", ""
     with connection.cursor() as cursor:
         for setting in SESSION_SETTINGS + (WHOLE_REGISTRY_SETTINGS if patient_ids is None else ()):
             cursor.execute(setting)
-        for sql in [*_statements(among), _masks_statement(), _valid_until_statement(bool(among))]:
+        for sql in [*_statements(patient_filter, among), _masks_statement(), _valid_until_statement(among)]:
             cursor.execute(sql, params)
             if sql.startswith("CREATE TEMP TABLE"):
                 cursor.execute(f"ANALYZE {sql.split()[3]}")  # the planner joins them better knowing their size
-        cursor.execute(_insert_statement(), params)
+        cursor.execute(_insert_statement(into), params)
         written = int(cursor.rowcount)
         for name in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")

@@ -1,0 +1,62 @@
+"""The full rebuild split across two connections (issue 17 §1) writes the same state rows and totals as the rebuild
+on one connection. It runs outside a test transaction: the second connection must see the committed registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from metrics.models import AreaSlotState, PatientYearState
+from metrics.state.rebuild import rebuild
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based rebuild is PostgreSQL's")
+
+
+def state() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    rows = sorted(
+        PatientYearState.objects.values_list(
+            *[f.attname for f in PatientYearState._meta.concrete_fields if f.attname != "id"]
+        ),
+        key=repr,
+    )
+    totals = sorted(
+        AreaSlotState.objects.values_list(
+            *[f.attname for f in AreaSlotState._meta.concrete_fields if f.attname != "id"]
+        ),
+        key=repr,
+    )
+    return rows, totals
+
+
+def staging_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'jf_stage_%%'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rebuild_on_two_connections_writes_the_rows_of_the_rebuild_on_one() -> None:
+    call_command("generate_synthetic", patients=400, years=2, seed=7, no_state=True, no_progress=True)
+    day = dt.date.today()
+    single = rebuild(day=day, parallel=False)
+    expected = state()
+    assert single.rows > 400 and expected[1]
+    PatientYearState.objects.all().delete()  # the parallel rebuild must write every row itself
+    AreaSlotState.objects.all().delete()
+    parallel = rebuild(day=day)  # outside a transaction: on two connections
+    assert parallel.rows == single.rows and parallel.patients == single.patients
+    assert state() == expected
+    assert staging_tables() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_inside_a_transaction_keeps_to_one_connection() -> None:
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="outside a transaction"):
+            rebuild(parallel=True)
+        rebuild()  # falls back to one connection: the second could not see this transaction's records
+    assert staging_tables() == []
