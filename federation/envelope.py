@@ -12,6 +12,7 @@ a batch carries — by mistake or not — is dropped, so nothing but aggregates 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -21,27 +22,16 @@ from typing import NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
-from metrics.indicators.definitions import INDICATOR_NAMES
+from metrics.indicators.definitions import INDICATOR_NAMES, Options
+from metrics.reports.document import CountsJSON
 
 FORMAT = "jingfang-federation/1"
 AREA_CODE = re.compile(r"^\d{12}$")
 PERIOD_KEY = re.compile(r"^\d{4}(-Q[1-4]|-\d{2}|-YTD-\d{2})?$")
 NAME_MAX = 100
-COUNT_KEYS = (
-    "registered",
-    "managed",
-    "at_home",
-    "new_registrations",
-    "deaths",
-    "overdue_at_cutoff",
-    "open_cases",
-    "emergencies",
-    "minor_trouble",
-    "trouble",
-    "disaster",
-    "lost",
-)
-OPTION_KEYS = ("regular_management", "medication_denominator", "deaths_in_period")
+# The person counts of the document's "counts" (metrics.reports.document.CountsJSON), beside deaths by cause.
+COUNT_KEYS = tuple(key for key in CountsJSON.__annotations__ if key != "deaths_by_cause")
+OPTION_KEYS = tuple(option.name for option in dataclasses.fields(Options))
 MAX_COUNT = 10**10
 
 

@@ -156,11 +156,15 @@ class _Writer:
         known = self.since.get(patient_id)
         self.since[patient_id] = day if known is None or day < known else known
 
+    def registered_before(self, pks: Sequence[int]) -> list[int]:
+        """The patients of a batch registered before this load (only they can have stored records)."""
+        return [pk for pk in pks if pk not in self.new_patients]
+
     def existing_keys(
         self, model: type[FollowUp | RehabParticipation | HealthCheck], pks: Sequence[int], *fields: str
     ) -> set[tuple[object, ...]]:
         """Natural keys already stored for the patients of a batch that were registered before this load."""
-        old = [pk for pk in pks if pk not in self.new_patients]
+        old = self.registered_before(pks)
         if not old:
             return set()
         return set(model.objects.filter(patient_id__in=old).values_list("patient_id", *fields))
@@ -300,7 +304,7 @@ class _Writer:
         for batch in self.batches(FOLLOWUPS):
             parsed = [rows.parse_followup(check) for check in batch]
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
-            old = [pk for pk in pks if pk not in self.new_patients]
+            old = self.registered_before(pks)
             stored = stored_refs(FollowUp.objects.filter(patient_id__in=old), "patient_id") if old else set()
             fresh, refs = [], []
             for row, pk in zip(parsed, pks, strict=True):
