@@ -16,7 +16,8 @@ that refers to nothing fails the statement, and so the caller's transaction.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Never, TypeAlias
 
@@ -29,6 +30,7 @@ from casemgmt.crypto.bulk import seal_all
 from casemgmt.crypto.cipher import BulkSealer
 from casemgmt.crypto.fields import EncryptedTextField, Sealed
 
+ANALYZE_AT_LEAST = 10_000  # rows written to a table before its statistics are refreshed
 Convert = Callable[[object], object] | None  # None: the attribute's value goes to COPY as it is
 ModelField: TypeAlias = "models.Field[Never, object]"  # any field: Field[set type (contravariant), get type]
 
@@ -76,6 +78,44 @@ def _plan(model: type[models.Model]) -> tuple[list[ModelField], list[Convert], l
     return fields, [_converter(f) for f in fields], stamped
 
 
+class _Layout:
+    """The COPY columns of ``insert_rows``: the primary key, the given ones, the constant defaults, the ones made
+    per row; and how a given row becomes a COPY row."""
+
+    def __init__(
+        self,
+        fields: Sequence[ModelField],
+        converters: Sequence[Convert],
+        stamped: Sequence[str],
+        names: Sequence[str],
+        now: object,
+    ) -> None:
+        by_name = {f.attname: (f, convert) for f, convert in zip(fields, converters, strict=True)}
+        pk = next(f for f in fields if f.primary_key)
+        given = [by_name[name] for name in names]
+        rest = [f for f in fields if f is not pk and f.attname not in names]
+        constant = [f for f in rest if f.attname in stamped or not (f.has_default() and callable(f.default))]
+        made = [f for f in rest if f not in constant]
+        self.fields = [pk, *(f for f, _convert in given), *constant, *made]
+        self.converted = [(index, convert) for index, (_f, convert) in enumerate(given) if convert is not None]
+
+        def prepared(field: ModelField, value: object) -> object:
+            convert = by_name[field.attname][1]
+            return value if convert is None else convert(value)
+
+        self.constants = tuple(prepared(f, now if f.attname in stamped else f.get_default()) for f in constant)
+        self.makers = [(f.get_default, by_name[f.attname][1]) for f in made]
+
+    def row(self, key: int, given: Sequence[object]) -> tuple[object, ...]:
+        if self.converted:
+            values = list(given)
+            for index, convert in self.converted:
+                values[index] = convert(values[index])
+            given = values
+        made = [make() if convert is None else convert(make()) for make, convert in self.makers]
+        return (key, *given, *self.constants, *made)
+
+
 class BulkInserter:
     """Inserts lists of instances of any model; one per load (it owns the sealer and its nonce pool)."""
 
@@ -83,6 +123,22 @@ class BulkInserter:
         self.copy = connection.vendor == "postgresql"
         self.sealer = BulkSealer()
         self.now = timezone.now()
+        self.written: Counter[str] = Counter()  # rows written per table
+
+    def analyze(self, *, at_least: int = ANALYZE_AT_LEAST) -> None:
+        """Refresh the planner's statistics of the tables that received at least *at_least* rows (PostgreSQL).
+
+        Inside the load's transaction the planner still sees the tables as they were: a query of the upkeep
+        that follows (the care states, the cases the rule opens) then scans a whole table per batch of patients
+        where an index would find a few rows (the cases of 100,000 new patients: 27.8 s before, see
+        docs/performance.md). ANALYZE samples each table (some 30,000 rows) and sees the transaction's own rows.
+        """
+        if not self.copy:
+            return
+        tables = [table for table, count in self.written.items() if count >= at_least]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def insert(self, instances: Sequence[models.Model]) -> None:
         """Write *instances* (all of one model) and set their primary keys."""
@@ -98,6 +154,7 @@ class BulkInserter:
             model._default_manager.bulk_create(instances, batch_size=500)
             return
         self._reserve_keys(model, instances)
+        self.written[model._meta.db_table] += len(instances)
         pairs = [(f.attname, convert) for f, convert in zip(fields, converters, strict=True)]
         with self._copy(model, fields) as copy:
             for instance in instances:
@@ -107,50 +164,34 @@ class BulkInserter:
             instance._state.adding = False
             instance._state.db = connection.alias
 
-    def insert_values(self, model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> list[int]:
-        """Write rows given as ``{attname: value}`` (the fields left out take their defaults, as ``Model()``
-        gives them) without building model instances, the cost that dominates for the most numerous rows; returns
-        their primary keys, in order. For models without encrypted fields (those need the instance's UUID)."""
+    def insert_rows(
+        self, model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> list[int]:
+        """Write rows given as tuples of the columns *names* (attnames), in that order, without building model
+        instances (the cost that dominates for the most numerous rows); returns their primary keys, in order.
+
+        The columns left out take their defaults as ``Model()`` gives them: a constant once for all rows, a
+        callable default (``uuid4``) called per row; the timestamps ``save()`` sets are set. Each row goes to
+        COPY as one tuple, with no work per column in Python but the conversions a column needs (JSON). For
+        models without encrypted fields (those need the instance's UUID).
+        """
+        rows = list(rows)
         if not rows:
             return []
         fields, converters, stamped = _plan(model)
         if any(isinstance(f, EncryptedTextField) for f in fields):
             raise TypeError(f"{model.__name__} has encrypted fields: insert instances")
         if not self.copy:
-            instances = [model(**row) for row in rows]
+            instances = [model(**dict(zip(names, row, strict=True))) for row in rows]
             model._default_manager.bulk_create(instances, batch_size=500)
             return [int(instance.pk) for instance in instances]
         keys = self.reserve_keys(model, len(rows))
-        pk_name = model._meta.pk.attname if model._meta.pk is not None else "id"
-        columns = [self._column(f, convert, pk_name, stamped) for f, convert in zip(fields, converters, strict=True)]
-        with self._copy(model, fields) as copy:
+        self.written[model._meta.db_table] += len(rows)
+        layout = _Layout(fields, converters, stamped, names, self.now)
+        with self._copy(model, layout.fields) as copy:
             for key, row in zip(keys, rows, strict=True):
-                out = []
-                for name, convert, fixed, make in columns:
-                    if name is None:  # the primary key
-                        value: object = key
-                    elif name in row:
-                        value = row[name]
-                    else:
-                        value = fixed if make is None else make()
-                    out.append(value if convert is None else convert(value))
-                copy.write_row(out)
+                copy.write_row(layout.row(key, row))
         return keys
-
-    def _column(
-        self, field: ModelField, convert: Convert, pk_name: str, stamped: Sequence[str]
-    ) -> tuple[str | None, Convert, object, Callable[[], object] | None]:
-        """How ``insert_values`` fills one column: (attname, or None for the primary key; the conversion; the
-        value when the row leaves it out, or a callable making one per row: a callable default such as uuid4).
-        The constant defaults are computed once, not once per row; the timestamps override the row, as ``save()``
-        would."""
-        if field.attname == pk_name:
-            return None, convert, None, None
-        if field.attname in stamped:
-            return "", convert, self.now, None  # "" is in no row: the timestamp always
-        if field.has_default() and callable(field.default):
-            return field.attname, convert, None, field.get_default
-        return field.attname, convert, field.get_default(), None
 
     @contextlib.contextmanager
     def _copy(self, model: type[models.Model], fields: Sequence[ModelField]) -> Iterator[Copy]:

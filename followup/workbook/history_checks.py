@@ -90,7 +90,7 @@ class HistoryChecks:
         first_row: dict[tuple[str, str], int] = {}
         open_case: dict[str, tuple[int, str]] = {}  # patient ref -> (row, case ref) of its open case
         for r in self.v.counted(reader):
-            patient_ref, case = rows.parse_case(r)
+            patient_ref, case = self.v.plan.kept.parse(rows.parse_case, r)
             patient = self.v.patient(r, "patient_ref", patient_ref)
             if patient is None or case is None or patient_ref is None:
                 continue
@@ -129,7 +129,7 @@ class HistoryChecks:
             return
         first_row: dict[tuple[str, str], int] = {}
         for r in self.v.counted(reader):
-            patient_ref, emergency = rows.parse_emergency(r)
+            patient_ref, emergency = self.v.plan.kept.parse(rows.parse_emergency, r)
             self.v.patient(r, "patient_ref", patient_ref)
             if emergency is None:
                 continue

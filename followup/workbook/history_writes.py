@@ -103,8 +103,7 @@ def write_cases(writer: _Writer) -> None:
     if CASES.name not in writer.plan.sheets:
         return
     counts = writer.report.count(CASES.name)
-    for batch in writer.batches(CASES):
-        parsed = [rows.parse_case(check) for check in batch]
+    for parsed in writer.batches(CASES, rows.parse_case):
         pks = [writer.pk_by_ref[ref or ""] for ref, _case in parsed]
         stored = stored_refs(Case.objects.filter(patient_id__in=set(pks)), "patient_id")
         fresh = [
@@ -127,16 +126,15 @@ def write_cases(writer: _Writer) -> None:
             writer.touch(case.patient_id, case.opened_on)
         Case.objects.bulk_create(fresh)
         counts.created += len(fresh)
-        counts.unchanged += len(batch) - len(fresh)
-        writer.advance(len(batch))
+        counts.unchanged += len(parsed) - len(fresh)
+        writer.advance(len(parsed))
 
 
 def write_emergencies(writer: _Writer) -> None:
     if EMERGENCIES.name not in writer.plan.sheets:
         return
     counts = writer.report.count(EMERGENCIES.name)
-    for batch in writer.batches(EMERGENCIES):
-        parsed = [rows.parse_emergency(check) for check in batch]
+    for parsed in writer.batches(EMERGENCIES, rows.parse_emergency):
         refs = {e.ref for _ref, e in parsed if e is not None}
         stored = Emergency.objects.filter(matching(refs))
         of_patients = stored_refs(stored.filter(patient_id__isnull=False), "patient_id")
@@ -172,8 +170,8 @@ def write_emergencies(writer: _Writer) -> None:
             seal(item)
         Emergency.objects.bulk_create(fresh)
         counts.created += len(fresh)
-        counts.unchanged += len(batch) - len(fresh)
-        writer.advance(len(batch))
+        counts.unchanged += len(parsed) - len(fresh)
+        writer.advance(len(parsed))
 
 
 def village_at(patient_id: int, day: dt.date) -> str:

@@ -16,6 +16,7 @@ only for new patients, together with the custody history they imply.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,13 +36,13 @@ from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits.services import rebuild_care_states_of
-from followup.visits.values import FollowUpEntry
+from followup.visits.values import FollowUpEntry, MedicationEntry
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.patients.values import Registration
-from registry.signals import announce_patients_changed
+from registry.signals import announce_patients_changed, announcements_batched
 
 from . import history_writes, rows
-from .cells import ProblemLog, RowCheck, SheetReader
+from .kept import Parse, T
 from .refs import stored_refs
 from .report import ImportReport
 from .schema import (
@@ -57,7 +58,6 @@ from .schema import (
 )
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
 
-BATCH = 1000
 
 
 class WorkbookError(Exception):
@@ -132,20 +132,10 @@ class _Writer:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
-    def batches(self, spec: SheetSpec) -> Iterator[list[RowCheck]]:
-        """The sheet's rows again, in batches (the checking pass found them valid)."""
-        sheet = self.source.sheet(spec) if spec.name in self.plan.sheets else None
-        if sheet is None:
-            return
-        reader = SheetReader(sheet, ProblemLog(cap=0), self.plan.today)
-        batch: list[RowCheck] = []
-        for check in reader.rows():
-            batch.append(check)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+    def batches(self, spec: SheetSpec, parse: Parse[T]) -> Iterator[list[T]]:
+        """The sheet's rows as the checking pass parsed them with *parse* (and found valid), in batches."""
+        if spec.name in self.plan.sheets:
+            yield from self.plan.kept.batches(parse)
 
     def advance(self, count: int) -> None:
         before, self.done = self.done, self.done + count
@@ -172,6 +162,12 @@ class _Writer:
     # -- the pass -----------------------------------------------------------------------------------------
 
     def run(self, audit_detail: dict[str, object]) -> None:
+        # Cases opened by the rule announce their patients one by one: the indicator state hears them together
+        # with the load's own announcement, once.
+        with announcements_batched():
+            self.write_and_keep_up(audit_detail)
+
+    def write_and_keep_up(self, audit_detail: dict[str, object]) -> None:
         self.write_areas()
         self.write_patients()
         self.write_followups()
@@ -181,6 +177,7 @@ class _Writer:
         history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
         if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
             self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
+        self.out.analyze()
         rebuild_care_states_of(sorted(self.followup_patients))
         if not self.plan.case_register:  # a cases sheet is the register: no case is opened besides its rows
             open_cases_after_bulk_load(actor=self.actor, patient_ids=self.followup_patients)
@@ -206,10 +203,10 @@ class _Writer:
 
     def write_patients(self) -> None:
         counts = self.report.count(PATIENTS.name)
-        for batch in self.batches(PATIENTS):
+        for batch in self.batches(PATIENTS, rows.parse_patient):
             fresh: list[tuple[NewPatient, Patient]] = []
-            for check in batch:
-                row = NewPatient.of(rows.parse_patient(check))
+            for parsed in batch:
+                row = NewPatient.of(parsed)
                 key = self.plan.patients[row.ref]
                 if key.existing_pk is not None:
                     self.pk_by_ref[row.ref] = key.existing_pk
@@ -301,8 +298,7 @@ class _Writer:
     def write_followups(self) -> None:
         counts = self.report.count(FOLLOWUPS.name) if FOLLOWUPS.name in self.plan.sheets else None
         keep_refs = MEDICATIONS.name in self.plan.sheets
-        for batch in self.batches(FOLLOWUPS):
-            parsed = [rows.parse_followup(check) for check in batch]
+        for parsed in self.batches(FOLLOWUPS, rows.parse_followup):
             pks = [self.pk_by_ref[row.patient_ref or ""] for row in parsed]
             old = self.registered_before(pks)
             stored = stored_refs(FollowUp.objects.filter(patient_id__in=old), "patient_id") if old else set()
@@ -310,29 +306,28 @@ class _Writer:
             for row, pk in zip(parsed, pks, strict=True):
                 if (pk, row.ref) in stored or row.entry is None:  # a None entry was refused by the checking pass
                     continue
-                fresh.append(followup_values(row.ref, row.entry, pk, self.actor))
+                fresh.append(followup_row(row.ref, row.entry, pk, self.actor))
                 refs.append(row.ref or "")
                 self.touch(pk, row.entry.date)
                 self.followup_patients.add(pk)
-            keys = self.out.insert_values(FollowUp, fresh)
+            keys = self.out.insert_rows(FollowUp, FOLLOWUP_COLUMNS, fresh)
             if keep_refs:  # only the refs medication rows point to are kept
                 medicated = self.plan.medicated_refs
                 self.new_followups.update((r, k) for r, k in zip(refs, keys, strict=True) if r in medicated)
             assert counts is not None  # noqa: S101  (batches exist only for a present sheet)
             counts.created += len(fresh)
             counts.unchanged += len(parsed) - len(fresh)
-            self.advance(len(batch))
+            self.advance(len(parsed))
 
     def write_medications(self) -> None:
         counts = self.report.count(MEDICATIONS.name) if MEDICATIONS.name in self.plan.sheets else None
-        for batch in self.batches(MEDICATIONS):
+        for batch in self.batches(MEDICATIONS, rows.parse_medication):
             fresh = []
-            for check in batch:
-                followup_ref, entry = rows.parse_medication(check)
+            for followup_ref, entry in batch:
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
-                    fresh.append({"followup_id": pk, "drug": entry.drug, "shape": entry.shape, **entry.doses()})
-            self.out.insert_values(MedicationRow, fresh)
+                    fresh.append((pk, entry.drug, entry.shape, *entry.doses().values()))
+            self.out.insert_rows(MedicationRow, MEDICATION_COLUMNS, fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
             counts.unchanged += len(batch) - len(fresh)
@@ -340,8 +335,7 @@ class _Writer:
 
     def write_rehab(self) -> None:
         counts = self.report.count(REHAB.name) if REHAB.name in self.plan.sheets else None
-        for batch in self.batches(REHAB):
-            parsed = [rows.parse_rehab(check) for check in batch]
+        for parsed in self.batches(REHAB, rows.parse_rehab):
             pks = [self.pk_by_ref[ref or ""] for ref, _row in parsed]
             stored = self.existing_keys(RehabParticipation, pks, "provider_type", "start_date")
             fresh = [
@@ -360,13 +354,12 @@ class _Writer:
                 self.touch(item.patient_id, item.start_date)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
-            counts.unchanged += len(batch) - len(fresh)
-            self.advance(len(batch))
+            counts.unchanged += len(parsed) - len(fresh)
+            self.advance(len(parsed))
 
     def write_health_checks(self) -> None:
         counts = self.report.count(HEALTH_CHECKS.name) if HEALTH_CHECKS.name in self.plan.sheets else None
-        for batch in self.batches(HEALTH_CHECKS):
-            parsed = [rows.parse_health_check(check) for check in batch]
+        for parsed in self.batches(HEALTH_CHECKS, rows.parse_health_check):
             pks = [self.pk_by_ref[ref or ""] for ref, _day in parsed]
             stored = self.existing_keys(HealthCheck, pks, "date")
             fresh = [
@@ -379,8 +372,8 @@ class _Writer:
                 self.touch(item.patient_id, item.date)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
-            counts.unchanged += len(batch) - len(fresh)
-            self.advance(len(batch))
+            counts.unchanged += len(parsed) - len(fresh)
+            self.advance(len(parsed))
 
     def announce(self) -> None:
         """Tell the indicators which patients changed, in one announcement (inside the transaction).
@@ -436,17 +429,14 @@ FOLLOWUP_FIELDS = (
 )
 
 
-def followup_values(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> dict[str, object]:
-    """A new follow-up's columns (by attname) for ``BulkInserter.insert_values``; the others take their defaults."""
-    return {
-        "uuid": uuid.uuid4(),
-        "submission_key": uuid.uuid4(),
-        "patient_id": patient_id,
-        "doctor_id": actor.pk,
-        "source_ref": ref,
-        "symptoms": list(entry.symptoms),
-        **{name: getattr(entry, name) for name in FOLLOWUP_FIELDS},
-    }
+FOLLOWUP_COLUMNS = ("submission_key", "patient_id", "doctor_id", "source_ref", "symptoms", *FOLLOWUP_FIELDS)
+_entry_values = operator.attrgetter(*FOLLOWUP_FIELDS)
+MEDICATION_COLUMNS = ("followup_id", "drug", "shape", *MedicationEntry.DOSE_FIELDS)
+
+
+def followup_row(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> tuple[object, ...]:
+    """A new follow-up's ``FOLLOWUP_COLUMNS`` for ``BulkInserter.insert_rows``; the others take their defaults."""
+    return (uuid.uuid4(), patient_id, actor.pk, ref, list(entry.symptoms), *_entry_values(entry))
 
 
 def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:

@@ -1,8 +1,8 @@
 """The first pass: read every sheet once, streaming, and find every problem before anything is written.
 
-Only small keys stay in memory: per patient its row, blind index, village, registration date and (when already
-registered) primary key; per follow-up its ref; the transfers (few) per patient. Rows themselves are never kept —
-the writing pass reads the file again.
+Besides small keys (per patient its row, blind index, village, registration date and, when already registered,
+primary key; per follow-up its ref; the transfers, few, per patient), the rows as parsed are kept compactly for
+the writing pass (``kept.KeptRows``), so the file is read and parsed once; they are dropped at the first problem.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from registry.patients import probes
 from . import rows
 from .cells import ProblemLog, RowCheck, SheetReader
 from .history_checks import HistoryChecks
+from .kept import KeptRows
 from .schema import (
     AREAS,
     CASES,
@@ -107,6 +108,7 @@ class Plan:
     # A cases sheet, even an empty one, is the workbook's whole case register: the system then opens no case itself.
     case_register: bool = False
     row_counts: dict[str, int] = field(default_factory=dict)
+    kept: KeptRows = field(default_factory=lambda: KeptRows(ProblemLog()))  # each sheet's rows, as parsed
 
     @property
     def total_rows(self) -> int:
@@ -148,7 +150,7 @@ class Validator:
         self.actor = actor
         self.probe_detail = probe_detail or {}  # what the probe audit events say besides channel and outcome
         self.problems = ProblemLog()
-        self.plan = Plan(today=today)
+        self.plan = Plan(today=today, kept=KeptRows(self.problems))
         self.progress = progress
         self.rows_seen = 0
         self.villages = Villages(())
@@ -263,7 +265,7 @@ class Validator:
             return
         seen_ids: dict[str, int] = {}
         for r in self.counted(reader):
-            row = rows.parse_patient(r)
+            row = self.plan.kept.parse(rows.parse_patient, r)
             self.village(r, "village_code", row.village_code, in_scope=True, current=True)
             ref = row.ref
             if ref is not None and ref in self.plan.patients:
@@ -424,7 +426,7 @@ class Validator:
             return
         first_row: dict[str, int] = {}
         for r in self.counted(reader):
-            row = rows.parse_followup(r)
+            row = self.plan.kept.parse(rows.parse_followup, r)
             patient = self.patient(r, "patient_ref", row.patient_ref)
             ref = row.ref
             if ref is not None:
@@ -444,7 +446,7 @@ class Validator:
         if reader is None:
             return
         for r in self.counted(reader):
-            followup_ref, _entry = rows.parse_medication(r)
+            followup_ref, _entry = self.plan.kept.parse(rows.parse_medication, r)
             if followup_ref is None:
                 continue
             if followup_ref not in self.plan.followup_refs and FOLLOWUPS.name in self.plan.sheets:
@@ -459,7 +461,7 @@ class Validator:
             return
         first_row: dict[tuple[str, str, dt.date], int] = {}
         for r in self.counted(reader):
-            patient_ref, row = rows.parse_rehab(r)
+            patient_ref, row = self.plan.kept.parse(rows.parse_rehab, r)
             patient = self.patient(r, "patient_ref", patient_ref)
             if patient is None or patient_ref is None or row is None or r.failed:
                 continue
@@ -474,7 +476,7 @@ class Validator:
             return
         first_row: dict[tuple[str, dt.date], int] = {}
         for r in self.counted(reader):
-            patient_ref, day = rows.parse_health_check(r)
+            patient_ref, day = self.plan.kept.parse(rows.parse_health_check, r)
             patient = self.patient(r, "patient_ref", patient_ref)
             if patient is None or patient_ref is None or day is None:
                 continue

@@ -46,21 +46,26 @@ def test_identity_is_sealed_as_a_save_seals_it_and_keys_are_set(world: World) ->
     assert Patient.objects.get(national_id_index=patients[0].national_id_index).pk == patients[0].pk
 
 
-def test_values_take_the_model_defaults_and_return_the_keys(world: World) -> None:
+def test_rows_take_the_model_defaults_and_return_the_keys(world: World) -> None:
     inserter = BulkInserter()
     day = TODAY - dt.timedelta(days=3)
-    given = {"patient_id": world.patient_a.pk, "doctor_id": world.doctor_a.pk, "date": day, "mode": 1}
-    rows = [{**given, "outcome": "REACHED", "submission_key": uuid.uuid4()} for _ in range(2)]
-    keys = inserter.insert_values(FollowUp, rows)
+    names = ("patient_id", "doctor_id", "date", "mode", "outcome", "submission_key", "symptoms")
+    rows = [
+        (world.patient_a.pk, world.doctor_a.pk, day, 1, "REACHED", uuid.uuid4(), symptoms)
+        for symptoms in ([], [1, 3])
+    ]
+    keys = inserter.insert_rows(FollowUp, names, rows)
     stored = FollowUp.objects.filter(pk__in=keys).order_by("pk")
     assert [f.pk for f in stored] == keys
     assert len({f.uuid for f in stored}) == 2  # a callable default is called per row
-    assert all(f.symptoms == [] and f.created_at is not None and f.date == day for f in stored)
+    assert [f.symptoms for f in stored] == [[], [1, 3]]  # JSON converted
+    assert all(f.created_at is not None and f.date == day and f.risk_level is None for f in stored)
+    assert all(f.family_support is False for f in stored)  # a constant default
 
 
 def test_encrypted_models_need_instances(world: World) -> None:
     with pytest.raises(TypeError):
-        BulkInserter().insert_values(Patient, [{"village_id": world.village_a1.pk}])
+        BulkInserter().insert_rows(Patient, ["village_id"], [(world.village_a1.pk,)])
 
 
 def test_a_duplicate_is_an_integrity_error_and_the_transaction_keeps_nothing(world: World) -> None:

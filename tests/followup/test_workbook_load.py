@@ -167,12 +167,12 @@ def test_a_conflict_during_the_write_pass_rolls_everything_back(
     """Someone registers the same ID number between the check and the write: nothing of the file remains."""
     import datetime as dt
 
-    from followup.workbook import loading
+    from followup.workbook import kept, loading
     from tests.base import make_patient
     from tests.followup.workbook_base import PATIENT_HEADER
 
     monkeypatch.setattr(loading, "PROGRESS_EVERY", 1)
-    monkeypatch.setattr(loading, "BATCH", 1)  # one patient per batch: the conflict arrives before the last one
+    monkeypatch.setattr(kept, "BATCH", 1)  # one patient per batch: the conflict arrives before the last one
     sheets = valid_sheets(world)
     row = sheets["patients"][3]
     column = PATIENT_HEADER.index

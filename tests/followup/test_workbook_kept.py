@@ -1,0 +1,53 @@
+"""The checking pass keeps what it parsed for the writing pass (``followup.workbook.kept``). No database."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from casemgmt.tabular import Problem
+from followup.visits.values import FollowUpEntry, MedicationEntry
+from followup.workbook import kept
+from followup.workbook.cells import ProblemLog, RowCheck
+from followup.workbook.rows import FollowUpRow
+
+
+def _entry(n: int) -> FollowUpRow:
+    entry = FollowUpEntry(date=dt.date(2026, 1, 1 + n % 28), outcome="REACHED", mode=1, symptoms=(1, n), risk_level=2)
+    return FollowUpRow(f"F{n}", f"P{n}", entry)
+
+
+def _parse_followup(r: RowCheck) -> FollowUpRow:  # stands for rows.parse_followup: the row is its number
+    return _entry(int(r))  # type: ignore[call-overload]
+
+
+def _parse_medication(r: RowCheck) -> tuple[str, MedicationEntry]:
+    return f"F{r}", MedicationEntry(drug="利培酮", shape="daily", morning_mg=Decimal("1.5"))
+
+
+def test_rows_come_back_equal_in_order_and_in_batches() -> None:
+    rows = kept.KeptRows(ProblemLog())
+    count = kept.BATCH * 2 + 7
+    for n in range(count):
+        rows.parse(_parse_followup, n)  # type: ignore[arg-type]
+    rows.parse(_parse_medication, 1)  # type: ignore[arg-type]
+    batches = list(rows.batches(_parse_followup))
+    assert [len(b) for b in batches] == [kept.BATCH, kept.BATCH, 7]
+    assert [row for batch in batches for row in batch] == [_entry(n) for n in range(count)]
+    assert list(rows.batches(_parse_medication)) == [[_parse_medication(1)]]  # type: ignore[arg-type]
+
+
+def test_a_problem_drops_what_was_kept_and_keeps_nothing_more() -> None:
+    problems = ProblemLog()
+    rows = kept.KeptRows(problems)
+    for n in range(kept.BATCH + 1):
+        rows.parse(_parse_followup, n)  # type: ignore[arg-type]
+    problems.add(Problem("followups", 3, "date", "x"))
+    assert rows.parse(_parse_followup, 5) == _entry(5)  # type: ignore[arg-type]  (still returns the parse)
+    assert list(rows.batches(_parse_followup)) == []
+
+
+def test_the_dose_fields_are_the_entry_fields_but_drug_and_shape() -> None:
+    fields = [f.name for f in dataclasses.fields(MedicationEntry)]
+    assert list(MedicationEntry.DOSE_FIELDS) == [name for name in fields if name not in ("drug", "shape")]
