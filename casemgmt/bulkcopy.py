@@ -16,9 +16,9 @@ that refers to nothing fails the statement, and so the caller's transaction.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache
 from typing import Never, TypeAlias
 
 from django.db import connection, models
@@ -65,7 +65,7 @@ def _converter(field: ModelField) -> Convert:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-@cache
+@functools.cache
 def _plan(model: type[models.Model]) -> tuple[list[ModelField], list[Convert], list[str]]:
     """The columns COPY writes (every concrete field, the primary key included), how each value is prepared,
     and the timestamps ``save()`` would set."""
@@ -121,9 +121,13 @@ class BulkInserter:
 
     def __init__(self) -> None:
         self.copy = connection.vendor == "postgresql"
-        self.sealer = BulkSealer()
         self.now = timezone.now()
         self.written: Counter[str] = Counter()  # rows written per table
+
+    @functools.cached_property
+    def sealer(self) -> BulkSealer:
+        """One sealer (and its nonce pool) for the load, made when a model with encrypted fields comes."""
+        return BulkSealer()
 
     def analyze(self, *, at_least: int = ANALYZE_AT_LEAST) -> None:
         """Refresh the planner's statistics of the tables that received at least *at_least* rows (PostgreSQL).

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,7 +57,6 @@ from .schema import (
     lone_csv_sheet,
 )
 from .validation import EVERYWHERE, PROGRESS_EVERY, Plan, Progress, Scope, Validator
-
 
 
 class WorkbookError(Exception):
@@ -102,6 +101,7 @@ def import_workbook(
             return report
         try:
             with transaction.atomic():
+                check_references_as_written()
                 _Writer(source, plan, actor=actor, report=report, progress=progress).run(audit_detail or {})
                 if dry_run:
                     raise _Rollback
@@ -110,6 +110,19 @@ def import_workbook(
         except IntegrityError as exc:  # someone registered the same person or row since the check
             raise WorkbookError(_("导入期间数据库中的相关记录被他人修改，未写入任何数据，请重新导入。")) from exc
     return report
+
+
+def check_references_as_written() -> None:
+    """Check the foreign keys of each COPY as it ends, not all at the commit (PostgreSQL).
+
+    Django declares them DEFERRABLE INITIALLY DEFERRED: a load's 2.7 million reference checks then queue until
+    the commit, which took 12.5 s for 100,000 patients + 400,000 follow-ups (docs/performance.md). Checked per
+    statement they are the same checks, done while the rows are at hand; a violation is an IntegrityError either
+    way, and rolls the whole load back.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class _Writer:

@@ -51,8 +51,7 @@ def test_rows_take_the_model_defaults_and_return_the_keys(world: World) -> None:
     day = TODAY - dt.timedelta(days=3)
     names = ("patient_id", "doctor_id", "date", "mode", "outcome", "submission_key", "symptoms")
     rows = [
-        (world.patient_a.pk, world.doctor_a.pk, day, 1, "REACHED", uuid.uuid4(), symptoms)
-        for symptoms in ([], [1, 3])
+        (world.patient_a.pk, world.doctor_a.pk, day, 1, "REACHED", uuid.uuid4(), symptoms) for symptoms in ([], [1, 3])
     ]
     keys = inserter.insert_rows(FollowUp, names, rows)
     stored = FollowUp.objects.filter(pk__in=keys).order_by("pk")
