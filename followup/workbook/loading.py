@@ -1,10 +1,10 @@
 """The second pass, and the entry point: check everything, then write everything in one transaction.
 
 ``import_workbook`` runs the checking pass (``validation``); a workbook with any problem writes nothing. A clean
-one is read again, streaming, and written in batches inside a single transaction — through PostgreSQL COPY
-(``casemgmt.bulkcopy``; ``bulk_create`` on SQLite) — so a failure part-way (a concurrent registration of the same ID
-number, a lost connection) rolls all of it back. A dry run performs the same writes and rolls them back, so its
-counts are exact and it proves the load would succeed.
+one is written from the rows that pass parsed and kept (``kept``; the file is read once), in batches inside a
+single transaction — through PostgreSQL COPY (``casemgmt.bulkcopy``; ``bulk_create`` on SQLite) — so a failure
+part-way (a concurrent registration of the same ID number, a lost connection) rolls all of it back. A dry run
+performs the same writes and rolls them back, so its counts are exact and it proves the load would succeed.
 
 Matching, so that loading a workbook twice changes nothing: patients by ID number (blind index); follow-ups by
 patient + workbook ref (``FollowUp.source_ref``); their medication rows come with new follow-ups only; rehab
@@ -15,6 +15,7 @@ only for new patients, together with the custody history they imply.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import operator
 import uuid
@@ -31,7 +32,7 @@ from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 from casemgmt.bulkcopy import BulkInserter
-from casemgmt.tabular import SheetSpec, TabularError, TabularSource, open_source
+from casemgmt.tabular import SheetSpec, TabularError, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
 from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
@@ -90,46 +91,59 @@ def import_workbook(
         source = open_source(path, label=label, lone_csv=lone_csv_sheet)
     except TabularError as exc:
         raise WorkbookError(str(exc)) from exc
+    probe_detail = {**(audit_detail or {}), "dry_run": dry_run}
     with source:
-        probe_detail = {**(audit_detail or {}), "dry_run": dry_run}
         validator = Validator(
             source, scope=scope, today=today, progress=progress, actor=actor, probe_detail=probe_detail
         )
-        plan = validator.run()
-        if validator.problems:
-            report.problems, report.problem_total = validator.problems.shown, validator.problems.total
-            return report
         try:
-            with transaction.atomic():
-                check_references_as_written()
-                _Writer(source, plan, actor=actor, report=report, progress=progress).run(audit_detail or {})
-                if dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
-        except IntegrityError as exc:  # someone registered the same person or row since the check
-            raise WorkbookError(_("导入期间数据库中的相关记录被他人修改，未写入任何数据，请重新导入。")) from exc
+            plan = validator.run()
+            if validator.problems:
+                report.problems, report.problem_total = validator.problems.shown, validator.problems.total
+                return report
+            _write(plan, actor=actor, report=report, progress=progress, audit_detail=audit_detail or {})
+        finally:
+            validator.plan.kept.close()  # the rows kept for the writing pass, and their temporary file
     return report
 
 
-def check_references_as_written() -> None:
+def _write(
+    plan: Plan, *, actor: User, report: ImportReport, progress: Progress | None, audit_detail: dict[str, object]
+) -> None:
+    """The writing pass in one transaction; rolled back for a dry run or when the database changed meanwhile."""
+    try:
+        with transaction.atomic(), references_checked_as_written():
+            _Writer(plan, actor=actor, report=report, progress=progress).run(audit_detail)
+            if report.dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except IntegrityError as exc:  # someone registered the same person or row since the check
+        raise WorkbookError(_("导入期间数据库中的相关记录被他人修改，未写入任何数据，请重新导入。")) from exc
+
+
+@contextlib.contextmanager
+def references_checked_as_written() -> Iterator[None]:
     """Check the foreign keys of each COPY as it ends, not all at the commit (PostgreSQL).
 
     Django declares them DEFERRABLE INITIALLY DEFERRED: a load's 2.7 million reference checks then queue until
     the commit, which took 12.5 s for 100,000 patients + 400,000 follow-ups (docs/performance.md). Checked per
     statement they are the same checks, done while the rows are at hand; a violation is an IntegrityError either
-    way, and rolls the whole load back.
+    way, and rolls the whole load back. Deferred again afterwards, for a caller whose transaction goes on (the
+    schema has no deferrable constraint but Django's foreign keys, all initially deferred).
     """
-    if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    if postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class _Writer:
-    def __init__(
-        self, source: TabularSource, plan: Plan, *, actor: User, report: ImportReport, progress: Progress | None
-    ) -> None:
-        self.source = source
+    def __init__(self, plan: Plan, *, actor: User, report: ImportReport, progress: Progress | None) -> None:
         self.plan = plan
         self.actor = actor
         self.report = report

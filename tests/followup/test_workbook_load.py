@@ -92,6 +92,57 @@ def test_csv_folder_and_zip_load_the_same(world: World, tmp_path: Path, writer: 
     assert report.counts["followups"].created == 4 and FollowUp.objects.filter(source_ref__isnull=False).count() == 4
 
 
+def test_rows_kept_on_disk_load_the_same_as_rows_kept_in_memory(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond its memory budget the checking pass keeps its rows in an encrypted temporary file (a province's
+    workbook); the load is the same, field for field."""
+    from followup.workbook import kept
+
+    sheets = valid_sheets(world)
+    in_memory = import_workbook(write_xlsx(tmp_path / "a.xlsx", sheets), actor=world.admin_e, dry_run=True)
+    monkeypatch.setattr(kept, "IN_MEMORY", 0)
+    monkeypatch.setattr(kept, "BATCH", 2)
+    spilled: list[bool] = []
+    original_close = kept.KeptRows.close
+
+    def close(self: kept.KeptRows) -> None:
+        spilled.append(self.spilled)
+        original_close(self)
+
+    monkeypatch.setattr(kept.KeptRows, "close", close)
+    report = import_workbook(write_xlsx(tmp_path / "b.xlsx", sheets), actor=world.admin_e)
+    assert report.ok, report.lines()
+    assert spilled[-1] is True
+    assert {name: c.created for name, c in report.counts.items()} == {
+        name: c.created for name, c in in_memory.counts.items()
+    }
+    p1 = patient(world, sheets, "P1")
+    assert p1.name == sheets["patients"][1][2]
+    assert FollowUp.objects.filter(patient=p1).count() == 2 and MedicationRow.objects.count() == 2
+
+
+@pytest.mark.postgres
+def test_references_are_deferred_again_for_a_transaction_that_goes_on(world: World, tmp_path: Path) -> None:
+    """The load checks foreign keys per COPY (SET CONSTRAINTS ALL IMMEDIATE); its caller's transaction then
+    checks them at the commit again, as Django declares them."""
+    from django.db import IntegrityError, connection, transaction
+
+    assert import_workbook(write_xlsx(tmp_path / "book.xlsx", valid_sheets(world)), actor=world.admin_e).ok
+    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint in the test's transaction
+        cursor.execute(
+            "INSERT INTO registry_custodyspan (patient_id, area_id, start_date) VALUES (-1, %s, %s) RETURNING id",
+            [world.village_a1.code, TODAY],
+        )  # refers to no patient: accepted until the commit
+        cursor.execute("DELETE FROM registry_custodyspan WHERE patient_id = -1")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "INSERT INTO registry_custodyspan (patient_id, area_id, start_date) VALUES (-1, %s, %s)",
+            [world.village_a1.code, TODAY],
+        )
+
+
 def test_chinese_header_aliases_and_real_excel_dates(world: World, tmp_path: Path) -> None:
     sheets = valid_sheets(world)
     aliases = {"ref": "档案编号", "national_id": "身份证号", "name": "姓名", "registered_on": "建档日期"}
