@@ -2,12 +2,13 @@
 
 Each sheet's parsed rows (what ``rows.parse_*`` returned, in file order) are kept pickled in batches: a row of
 the followups sheet takes some 150 bytes this way instead of the 600 of its objects, so the 100,000 patients and
-400,000 follow-ups of issue 15 §8 cost about 80 MB of memory. Beyond ``IN_MEMORY`` bytes (a province's workbook)
-the batches go to an unnamed temporary file, each encrypted with AES-GCM under a key made for this load and held
-only in this process's memory: the rows carry identity and clinical values, and the file is unreadable once the
-process lets go of it (it has no name on disk, and the key dies with the load). Memory stays bounded whatever
-the size of the workbook. Once the checking pass has found a problem nothing will be written: what was kept is
-dropped and nothing more is kept.
+400,000 follow-ups of issue 15 §8 come to about 85 MB. Beyond ``IN_MEMORY`` bytes (32 MB: most of that file, and
+a province's) the batches go to an unnamed temporary file, each encrypted with AES-GCM under a key made for this
+load and held only in this process's memory: the rows carry identity and clinical values, and the file is
+unreadable once the process lets go of it (it has no name on disk, and the key dies with the load). Memory
+stays bounded whatever the size of the workbook, and the file costs nothing measurable (the 100,000 patients
+spilled whole: 178 s and a peak of 238 MB, against 160-190 s and 321 MB all in memory; docs/performance.md).
+Once the checking pass has found a problem nothing will be written: what was kept is dropped, nothing more kept.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .cells import ProblemLog, RowCheck
 
 BATCH = 1000  # rows per pickled batch, and per batch the writing pass handles
-IN_MEMORY = 128 * 2**20  # bytes of pickled batches kept in memory; more go to the encrypted temporary file
+IN_MEMORY = 32 * 2**20  # bytes of pickled batches kept in memory; more go to the encrypted temporary file
 NONCE = 12
 
 T = TypeVar("T")
