@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
 
 from followup import codes
 
@@ -35,19 +34,9 @@ class MedicationEntry:
     depot_every_weeks: int | None = None
     depot_mg: Decimal | None = None
 
-    DOSE_FIELDS: ClassVar[tuple[str, ...]] = (
-        "morning_mg",
-        "noon_mg",
-        "evening_mg",
-        "times_per_day",
-        "mg_per_dose",
-        "depot_every_weeks",
-        "depot_mg",
-    )
-
     def doses(self) -> dict[str, Decimal | int | None]:
-        """Every dose field by its column name (in the order of ``DOSE_FIELDS``)."""
-        return {name: getattr(self, name) for name in self.DOSE_FIELDS}
+        """Every dose field by its column name."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("drug", "shape")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,10 @@ class _Pickler(pickle.Pickler):
     """Pickles a dataclass instance as its class and a tuple of its field values.
 
     Python's own way for a dataclass with slots calls ``dataclasses.fields`` for every instance and sets every
-    field back one call at a time (16 s more for the 500,000 rows of issue 15 §8; a third of that now). Here the
-    values are read with one ``attrgetter`` per class and passed back to the class (the rows' dataclasses have
-    every field in ``__init__`` and no ``__post_init__``).
+    field back one call at a time. Here the values are read with one ``attrgetter`` per class and passed back to
+    the class (the rows' dataclasses have every field in ``__init__`` and no ``__post_init__``): on 1,000
+    follow-up rows 5 ms to pickle instead of 12, 10 ms to unpickle instead of 12. On the whole checking pass of
+    issue 15 §8 the gain was within the machine's noise (42.2 s against 43.4 s with the standard pickler).
     """
 
     def reducer_override(self, obj: object) -> object:

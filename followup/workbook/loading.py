@@ -35,9 +35,9 @@ from casemgmt.bulkcopy import BulkInserter
 from casemgmt.tabular import SheetSpec, TabularError, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
-from followup.models import FollowUp, HealthCheck, MedicationRow, RehabParticipation
+from followup.models import DOSE_FIELDS, FollowUp, HealthCheck, MedicationRow, RehabParticipation
 from followup.visits.services import rebuild_care_states_of
-from followup.visits.values import FollowUpEntry, MedicationEntry
+from followup.visits.values import FollowUpEntry
 from registry.models import CustodySpan, Patient, StatusChange, SupplementaryForm, Transfer
 from registry.patients.values import Registration
 from registry.signals import announce_patients_changed, announcements_batched
@@ -353,7 +353,7 @@ class _Writer:
             for followup_ref, entry in batch:
                 pk = self.new_followups.get(followup_ref or "")
                 if pk is not None and entry is not None:
-                    fresh.append((pk, entry.drug, entry.shape, *entry.doses().values()))
+                    fresh.append((pk, entry.drug, entry.shape, *_doses(entry)))
             self.out.insert_rows(MedicationRow, MEDICATION_COLUMNS, fresh)
             assert counts is not None  # noqa: S101
             counts.created += len(fresh)
@@ -458,7 +458,8 @@ FOLLOWUP_FIELDS = (
 
 FOLLOWUP_COLUMNS = ("submission_key", "patient_id", "doctor_id", "source_ref", "symptoms", *FOLLOWUP_FIELDS)
 _entry_values = operator.attrgetter(*FOLLOWUP_FIELDS)
-MEDICATION_COLUMNS = ("followup_id", "drug", "shape", *MedicationEntry.DOSE_FIELDS)
+MEDICATION_COLUMNS = ("followup_id", "drug", "shape", *DOSE_FIELDS)
+_doses = operator.attrgetter(*DOSE_FIELDS)
 
 
 def followup_row(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: User) -> tuple[object, ...]:
