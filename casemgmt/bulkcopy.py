@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Never, TypeAlias
 
 from django.db import connection, models
 from django.utils import timezone
-from psycopg import Copy
-from psycopg.types.json import Jsonb
+from psycopg import Copy, pq
+from psycopg import errors as pg_errors
+from psycopg.copy import LibpqWriter
+from psycopg.abc import PQGen
+from psycopg.generators import fetch_many
+from psycopg.waiting import Wait
 
 from casemgmt.crypto.bulk import seal_all
 from casemgmt.crypto.cipher import BulkSealer
@@ -51,8 +57,29 @@ def _token(value: object) -> object:
     return value.token if isinstance(value, Sealed) else value
 
 
+_JSON_TEXTS: dict[object, str] = {}  # a JSON value's text, by the value (made hashable), for the repeated ones
+_JSON_TEXTS_AT_MOST = 4096
+
+
 def _json(value: object) -> object:
-    return None if value is None else Jsonb(value)
+    """A JSON column's value as its text: COPY sends text, and PostgreSQL parses it as the column's type.
+
+    The lists of a follow-up (symptoms, contacts, rehabilitation) repeat a few hundred values over a load's
+    hundreds of thousands of rows: each distinct one is serialised once (as ``psycopg.types.json.Jsonb`` would,
+    with ``json.dumps``).
+    """
+    if value is None:
+        return None
+    try:
+        key = tuple(value) if isinstance(value, list) else None
+        text = _JSON_TEXTS.get(key) if key is not None else None
+    except TypeError:  # a list of unhashable values
+        key = text = None
+    if text is None:
+        text = json.dumps(value)
+        if key is not None and len(_JSON_TEXTS) < _JSON_TEXTS_AT_MOST:
+            _JSON_TEXTS[key] = text
+    return text
 
 
 def _converter(field: ModelField) -> Convert:
@@ -114,6 +141,87 @@ class _Layout:
             given = values
         made = [make() if convert is None else convert(make()) for make, convert in self.makers]
         return (key, *given, *self.constants, *made)
+
+
+class _Unsettled(threading.local):
+    """Per thread (Django's connections are): whether COPYs end early, and the one whose result is not read."""
+
+    overlapping = False
+    copy: _EndedEarly | None = None
+
+
+_unsettled = _Unsettled()
+
+
+class _EndedEarly(LibpqWriter):
+    """Ends a COPY without waiting for the server to finish it.
+
+    After the last row the server still checks the rows' foreign keys and unique keys (the statement's end):
+    meanwhile the loader builds its next rows. The result, and any error in it (an ``IntegrityError``), is read
+    before the connection's next statement (:func:`settle`).
+    """
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            super().finish(exc)
+            return
+        self.connection.wait(_end_sent(self._pgconn))
+        _unsettled.copy = self
+
+    def result(self) -> None:
+        for result in self.connection.wait(fetch_many(self._pgconn)):
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise pg_errors.error_from_result(result, encoding=self._pgconn._encoding)
+
+
+def _end_sent(pgconn: pq.abc.PGconn) -> PQGen[None]:
+    """psycopg's ``copy_end`` up to the end message flushed to the server, without waiting for the result."""
+    while pgconn.put_copy_end(None) == 0:
+        yield Wait.W
+    while True:
+        yield Wait.W
+        if pgconn.flush() == 0:
+            return
+
+
+def settle() -> None:
+    """Read the result of a COPY that ended early (raising its error as Django's, e.g. ``IntegrityError``)."""
+    copy, _unsettled.copy = _unsettled.copy, None
+    if copy is not None:
+        with connection.wrap_database_errors:
+            copy.result()
+
+
+def _settled_first(execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
+    settle()
+    return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def copies_overlapping() -> Iterator[None]:
+    """Inside the block every ``BulkInserter`` COPY on this thread's connection ends early (``_EndedEarly``).
+
+    The next statement on the connection reads its result first: a COPY, or any query through Django's cursors;
+    the block's end reads the last one. For a loader that writes many batches in one transaction: each batch's
+    checks at the server overlap the building of the next batch in Python. On leaving with an exception the
+    result is still read (the connection must be free for the rollback), its own error then left aside.
+    """
+    if _unsettled.overlapping or connection.vendor != "postgresql":
+        yield
+        return
+    _unsettled.overlapping = True
+    try:
+        with connection.execute_wrapper(_settled_first):
+            yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            settle()
+        raise
+    else:
+        settle()
+    finally:
+        _unsettled.overlapping = False
+        _unsettled.copy = None
 
 
 class BulkInserter:
@@ -201,13 +309,12 @@ class BulkInserter:
     def _copy(self, model: type[models.Model], fields: Sequence[ModelField]) -> Iterator[Copy]:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
+        settle()  # the previous COPY's result, when it ended early
         # Errors come out as Django's (IntegrityError for a duplicate), like those of bulk_create.
-        with (
-            connection.wrap_database_errors,
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            yield copy
+        with connection.wrap_database_errors, connection.cursor() as cursor:
+            writer = _EndedEarly(cursor.cursor) if _unsettled.overlapping else None
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN", writer=writer) as copy:
+                yield copy
 
     @staticmethod
     def reserve_keys(model: type[models.Model], count: int) -> list[int]:

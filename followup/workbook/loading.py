@@ -31,7 +31,7 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import loading as area_loading
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
-from casemgmt.bulkcopy import BulkInserter
+from casemgmt.bulkcopy import BulkInserter, copies_overlapping
 from casemgmt.tabular import SheetSpec, TabularError, open_source
 from followup import codes
 from followup.cases.bulk import open_cases_after_bulk_load
@@ -195,13 +195,14 @@ class _Writer:
             self.write_and_keep_up(audit_detail)
 
     def write_and_keep_up(self, audit_detail: dict[str, object]) -> None:
-        self.write_areas()
-        self.write_patients()
-        self.write_followups()
-        self.write_medications()
-        self.write_rehab()
-        self.write_health_checks()
-        history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
+        with copies_overlapping():  # the server checks each batch while the next one is built
+            self.write_areas()
+            self.write_patients()
+            self.write_followups()
+            self.write_medications()
+            self.write_rehab()
+            self.write_health_checks()
+            history_writes.write_history(self)  # version 2: status history counts, cases, emergencies
         if self.progress is not None:  # what follows keeps derived state (care states, cases, indicators)
             self.progress("upkeep", self.plan.total_rows, self.plan.total_rows)
         self.out.analyze()

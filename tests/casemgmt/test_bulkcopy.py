@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from casemgmt.bulkcopy import BulkInserter
+from casemgmt.bulkcopy import BulkInserter, copies_overlapping
 from casemgmt.crypto import cipher as crypto
 from followup.models import FollowUp
 from registry.models import Patient, StatusChange
@@ -58,6 +58,7 @@ def test_rows_take_the_model_defaults_and_return_the_keys(world: World) -> None:
     assert [f.pk for f in stored] == keys
     assert len({f.uuid for f in stored}) == 2  # a callable default is called per row
     assert [f.symptoms for f in stored] == [[], [1, 3]]  # JSON converted
+    assert all(f.contacts == [] for f in stored)  # a callable JSON default
     assert all(f.created_at is not None and f.date == day and f.risk_level is None for f in stored)
     assert all(f.family_support is False for f in stored)  # a constant default
 
@@ -77,3 +78,51 @@ def test_a_duplicate_is_an_integrity_error_and_the_transaction_keeps_nothing(wor
         inserter.insert([twin])
     assert not Patient.objects.filter(national_id_index=first.national_id_index).exists()
     assert StatusChange.objects.count() == changes_before
+
+
+def test_json_values_are_stored_as_json_whatever_they_hold(world: World) -> None:
+    values: list[Any] = [[1, 3], [1, 3], ["甲", 'a"b'], [[1], {"k": [2]}], [{"k": 1}], [], [None, True, 2.5]]
+    names = ("patient_id", "doctor_id", "date", "mode", "outcome", "submission_key", "symptoms")
+    rows = [(world.patient_a.pk, world.doctor_a.pk, TODAY, 1, "REACHED", uuid.uuid4(), v) for v in values]
+    keys = BulkInserter().insert_rows(FollowUp, names, rows)
+    assert [f.symptoms for f in FollowUp.objects.filter(pk__in=keys).order_by("pk")] == values
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT jsonb_typeof(symptoms) FROM followup_followup WHERE id = ANY(%s)", [keys])
+        assert {kind for (kind,) in cursor.fetchall()} == {"array"}  # JSON arrays, not strings holding JSON
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY ends early on PostgreSQL only")
+def test_a_duplicate_in_a_copy_that_ended_early_fails_the_next_statement_and_keeps_nothing(world: World) -> None:
+    first = new_patient(world)
+    twin = new_patient(world, national_id=first.national_id)
+    reached = []
+    with pytest.raises(IntegrityError), transaction.atomic(), copies_overlapping():
+        BulkInserter().insert([first, twin])  # the server finds the duplicate; its answer is not read yet
+        reached.append("the statement after the COPY")
+        StatusChange.objects.count()  # which reads the COPY's result first
+    assert reached
+    assert not Patient.objects.filter(national_id_index=first.national_id_index).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY ends early on PostgreSQL only")
+def test_the_blocks_end_reads_the_last_copys_result(world: World) -> None:
+    first = new_patient(world)
+    twin = new_patient(world, national_id=first.national_id)
+    with pytest.raises(IntegrityError), transaction.atomic(), copies_overlapping():
+        BulkInserter().insert([first, twin])
+    assert not Patient.objects.filter(national_id_index=first.national_id_index).exists()
+    good = new_patient(world)
+    with transaction.atomic(), copies_overlapping():
+        BulkInserter().insert([good])
+        BulkInserter().insert([new_patient(world)])  # a second COPY reads the first's result, then its own ends
+    assert Patient.objects.filter(pk=good.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY ends early on PostgreSQL only")
+def test_an_error_in_python_while_a_copy_is_unread_leaves_the_connection_usable(world: World) -> None:
+    twin_of = new_patient(world)
+    with pytest.raises(KeyError), transaction.atomic(), copies_overlapping():
+        BulkInserter().insert([twin_of, new_patient(world, national_id=twin_of.national_id)])
+        raise KeyError("the loader's own error, not the COPY's")
+    assert not Patient.objects.filter(national_id_index=twin_of.national_id_index).exists()
+    assert Patient.objects.filter(pk=world.patient_a.pk).exists()  # the rollback went through
