@@ -272,7 +272,7 @@ class _Writer:
             return
         forms: list[SupplementaryForm] = []
         history: list[StatusChange] = []
-        custody: list[CustodySpan] = []
+        custody: list[tuple[object, ...]] = []
         transfers: list[Transfer] = []
         self.out.insert([patient for _row, patient in fresh])
         for row, patient in fresh:
@@ -285,8 +285,9 @@ class _Writer:
             moves = self.plan.transfers.get(row.ref, [])
             custody.extend(custody_spans(patient, registered_on, moves))
             transfers.extend(self.build_transfer(patient, move) for move in moves)
-        for rows_of_a_table in (forms, history, custody, transfers):
+        for rows_of_a_table in (forms, history, transfers):
             self.out.insert(rows_of_a_table)
+        self.out.insert_rows(CustodySpan, CUSTODY_COLUMNS, custody)
         record_event(
             actor=self.actor,
             action=Action.CREATE,
@@ -468,8 +469,14 @@ def followup_row(ref: str | None, entry: FollowUpEntry, patient_id: int, actor: 
     return (uuid.uuid4(), patient_id, actor.pk, ref, list(entry.symptoms), *_entry_values(entry))
 
 
-def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]) -> list[CustodySpan]:
-    """Which village held the record when: the first sender from registration, then each accepted receiver.
+CUSTODY_COLUMNS = ("patient_id", "area_id", "start_date", "end_date")
+
+
+def custody_spans(
+    patient: Patient, registered_on: dt.date, moves: Sequence[rows.TransferKey]
+) -> list[tuple[object, ...]]:
+    """Which village held the record when, as ``CUSTODY_COLUMNS``: the first sender from registration, then each
+    accepted receiver.
 
     Spans end on the next one's start (exclusive), the last is open; a span of no days (a transfer accepted on
     the registration day) is left out.
@@ -477,12 +484,12 @@ def custody_spans(patient: Patient, registered_on: dt.date, moves: Sequence[rows
     accepted = sorted((m for m in moves if m.accepted_on is not None), key=lambda m: (m.accepted_on, m.row))
     holders = [accepted[0].from_village if accepted else patient.village_id, *(m.to_village for m in accepted)]
     starts: list[dt.date] = [registered_on, *(m.accepted_on for m in accepted if m.accepted_on is not None)]
-    spans = []
+    spans: list[tuple[object, ...]] = []
     for index, (holder, start) in enumerate(zip(holders, starts, strict=True)):
         end = starts[index + 1] if index + 1 < len(starts) else None
         if end is not None and end <= start:
             continue
-        spans.append(CustodySpan(patient=patient, area_id=holder, start_date=start, end_date=end))
+        spans.append((patient.pk, holder, start, end))
     return spans
 
 

@@ -75,14 +75,31 @@ def refresh(
                 rows = rows_for_facts(facts_of_patients(chunk, until=HORIZON), range(since_year, day.year + 1), day)
                 insert_rows(rows)
                 written += len(rows)
+        every = set_based and _every_patient(ids)  # a first load: nothing to pick out, the whole-registry plan
         if set_based:
-            written = insert_state(list(range(since_year, day.year + 1)), day, ids)
+            written = insert_state(list(range(since_year, day.year + 1)), day, None if every else ids)
         # The new rows' totals: summed once for all the batches (a bulk load refreshes many), each (year, area,
         # slot) upserted once instead of once per batch.
         step = max(len(ids), 1) if connection.vendor == "postgresql" else ID_BATCH  # there: one array parameter
         for start in range(0, len(ids), step):
-            add_totals(+1, ids[start : start + step], since_year)
+            add_totals(+1, None if every else ids[start : start + step], since_year)
     return written
+
+
+def _every_patient(ids: Sequence[int]) -> bool:
+    """Whether *ids* (distinct) are the whole registry, as after a workbook loaded into an empty system (PostgreSQL).
+
+    Their rows are then every row from the first year refreshed on, computed and summed as a rebuild does (100,000
+    new patients: 24.7 s against 21.0 s, docs/performance.md), instead of picked out of the tables by id.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM registry_patient WHERE id = ANY(%s)) = %s"
+            " AND (SELECT count(*) FROM registry_patient) = %s",
+            [list(ids), len(ids), len(ids)],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def on_facts_changed(sender: object, *, patient_ids: Sequence[int], since: dt.date, **kwargs: object) -> None:

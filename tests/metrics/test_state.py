@@ -17,6 +17,7 @@ from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of, today
 from metrics.state.read import counts_of_rows, counts_of_totals, is_built
 from metrics.state.rebuild import rebuild, refresh_calendar
 from metrics.state.write import refresh, refresh_stale, suspended
+from registry.models import Patient
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
 from tests.followup.test_views_form import post, stable_visit
@@ -94,6 +95,17 @@ def test_many_stale_patients_are_refreshed_set_based_to_the_same_rows(world: Wor
     rebuild(day=TODAY - dt.timedelta(days=40))
     stale = list(PatientYearState.objects.values_list("patient_id", flat=True).distinct())
     refresh(stale, since_year=TODAY.year - 3, set_based_above=0)  # PostgreSQL: set-based; else Python
+    assert rows() == fresh
+
+
+@pytest.mark.parametrize("left_out", [0, 1], ids=["the whole registry", "all but one"])
+def test_a_set_based_refresh_of_the_whole_registry_or_of_part_of_it_is_the_same(world: World, left_out: int) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    everyone = sorted(Patient.objects.values_list("pk", flat=True))
+    refresh(everyone[left_out:], since_year=TODAY.year - 3, set_based_above=0)  # PostgreSQL: set-based; else Python
+    refresh(everyone[:left_out], since_year=TODAY.year - 3)  # the one left out, in Python
     assert rows() == fresh
 
 
