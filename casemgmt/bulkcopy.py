@@ -27,8 +27,8 @@ from django.db import connection, models
 from django.utils import timezone
 from psycopg import Copy, pq
 from psycopg import errors as pg_errors
-from psycopg.copy import LibpqWriter
 from psycopg.abc import PQGen
+from psycopg.copy import LibpqWriter
 from psycopg.generators import fetch_many
 from psycopg.waiting import Wait
 
