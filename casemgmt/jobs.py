@@ -1,5 +1,6 @@
 """One tracker for background jobs (the workbook import, the PDF export): the abstract model their rows share —
-who asked and when, the status, the progress, the stored file — and the cleanup of jobs whose worker died.
+who asked and when, the status, the progress, the stored file — the cleanup of jobs whose worker died, and the
+deletion of finished jobs' files once they have been kept long enough.
 
 May import Django only: ``casemgmt`` is the bottom layer. The job models of the higher apps subclass
 ``BackgroundJob``, and the cleanup finds them through the app registry, so nothing here names them.
@@ -67,6 +68,16 @@ class BackgroundJob(models.Model):
         """Delete the job's stored file (an upload waiting for its job, or a built export)."""
         if self.file_path:
             Path(self.file_path).unlink(missing_ok=True)
+
+    @property
+    def file_expired(self) -> bool:
+        """A finished job whose file was deleted after the retention period (``delete_expired_files``)."""
+        return self.status == DONE and not self.file_path
+
+    @property
+    def retention_hours(self) -> int:
+        """How long a finished job's file is kept (setting ``JOB_FILE_RETENTION_HOURS``), for its page."""
+        return int(settings.JOB_FILE_RETENTION_HOURS)
 
 
 def job_models() -> list[type[BackgroundJob]]:
@@ -143,3 +154,30 @@ def fail_abandoned_jobs(*, now: dt.datetime | None = None, timeout: dt.timedelta
                 failed += 1
                 logger.warning("background job %s %s abandoned since %s: marked failed", model.__name__, job.pk, cutoff)
     return failed
+
+
+def delete_expired_files(*, now: dt.datetime | None = None, keep: dt.timedelta | None = None) -> int:
+    """Delete the files of finished jobs requested more than *keep* ago (``JOB_FILE_RETENTION_HOURS``); returns
+    how many were deleted.
+
+    A built export waits on disk for its owner to download it: a doctor's registry workbook carries the identity
+    of every patient of the township. Once the retention period has passed the file is deleted and the job says
+    so on its page (its owner may ask again); the row stays, so the audit and a PDF's verification code keep
+    their reference. The row forgets the path in the same transaction as the file goes: a file that cannot be
+    deleted keeps its row's path and is tried again at the next run.
+    """
+    cutoff = (now or timezone.now()) - (keep or dt.timedelta(hours=settings.JOB_FILE_RETENTION_HOURS))
+    deleted = 0
+    for model in job_models():
+        finished = model._default_manager.filter(status=DONE, **{f"{model.LAST_UPDATE_FIELD}__lt": cutoff})
+        for job in finished.exclude(file_path="").only("pk", "file_path"):
+            try:
+                with transaction.atomic():
+                    if model._default_manager.filter(pk=job.pk, file_path=job.file_path).update(file_path=""):
+                        job.discard_file()
+                        deleted += 1
+            except OSError:
+                logger.exception("could not delete the expired file of background job %s %s", model.__name__, job.pk)
+    if deleted:
+        logger.info("deleted the files of %s finished background jobs past their retention", deleted)
+    return deleted

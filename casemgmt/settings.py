@@ -162,10 +162,15 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-indicator-state": {"task": "metrics.tasks.refresh_indicator_state", "schedule": crontab(minute=5, hour=0)},
     # Background jobs (workbook imports, PDF exports) whose worker died: failed, their files deleted (casemgmt.jobs).
     "fail-abandoned-jobs": {"task": "casemgmt.tasks.fail_abandoned_jobs", "schedule": 15 * 60},
+    # Finished exports' files (a doctor's registry workbook carries identity) deleted past their retention.
+    "delete-expired-job-files": {"task": "casemgmt.tasks.delete_expired_job_files", "schedule": 60 * 60},
 }
 # An open background job not updated for this long is presumed abandoned by its worker. Jobs record only when
 # they were requested, so this must exceed the longest legitimate run (a province's workbook).
 BACKGROUND_JOB_TIMEOUT_MINUTES = env_int("BACKGROUND_JOB_TIMEOUT_MINUTES", 6 * 60)
+# Hours a finished export's file (registry workbook, indicator PDF) waits for download, counted from the request;
+# then it is deleted (casemgmt.jobs.delete_expired_files, hourly).
+JOB_FILE_RETENTION_HOURS = env_int("JOB_FILE_RETENTION_HOURS", 24)
 
 # Limits of the tabular reader (casemgmt.tabular.limits), so that no file, however made, exhausts memory or time.
 # Inflated bytes a zip-based file (.zip of CSVs, .xlsx, .ods) may hold in all, checked against both the sizes the

@@ -14,3 +14,9 @@ from casemgmt import jobs
 def fail_abandoned_jobs() -> int:
     """Fail the background jobs whose worker died (``casemgmt.jobs``)."""
     return jobs.fail_abandoned_jobs()
+
+
+@shared_task(name="casemgmt.tasks.delete_expired_job_files", ignore_result=True)
+def delete_expired_job_files() -> int:
+    """Delete the files of finished jobs past their retention (``casemgmt.jobs``)."""
+    return jobs.delete_expired_files()

@@ -174,7 +174,7 @@ def pdf_status(request: AuthenticatedHttpRequest, export_id: int) -> HttpRespons
 @require_GET
 def pdf_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     export = get_pdf_export_for_user(request, export_id)
-    if export.status != PdfExport.Status.DONE:
+    if export.status != PdfExport.Status.DONE or not export.file_path:  # not built yet, or deleted past its retention
         raise Http404(_("报告尚未生成。"))
     record_event(
         actor=request.user,

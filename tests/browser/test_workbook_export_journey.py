@@ -2,13 +2,15 @@
 export page (reached by the nav link) and downloads a file with identity; county staff export the county from the
 indicator report's button and from the export page and download files without identity (empty identity columns,
 a 说明 sheet). Every outcome of the form: a job built and downloadable, an open job rejoined instead of a second
-one, an area no longer in the user's jurisdiction refused (404, nothing written), and another user's job page and
-download not found. The job runs in the request's process, as in the demo; each test asserts what the database
-holds afterwards (the export rows and the audit events), not only the page."""
+one, an area no longer in the user's jurisdiction refused (404, nothing written), another user's job page and
+download not found, and a file deleted past its retention. The job runs in the request's process, as in the
+demo; each test asserts what the database holds afterwards (the export rows and the audit events), not only the
+page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from openpyxl import load_workbook
 
 from casemgmt.accounts.models import AreaMembership
 from casemgmt.audit.models import Action, AuditEvent
+from casemgmt.jobs import delete_expired_files
 from followup.models import WorkbookExport
 from followup.workbook.export import NOTE_SHEET
 from tests.base import PASSWORD, World
@@ -238,3 +241,34 @@ def test_an_area_no_longer_in_the_jurisdiction_is_refused(
     assert answer.value.status == 404 and "未找到" in page.inner_text("main")
     assert not WorkbookExport.objects.exists()
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+@JAVASCRIPT
+def test_past_its_retention_the_file_is_gone_and_the_page_says_so(
+    world: World, live_server: Any, request: Any, javascript: bool
+) -> None:
+    """A doctor's file (with identity) is deleted by the hourly cleanup once its retention has passed: his job page
+    says so instead of offering the download, the download is not found (nothing audited), and he exports again."""
+    page = browser_page(request, javascript)
+    log_in(page, live_server, "doctor_a", PASSWORD)
+    page.goto(f"{live_server.url}/followup/export/")
+    export = press_and_follow(page, "生成登记表")
+    assert export.status == WorkbookExport.Status.DONE, export.failure_message
+    hours = request.getfixturevalue("settings").JOB_FILE_RETENTION_HOURS
+    assert f"文件保留{hours}小时" in page.inner_text("main")
+    path = Path(export.file_path)
+    later = export.requested_at + timedelta(hours=hours, minutes=1)
+    assert delete_expired_files(now=later) == 1
+    export.refresh_from_db()
+    assert not path.exists() and export.file_path == "" and export.status == WorkbookExport.Status.DONE
+    page.reload()
+    text = page.inner_text("main")
+    assert "保留期限，已删除" in text and page.locator("text=下载登记表").count() == 0
+    screenshot(page, f"workbook-export-06-expired-{javascript}")
+    response = page.goto(f"{page.url}download")
+    assert response is not None and response.status == 404
+    assert not export_events(world.doctor_a, "registry_workbook_download")
+    page.goto(f"{live_server.url}/followup/export/")
+    again = press_and_follow(page, "生成登记表")
+    assert again.pk != export.pk and again.status == WorkbookExport.Status.DONE and Path(again.file_path).is_file()
+    assert "下载登记表" in page.inner_text("main")

@@ -105,3 +105,52 @@ def test_the_beat_task_runs_the_cleanup(world: World) -> None:
     assert WorkbookImport.objects.get(pk=job.pk).status == WorkbookImport.Status.FAILED
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "casemgmt.tasks.fail_abandoned_jobs" in schedule
+
+
+RETAINED = dt.timedelta(hours=settings.JOB_FILE_RETENTION_HOURS)
+
+
+def test_finished_exports_lose_their_files_past_the_retention_and_say_so(world: World, tmp_path: Path) -> None:
+    old = aged(pdf_export(world), NOW - RETAINED - dt.timedelta(minutes=1), status=PdfExport.Status.DONE)
+    old = aged(old, old.requested_at, file_path=stored(tmp_path / "old.pdf"), code="ABCD-1234")
+    new = aged(pdf_export(world, period="2024"), NOW - RETAINED + dt.timedelta(minutes=1), status="done")
+    new = aged(new, new.requested_at, file_path=stored(tmp_path / "new.pdf"))
+    running = aged(pdf_export(world, period="2023"), NOW - RETAINED - dt.timedelta(hours=1), status="running")
+    running = aged(running, running.requested_at, file_path=stored(tmp_path / "running.pdf"))
+    waiting = aged(WorkbookImport.objects.create(requested_by=world.admin_e, file_name="a.csv"), RECENTLY)
+    waiting = aged(waiting, NOW - RETAINED - dt.timedelta(hours=1), file_path=stored(tmp_path / "upload.csv"))
+    assert jobs.delete_expired_files(now=NOW) == 1
+    assert not (tmp_path / "old.pdf").exists()
+    for kept in ("new.pdf", "running.pdf", "upload.csv"):  # in time, still being built, an upload not yet loaded
+        assert (tmp_path / kept).exists(), kept
+    old.refresh_from_db()
+    assert (old.status, old.file_path, old.code) == (PdfExport.Status.DONE, "", "ABCD-1234")  # the row stays
+    assert old.file_expired and not new.file_expired and not running.file_expired
+    client = Client()
+    client.force_login(world.county_d)
+    page = client.get(reverse("metrics:pdf_status", kwargs={"export_id": old.pk})).content.decode()
+    assert "保留期限，已删除" in page and reverse("metrics:pdf_download", kwargs={"export_id": old.pk}) not in page
+    assert client.get(reverse("metrics:pdf_download", kwargs={"export_id": old.pk})).status_code == 404
+    page = client.get(reverse("metrics:pdf_status", kwargs={"export_id": new.pk})).content.decode()
+    assert f"文件保留{settings.JOB_FILE_RETENTION_HOURS}小时" in page
+    assert client.get(reverse("metrics:pdf_download", kwargs={"export_id": new.pk})).status_code == 200
+    assert jobs.delete_expired_files(now=NOW) == 0  # nothing left to delete
+
+
+def test_a_file_that_cannot_be_deleted_keeps_its_path_for_the_next_run(world: World, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-directory.pdf"  # unlink() of a directory fails
+    blocked.mkdir()
+    export = aged(pdf_export(world), NOW - RETAINED - dt.timedelta(hours=1), status="done", file_path=str(blocked))
+    assert jobs.delete_expired_files(now=NOW) == 0
+    export.refresh_from_db()
+    assert export.file_path == str(blocked) and not export.file_expired
+
+
+def test_the_retention_is_a_setting_and_beat_runs_the_deletion(world: World, settings: Any, tmp_path: Path) -> None:
+    settings.JOB_FILE_RETENTION_HOURS = 2
+    export = aged(pdf_export(world), timezone.now() - dt.timedelta(hours=3), status=PdfExport.Status.DONE)
+    aged(export, export.requested_at, file_path=stored(tmp_path / "report.pdf"))
+    assert tasks.delete_expired_job_files() == 1  # called in-process; beat sends it to a worker
+    assert not (tmp_path / "report.pdf").exists()
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "casemgmt.tasks.delete_expired_job_files" in schedule

@@ -124,3 +124,21 @@ def test_the_downloaded_file_is_named_by_the_local_date_it_was_built(
     WorkbookExport.objects.filter(pk=export.pk).update(finished_at=dt.datetime(2026, 12, 6, 17, 30, tzinfo=dt.UTC))
     download = client.get(reverse("followup:workbook_export_download", args=[export.uuid]))
     assert f'filename="registry-{world.township_a.code}-20261207.xlsx"' in download["Content-Disposition"]
+
+
+def test_past_its_retention_the_file_is_deleted_and_the_doctor_may_export_again(
+    world: World, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    from casemgmt.jobs import delete_expired_files
+
+    client = login(world.doctor_a)
+    export, _patients = exported(client, world.township_a.code, django_capture_on_commit_callbacks)
+    path = Path(export.file_path)
+    later = export.requested_at + dt.timedelta(hours=settings.JOB_FILE_RETENTION_HOURS, minutes=1)
+    assert delete_expired_files(now=later) == 1
+    assert not path.exists()
+    page = client.get(reverse("followup:workbook_export_job", args=[export.uuid])).content.decode()
+    assert "保留期限，已删除" in page and "下载登记表" not in page
+    assert client.get(reverse("followup:workbook_export_download", args=[export.uuid])).status_code == 404
+    again, patients = exported(client, world.township_a.code, django_capture_on_commit_callbacks)
+    assert again.pk != export.pk and len(patients) == 1
