@@ -26,7 +26,15 @@ from metrics.indicators.facts import facts_of_patients
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
-from metrics.state.setbased import ROW_COLUMNS, insert_state, insert_totals
+from metrics.state.setbased import (
+    ROW_COLUMNS,
+    Packing,
+    insert_state,
+    insert_totals,
+    largest_township_year,
+    packed_table_definition,
+    packed_totals,
+)
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
 from metrics.state.write import refresh_stale, stale_patients
 
@@ -117,7 +125,7 @@ def rebuild(
                         progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
         stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
         if set_based:
-            insert_totals(span)
+            own.insert_totals()
         else:
             add_totals(+1, None, first_year, years)
         stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
@@ -137,9 +145,9 @@ def _row_columns() -> str:
 
 @contextlib.contextmanager
 def _staging(wanted: bool) -> Iterator[str | None]:
-    """An unlogged staging table for the second connection's rows (None when not *wanted*), created before and
-    dropped after the rebuild's transaction: outside it, so that the other connection may write it while this one
-    holds the state table's lock, and readers never see it."""
+    """Unlogged staging tables for the second connection's rows and their packed sums (named after the first;
+    None when not *wanted*), created before and dropped after the rebuild's transaction: outside it, so that the
+    other connection may write them while this one holds the state table's lock, and readers never see them."""
     if not wanted:
         yield None
         return
@@ -147,36 +155,48 @@ def _staging(wanted: bool) -> Iterator[str | None]:
     state = connection.ops.quote_name(PatientYearState._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNLOGGED TABLE {name} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
+        for statement in packed_table_definition(_packed(name)):
+            cursor.execute(statement)
     try:
         yield name
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}")
+
+
+def _packed(stage: str) -> str:
+    return f"{stage}_packed"
 
 
 @dataclass
 class _OwnHalf:
-    """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest."""
+    """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest; then
+    the totals, whose packed sums the two connections also compute for their halves side by side."""
 
     span: Sequence[int]
     day: dt.date
     ids: tuple[int, int] | None = None
     other: Future[int] | None = None
     stage: str | None = None
+    pool: ThreadPoolExecutor | None = None
 
     written: int = 0
+    packing: Packing | None = None
+    other_packed: Future[None] | None = None
 
     def compute(self) -> None:
-        """With two connections: this half's rows into a temporary table, then wait for the other half. Before
-        the rebuild clears the state: dropping its foreign key would lock the patient table against the other
-        connection until the rebuild commits."""
-        if self.other is None:
+        """With two connections: this half's rows into a temporary table, then wait for the other half, which
+        goes on to its packed sums. Before the rebuild clears the state: dropping its foreign key would lock the
+        patient table against the other connection until the rebuild commits."""
+        if self.other is None or self.stage is None or self.pool is None:
             return
         columns, state = _row_columns(), _table(PatientYearState)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE jf_own ON COMMIT DROP AS SELECT {columns} FROM {state} WITH NO DATA")  # noqa: S608
         self.written = insert_state(self.span, self.day, id_range=self.ids, into="jf_own")
         self.written += self.other.result()
+        self.packing = Packing.for_count(largest_township_year(self.span, ["jf_own", self.stage]))
+        self.other_packed = self.pool.submit(_packed_of_stage, self.span, self.packing, self.stage)
 
     def insert_rows(self) -> int:
         if self.other is None or self.stage is None:
@@ -188,6 +208,14 @@ class _OwnHalf:
                 f" UNION ALL SELECT {columns} FROM {self.stage}"
             )
         return self.written
+
+    def insert_totals(self) -> None:
+        if self.other_packed is None or self.stage is None or self.packing is None:
+            insert_totals(self.span)
+            return
+        packed_totals(self.span, self.packing, source="jf_own")  # into jf_packed, while the other half's finish
+        self.other_packed.result()
+        insert_totals(self.span, ["jf_packed", _packed(self.stage)], self.packing)
 
 
 @contextlib.contextmanager
@@ -211,7 +239,7 @@ def _other_half(stage: str | None, span: Sequence[int], day: dt.date) -> Iterato
         return
     with ThreadPoolExecutor(1, thread_name_prefix="state-rebuild") as pool:
         other = pool.submit(_rows_of_range, span, day, (split + 1, high), stage)
-        yield _OwnHalf(span, day, (low, split), other, stage)
+        yield _OwnHalf(span, day, (low, split), other, stage, pool)
 
 
 def _table(model: type[models.Model]) -> str:
@@ -225,6 +253,16 @@ def _rows_of_range(span: Sequence[int], day: dt.date, id_range: tuple[int, int],
     try:
         with transaction.atomic():
             return insert_state(span, day, id_range=id_range, into=stage)
+    finally:
+        connection.close()
+
+
+def _packed_of_stage(span: Sequence[int], packing: Packing, stage: str) -> None:
+    """The packed sums of the rows in *stage*, into its packed table, on this thread's own connection."""
+    assert threading.current_thread() is not threading.main_thread()  # noqa: S101  (a connection of its own)
+    try:
+        with transaction.atomic():
+            packed_totals(span, packing, source=stage, into=_packed(stage))
     finally:
         connection.close()
 
