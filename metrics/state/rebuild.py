@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
+from typing import TypeVar
 
 from django.db import connection, models, transaction
 
@@ -196,7 +197,9 @@ class _OwnHalf:
         self.written = insert_state(self.span, self.day, id_range=self.ids, into="jf_own")
         self.written += self.other.result()
         self.packing = Packing.for_count(largest_township_year(self.span, ["jf_own", self.stage]))
-        self.other_packed = self.pool.submit(_packed_of_stage, self.span, self.packing, self.stage)
+        self.other_packed = self.pool.submit(
+            _on_own_connection, packed_totals, self.span, self.packing, source=self.stage, into=_packed(self.stage)
+        )
 
     def insert_rows(self) -> int:
         if self.other is None or self.stage is None:
@@ -213,7 +216,7 @@ class _OwnHalf:
         if self.other_packed is None or self.stage is None or self.packing is None:
             insert_totals(self.span)
             return
-        packed_totals(self.span, self.packing, source="jf_own")  # into jf_packed, while the other half's finish
+        packed_totals(self.span, self.packing, source="jf_own")  # into jf_packed, while the other half's are summed
         self.other_packed.result()
         insert_totals(self.span, ["jf_packed", _packed(self.stage)], self.packing)
 
@@ -238,7 +241,7 @@ def _other_half(stage: str | None, span: Sequence[int], day: dt.date) -> Iterato
         yield _OwnHalf(span, day)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="state-rebuild") as pool:
-        other = pool.submit(_rows_of_range, span, day, (split + 1, high), stage)
+        other = pool.submit(_on_own_connection, insert_state, span, day, id_range=(split + 1, high), into=stage)
         yield _OwnHalf(span, day, (low, split), other, stage, pool)
 
 
@@ -246,23 +249,16 @@ def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _rows_of_range(span: Sequence[int], day: dt.date, id_range: tuple[int, int], stage: str) -> int:
-    """The rows of the patients in *id_range*, into *stage*, on this thread's own connection (committed: the
-    staging table is scratch, dropped by the rebuild whatever the outcome)."""
+T = TypeVar("T")
+
+
+def _on_own_connection(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """*work* in a transaction of this worker thread's own connection, closed afterwards (committed: what it
+    writes goes to the staging tables, scratch dropped by the rebuild whatever the outcome)."""
     assert threading.current_thread() is not threading.main_thread()  # noqa: S101  (a connection of its own)
     try:
         with transaction.atomic():
-            return insert_state(span, day, id_range=id_range, into=stage)
-    finally:
-        connection.close()
-
-
-def _packed_of_stage(span: Sequence[int], packing: Packing, stage: str) -> None:
-    """The packed sums of the rows in *stage*, into its packed table, on this thread's own connection."""
-    assert threading.current_thread() is not threading.main_thread()  # noqa: S101  (a connection of its own)
-    try:
-        with transaction.atomic():
-            packed_totals(span, packing, source=stage, into=_packed(stage))
+            return work(*args, **kwargs)
     finally:
         connection.close()
 

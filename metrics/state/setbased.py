@@ -594,12 +594,12 @@ def insert_totals(years: Sequence[int], packed: Sequence[str] = (), packing: Pac
         f"(p{i}[slots.slot / {packing.per} + 1] >> ({packing.bits} * (slots.slot %% {packing.per}))) & {field}"
         for i in range(len(COUNT_COLUMNS))
     )
-    # Materialised: the sums are read once, not once per slot.
-    sql = f"""WITH packed AS MATERIALIZED ({source})
-    INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
+    # The 26 slots are generated per township-year (a lateral reference to it), so that its sums are read once,
+    # not once per slot.
+    sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
     SELECT year, area, slot, {", ".join(columns)} FROM (
         SELECT year, area, slots.slot, {counts}
-        FROM packed CROSS JOIN LATERAL generate_series(0, {len(SLOTS) - 1} + 0 * packed.year) slots(slot)
+        FROM ({source}) packed CROSS JOIN LATERAL generate_series(0, {len(SLOTS) - 1} + 0 * packed.year) slots(slot)
     ) counted({", ".join(["year", "area", "slot", *columns])})
     WHERE {" OR ".join(f"{c} <> 0" for c in columns)}
     ORDER BY year, area, slot"""
