@@ -7,6 +7,10 @@ so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set'
 carry further emergency handlings (the count per slot is the number of rows with the bit set).
 
 ``AreaSlotState`` holds the same figures summed per township, year and slot (what a report reads).
+
+A mask or count of 0 is stored as NULL (issue 17 §3): PostgreSQL keeps a NULL in the row's null bitmap and no
+bytes, and most masks of a row are empty (years before a patient's follow-ups, events, deaths), so the state takes
+about a third less room. Every reader sums them (``SUM`` skips NULL) or reads them through ``COALESCE``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ class PatientYearState(models.Model):
 
 
 for _column in MASK_COLUMNS:
-    PatientYearState.add_to_class(_column, models.IntegerField(default=0))
+    PatientYearState.add_to_class(_column, models.IntegerField(null=True))  # NULL: no slot
 
 DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
 COUNT_COLUMNS = (
@@ -75,7 +79,7 @@ class AreaSlotState(models.Model):
 
 
 for _column in COUNT_COLUMNS:
-    AreaSlotState.add_to_class(_column, models.IntegerField(default=0))
+    AreaSlotState.add_to_class(_column, models.IntegerField(null=True))  # NULL: none
 
 
 class IndicatorStateBuild(models.Model):

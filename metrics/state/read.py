@@ -156,7 +156,7 @@ def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ..
             r.death_cause,
             r.layer,
             r.valid_until,
-            *(getattr(r, c) for c in MASK_COLUMNS),
+            *(getattr(r, c) or 0 for c in MASK_COLUMNS),
         )
         for r in rows
     )
@@ -165,4 +165,4 @@ def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ..
 def counts_of_totals() -> set[tuple[object, ...]]:
     """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
     rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
-    return {row for row in rows if any(row[3:])}
+    return {(*row[:3], *(count or 0 for count in row[3:])) for row in rows if any(row[3:])}

@@ -336,6 +336,7 @@ def _insert_statement(table: str | None = None) -> str:
     table = table or connection.ops.quote_name(PatientYearState._meta.db_table)
     any_name = "((m.newreg | m.minor | m.trouble | m.disaster | m.ri | m.died | COALESCE(em1.m, 0)) & rs)"
     zeros = ", ".join("0" for _ in MASK_COLUMNS)
+    stored = ", ".join(f"NULLIF({connection.ops.quote_name(c)}, 0)" for c in MASK_COLUMNS)  # an empty mask: NULL
     return f"""WITH split AS (
         SELECT h.pid, h.year, h.area, k.cause, k.rs
         FROM jf_hold h JOIN jf_m m ON m.pid = h.pid AND m.year = h.year,
@@ -365,7 +366,7 @@ def _insert_statement(table: str | None = None) -> str:
     )
     INSERT INTO {table} (patient_id, year, area_code, disorder, death_cause, layer, valid_until, {names})
     SELECT l.pid, l.year, l.area, l.disorder, l.cause, l.layer,
-           CASE WHEN l.year = %(y_day)s THEN LEAST(%(base)s::date, vu.day) END, {names}
+           CASE WHEN l.year = %(y_day)s THEN LEAST(%(base)s::date, vu.day) END, {stored}
     FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid"""
 
 
@@ -505,7 +506,7 @@ def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
     mask = _mask_expression(column)
     group = (1 << packing.per) - 1
     return [
-        f"SUM(n * ({table})[((({mask}) >> {packing.per * pack}) & {group}) + 1])::bigint"
+        f"COALESCE(SUM(n * ({table})[((({mask}) >> {packing.per * pack}) & {group}) + 1]), 0)::bigint"
         for pack in range(packing.packs)
     ]
 
@@ -596,8 +597,9 @@ def insert_totals(years: Sequence[int], packed: Sequence[str] = (), packing: Pac
     )
     # The 26 slots are generated per township-year (a lateral reference to it), so that its sums are read once,
     # not once per slot.
+    stored = ", ".join(f"NULLIF({c}, 0)" for c in columns)  # a count of 0 is stored as NULL
     sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
-    SELECT year, area, slot, {", ".join(columns)} FROM (
+    SELECT year, area, slot, {stored} FROM (
         SELECT year, area, slots.slot, {counts}
         FROM ({source}) packed CROSS JOIN LATERAL generate_series(0, {len(SLOTS) - 1} + 0 * packed.year) slots(slot)
     ) counted({", ".join(["year", "area", "slot", *columns])})

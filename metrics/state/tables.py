@@ -29,15 +29,14 @@ def insert_rows(rows: list[dict[str, object]]) -> None:
     """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
     if not rows:
         return
+    stored = [{**row, **{c: row.get(c) or None for c in MASK_COLUMNS}} for row in rows]  # an empty mask is NULL
     if connection.vendor != "postgresql":
-        PatientYearState.objects.bulk_create([PatientYearState(**row) for row in rows], batch_size=2000)
+        PatientYearState.objects.bulk_create([PatientYearState(**row) for row in stored], batch_size=2000)
         return
     columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
-    defaults = {c: 0 for c in MASK_COLUMNS}
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_table()} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            values = {**defaults, **row}
-            copy.write_row([values[c] for c in INSERT_COLUMNS])
+        for row in stored:
+            copy.write_row([row[c] for c in INSERT_COLUMNS])
 
 
 def _table() -> str:
@@ -54,9 +53,10 @@ def add_totals(
     # Rows alike (same township, year, death cause, schizophrenia or not, masks) are counted first: the
     # expansion to 26 slots then works on far fewer rows.
     masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
-    sums = ", ".join(f"{int(sign)} * SUM(n * {total_expression(c)})" for c in COUNT_COLUMNS)
+    # A count of 0 is stored as NULL (SUM over masks that are all NULL is NULL too).
+    sums = ", ".join(f"NULLIF({int(sign)} * COALESCE(SUM(n * {total_expression(c)}), 0), 0)" for c in COUNT_COLUMNS)
     nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
-    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    updates = ", ".join(f"{c} = NULLIF(COALESCE({table}.{c}, 0) + COALESCE(EXCLUDED.{c}, 0), 0)" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
     where, params = "year >= %s", list[int | list[int]]([since_year])
     if patient_ids is not None and connection.vendor == "postgresql":
