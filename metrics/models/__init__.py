@@ -10,6 +10,7 @@ from metrics.models.reports import (
 from metrics.models.state import (
     COUNT_COLUMNS,
     DEATH_CAUSE_CODES,
+    DERIVED_MASKS,
     EVENT_SETS,
     MASK_COLUMNS,
     STATE_SETS,
@@ -22,6 +23,7 @@ from metrics.models.state import (
 __all__ = [
     "COUNT_COLUMNS",
     "DEATH_CAUSE_CODES",
+    "DERIVED_MASKS",
     "EVENT_SETS",
     "MASK_COLUMNS",
     "STATE_SETS",

@@ -1,10 +1,11 @@
 """The per-patient indicator state (design.md §7): one row per patient, year, holder village and death cause.
 
-Each ``*_x`` / ``*_i`` column is a bitmask over the year's report slots (``metrics.state.calendar.SLOTS``): bit s is set
-when the patient belongs to the set for slot s with deaths in the period excluded (``_x``) or included
-(``_i``). The row whose ``area_code`` is the village holding the record at the slot's cut-off carries the bit,
-so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's size. ``layer`` > 0 rows only
-carry further emergency handlings (the count per slot is the number of rows with the bit set).
+Each ``*_i`` column is a bitmask over the year's report slots (``metrics.state.calendar.SLOTS``): bit s is set
+when the patient belongs to the set for slot s with deaths in the period included; the reading with them excluded
+(``_x``) is derived (``DERIVED_MASKS``). The row whose ``area_code`` is the village holding the record at the
+slot's cut-off carries the bit, so summing ``(mask >> s) & 1`` over the rows under an area prefix gives the set's
+size. ``layer`` > 0 rows only carry further emergency handlings (the count per slot is the number of rows with the
+bit set).
 
 ``AreaSlotState`` holds the same figures summed per township, year and slot (what a report reads).
 
@@ -23,7 +24,11 @@ STATE_SETS = (
 )  # fmt: skip
 VARIANTS = ("x", "i")  # deaths in the period excluded / included
 EVENT_SETS = ("new_registration", "died", "minor_trouble", "trouble", "disaster", "emergency")
-MASK_COLUMNS = tuple(f"{name}_{v}" for v in VARIANTS for name in STATE_SETS) + EVENT_SETS
+# The masks a row stores. A set's ``_x`` mask is not stored: it is its ``_i`` mask without the slots in whose
+# period the patient died, ``{set}_i & ~died`` (``metrics.state.read.mask_sql``). A row's ``died`` bits are those
+# slots, and outside them both readings agree. That saves 15 of the row's 36 masks (issue 17 §3).
+MASK_COLUMNS = tuple(f"{name}_i" for name in STATE_SETS) + EVENT_SETS
+DERIVED_MASKS = tuple(f"{name}_x" for name in STATE_SETS)
 
 
 class PatientYearState(models.Model):
@@ -54,7 +59,8 @@ for _column in MASK_COLUMNS:
 
 DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
 COUNT_COLUMNS = (
-    *(c for c in MASK_COLUMNS if c != "died"),
+    *(f"{name}_{v}" for v in VARIANTS for name in STATE_SETS),
+    *(c for c in EVENT_SETS if c != "died"),
     *(f"schizophrenia{kind}_{v}" for v in VARIANTS for kind in ("", "_medication", "_managed")),
     *(f"died_{cause}" for cause in DEATH_CAUSE_CODES),
 )
@@ -97,6 +103,7 @@ class IndicatorStateBuild(models.Model):
 __all__ = [
     "COUNT_COLUMNS",
     "DEATH_CAUSE_CODES",
+    "DERIVED_MASKS",
     "EVENT_SETS",
     "MASK_COLUMNS",
     "STATE_SETS",

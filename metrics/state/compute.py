@@ -77,10 +77,9 @@ def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot:
     if member is None:
         return
     names = [name for name, value in member.events.items() if value]
-    for v, inside in member.registered.items():
-        if inside:
-            names.append(f"registered_{v}")
-            names.extend([f"{name}_{v}" for name, value in member.sets.items() if value])
+    if member.registered["i"]:  # deaths in the period included; the stored rows derive the excluded reading
+        names.append("registered_i")
+        names.extend([f"{name}_i" for name, value in member.sets.items() if value])
     if member.death_cause is not None:
         names.append("died")
     if not names and not member.emergencies:

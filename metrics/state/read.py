@@ -17,6 +17,7 @@ from metrics.indicators.definitions import SCHIZOPHRENIA, Options, Tally
 from metrics.models import (
     COUNT_COLUMNS,
     DEATH_CAUSE_CODES,
+    DERIVED_MASKS,
     MASK_COLUMNS,
     AreaSlotState,
     IndicatorStateBuild,
@@ -46,10 +47,19 @@ TOTALS_DIGITS = 9
 TOTALS_AREA = f"SUBSTR(area_code, 1, {TOTALS_DIGITS}) || '{'0' * (12 - TOTALS_DIGITS)}'"
 
 
+def mask_sql(column: str) -> str:
+    """A mask of a state row: a stored column, or a derived ``_x`` one (the ``_i`` mask without the slots in whose
+    period the patient died; NULL, like a stored empty mask, when the ``_i`` one is)."""
+    if column in DERIVED_MASKS:
+        return f'("{column[:-2]}_i" & ~COALESCE("died", 0))'
+    assert column in MASK_COLUMNS  # noqa: S101  (module names only)
+    return f'"{column}"'
+
+
 def bit_of(column: str, slot: int | None) -> str:
-    """Bit *slot* of a mask column (None: the ``slots.slot`` of the totals query)."""
-    assert column in MASK_COLUMNS and (slot is None or 0 <= slot < len(SLOTS))  # noqa: S101  (module names only)
-    return f'(("{column}" >> {"slots.slot" if slot is None else slot}) & 1)'
+    """Bit *slot* of a mask (None: the ``slots.slot`` of the totals query)."""
+    assert slot is None or 0 <= slot < len(SLOTS)  # noqa: S101  (module names only)
+    return f"(({mask_sql(column)} >> {'slots.slot' if slot is None else slot}) & 1)"
 
 
 def total_expression(column: str) -> str:

@@ -40,10 +40,10 @@ from django.db import connection
 
 from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.indicators.periods import Quarter, month_end
-from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
+from metrics.models import COUNT_COLUMNS, DERIVED_MASKS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
-from metrics.state.read import TOTALS_AREA, bit_of, total_expression
+from metrics.state.read import TOTALS_AREA, bit_of, mask_sql, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
@@ -281,7 +281,7 @@ def _masks_statement() -> str:
         LATERAL (SELECT py.ge_reg & h.hany & st.stany & ~st.closed AS a) a
     )
     SELECT py.pid, py.year, py.disorder, py.a, py.died, py.dead_cause,
-        py.a & py.regx AS rx, py.a & (py.regx | py.died) AS ri,
+        py.a & (py.regx | py.died) AS ri,
         py.sle_reg & py.a AS newreg,
         COALESCE(sd.minor, 0) & py.a AS minor, COALESCE(sd.trouble, 0) & py.a AS trouble,
         COALESCE(sd.disaster, 0) & py.a AS disaster,
@@ -315,9 +315,8 @@ EVENT_MASKS |= {"disaster": "m.disaster", "died": "m.died"}
 
 def _column_expressions() -> dict[str, str]:
     columns: dict[str, str] = {}
-    for name, mask in SET_MASKS.items():
-        for v, registered in (("x", "m.rx"), ("i", "m.ri")):
-            columns[f"{name}_{v}"] = f"({mask.format(R=registered)} & {registered} & rs)"
+    for name, mask in SET_MASKS.items():  # deaths in the period included (excluded is derived from them)
+        columns[f"{name}_i"] = f"({mask.format(R='m.ri')} & m.ri & rs)"
     for name, mask in EVENT_MASKS.items():
         columns[name] = f"({mask} & rs)"
     columns["emergency"] = "(COALESCE(em1.m, 0) & rs)"
@@ -495,8 +494,8 @@ class Packing:
 def _mask_expression(column: str) -> str:
     """``read.total_expression`` of a count column with the whole mask in place of the slot's bit."""
     expression = total_expression(column)
-    for mask in MASK_COLUMNS:
-        expression = expression.replace(bit_of(mask, None), connection.ops.quote_name(mask))
+    for mask in (*MASK_COLUMNS, *DERIVED_MASKS):
+        expression = expression.replace(bit_of(mask, None), mask_sql(mask))
     assert "slots.slot" not in expression  # noqa: S101  (a new form of total_expression must be handled here)
     return expression
 

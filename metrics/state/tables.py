@@ -22,14 +22,16 @@ BATCH_SIZE = 2000
 # ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
 HORIZON = dt.date(9999, 12, 31)
 
-INSERT_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
+KEY_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until")
+INSERT_COLUMNS = (*KEY_COLUMNS, *MASK_COLUMNS)
 
 
 def insert_rows(rows: list[dict[str, object]]) -> None:
     """COPY on PostgreSQL (the rebuild writes millions of rows); bulk_create elsewhere."""
     if not rows:
         return
-    stored = [{**row, **{c: row.get(c) or None for c in MASK_COLUMNS}} for row in rows]  # an empty mask is NULL
+    # The stored masks only, an empty one as NULL.
+    stored = [{**{c: row[c] for c in KEY_COLUMNS}, **{c: row.get(c) or None for c in MASK_COLUMNS}} for row in rows]
     if connection.vendor != "postgresql":
         PatientYearState.objects.bulk_create([PatientYearState(**row) for row in stored], batch_size=2000)
         return

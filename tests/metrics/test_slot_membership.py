@@ -89,6 +89,14 @@ def patients(draw: Any) -> PatientFacts:
     )
 
 
+def stored_mask(row: dict[str, Any], column: str) -> int:
+    """A mask as the totals query reads it (``read.mask_sql``): an ``_x`` one is the ``_i`` one without the slots
+    of a death in the period."""
+    if column.endswith("_x"):
+        return int(row.get(f"{column[:-2]}_i", 0)) & ~int(row.get("died", 0))
+    return int(row.get(column, 0))
+
+
 def decoded(rows: list[dict[str, Any]], year: int, slot: int, options: Options, prefix: str) -> Tally:
     """What the totals query would sum for this patient, area *prefix*, *year* and *slot*."""
     tally = Tally()
@@ -103,7 +111,7 @@ def decoded(rows: list[dict[str, Any]], year: int, slot: int, options: Options, 
         for name, column in columns.items():
             if name in schizophrenia and row["disorder"] != SCHIZOPHRENIA:
                 continue
-            mask = row.get(f"{schizophrenia[name]}_{v}" if name in schizophrenia else column, 0)
+            mask = stored_mask(row, f"{schizophrenia[name]}_{v}" if name in schizophrenia else column)
             if (mask >> slot) & 1:
                 tally.counts[name] += 1
         if (row.get("died", 0) >> slot) & 1:
