@@ -249,6 +249,28 @@ def measure_upkeep() -> list[str]:
     ]
 
 
+def measure_nightly() -> list[str]:
+    """The nightly refresh on the first of a month, when every current-year row expires together (issue 17 §2),
+    and the most Python memory it held (tracemalloc: the registry's size must not show in it, issue 17 §6)."""
+    import tracemalloc
+
+    from metrics.models import PatientYearState
+    from metrics.state.rebuild import refresh_calendar
+
+    day = dt.date.today()
+    expired = PatientYearState.objects.filter(year=day.year).update(valid_until=day)
+    tracemalloc.start()
+    start = time.perf_counter()
+    patients = refresh_calendar(day)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return [
+        f"nightly refresh, every current-year row expired ({expired} rows): {patients} patients in {seconds:.1f} s, "
+        f"Python memory at most {peak / 2**20:.1f} MB"
+    ]
+
+
 def main() -> None:
     setup()
     if SYNTHETIC:
@@ -263,6 +285,7 @@ def main() -> None:
     if not SYNTHETIC:
         lines += measure_reports()
     lines += measure_upkeep()
+    lines += measure_nightly()
     print("\n".join(lines))
 
 

@@ -37,7 +37,7 @@ from metrics.state.setbased import (
     packed_totals,
 )
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
-from metrics.state.write import refresh_stale, stale_patients
+from metrics.state.write import refresh_stale, stale_extent
 
 
 @dataclass
@@ -324,11 +324,11 @@ def refresh_calendar(day: dt.date | None = None, *, bulk_above: int = BULK_REFRE
     for everyone with the set-based rebuild (the same rows, far faster); a few stale patients are refreshed alone.
     """
     day = day or today()
-    stale = stale_patients(day)
-    if connection.vendor != "postgresql" or len(stale) <= bulk_above:
+    patients, first_year = stale_extent(day)  # counted, never listed: a country's would take gigabytes
+    if connection.vendor != "postgresql" or patients <= bulk_above or first_year is None:
         return refresh_stale(day)
-    rebuild(years=list(range(min(stale.values()), day.year + 1)), day=day)
-    return len(stale)
+    rebuild(years=list(range(first_year, day.year + 1)), day=day)
+    return patients
 
 
 def _first_year(day: dt.date) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
-from django.db.models import Min
+from django.db.models import Count, Min
 
 from casemgmt.readdb import reading_from
 from metrics.indicators.facts import facts_of_patients
@@ -130,6 +130,15 @@ def stale_patients(day: dt.date, lo: str | None = None, hi: str | None = None) -
     for patient_id, year in rows.values_list("patient_id", "year").distinct():
         first[patient_id] = min(year, first.get(patient_id, year))
     return first
+
+
+def stale_extent(day: dt.date) -> tuple[int, int | None]:
+    """How many patients have rows the calendar made stale by *day*, and the first stale year: counted by the
+    database, so that the nightly refresh of a whole country's rows holds no list of them (issue 17 §6)."""
+    extent = PatientYearState.objects.filter(valid_until__lte=day).aggregate(
+        patients=Count("patient_id", distinct=True), first=Min("year")
+    )
+    return extent["patients"], extent["first"]
 
 
 def _refresh_grouped(stale: dict[int, int], day: dt.date) -> int:
