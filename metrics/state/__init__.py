@@ -14,10 +14,11 @@ year-to-date periods. YTD-1 is month 1, YTD-3 is Q1 and YTD-12 the year, so a ye
 Rows. One row per (patient, year, holder village, death cause): the bit of slot s is set on the row of the
 village holding the record at the slot's cut-off, so a transfer in mid-year gives a second row and every
 ancestor area is a range of 12-digit codes (``area_code BETWEEN prefix000… AND prefix999…``, indexed with
-the year). Both readings of the deaths-in-period option get their own masks (``_x`` excluded, ``_i``
-included), and so do both regular-management rules (``regular`` quarterly, ``regular3m`` interval-3m); the
-medication denominator is only a choice of counts at query time. Emergency handlings are a count, not a set:
-rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
+the year). A row stores the sets with deaths in the period included (``_i``); with them excluded (``_x``) a
+set is the same mask without the row's ``died`` slots, derived when summed (``read.mask_sql``). Both
+regular-management rules have their own masks (``regular`` quarterly, ``regular3m`` interval-3m); the medication
+denominator is only a choice of counts at query time. An empty mask is stored as NULL (no room in the row).
+Emergency handlings are a count, not a set: rows with ``layer`` k ≥ 1 carry the slots with more than k of them.
 
 Totals. Summing bitmasks over a province's 500,000 patient rows costs about a second; summing per-township
 totals costs milliseconds (per-village totals took 41% of a province's database, issue 17; only groups with a
