@@ -29,6 +29,9 @@ EVENT_SETS = ("new_registration", "died", "minor_trouble", "trouble", "disaster"
 # slots, and outside them both readings agree. That saves 15 of the row's 36 masks (issue 17 §3).
 MASK_COLUMNS = tuple(f"{name}_i" for name in STATE_SETS) + EVENT_SETS
 DERIVED_MASKS = tuple(f"{name}_x" for name in STATE_SETS)
+# The columns a state row is written with (the id aside): its key, then its masks.
+KEY_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until")
+ROW_COLUMNS = (*KEY_COLUMNS, *MASK_COLUMNS)
 
 
 class PatientYearState(models.Model):
@@ -105,7 +108,9 @@ __all__ = [
     "DEATH_CAUSE_CODES",
     "DERIVED_MASKS",
     "EVENT_SETS",
+    "KEY_COLUMNS",
     "MASK_COLUMNS",
+    "ROW_COLUMNS",
     "STATE_SETS",
     "VARIANTS",
     "AreaSlotState",

@@ -77,7 +77,7 @@ def _add_slot(rows: dict[RowKey, _Row], year: PatientYear, period: Period, slot:
     if member is None:
         return
     names = [name for name, value in member.events.items() if value]
-    if member.registered["i"]:  # deaths in the period included; the stored rows derive the excluded reading
+    if member.registered:  # deaths in the period included; the stored rows derive the excluded reading
         names.append("registered_i")
         names.extend([f"{name}_i" for name, value in member.sets.items() if value])
     if member.death_cause is not None:

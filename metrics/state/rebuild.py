@@ -24,11 +24,10 @@ from django.db import connection, models, transaction
 
 from metrics.indicators.definitions import SEVERE_DISORDERS, PatientFacts
 from metrics.indicators.facts import facts_of_patients
-from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
+from metrics.models import ROW_COLUMNS, AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
 from metrics.state.setbased import (
-    ROW_COLUMNS,
     Packing,
     insert_state,
     insert_totals,

@@ -324,9 +324,6 @@ def _column_expressions() -> dict[str, str]:
     return columns
 
 
-ROW_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until", *MASK_COLUMNS)
-
-
 def _insert_statement(table: str | None = None) -> str:
     """The INSERT of the rows into the state table (or into *table*, a staging table of ``ROW_COLUMNS``)."""
     columns = _column_expressions()

@@ -46,11 +46,12 @@ from metrics.indicators.periods import Period, Quarter
 
 @dataclass
 class SlotMembership:
-    """What one slot contributes: the holder, the R bit of each reading, the sets (valid where in R), events."""
+    """What one slot contributes: the holder, the R bit (deaths in the period included: the stored reading, the
+    excluded one is derived from the death), the sets (valid where in R), events."""
 
     holder: str
     death_cause: int | None
-    registered: dict[str, bool]  # "x": deaths excluded, "i": deaths in the period included
+    registered: bool
     sets: dict[str, bool] = field(default_factory=dict)
     events: dict[str, bool] = field(default_factory=dict)
     emergencies: int = 0
@@ -95,10 +96,7 @@ class PatientYear:
         result = SlotMembership(
             holder=holder,
             death_cause=(status.death_cause or 0) if died_in_period else None,
-            registered={
-                "x": status.status in REGISTERED_STATUSES,
-                "i": status.status in REGISTERED_STATUSES or died_in_period,
-            },
+            registered=status.status in REGISTERED_STATUSES or died_in_period,
             events={
                 "new_registration": start <= facts.registered_on,
                 "minor_trouble": any(f.minor_trouble > 0 for f in in_period),
@@ -107,7 +105,7 @@ class PatientYear:
             },
             emergencies=bisect_right(self.emergencies, cutoff) - bisect_left(self.emergencies, start),
         )
-        if result.registered["i"]:
+        if result.registered:
             result.sets = self._sets(period, status, died_in_period)
         return result
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from django.db import connection
 
 from metrics.indicators.definitions import SCHIZOPHRENIA
-from metrics.models import COUNT_COLUMNS, MASK_COLUMNS, AreaSlotState, PatientYearState
+from metrics.models import COUNT_COLUMNS, KEY_COLUMNS, MASK_COLUMNS, ROW_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.read import TOTALS_AREA, total_expression
 
@@ -21,9 +21,6 @@ BATCH_SIZE = 2000
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
 # ``valid_until``, and the memberships ignore what lies after each slot's cut-off anyway.
 HORIZON = dt.date(9999, 12, 31)
-
-KEY_COLUMNS = ("patient_id", "year", "area_code", "disorder", "death_cause", "layer", "valid_until")
-INSERT_COLUMNS = (*KEY_COLUMNS, *MASK_COLUMNS)
 
 
 def insert_rows(rows: list[dict[str, object]]) -> None:
@@ -35,10 +32,10 @@ def insert_rows(rows: list[dict[str, object]]) -> None:
     if connection.vendor != "postgresql":
         PatientYearState.objects.bulk_create([PatientYearState(**row) for row in stored], batch_size=2000)
         return
-    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ROW_COLUMNS)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_table()} ({columns}) FROM STDIN") as copy:
         for row in stored:
-            copy.write_row([row[c] for c in INSERT_COLUMNS])
+            copy.write_row([row[c] for c in ROW_COLUMNS])
 
 
 def _table() -> str:
