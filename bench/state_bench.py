@@ -35,6 +35,9 @@ COUNTIES = int(os.environ.get("BENCH_COUNTIES", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SYNTHETIC = int(os.environ.get("BENCH_SYNTHETIC", "0"))
 PYTHON = os.environ.get("BENCH_PYTHON", "0") == "1"
+# BENCH_REUSE=1: the database of DATABASE_URL as it is (e.g. the country of ``report_bench.py --country``, whose
+# rebuild that bench timed): no dataset is built and no rebuild run; sizes, upkeep and the nightly refresh only.
+REUSE = os.environ.get("BENCH_REUSE", "0") == "1"
 CITY = "3502"
 
 
@@ -189,7 +192,7 @@ def measure_sizes() -> list[str]:
 
     from metrics.models import AreaSlotState, PatientYearState
 
-    lines = []
+    lines, state = [], 0
     for model in (PatientYearState, AreaSlotState):
         table = model._meta.db_table
         with connection.cursor() as cursor:
@@ -197,6 +200,11 @@ def measure_sizes() -> list[str]:
             cursor.execute("SELECT pg_total_relation_size(%s)", [table])
             size = cursor.fetchone()[0]
         lines.append(f"size {table}: {model.objects.count()} rows, {size / 2**20:.0f} MB")
+        state += size
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        whole = cursor.fetchone()[0]
+    lines.append(f"size of the database: {whole / 2**20:.0f} MB, the indicator state {100 * state / whole:.1f}% of it")
     return lines
 
 
@@ -273,16 +281,18 @@ def measure_nightly() -> list[str]:
 
 def main() -> None:
     setup()
-    if SYNTHETIC:
+    if REUSE:
+        title = "the database as it was"
+    elif SYNTHETIC:
         build_synthetic()
         title = f"synthetic province of {SYNTHETIC} patients"
     else:
         build_dataset()
         title = f"{PATIENTS} patients, {COUNTIES} counties"
     lines = [f"state bench, commit {commit()}, {dt.date.today()}, {title}, load average {os.getloadavg()[0]:.1f}"]
-    lines += measure_rebuild()
+    lines += [] if REUSE else measure_rebuild()
     lines += measure_sizes()
-    if not SYNTHETIC:
+    if not SYNTHETIC and not REUSE:
         lines += measure_reports()
     lines += measure_upkeep()
     lines += measure_nightly()
