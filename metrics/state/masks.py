@@ -47,6 +47,31 @@ def _bits(flags: list[bool]) -> int:
     return sum(1 << index for index, flag in enumerate(flags) if flag)
 
 
+def _ranges(spans: list[tuple[dt.date, dt.date] | None], year: int) -> tuple[int, ...]:
+    """The mask of each tabulated day: bit i is set on the days of ``spans[i]`` (first and last day included;
+    None: never). Each span toggles its bit on at its first day and off after its last, and a running XOR over the
+    days turns the toggles into masks: a few operations per slot and per day instead of a test per slot and day."""
+    toggles = [0] * (SPAN + 1)
+    origin = first_day(year)
+    for bit, span in enumerate(spans):
+        if span is None:
+            continue
+        lo, hi = max((span[0] - origin).days, 0), min((span[1] - origin).days, SPAN - 1)
+        if lo <= hi:
+            toggles[lo] ^= 1 << bit
+            toggles[hi + 1] ^= 1 << bit
+    masks, mask = [], 0
+    for toggle in toggles[:SPAN]:
+        mask ^= toggle
+        masks.append(mask)
+    return tuple(masks)
+
+
+def _by_day(spans: list[tuple[dt.date, dt.date] | None], started: list[bool], year: int) -> tuple[int, ...]:
+    """``_ranges`` of the started slots' spans (a slot that has not started by the day carries no bit)."""
+    return _ranges([span if s else None for s, span in zip(started, spans, strict=True)], year)
+
+
 @lru_cache(maxsize=128)
 def year_masks(year: int, day: dt.date) -> YearMasks:
     """The masks of *year*'s slots as computed on *day* (see the module's docstring).
@@ -54,23 +79,26 @@ def year_masks(year: int, day: dt.date) -> YearMasks:
     ``regq[m]``: slots none of whose quarters lies in *m* — with m = the quarters the rule requires beyond those
     of the slot itself (from registration, up to a death) and lacking a complete follow-up, the slots where the
     quarterly rule holds. ``need[k - 1][m]``: slots where max(1, |quarters of the slot ∩ m|) = k.
+
+    Each kind is the set of days on which a slot's condition holds, a range of days per slot: x <= c_s (``ge``),
+    S_s <= x (``sle``), add_months(c_s, -3) <= x (``win``), add_months(S_s, 3) < x (``s3lt``); per quarter
+    Q_start >= x (``qfrom``) and Q_end <= x (``qupto``).
     """
     periods = slot_periods(year, day)
     started = [p.start <= day for p in periods]
     quarters = [(Quarter(year, q).start, Quarter(year, q).end) for q in range(1, 5)]
     slot_quarters = [_bits([p.start <= qs and qe <= p.cutoff_date for qs, qe in quarters]) for p in periods]
-    days: dict[str, list[int]] = {kind: [] for kind in KINDS}
-    for offset in range(SPAN):
-        x = first_day(year) + dt.timedelta(days=offset)
-        days["ge"].append(_bits([s and p.cutoff_date >= x for s, p in zip(started, periods, strict=True)]))
-        days["sle"].append(_bits([s and p.start <= x for s, p in zip(started, periods, strict=True)]))
-        days["in"].append(days["ge"][-1] & days["sle"][-1])
-        days["win"].append(
-            _bits([s and add_months(p.cutoff_date, -3) <= x for s, p in zip(started, periods, strict=True)])
-        )
-        days["s3lt"].append(_bits([s and add_months(p.start, 3) < x for s, p in zip(started, periods, strict=True)]))
-        days["qfrom"].append(_bits([qs >= x for qs, _qe in quarters]))
-        days["qupto"].append(_bits([qe <= x for _qs, qe in quarters]))
+    before, after = first_day(year), first_day(year) + dt.timedelta(days=SPAN - 1)
+    one = dt.timedelta(days=1)
+    days = {
+        "ge": _by_day([(before, p.cutoff_date) for p in periods], started, year),
+        "sle": _by_day([(p.start, after) for p in periods], started, year),
+        "win": _by_day([(add_months(p.cutoff_date, -3), after) for p in periods], started, year),
+        "s3lt": _by_day([(add_months(p.start, 3) + one, after) for p in periods], started, year),
+        "qfrom": _ranges([(before, qs) for qs, _qe in quarters], year),
+        "qupto": _ranges([(qe, after) for _qs, qe in quarters], year),
+    }
+    days["in"] = tuple(ge & sle for ge, sle in zip(days["ge"], days["sle"], strict=True))
     regq = tuple(_bits([s and not (q & m) for s, q in zip(started, slot_quarters, strict=True)]) for m in range(16))
     need = tuple(
         tuple(
@@ -79,4 +107,4 @@ def year_masks(year: int, day: dt.date) -> YearMasks:
         )
         for k in range(1, 5)
     )
-    return YearMasks(year, _bits(started), {k: tuple(v) for k, v in days.items()}, regq, need)
+    return YearMasks(year, _bits(started), {kind: days[kind] for kind in KINDS}, regq, need)
