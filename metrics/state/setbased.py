@@ -422,6 +422,12 @@ def parameters(years: Sequence[int], day: dt.date) -> dict[str, SqlParameter]:
     return params
 
 
+# Patient ids per pass of a rebuild over a range of patients: a pass's temporary tables hold its patients' whole
+# histories (about 3 KB per patient, and as much again in sorts spilled to disk), so a country of 6.5 million
+# patients is computed in passes that each need ~1.5 GB instead of one that needs ~20 GB of disk.
+PASS_IDS = 500_000
+
+
 def insert_state(
     years: Sequence[int],
     day: dt.date,
@@ -433,23 +439,42 @@ def insert_state(
     """Insert the state rows of every patient (or of *patient_ids*, or of the ids in the closed *id_range*) for
     *years* as of *day*; returns the rows written. The caller deletes the old rows first and runs in a transaction
     (the temporary tables drop at its end). *into*: a staging table of ``ROW_COLUMNS`` instead of the state table
-    (a concurrent part of a full rebuild, ``metrics.state.rebuild``)."""
+    (a concurrent part of a full rebuild, ``metrics.state.rebuild``). Every patient, or a range, is computed in
+    passes of at most ``PASS_IDS`` ids (one pass without any filter when it covers every patient)."""
     if not years or (patient_ids is not None and not patient_ids):
         return 0
     assert connection.in_atomic_block  # noqa: S101  (the temporary tables live until the end of the transaction)
     params = parameters(years, day)
-    params["ids"] = list(patient_ids or [])
     if patient_ids is not None:
-        patient_filter, among = "AND p.id = ANY(%(ids)s)", AMONG_IDS
-    elif id_range is not None:
-        params["lo"], params["hi"] = id_range
-        patient_filter, among = AMONG_RANGE.format(column="p.id"), AMONG_RANGE
+        return _insert_pass(params | {"ids": list(patient_ids)}, "AND p.id = ANY(%(ids)s)", AMONG_IDS, into, False)
+    passes = _passes(id_range)
+    if id_range is None and len(passes) <= 1:
+        return _insert_pass(params, "", "", into, True)
+    range_filter = AMONG_RANGE.format(column="p.id")
+    return sum(_insert_pass(params | {"lo": lo, "hi": hi}, range_filter, AMONG_RANGE, into, True) for lo, hi in passes)
+
+
+def _passes(id_range: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """*id_range* (default: every patient id) cut into closed ranges of at most ``PASS_IDS`` ids."""
+    if id_range is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT min(id), max(id) FROM {_tables()[0]}")
+            low, high = cursor.fetchone()
+        if low is None:
+            return []
     else:
-        patient_filter, among = "", ""
+        low, high = id_range
+    return [(lo, min(lo + PASS_IDS - 1, high)) for lo in range(low, high + 1, PASS_IDS)]
+
+
+def _insert_pass(params: dict[str, SqlParameter], patients: str, among: str, into: str | None, whole: bool) -> int:
+    """One pass of ``insert_state`` over the patients of the filter *patients* (their facts: *among*): its
+    temporary tables, the insert, and the tables dropped. *whole*: a range of patients or all of them (hash joins
+    only), not a handful picked by id."""
     with connection.cursor() as cursor:
-        for setting in SESSION_SETTINGS + (WHOLE_REGISTRY_SETTINGS if patient_ids is None else ()):
+        for setting in SESSION_SETTINGS + (WHOLE_REGISTRY_SETTINGS if whole else ()):
             cursor.execute(setting)
-        for sql in [*_statements(patient_filter, among), _masks_statement(), _valid_until_statement(among)]:
+        for sql in [*_statements(patients, among), _masks_statement(), _valid_until_statement(among)]:
             cursor.execute(sql, params)
             if sql.startswith("CREATE TEMP TABLE"):
                 cursor.execute(f"ANALYZE {sql.split()[3]}")  # the planner joins them better knowing their size
@@ -457,7 +482,7 @@ def insert_state(
         written = int(cursor.rowcount)
         for name in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        for setting in WHOLE_REGISTRY_RESET if patient_ids is None else ():
+        for setting in WHOLE_REGISTRY_RESET if whole else ():
             cursor.execute(setting)
     return written
 
