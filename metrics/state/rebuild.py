@@ -104,37 +104,41 @@ def rebuild(
     first_year = min(years) if years else _first_year(day)
     span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
     two = possible if parallel is None else parallel
-    with _staging(two) as stage, _other_half(stage, span, day) as own, transaction.atomic():
-        whole = set_based and years is None
-        own.compute()  # two connections: both halves computed before this transaction locks anything
-        cleared = time.monotonic()
-        _clear(years, whole)
-        stats.phases["clearing"] = time.monotonic() - cleared
-        if set_based:
-            with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
-                stats.rows = own.insert_rows()
-            stats.patients = _patients()
-        else:
-            with _computer(workers) as compute:
-                for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
-                    insert_rows(rows)
-                    stats.patients += len(ids)
-                    stats.rows += len(rows)
-                    stats.seconds = time.monotonic() - started
-                    if progress:
-                        progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
-        stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
-        if set_based:
-            own.insert_totals()
-        else:
-            add_totals(+1, None, first_year, years)
-        stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for model in (PatientYearState, AreaSlotState):  # fresh statistics: the planner keeps to the indexes
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        if years is None:
-            IndicatorStateBuild.objects.create(patients=stats.patients)
+    with _staging(two) as stage, _other_half(stage, span, day) as own:
+        # Two connections: both halves computed, each committed to a staging table, before the rebuild's
+        # transaction locks anything.
+        own.compute()
+        with transaction.atomic():
+            whole = set_based and years is None
+            cleared = time.monotonic()
+            _clear(years, whole)
+            stats.phases["clearing"] = time.monotonic() - cleared
+            if set_based:
+                with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
+                    stats.rows = own.insert_rows()
+                stats.patients = _patients()
+            else:
+                with _computer(workers) as compute:
+                    for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
+                        insert_rows(rows)
+                        stats.patients += len(ids)
+                        stats.rows += len(rows)
+                        stats.seconds = time.monotonic() - started
+                        if progress:
+                            progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
+            stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
+            if set_based:
+                own.insert_totals()
+            else:
+                add_totals(+1, None, first_year, years)
+            stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Fresh statistics: the planner keeps to the indexes.
+                    for model in (PatientYearState, AreaSlotState):
+                        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            if years is None:
+                IndicatorStateBuild.objects.create(patients=stats.patients)
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -145,7 +149,7 @@ def _row_columns() -> str:
 
 @contextlib.contextmanager
 def _staging(wanted: bool) -> Iterator[str | None]:
-    """Unlogged staging tables for the second connection's rows and their packed sums (named after the first;
+    """Unlogged staging tables for each connection's rows and their packed sums (named after the first;
     None when not *wanted*), created before and dropped after the rebuild's transaction: outside it, so that the
     other connection may write them while this one holds the state table's lock, and readers never see them."""
     if not wanted:
@@ -154,24 +158,31 @@ def _staging(wanted: bool) -> Iterator[str | None]:
     name = f"jf_stage_{uuid.uuid4().hex}"
     state = connection.ops.quote_name(PatientYearState._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE UNLOGGED TABLE {name} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
-        for statement in packed_table_definition(_packed(name)):
-            cursor.execute(statement)
+        for rows in (name, _own(name)):
+            cursor.execute(f"CREATE UNLOGGED TABLE {rows} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
+            for statement in packed_table_definition(_packed(rows)):
+                cursor.execute(statement)
     try:
         yield name
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}")
+            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_own(name)}, {_packed(_own(name))}")
 
 
-def _packed(stage: str) -> str:
-    return f"{stage}_packed"
+def _packed(rows: str) -> str:
+    return f"{rows}_packed"
+
+
+def _own(stage: str) -> str:
+    """The staging table of the rows the rebuild's own connection computes."""
+    return f"{stage}_own"
 
 
 @dataclass
 class _OwnHalf:
     """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest; then
-    the totals, whose packed sums the two connections also compute for their halves side by side."""
+    the totals, whose packed sums the second connection computes for both halves while this one copies the rows
+    in and re-creates the indexes."""
 
     span: Sequence[int]
     day: dt.date
@@ -182,23 +193,21 @@ class _OwnHalf:
 
     written: int = 0
     packing: Packing | None = None
-    other_packed: Future[None] | None = None
+    packed: Future[None] | None = None
 
     def compute(self) -> None:
-        """With two connections: this half's rows into a temporary table, then wait for the other half, which
-        goes on to its packed sums. Before the rebuild clears the state: dropping its foreign key would lock the
-        patient table against the other connection until the rebuild commits."""
+        """With two connections: this half's rows into its staging table (committed, so that the other connection
+        may sum them), then wait for the other half, and let the other connection go on to both halves' packed
+        sums. Before the rebuild clears the state: dropping its foreign key would lock the patient table against
+        the other connection until the rebuild commits."""
         if self.other is None or self.stage is None or self.pool is None:
             return
-        columns, state = _row_columns(), _table(PatientYearState)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE jf_own ON COMMIT DROP AS SELECT {columns} FROM {state} WITH NO DATA")  # noqa: S608
-        self.written = insert_state(self.span, self.day, id_range=self.ids, into="jf_own")
+        with transaction.atomic():
+            self.written = insert_state(self.span, self.day, id_range=self.ids, into=_own(self.stage))
         self.written += self.other.result()
-        self.packing = Packing.for_count(largest_township_year(self.span, ["jf_own", self.stage]))
-        self.other_packed = self.pool.submit(
-            _on_own_connection, packed_totals, self.span, self.packing, source=self.stage, into=_packed(self.stage)
-        )
+        halves = [_own(self.stage), self.stage]
+        self.packing = Packing.for_count(largest_township_year(self.span, halves))
+        self.packed = self.pool.submit(_on_own_connection, _pack_halves, self.span, self.packing, halves)
 
     def insert_rows(self) -> int:
         if self.other is None or self.stage is None:
@@ -206,18 +215,23 @@ class _OwnHalf:
         columns, state = _row_columns(), _table(PatientYearState)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {state} ({columns}) SELECT {columns} FROM jf_own"  # noqa: S608
+                f"INSERT INTO {state} ({columns}) SELECT {columns} FROM {_own(self.stage)}"  # noqa: S608
                 f" UNION ALL SELECT {columns} FROM {self.stage}"
             )
         return self.written
 
     def insert_totals(self) -> None:
-        if self.other_packed is None or self.stage is None or self.packing is None:
+        if self.packed is None or self.stage is None or self.packing is None:
             insert_totals(self.span)
             return
-        packed_totals(self.span, self.packing, source="jf_own")  # into jf_packed, while the other half's are summed
-        self.other_packed.result()
-        insert_totals(self.span, ["jf_packed", _packed(self.stage)], self.packing)
+        self.packed.result()
+        insert_totals(self.span, [_packed(_own(self.stage)), _packed(self.stage)], self.packing)
+
+
+def _pack_halves(span: Sequence[int], packing: Packing, halves: Sequence[str]) -> None:
+    """The packed sums of each half's rows, into that half's table of sums (on the second connection)."""
+    for rows in halves:
+        packed_totals(span, packing, source=rows, into=_packed(rows))
 
 
 @contextlib.contextmanager
