@@ -68,6 +68,10 @@ def test_a_configuration_omitting_a_key_still_in_use_stops_start_up(world: objec
     KeyCanary.objects.filter(kid=old).delete()  # the data alone must be enough to tell
     with override_settings(FIELD_ENCRYPTION_KEYS=f"fresh:{crypto.new_key()}", FIELD_ENCRYPTION_ACTIVE_KEY="fresh"):
         assert "casemgmt.E005" in errors()
+        # One query per model finds a row with a stray value; each of its columns on the old key is named.
+        messages = [m.msg for m in checks.run_checks(tags=["security"]) if m.id == "casemgmt.E005"]
+        assert f"registry_patient.name holds values on key id {old!r}, which is not configured" in str(messages)
+        assert f"registry_patient.national_id holds values on key id {old!r}" in str(messages)
         with pytest.raises(SystemExit):
             refuse_to_start_on_errors()
 
