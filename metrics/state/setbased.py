@@ -451,12 +451,23 @@ def insert_state(
     assert connection.in_atomic_block  # noqa: S101  (the temporary tables live until the end of the transaction)
     params = parameters(years, day)
     if patient_ids is not None:
-        return _insert_pass(params | {"ids": list(patient_ids)}, "AND p.id = ANY(%(ids)s)", AMONG_IDS, into, False)
+        ids = params | {"ids": list(patient_ids)}
+        return _insert_pass(ids, "AND p.id = ANY(%(ids)s)", AMONG_IDS, into, whole=False, order=FIRST | LAST)
     passes = _passes(id_range)
     if id_range is None and len(passes) <= 1:
-        return _insert_pass(params, "", "", into, True)
+        return _insert_pass(params, "", "", into, whole=True, order=FIRST | LAST)
     range_filter = AMONG_RANGE.format(column="p.id")
-    return sum(_insert_pass(params | {"lo": lo, "hi": hi}, range_filter, AMONG_RANGE, into, True) for lo, hi in passes)
+    return sum(
+        _insert_pass(
+            params | {"lo": lo, "hi": hi},
+            range_filter,
+            AMONG_RANGE,
+            into,
+            whole=True,
+            order=(FIRST if n == 0 else 0) | (LAST if n == len(passes) - 1 else 0),
+        )
+        for n, (lo, hi) in enumerate(passes)
+    )
 
 
 def _passes(id_range: tuple[int, int] | None) -> list[tuple[int, int]]:
@@ -472,25 +483,48 @@ def _passes(id_range: tuple[int, int] | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + PASS_IDS - 1, high)) for lo in range(low, high + 1, PASS_IDS)]
 
 
-def _insert_pass(params: dict[str, SqlParameter], patients: str, among: str, into: str | None, whole: bool) -> int:
+def _insert_pass(
+    params: dict[str, SqlParameter], patients: str, among: str, into: str | None, *, whole: bool, order: int
+) -> int:
     """One pass of ``insert_state`` over the patients of the filter *patients* (their facts: *among*): its
     temporary tables, the insert, and the tables dropped. *whole*: a range of patients or all of them (hash joins
-    only), not a handful picked by id."""
+    only), not a handful picked by id. *order*: ``FIRST | LAST`` for the only pass; a pass after the first fills
+    the tables the first created, and a pass before the last empties them (``_reuse``)."""
     with connection.cursor() as cursor:
         for setting in SESSION_SETTINGS + PASS_SETTINGS + (WHOLE_REGISTRY_SETTINGS if whole else ()):
             cursor.execute(setting)
         statements = [*_statements(patients, among, indexed=not whole), _masks_statement()]
-        for sql in [*statements, _valid_until_statement(among)]:
-            cursor.execute(sql, params)
-            if sql.startswith("CREATE TEMP TABLE"):
-                cursor.execute(f"ANALYZE {sql.split()[3]}")  # the planner joins them better knowing their size
+        for written_sql in [*statements, _valid_until_statement(among)]:
+            table, sql = _reuse(written_sql, first=bool(order & FIRST))
+            if sql:
+                cursor.execute(sql, params)
+            if table:
+                cursor.execute(f"ANALYZE {table}")  # the planner joins them better knowing their size
         cursor.execute(_insert_statement(into), params)
         written = int(cursor.rowcount)
-        for name in TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        # A table dropped in a transaction keeps its files until the transaction ends, and a rebuild's passes are
+        # one transaction: emptied instead, a table created in this transaction is truncated in place, at once.
+        ending = "DROP TABLE IF EXISTS" if order & LAST else "TRUNCATE"
+        cursor.execute(f"{ending} {', '.join(TEMP_TABLES)}")
         for setting in PASS_RESET + (WHOLE_REGISTRY_RESET if whole else ()):
             cursor.execute(setting)
     return written
+
+
+FIRST, LAST = 1, 2  # the order of a pass among those of one insert_state
+CREATE_TEMP = "CREATE TEMP TABLE "
+
+
+def _reuse(sql: str, *, first: bool) -> tuple[str | None, str | None]:
+    """The temporary table *sql* creates (None: another statement), and the statement a pass runs: as written in
+    the first pass; in a later one the table exists (emptied), so its query fills it, and its index stays."""
+    if not sql.startswith(CREATE_TEMP):
+        return None, sql if first or not sql.startswith("CREATE INDEX") else None
+    table = sql[len(CREATE_TEMP) :].split(maxsplit=1)[0]
+    if first:
+        return table, sql
+    query = sql.split(" ON COMMIT DROP AS", 1)[1]
+    return table, f"INSERT INTO {table} {query}"
 
 
 # The per-township totals of a rebuild. Instead of expanding every row to its 26 slots, the slot bits of each
