@@ -181,8 +181,8 @@ def _own(stage: str) -> str:
 @dataclass
 class _OwnHalf:
     """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest; then
-    the totals, whose packed sums the second connection computes for both halves while this one copies the rows
-    in and re-creates the indexes."""
+    the totals, whose packed sums per half the second connection begins while this one copies the rows in and
+    re-creates the indexes (``pack``)."""
 
     span: Sequence[int]
     day: dt.date
@@ -194,10 +194,12 @@ class _OwnHalf:
     written: int = 0
     packing: Packing | None = None
     packed: Future[None] | None = None
+    unpacked: list[str] = field(default_factory=list)  # halves whose packed sums no connection has begun
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def compute(self) -> None:
         """With two connections: this half's rows into its staging table (committed, so that the other connection
-        may sum them), then wait for the other half, and let the other connection go on to both halves' packed
+        may sum them), then wait for the other half, and let the other connection go on to the halves' packed
         sums. Before the rebuild clears the state: dropping its foreign key would lock the patient table against
         the other connection until the rebuild commits."""
         if self.other is None or self.stage is None or self.pool is None:
@@ -207,7 +209,8 @@ class _OwnHalf:
         self.written += self.other.result()
         halves = [_own(self.stage), self.stage]
         self.packing = Packing.for_count(largest_township_year(self.span, halves))
-        self.packed = self.pool.submit(_on_own_connection, _pack_halves, self.span, self.packing, halves)
+        self.unpacked = halves
+        self.packed = self.pool.submit(_on_own_connection, self.pack)
 
     def insert_rows(self) -> int:
         if self.other is None or self.stage is None:
@@ -224,14 +227,21 @@ class _OwnHalf:
         if self.packed is None or self.stage is None or self.packing is None:
             insert_totals(self.span)
             return
+        self.pack()  # a half the other connection has not begun (a country: each takes one)
         self.packed.result()
         insert_totals(self.span, [_packed(_own(self.stage)), _packed(self.stage)], self.packing)
 
-
-def _pack_halves(span: Sequence[int], packing: Packing, halves: Sequence[str]) -> None:
-    """The packed sums of each half's rows, into that half's table of sums (on the second connection)."""
-    for rows in halves:
-        packed_totals(span, packing, source=rows, into=_packed(rows))
+    def pack(self) -> None:
+        """The packed sums of the halves no connection has begun, each into its table of sums, on this thread's
+        connection: the second connection starts on them while the first copies the rows in and re-creates the
+        indexes, and the first takes what is left after that (at 100,000 patients nothing; at a country one)."""
+        assert self.packing is not None  # noqa: S101  (set by compute)
+        while True:
+            with self.lock:
+                if not self.unpacked:
+                    return
+                rows = self.unpacked.pop()
+            packed_totals(self.span, self.packing, source=rows, into=_packed(rows))
 
 
 @contextlib.contextmanager
