@@ -62,16 +62,29 @@ def bit_of(column: str, slot: int | None) -> str:
     return f"(({mask_sql(column)} >> {'slots.slot' if slot is None else slot}) & 1)"
 
 
-def total_expression(column: str) -> str:
-    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
+SCHIZOPHRENIA_SETS = {"": "registered", "_medication": "medication", "_managed": "managed"}  # column kind: set
+
+
+def counted_mask(column: str) -> str:
+    """The mask (stored or derived) whose slot bit a column of ``AreaSlotState`` counts: deaths by cause count
+    ``died``, the schizophrenia columns their set's mask, every other column its own."""
     if column.startswith("died_"):
-        cause = int(column.rsplit("_", 1)[1])
-        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {bit_of('died', None)} ELSE 0 END"
+        return "died"
     if column.startswith("schizophrenia"):
         kind, v = column[len("schizophrenia") :].rsplit("_", 1)
-        base = {"": "registered", "_medication": "medication", "_managed": "managed"}[kind]
-        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {bit_of(f'{base}_{v}', None)} ELSE 0 END"
-    return bit_of(column, None)
+        return f"{SCHIZOPHRENIA_SETS[kind]}_{v}"
+    return column
+
+
+def total_expression(column: str) -> str:
+    """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
+    bit = bit_of(counted_mask(column), None)
+    if column.startswith("died_"):
+        cause = int(column.rsplit("_", 1)[1])
+        return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {bit} ELSE 0 END"
+    if column.startswith("schizophrenia"):
+        return f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {bit} ELSE 0 END"
+    return bit
 
 
 def code_range(prefix: str) -> tuple[str, str]:

@@ -43,7 +43,7 @@ from metrics.indicators.periods import Quarter, month_end
 from metrics.models import COUNT_COLUMNS, DERIVED_MASKS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
-from metrics.state.read import TOTALS_AREA, bit_of, mask_sql, total_expression
+from metrics.state.read import TOTALS_AREA, bit_of, counted_mask, mask_sql, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
@@ -562,17 +562,6 @@ def _mask_expression(column: str) -> str:
     return expression
 
 
-def _stored_mask(column: str) -> str:
-    """The stored mask a count column of deaths-in-period included (or an event, or deaths by cause) counts."""
-    if column.startswith("died_"):
-        return "died"
-    if column.startswith("schizophrenia"):
-        kind = column[len("schizophrenia") :].rsplit("_", 1)[0]
-        return {"": "registered_i", "_medication": "medication_i", "_managed": "managed_i"}[kind]
-    assert column in MASK_COLUMNS  # noqa: S101  (a new form of count column must be handled here)
-    return column
-
-
 def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
     """The packed sums of a count column over the alike rows (``n`` rows each).
 
@@ -587,7 +576,9 @@ def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
             f"{total} - {_packed_sum(died, packing, table, pack, has_died)}"
             for pack, total in enumerate(_packed_sums(included, packing, table))
         ]
-    present = f"{connection.ops.quote_name(_stored_mask(column))} IS NOT NULL"
+    stored = counted_mask(column)  # a deaths-included, event or death mask: stored
+    assert stored in MASK_COLUMNS  # noqa: S101  (a new form of count column must be handled here)
+    present = f"{connection.ops.quote_name(stored)} IS NOT NULL"
     return [_packed_sum(_mask_expression(column), packing, table, pack, present) for pack in range(packing.packs)]
 
 
