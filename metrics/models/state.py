@@ -22,7 +22,6 @@ STATE_SETS = (
     "registered", "managed", "at_home", "regular", "regular3m", "medication", "regular_medication",
     "face_to_face", "stable", "rehabilitation", "lost", "family_support", "health_check", "overdue", "open_case",
 )  # fmt: skip
-VARIANTS = ("x", "i")  # deaths in the period excluded / included
 EVENT_SETS = ("new_registration", "died", "minor_trouble", "trouble", "disaster", "emergency")
 # The masks a row stores. A set's ``_x`` mask is not stored: it is its ``_i`` mask without the slots in whose
 # period the patient died, ``{set}_i & ~died`` (``metrics.state.read.mask_sql``). A row's ``died`` bits are those
@@ -47,7 +46,10 @@ class PatientYearState(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["year", "area_code"], name="metrics_state_year_area"),
-            models.Index(fields=["patient", "year"], name="metrics_state_patient_year"),
+            # One entry per patient, not per patient and year: PostgreSQL stores the ~5 rows of a patient as one
+            # key and a list of row addresses (B-tree deduplication), a third of the (patient, year) index it
+            # replaces; a patient's years are then told apart in the rows (issue 17 §3).
+            models.Index(fields=["patient"], name="metrics_state_patient"),
             models.Index(
                 fields=["valid_until"], name="metrics_state_valid_until", condition=models.Q(valid_until__isnull=False)
             ),
@@ -61,10 +63,14 @@ for _column in MASK_COLUMNS:
     PatientYearState.add_to_class(_column, models.IntegerField(null=True))  # NULL: no slot
 
 DEATH_CAUSE_CODES = tuple(range(7))  # domain.md §4.3 causes 1–6; 0 = not recorded
+# A set's totals are kept as its count with deaths in the period included (``_i``) and how many of those died in
+# the period (``_d``): the deaths-excluded reading is their difference. ``_d`` is almost always 0, stored as NULL,
+# where an ``_x`` count would repeat the ``_i`` one in nearly every row (issue 17 §3).
+TOTAL_VARIANTS = ("i", "d")
 COUNT_COLUMNS = (
-    *(f"{name}_{v}" for v in VARIANTS for name in STATE_SETS),
+    *(f"{name}_{v}" for v in TOTAL_VARIANTS for name in STATE_SETS),
     *(c for c in EVENT_SETS if c != "died"),
-    *(f"schizophrenia{kind}_{v}" for v in VARIANTS for kind in ("", "_medication", "_managed")),
+    *(f"schizophrenia{kind}_{v}" for v in TOTAL_VARIANTS for kind in ("", "_medication", "_managed")),
     *(f"died_{cause}" for cause in DEATH_CAUSE_CODES),
 )
 
@@ -74,14 +80,11 @@ class AreaSlotState(models.Model):
     (only non-zero groups): a province report sums a few thousand of these instead of scanning every patient's
     row (``metrics.state.read``)."""
 
+    # The key is the row's identity: no id column and no second unique index beside it (issue 17 §3).
+    pk = models.CompositePrimaryKey("year", "slot", "area_code")
     year = models.PositiveSmallIntegerField()
     area_code = models.CharField(max_length=12)
     slot = models.PositiveSmallIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["year", "slot", "area_code"], name="metrics_area_slot_state_unique")
-        ]
 
     def __str__(self) -> str:
         return f"{self.area_code}/{self.year}/{self.slot}"
@@ -112,7 +115,7 @@ __all__ = [
     "MASK_COLUMNS",
     "ROW_COLUMNS",
     "STATE_SETS",
-    "VARIANTS",
+    "TOTAL_VARIANTS",
     "AreaSlotState",
     "IndicatorStateBuild",
     "PatientYearState",

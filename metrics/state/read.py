@@ -67,18 +67,23 @@ SCHIZOPHRENIA_SETS = {"": "registered", "_medication": "medication", "_managed":
 
 def counted_mask(column: str) -> str:
     """The mask (stored or derived) whose slot bit a column of ``AreaSlotState`` counts: deaths by cause count
-    ``died``, the schizophrenia columns their set's mask, every other column its own."""
+    ``died``, the schizophrenia columns their set's mask, a deaths column (``_d``) its set's deaths-included mask
+    (where ``died`` is set too), every other column its own."""
     if column.startswith("died_"):
         return "died"
-    if column.startswith("schizophrenia"):
-        kind, v = column[len("schizophrenia") :].rsplit("_", 1)
-        return f"{SCHIZOPHRENIA_SETS[kind]}_{v}"
-    return column
+    if column in MASK_COLUMNS or column in DERIVED_MASKS:
+        return column
+    base, v = column.rsplit("_", 1)
+    if base.startswith("schizophrenia"):
+        base = SCHIZOPHRENIA_SETS[base[len("schizophrenia") :]]
+    return f"{base}_{'i' if v == 'd' else v}"
 
 
 def total_expression(column: str) -> str:
     """How a column of ``AreaSlotState`` sums up the state rows of one slot (``slots.slot``)."""
     bit = bit_of(counted_mask(column), None)
+    if column.endswith("_d"):  # the set's members who died in the period
+        bit = f"({bit} & {bit_of('died', None)})"
     if column.startswith("died_"):
         cause = int(column.rsplit("_", 1)[1])
         return f"CASE WHEN COALESCE(death_cause, 0) = {cause} THEN {bit} ELSE 0 END"
@@ -94,7 +99,8 @@ def code_range(prefix: str) -> tuple[str, str]:
 
 
 COUNT_COLUMNS_BY_NAME = {
-    # Tally name: AreaSlotState column ({v} = the deaths-in-period reading)
+    # Tally name: the mask a state row counts it by ({v} = the deaths-in-period reading, ``x`` or ``i``); the
+    # totals hold the same under that name, an ``_x`` one as ``_i`` - ``_d`` (``_summed_total``)
     "registered": "registered_{v}",
     "managed": "managed_{v}",
     "at_home": "at_home_{v}",
@@ -148,7 +154,7 @@ def tallies(
         )
         params: list[int | str] = [year, lo, hi]
     else:
-        sums = ", ".join(f"SUM({connection.ops.quote_name(c)})" for c in names)
+        sums = ", ".join(_summed_total(c) for c in names)
         table = connection.ops.quote_name(AreaSlotState._meta.db_table)
         sql = (
             f"SELECT {group}, slot, {sums} FROM {table} "  # noqa: S608
@@ -167,6 +173,14 @@ def tallies(
                 if value:
                     tally.deaths_by_cause[cause] += int(value)
     return dict(result)
+
+
+def _summed_total(column: str) -> str:
+    """The sum of a tally column over ``AreaSlotState`` rows: a deaths-excluded one (``_x``) is the set less its
+    members who died in the period (``_i`` - ``_d``)."""
+    if column.endswith("_x"):
+        return f'COALESCE(SUM("{column[:-2]}_i"), 0) - COALESCE(SUM("{column[:-2]}_d"), 0)'
+    return f'SUM("{column}")'
 
 
 def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ...]]:

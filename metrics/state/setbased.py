@@ -563,23 +563,12 @@ def _mask_expression(column: str) -> str:
 
 
 def _packed_sums(column: str, packing: Packing, table: str) -> list[str]:
-    """The packed sums of a count column over the alike rows (``n`` rows each).
-
-    Each sum reads only the rows whose mask is not empty (most masks of most rows are). A deaths-excluded count
-    is the deaths-included one less the slots in whose period the patient died, ``i & died``, summed over the
-    few rows with a death: no field goes below zero, so the packed sums subtract field by field (and the
-    included sum, the same aggregate as its own column's, is computed once)."""
-    if column.endswith("_x"):
-        included = f"{column[:-2]}_i"
-        died, has_died = f'(({_mask_expression(included)}) & "died")', '"died" IS NOT NULL'
-        return [
-            f"{total} - {_packed_sum(died, packing, table, pack, has_died)}"
-            for pack, total in enumerate(_packed_sums(included, packing, table))
-        ]
-    stored = counted_mask(column)  # a deaths-included, event or death mask: stored
-    assert stored in MASK_COLUMNS  # noqa: S101  (a new form of count column must be handled here)
-    present = f"{connection.ops.quote_name(stored)} IS NOT NULL"
-    return [_packed_sum(_mask_expression(column), packing, table, pack, present) for pack in range(packing.packs)]
+    """The packed sums of a count column over the alike rows (``n`` rows each). Each sum reads only the rows whose
+    mask is not empty (most masks of most rows are; a deaths column ``_d`` only the few rows with a death)."""
+    present = "died" if column.endswith("_d") else counted_mask(column)
+    assert present in MASK_COLUMNS  # noqa: S101  (a new form of count column must be handled here)
+    where = f"{connection.ops.quote_name(present)} IS NOT NULL"
+    return [_packed_sum(_mask_expression(column), packing, table, pack, where) for pack in range(packing.packs)]
 
 
 def _packed_sum(mask: str, packing: Packing, table: str, pack: int, where: str) -> str:
