@@ -1,6 +1,7 @@
 # The indicator state takes less room (issue 17 §3), its figures unchanged:
 # - the state rows' (patient, year) index becomes a (patient) index, which PostgreSQL deduplicates;
-# - the per-township totals are keyed by (year, slot, area_code) itself: no id column, no second unique index;
+# - the per-township totals are keyed by (year, slot, township) itself, the township as the integer of its code's
+#   first 9 digits: no id column, no second unique index, and a key of 8 bytes instead of 17;
 # - a set's deaths-excluded count (`_x`, nearly always equal to the `_i` one) is kept as the deaths among the set
 #   (`_d` = `_i` - `_x`, nearly always 0, stored as NULL).
 # Django cannot turn a table's primary key into a composite one, so the totals are copied aside (already in the new
@@ -39,18 +40,29 @@ def _expression(column: str, source_variant: str, quote) -> str:
     return f"NULLIF(COALESCE({quote(f'{base}_i')}, 0) - COALESCE({held}, 0), 0)"
 
 
+# The key columns of the totals as each side holds them: before (a 12-digit area_code, its last 3 digits 0) and
+# after (the township's 9 digits as an integer). The aside table holds the "after" form.
+KEYS_AFTER = {"year": "year", "township": "township", "slot": "slot"}
+KEYS_BEFORE = {"year": "year", "area_code": "CAST(township AS text) || '000'", "slot": "slot"}
+
+
 def _copy(schema_editor, source: str, source_variant: str, target: str, target_variant: str) -> None:
     """Copy the totals of *source* (deaths reading *source_variant*) into *target* (*target_variant*): a new table
-    when *target* is the aside one, else an insert (and the aside table is dropped)."""
+    (the aside one, in the "after" form) or an insert into the totals table (and the aside table is dropped)."""
     quote = schema_editor.quote_name
     wanted = _columns(target_variant)
-    expressions = ", ".join(f"{_expression(c, source_variant, quote)} AS {quote(c)}" for c in wanted)
-    select = f"SELECT year, area_code, slot, {expressions} FROM {quote(source)}"  # noqa: S608
+    counts = ", ".join(f"{_expression(c, source_variant, quote)} AS {quote(c)}" for c in wanted)
     if target == ASIDE:
-        schema_editor.execute(f"CREATE TABLE {quote(ASIDE)} AS {select}")
+        # From the table before (area_code): the rows of no village ('000', never read) are left behind.
+        keys, where = ("year, township, slot", "") if source_variant == "d" else (
+            "year, CAST(SUBSTR(area_code, 1, 9) AS integer) AS township, slot", " WHERE area_code <> '000'"
+        )
+        schema_editor.execute(f"CREATE TABLE {quote(ASIDE)} AS SELECT {keys}, {counts} FROM {quote(source)}{where}")
         return
-    names = ", ".join(quote(c) for c in ["year", "area_code", "slot", *wanted])
-    schema_editor.execute(f"INSERT INTO {quote(target)} ({names}) {select}")  # noqa: S608
+    key_columns = KEYS_AFTER if target_variant == "d" else KEYS_BEFORE
+    names = ", ".join(quote(c) for c in [*key_columns, *wanted])
+    keys = ", ".join(key_columns.values())
+    schema_editor.execute(f"INSERT INTO {quote(target)} ({names}) SELECT {keys}, {counts} FROM {quote(source)}")
     schema_editor.execute(f"DROP TABLE {quote(ASIDE)}")
 
 
@@ -92,11 +104,11 @@ class Migration(migrations.Migration):
                 (
                     "pk",
                     models.CompositePrimaryKey(
-                        "year", "slot", "area_code", blank=True, editable=False, primary_key=True, serialize=False
+                        "year", "slot", "township", blank=True, editable=False, primary_key=True, serialize=False
                     ),
                 ),
                 ("year", models.PositiveSmallIntegerField()),
-                ("area_code", models.CharField(max_length=12)),
+                ("township", models.PositiveIntegerField()),
                 ("slot", models.PositiveSmallIntegerField()),
                 *_count_fields("d"),
             ],

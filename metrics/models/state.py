@@ -76,18 +76,19 @@ COUNT_COLUMNS = (
 
 
 class AreaSlotState(models.Model):
-    """The state rows summed per township (``area_code`` = its 9 digits padded), year and slot, kept with them
+    """The state rows summed per township (``township`` = its code's first 9 digits), year and slot, kept with them
     (only non-zero groups): a province report sums a few thousand of these instead of scanning every patient's
     row (``metrics.state.read``)."""
 
-    # The key is the row's identity: no id column and no second unique index beside it (issue 17 §3).
-    pk = models.CompositePrimaryKey("year", "slot", "area_code")
+    # The key is the row's identity: no id column and no second unique index beside it, and the township is the
+    # integer of its code's first 9 digits (4 bytes instead of a 13-byte string; issue 17 §3).
+    pk = models.CompositePrimaryKey("year", "slot", "township")
     year = models.PositiveSmallIntegerField()
-    area_code = models.CharField(max_length=12)
+    township = models.PositiveIntegerField()
     slot = models.PositiveSmallIntegerField()
 
     def __str__(self) -> str:
-        return f"{self.area_code}/{self.year}/{self.slot}"
+        return f"{self.township}/{self.year}/{self.slot}"
 
 
 for _column in COUNT_COLUMNS:

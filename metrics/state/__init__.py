@@ -24,13 +24,13 @@ Totals. Summing bitmasks over a province's 500,000 patient rows costs about a se
 totals costs milliseconds (per-village totals took 41% of a province's database, issue 17; only groups with a
 non-zero figure are stored). A set's totals hold its count with deaths in the period included (``_i``) and
 how many of those died in the period (``_d``, nearly always NULL): the deaths-excluded figure is their difference.
-Both tables are keyed for room (issue 17 §3): the totals by (year, slot, township) itself, the state rows by no
-index at all on PostgreSQL (nothing addresses a row by its id; a patient's rows are found by the patient index,
-which PostgreSQL deduplicates). The totals are kept *by delta*: a refresh takes away the old rows' contribution
-(one INSERT … SELECT … ON CONFLICT DO UPDATE over the patients' rows × 26 slots), replaces the rows, and adds
-the new contribution — two statements per batch, inside the same transaction. A rebuild recomputes them in
-one statement. Concurrent writers in one township serialise on that township's total rows for the rest of
-their transaction (a follow-up save holds them for milliseconds).
+Both tables are keyed for room (issue 17 §3): the totals by (year, slot, township) itself (the township as the
+integer of its code's first 9 digits), the state rows by no index at all on PostgreSQL (nothing addresses a row
+by its id; a patient's rows are found by the patient index, which PostgreSQL deduplicates). The totals are kept
+*by delta*: a refresh takes away the old rows' contribution (one INSERT … SELECT … ON CONFLICT DO UPDATE over the
+patients' rows × 26 slots), replaces the rows, and adds the new contribution — two statements per batch, inside
+the same transaction. A rebuild recomputes them in one statement. Concurrent writers in one township serialise
+on that township's total rows for the rest of their transaction (a follow-up save holds them for milliseconds).
 
 Computing a row: ``metrics.state.slots`` evaluates the same rules for all 26 slots of a patient-year at
 once (one sorted history, slices per slot) — ``definitions.membership`` called per slot and option is ~10×

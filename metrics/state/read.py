@@ -40,11 +40,13 @@ def state_freshness() -> list[tuple[str, str]]:
     return [("indicator state", f"built {when} ({build.patients} patients); kept current by every save")]
 
 
-# ``AreaSlotState`` holds totals per township (the first 9 digits of the holder's code, padded): a province report
-# sums ~1,000 of them per slot, and the table is ~20 times smaller than per village (issue 17). A report of a
-# township's villages, or of one village, sums the few hundred state rows under it instead.
+# ``AreaSlotState`` holds totals per township (``township``: the first 9 digits of the holder's code, as an
+# integer): a province report sums ~1,000 of them per slot, and the table is ~20 times smaller than per village
+# (issue 17). A report of a township's villages, or of one village, sums the few hundred state rows under it instead.
 TOTALS_DIGITS = 9
-TOTALS_AREA = f"SUBSTR(area_code, 1, {TOTALS_DIGITS}) || '{'0' * (12 - TOTALS_DIGITS)}'"
+# The township of a state row, for the rows that have a holder village (``HELD``; the others' masks are empty).
+TOTALS_TOWNSHIP = f"CAST(SUBSTR(area_code, 1, {TOTALS_DIGITS}) AS integer)"
+HELD = "area_code <> ''"
 
 
 def mask_sql(column: str) -> str:
@@ -140,11 +142,11 @@ def tallies(
     area, or the child prefix (the first *child_length* digits of the holder's code) when one is given."""
     lo, hi = code_range(prefix)
     connection = connections[read_alias()]
-    group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
     columns = _count_columns(options)
     names = [*columns.values(), *(f"died_{cause}" for cause in DEATH_CAUSE_CODES)]
     marks = ", ".join(["%s"] * len(slots))
     if len(prefix) > TOTALS_DIGITS or (child_length or 0) > TOTALS_DIGITS:  # villages: from the state rows
+        group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
         sums = ", ".join(f"SUM({total_expression(c)})" for c in names)
         values = ", ".join(f"({int(slot)})" for slot in slots)
         table = connection.ops.quote_name(PatientYearState._meta.db_table)
@@ -153,18 +155,22 @@ def tallies(
             f"FROM {table} CROSS JOIN slots WHERE year = %s AND area_code >= %s AND area_code <= %s GROUP BY 1, 2"
         )
         params: list[int | str] = [year, lo, hi]
-    else:
+    else:  # townships and above: from the totals, the child's code the township's leading digits
+        group = f"township / {10 ** (TOTALS_DIGITS - child_length)}" if child_length else "0"
         sums = ", ".join(_summed_total(c) for c in names)
         table = connection.ops.quote_name(AreaSlotState._meta.db_table)
         sql = (
             f"SELECT {group}, slot, {sums} FROM {table} "  # noqa: S608
-            f"WHERE year = %s AND slot IN ({marks}) AND area_code >= %s AND area_code <= %s GROUP BY 1, 2"
+            f"WHERE year = %s AND slot IN ({marks}) AND township >= %s AND township <= %s GROUP BY 1, 2"
         )
-        params = [year, *slots, lo, hi]
+        params = [year, *slots, int(lo[:TOTALS_DIGITS]), int(hi[:TOTALS_DIGITS])]
     result: dict[str, dict[int, Tally]] = defaultdict(lambda: {slot: Tally() for slot in slots})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for key, slot, *values in cursor.fetchall():
+        for group_key, slot, *values in cursor.fetchall():
+            key = (
+                group_key if isinstance(group_key, str) else str(group_key).zfill(child_length) if child_length else ""
+            )
             tally = result[key][slot]
             for name, value in zip(columns, values, strict=False):
                 if value:
@@ -201,5 +207,5 @@ def counts_of_rows(rows: Sequence[PatientYearState]) -> Counter[tuple[object, ..
 
 def counts_of_totals() -> set[tuple[object, ...]]:
     """The non-zero per-village totals (tests: kept incrementally, they equal a rebuild's)."""
-    rows = AreaSlotState.objects.values_list("year", "area_code", "slot", *COUNT_COLUMNS)
+    rows = AreaSlotState.objects.values_list("year", "township", "slot", *COUNT_COLUMNS)
     return {(*row[:3], *(count or 0 for count in row[3:])) for row in rows if any(row[3:])}

@@ -43,7 +43,7 @@ from metrics.indicators.periods import Quarter, month_end
 from metrics.models import COUNT_COLUMNS, DERIVED_MASKS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
-from metrics.state.read import TOTALS_AREA, bit_of, counted_mask, mask_sql, total_expression
+from metrics.state.read import HELD, TOTALS_DIGITS, TOTALS_TOWNSHIP, bit_of, counted_mask, mask_sql, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
@@ -585,7 +585,7 @@ def largest_township_year(years: Sequence[int], sources: Sequence[str] = ()) -> 
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COALESCE(max(n), 0) FROM (SELECT count(*) AS n FROM ({rows}) r WHERE year = ANY(%s)"
-            f" GROUP BY year, {TOTALS_AREA}) t",
+            f" GROUP BY year, SUBSTR(area_code, 1, {TOTALS_DIGITS})) t",
             [list(years)],
         )
         return int(cursor.fetchone()[0])
@@ -603,8 +603,8 @@ def packed_totals(years: Sequence[int], packing: Packing, source: str | None = N
     state = source or connection.ops.quote_name(PatientYearState._meta.db_table)
     masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
     alike = (
-        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END"
-        f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s)"
+        f"SELECT year, {TOTALS_TOWNSHIP} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END"
+        f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s) AND {HELD}"
         f" GROUP BY year, 2, 3, death_cause, {masks}"
     )
     table = packing.spread_table()
@@ -632,7 +632,7 @@ def packed_table_definition(name: str, *, temporary: bool = False) -> list[str]:
     kind = "TEMP TABLE" if temporary else "UNLOGGED TABLE"
     end = " ON COMMIT DROP" if temporary else ""
     plain = ", ".join(f"ALTER COLUMN p{i} SET STORAGE PLAIN" for i in range(len(COUNT_COLUMNS)))
-    return [f"CREATE {kind} {name} (year smallint, area text, {arrays}){end}", f"ALTER TABLE {name} {plain}"]
+    return [f"CREATE {kind} {name} (year smallint, area integer, {arrays}){end}", f"ALTER TABLE {name} {plain}"]
 
 
 def insert_totals(years: Sequence[int], packed: Sequence[str] = (), packing: Packing | None = None) -> None:
@@ -665,13 +665,13 @@ def insert_totals(years: Sequence[int], packed: Sequence[str] = (), packing: Pac
     # The 26 slots are generated per township-year (a lateral reference to it), so that its sums are read once,
     # not once per slot.
     stored = ", ".join(f"NULLIF({c}, 0)" for c in columns)  # a count of 0 is stored as NULL
-    sql = f"""INSERT INTO {totals} (year, area_code, slot, {", ".join(columns)})
+    sql = f"""INSERT INTO {totals} (year, township, slot, {", ".join(columns)})
     SELECT year, area, slot, {stored} FROM (
         SELECT year, area, slots.slot, {counts}
         FROM ({source}) packed CROSS JOIN LATERAL generate_series(0, {len(SLOTS) - 1} + 0 * packed.year) slots(slot)
     ) counted({", ".join(["year", "area", "slot", *columns])})
     WHERE {" OR ".join(f"{c} <> 0" for c in columns)}
-    ORDER BY year, area, slot"""
+    ORDER BY year, slot, area"""
     with connection.cursor() as cursor:
         for setting in SESSION_SETTINGS:
             cursor.execute(setting)

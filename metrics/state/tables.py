@@ -15,7 +15,7 @@ from django.db import connection
 from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.models import COUNT_COLUMNS, KEY_COLUMNS, MASK_COLUMNS, ROW_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
-from metrics.state.read import TOTALS_AREA, total_expression
+from metrics.state.read import HELD, TOTALS_TOWNSHIP, total_expression
 
 BATCH_SIZE = 2000
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
@@ -57,7 +57,7 @@ def add_totals(
     nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
     updates = ", ".join(f"{c} = NULLIF(COALESCE({table}.{c}, 0) + COALESCE(EXCLUDED.{c}, 0), 0)" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
-    where, params = "year >= %s", list[int | list[int]]([since_year])
+    where, params = f"year >= %s AND {HELD}", list[int | list[int]]([since_year])
     if patient_ids is not None and connection.vendor == "postgresql":
         where += " AND patient_id = ANY(%s)"  # one parameter however many patients (a bulk load's)
         params.append(list(patient_ids))
@@ -68,19 +68,20 @@ def add_totals(
         where += f" AND year IN ({', '.join(['%s'] * len(years))})"
         params += list(years)
     alike = (
-        f"SELECT year, {TOTALS_AREA} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END "  # noqa: S608
-        f"AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {_table()} WHERE {where} "
+        f"SELECT year, {TOTALS_TOWNSHIP} AS township, "  # noqa: S608
+        f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END AS disorder, "
+        f"death_cause, {masks}, COUNT(*) AS n FROM {_table()} WHERE {where} "
         f"GROUP BY year, 2, 3, death_cause, {masks}"
     )
     sql = (
         f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
-        f"INSERT INTO {table} (year, area_code, slot, {', '.join(columns)}) "
-        f"SELECT year, area, slots.slot, {sums} FROM ({alike}) alike CROSS JOIN slots WHERE 1 = 1 "
-        f"GROUP BY year, area, slots.slot HAVING {nonzero} "
+        f"INSERT INTO {table} (year, township, slot, {', '.join(columns)}) "
+        f"SELECT year, township, slots.slot, {sums} FROM ({alike}) alike CROSS JOIN slots WHERE 1 = 1 "
+        f"GROUP BY year, township, slots.slot HAVING {nonzero} "
         # Upserted in key order: concurrent writers (two saves in one township, parallel loaders) then take the
         # row locks in the same order and cannot deadlock on each other.
-        f"ORDER BY year, area, slots.slot "
-        f"ON CONFLICT (year, area_code, slot) DO UPDATE SET {updates}"
+        f"ORDER BY year, slots.slot, township "
+        f"ON CONFLICT (year, township, slot) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
