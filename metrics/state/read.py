@@ -7,7 +7,7 @@ May import ``metrics.indicators``, ``metrics.models`` and ``metrics.state.calend
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import connections
 from django.utils import timezone
@@ -147,6 +147,7 @@ def tallies(
     marks = ", ".join(["%s"] * len(slots))
     if len(prefix) > TOTALS_DIGITS or (child_length or 0) > TOTALS_DIGITS:  # villages: from the state rows
         group = f"SUBSTR(area_code, 1, {int(child_length)})" if child_length else "''"
+        label: Callable[[object], str] = str
         sums = ", ".join(f"SUM({total_expression(c)})" for c in names)
         values = ", ".join(f"({int(slot)})" for slot in slots)
         table = connection.ops.quote_name(PatientYearState._meta.db_table)
@@ -155,8 +156,12 @@ def tallies(
             f"FROM {table} CROSS JOIN slots WHERE year = %s AND area_code >= %s AND area_code <= %s GROUP BY 1, 2"
         )
         params: list[int | str] = [year, lo, hi]
-    else:  # townships and above: from the totals, the child's code the township's leading digits
+    else:  # townships and above: from the totals
         group = f"township / {10 ** (TOTALS_DIGITS - child_length)}" if child_length else "0"
+
+        def label(group_key: object) -> str:  # the child's code: the township's leading digits
+            return f"{group_key:0{child_length}d}" if child_length else ""
+
         sums = ", ".join(_summed_total(c) for c in names)
         table = connection.ops.quote_name(AreaSlotState._meta.db_table)
         sql = (
@@ -168,10 +173,7 @@ def tallies(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for group_key, slot, *values in cursor.fetchall():
-            key = (
-                group_key if isinstance(group_key, str) else str(group_key).zfill(child_length) if child_length else ""
-            )
-            tally = result[key][slot]
+            tally = result[label(group_key)][slot]
             for name, value in zip(columns, values, strict=False):
                 if value:
                     tally.counts[name] += int(value)
