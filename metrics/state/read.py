@@ -44,9 +44,20 @@ def state_freshness() -> list[tuple[str, str]]:
 # integer): a province report sums ~1,000 of them per slot, and the table is ~20 times smaller than per village
 # (issue 17). A report of a township's villages, or of one village, sums the few hundred state rows under it instead.
 TOTALS_DIGITS = 9
-# The township of a state row, for the rows that have a holder village (``HELD``; the others' masks are empty).
+# The township of a state row, for the rows that have a holder village (the others' masks are empty).
 TOTALS_TOWNSHIP = f"CAST(SUBSTR(area_code, 1, {TOTALS_DIGITS}) AS integer)"
-HELD = "area_code <> ''"
+
+
+def alike_rows(table: str, where: str) -> str:
+    """The state rows of *table* that satisfy *where* and have a holder village, counted (``n``) per group of rows
+    alike for the totals (year, township, schizophrenia or not, death cause, masks): both writers of the totals
+    expand these to the 26 slots, far fewer than the rows."""
+    masks = ", ".join(f'"{c}"' for c in MASK_COLUMNS)
+    return (
+        f"SELECT year, {TOTALS_TOWNSHIP} AS township, "  # noqa: S608
+        f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END AS disorder, death_cause, {masks}, "
+        f"COUNT(*) AS n FROM {table} WHERE {where} AND area_code <> '' GROUP BY year, 2, 3, death_cause, {masks}"
+    )
 
 
 def mask_sql(column: str) -> str:

@@ -38,12 +38,11 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.indicators.periods import Quarter, month_end
 from metrics.models import COUNT_COLUMNS, DERIVED_MASKS, MASK_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
 from metrics.state.masks import KINDS, SPAN, year_masks
-from metrics.state.read import HELD, TOTALS_DIGITS, TOTALS_TOWNSHIP, bit_of, counted_mask, mask_sql, total_expression
+from metrics.state.read import TOTALS_DIGITS, alike_rows, bit_of, counted_mask, mask_sql, total_expression
 
 FAR, NEVER = "DATE '9999-12-31'", "DATE '1900-01-01'"
 TEMP_TABLES = ("jf_py", "jf_st", "jf_hold", "jf_cf", "jf_fu", "jf_side", "jf_em", "jf_vu", "jf_m")
@@ -601,12 +600,7 @@ def packed_totals(years: Sequence[int], packing: Packing, source: str | None = N
     part of the totals, which the two connections of a rebuild compute for their halves side by side. Sums of
     halves add up: each field holds at most the township-year's whole count, which *packing* was chosen for."""
     state = source or connection.ops.quote_name(PatientYearState._meta.db_table)
-    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
-    alike = (
-        f"SELECT year, {TOTALS_TOWNSHIP} AS area, CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END"
-        f" AS disorder, death_cause, {masks}, COUNT(*) AS n FROM {state} WHERE year = ANY(%(years)s) AND {HELD}"
-        f" GROUP BY year, 2, 3, death_cause, {masks}"
-    )
+    alike = alike_rows(state, "year = ANY(%(years)s)")
     table = packing.spread_table()
     packed = ", ".join(
         f"ARRAY[{', '.join(_packed_sums(c, packing, table))}] AS p{i}" for i, c in enumerate(COUNT_COLUMNS)
@@ -615,7 +609,8 @@ def packed_totals(years: Sequence[int], packing: Packing, source: str | None = N
         for statement in [*SESSION_SETTINGS, *([] if into else packed_table_definition("jf_packed", temporary=True))]:
             cursor.execute(statement)
         cursor.execute(
-            f"INSERT INTO {into or 'jf_packed'} SELECT year, area, {packed} FROM ({alike}) alike GROUP BY year, area",
+            f"INSERT INTO {into or 'jf_packed'} SELECT year, township, {packed} FROM ({alike}) alike"
+            " GROUP BY year, township",
             {"years": list(years)},
         )
 

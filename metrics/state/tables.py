@@ -12,10 +12,9 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from metrics.indicators.definitions import SCHIZOPHRENIA
 from metrics.models import COUNT_COLUMNS, KEY_COLUMNS, MASK_COLUMNS, ROW_COLUMNS, AreaSlotState, PatientYearState
 from metrics.state.calendar import SLOTS
-from metrics.state.read import HELD, TOTALS_TOWNSHIP, total_expression
+from metrics.state.read import alike_rows, total_expression
 
 BATCH_SIZE = 2000
 # Facts are read whole: anything dated ahead of today (a next follow-up date, a rehabilitation end) feeds
@@ -49,15 +48,12 @@ def add_totals(
     *patient_ids* from *since_year* on, or (None) every row of *years* (all from *since_year* when None)."""
     table = connection.ops.quote_name(AreaSlotState._meta.db_table)
     columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-    # Rows alike (same township, year, death cause, schizophrenia or not, masks) are counted first: the
-    # expansion to 26 slots then works on far fewer rows.
-    masks = ", ".join(connection.ops.quote_name(c) for c in MASK_COLUMNS)
     # A count of 0 is stored as NULL (SUM over masks that are all NULL is NULL too).
     sums = ", ".join(f"NULLIF({int(sign)} * COALESCE(SUM(n * {total_expression(c)}), 0), 0)" for c in COUNT_COLUMNS)
     nonzero = " OR ".join(f"SUM(n * {total_expression(c)}) <> 0" for c in COUNT_COLUMNS)  # only rows that count
     updates = ", ".join(f"{c} = NULLIF(COALESCE({table}.{c}, 0) + COALESCE(EXCLUDED.{c}, 0), 0)" for c in columns)
     slots = ", ".join(f"({slot})" for slot in range(len(SLOTS)))
-    where, params = f"year >= %s AND {HELD}", list[int | list[int]]([since_year])
+    where, params = "year >= %s", list[int | list[int]]([since_year])
     if patient_ids is not None and connection.vendor == "postgresql":
         where += " AND patient_id = ANY(%s)"  # one parameter however many patients (a bulk load's)
         params.append(list(patient_ids))
@@ -67,12 +63,7 @@ def add_totals(
     if years is not None:
         where += f" AND year IN ({', '.join(['%s'] * len(years))})"
         params += list(years)
-    alike = (
-        f"SELECT year, {TOTALS_TOWNSHIP} AS township, "  # noqa: S608
-        f"CASE WHEN disorder = {SCHIZOPHRENIA} THEN {SCHIZOPHRENIA} ELSE 0 END AS disorder, "
-        f"death_cause, {masks}, COUNT(*) AS n FROM {_table()} WHERE {where} "
-        f"GROUP BY year, 2, 3, death_cause, {masks}"
-    )
+    alike = alike_rows(_table(), where)  # rows alike counted first: far fewer to expand to 26 slots
     sql = (
         f"WITH slots(slot) AS (VALUES {slots}) "  # noqa: S608
         f"INSERT INTO {table} (year, township, slot, {', '.join(columns)}) "
