@@ -279,6 +279,38 @@ def measure_nightly() -> list[str]:
     ]
 
 
+def measure_area_refresh() -> list[str]:
+    """An area's background refresh (``refresh_area_state``, queued by a report that did not wait) on the first of a
+    month, every current-year row of the area expired: its time and the most Python memory it held (tracemalloc:
+    the area's size must not show in it, issue 17 §6), for the first patient's city and province."""
+    import tracemalloc
+
+    from metrics.models import PatientYearState
+    from metrics.state.calendar import today
+    from metrics.state.read import code_range
+    from metrics.state.tasks import refresh_area_state
+
+    day = today()
+    some = PatientYearState.objects.exclude(area_code="").values_list("area_code", flat=True).first() or ""
+    lines = []
+    for label, prefix in (("city", some[:4]), ("province", some[:2])):
+        lo, hi = code_range(prefix)
+        expired = PatientYearState.objects.filter(year=day.year, area_code__gte=lo, area_code__lte=hi).update(
+            valid_until=day
+        )
+        tracemalloc.start()
+        start = time.perf_counter()
+        patients = refresh_area_state(prefix)
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        lines.append(
+            f"area refresh of the {label} {prefix}, its current-year rows expired ({expired} rows): {patients} patients"
+            f" in {seconds:.1f} s, Python memory at most {peak / 2**20:.1f} MB"
+        )
+    return lines
+
+
 def main() -> None:
     setup()
     if REUSE:
@@ -296,6 +328,7 @@ def main() -> None:
         lines += measure_reports()
     lines += measure_upkeep()
     lines += measure_nightly()
+    lines += measure_area_refresh()
     print("\n".join(lines))
 
 

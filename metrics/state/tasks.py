@@ -60,14 +60,15 @@ def refresh_in_background(prefix: str) -> bool:
 
 @shared_task(name="metrics.tasks.refresh_area_state", ignore_result=True)
 def refresh_area_state(prefix: str) -> int:
-    """Recompute the rows under one area that the calendar made stale; returns the patients recomputed."""
-    from metrics.state.write import ensure_fresh
+    """Recompute the rows under one area that the calendar made stale; returns the patients recomputed
+    (``metrics.state.rebuild.refresh_area``)."""
+    from metrics.state.rebuild import refresh_area
 
     if not PREFIX.fullmatch(prefix):
         return 0
     try:
         with one_at_a_time():
-            return ensure_fresh(prefix)
+            return refresh_area(prefix)
     finally:
         cache.delete(_pending_key(prefix))
 

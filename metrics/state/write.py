@@ -121,40 +121,58 @@ def suspended() -> Iterator[None]:
         _upkeep.suspended = previous
 
 
-def stale_patients(day: dt.date, lo: str | None = None, hi: str | None = None) -> dict[int, int]:
-    """The patients with rows the calendar made stale by *day* (under [lo, hi]): patient → first stale year."""
+# Stale patients recomputed together: the most ids a refresh of the calendar's stale rows holds at once, however
+# many an area (a province on the first of a month: every patient) or the registry has (issue 17 §6).
+STALE_PAGE = 50_000
+
+
+def stale_pages(
+    day: dt.date, lo: str | None = None, hi: str | None = None, *, size: int | None = None
+) -> Iterator[dict[int, list[int]]]:
+    """The patients with rows the calendar made stale by *day* (under the area codes [lo, hi]), at most *size* at a
+    time (default ``STALE_PAGE``) in id order, each page as first stale year → patients. The database lists one page
+    at a time, after the last id of the one before: a page is refreshed before the next is read."""
+    size = size or STALE_PAGE
     rows = PatientYearState.objects.filter(valid_until__lte=day)
     if lo is not None:
         rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
-    first: dict[int, int] = {}
-    for patient_id, year in rows.values_list("patient_id", "year").distinct():
-        first[patient_id] = min(year, first.get(patient_id, year))
-    return first
+    last = 0
+    while True:
+        first_years = rows.filter(patient_id__gt=last).values_list("patient_id").annotate(first=Min("year"))
+        page: dict[int, list[int]] = defaultdict(list)
+        for patient_id, year in first_years.order_by("patient_id")[:size]:
+            page[year].append(patient_id)
+            last = patient_id
+        if not page:
+            return
+        yield page
 
 
-def stale_extent(day: dt.date) -> tuple[int, int | None]:
-    """How many patients have rows the calendar made stale by *day*, and the first stale year: counted by the
-    database, so that the nightly refresh of a whole country's rows holds no list of them (issue 17 §6)."""
-    extent = PatientYearState.objects.filter(valid_until__lte=day).aggregate(
-        patients=Count("patient_id", distinct=True), first=Min("year")
-    )
+def stale_extent(day: dt.date, lo: str | None = None, hi: str | None = None) -> tuple[int, int | None]:
+    """How many patients have rows the calendar made stale by *day* (under the area codes [lo, hi]), and the first
+    stale year: counted by the database, so that the refresh of a whole country's rows holds no list of them
+    (issue 17 §6)."""
+    rows = PatientYearState.objects.filter(valid_until__lte=day)
+    if lo is not None:
+        rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
+    extent = rows.aggregate(patients=Count("patient_id", distinct=True), first=Min("year"))
     return extent["patients"], extent["first"]
 
 
-def _refresh_grouped(stale: dict[int, int], day: dt.date) -> int:
-    by_year: dict[int, list[int]] = defaultdict(list)
-    for patient_id, year in stale.items():
-        by_year[year].append(patient_id)
-    for year, ids in by_year.items():
-        refresh(ids, since_year=year, day=day)
-    return len(stale)
+def _refresh_pages(pages: Iterator[dict[int, list[int]]], day: dt.date) -> int:
+    refreshed = 0
+    for page in pages:
+        for year, ids in page.items():
+            refresh(ids, since_year=year, day=day)
+            refreshed += len(ids)
+    return refreshed
 
 
 def ensure_fresh(prefix: str, day: dt.date | None = None) -> int:
     """Recompute the rows under *prefix* that the calendar made stale; returns the patients recomputed."""
     day = day or today()
     lo, hi = code_range(prefix)
-    return _refresh_grouped(stale_patients(day, lo, hi), day)
+    return _refresh_pages(stale_pages(day, lo, hi), day)
 
 
 @dataclass(frozen=True)
@@ -191,4 +209,4 @@ def freshen(prefix: str, year: int, cutoff: dt.date, *, limit: int) -> Freshness
 def refresh_stale(day: dt.date | None = None) -> int:
     """Recompute every stale row (the nightly task, so the first report of the day does not wait)."""
     day = day or today()
-    return _refresh_grouped(stale_patients(day), day)
+    return _refresh_pages(stale_pages(day), day)

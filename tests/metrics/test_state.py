@@ -9,14 +9,18 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from metrics.indicators.periods import parse_period
 from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.reports.engine import compute, compute_direct, compute_months
+from metrics.state import rebuild as rebuild_module
+from metrics.state import write
 from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of, today
 from metrics.state.read import counts_of_rows, counts_of_totals, is_built
-from metrics.state.rebuild import rebuild, refresh_calendar
-from metrics.state.write import refresh, refresh_stale, suspended
+from metrics.state.rebuild import rebuild, refresh_area, refresh_calendar
+from metrics.state.tasks import refresh_area_state
+from metrics.state.write import refresh, refresh_stale, stale_pages, suspended
 from registry.models import Patient
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
 from tests.base import World
@@ -87,6 +91,46 @@ def test_state_the_calendar_made_stale_is_refreshed(world: World) -> None:
     assert refresh_stale() == 2
     assert rows() == fresh
     assert refresh_stale() == 0
+
+
+def test_stale_patients_are_listed_a_bounded_page_at_a_time_in_id_order(world: World) -> None:
+    rebuild(day=TODAY - dt.timedelta(days=400))  # every row of both patients expired since
+    ids = sorted([world.patient_a.pk, world.patient_b.pk])
+    pages = list(stale_pages(TODAY, size=1))
+    assert pages == [{TODAY.year - 1: [ids[0]]}, {TODAY.year - 1: [ids[1]]}]
+    assert list(stale_pages(TODAY, "320508002000", "320508002999")) == [{TODAY.year - 1: [world.patient_b.pk]}]
+
+
+def test_an_area_refresh_recomputes_its_stale_patients_page_by_page_and_only_theirs(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    post(world.doctor_b, world.patient_b, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    monkeypatch.setattr(write, "STALE_PAGE", 1)
+    assert refresh_area_state("320508002") == 1  # township B: patient_b only
+    assert list(stale_pages(TODAY)) == [{TODAY.year: [world.patient_a.pk]}]
+    assert refresh_area_state("32") == 1
+    assert rows() == fresh
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    assert refresh_area_state("") == 2  # the whole country
+    assert rows() == fresh
+
+
+@pytest.mark.parametrize("share_for_all", [2, 1], ids=["half of the registry: all", "less: its own"])
+def test_an_area_with_many_stale_patients_that_are_a_large_share_is_refreshed_with_all(
+    world: World, monkeypatch: pytest.MonkeyPatch, share_for_all: int
+) -> None:
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    fresh = rows()
+    rebuild(day=TODAY - dt.timedelta(days=40))
+    monkeypatch.setattr(rebuild_module, "AREA_SHARE_FOR_ALL", share_for_all)
+    everyone = connection.vendor == "postgresql" and share_for_all == 2  # on SQLite an area's own, always
+    assert refresh_area("320508002", bulk_above=0) == (2 if everyone else 1)
+    assert list(stale_pages(TODAY)) == ([] if everyone else [{TODAY.year: [world.patient_a.pk]}])
+    refresh_area("320508001", bulk_above=0)
+    assert rows() == fresh
 
 
 def test_many_stale_patients_are_refreshed_set_based_to_the_same_rows(world: World) -> None:
