@@ -66,39 +66,64 @@ def resolve_latest(root: str, figures_by_year: dict[int, dict[str, int]], tree_o
     return latest or resolve_population(root, {}, tree_of(max(figures_by_year, default=0)))
 
 
+class Subtree:
+    """The areas and population figures under one area, read once and shared by the areas under it: a report's
+    area and each of its children resolve from the same reads (two queries for a township and its 20 villages,
+    instead of two per village), each exactly as :func:`population_of` alone would."""
+
+    def __init__(self, area_code: str, year: int) -> None:
+        self.prefix = codes.significant_prefix(area_code)
+        self.year = year
+        self._figures = AreaPopulation.objects.using(read_alias()).filter(area__code__startswith=self.prefix)
+        self._current = dict(self._figures.filter(year=year).values_list("area_id", "population"))
+        self._earlier: list[tuple[str, int, int]] | None = None
+        self._trees: dict[int, dict[str | None, list[str]]] = {}
+
+    def tree_of(self, tree_year: int) -> dict[str | None, list[str]]:
+        """The child codes of each code under the subtree, as in force on *tree_year*'s 1 January."""
+        if tree_year not in self._trees:
+            children_of: dict[str | None, list[str]] = {}
+            areas = Area.objects.using(read_alias()).filter(
+                in_force_on(dt.date(tree_year, 1, 1)), code__startswith=self.prefix
+            )
+            for code, parent in areas.values_list("code", "parent_id"):
+                children_of.setdefault(parent, []).append(code)
+            self._trees[tree_year] = children_of
+        return self._trees[tree_year]
+
+    def _earlier_figures(self) -> list[tuple[str, int, int]]:
+        if self._earlier is None:
+            self._earlier = list(self._figures.filter(year__lt=self.year).values_list("area_id", "year", "population"))
+        return self._earlier
+
+    def population(self, area_code: str) -> PopulationResult:
+        """The population of *area_code* (the subtree's root or an area under it) for the subtree's year."""
+        prefix = codes.significant_prefix(area_code)
+        if not prefix.startswith(self.prefix):  # a child whose code lies outside its parent's (kept after a move)
+            return Subtree(area_code, self.year).population(area_code)
+        year = self.year
+        current = {code: n for code, n in self._current.items() if code.startswith(prefix)}
+        if current:
+            result = resolve_population(area_code, current, self.tree_of(year))
+            if result.total is not None:
+                return PopulationResult(result.total, [], year)
+        if not settings.AREA_POPULATION_CARRY_FORWARD:
+            return resolve_population(area_code, current, self.tree_of(year))
+        by_year: dict[int, dict[str, int]] = {year: current} if current else {}
+        for code, figure_year, population in self._earlier_figures():
+            if code.startswith(prefix):
+                by_year.setdefault(figure_year, {})[code] = population
+        if not by_year:  # no figure at all up to that year: every area lacks one
+            return resolve_population(area_code, {}, self.tree_of(year))
+        return resolve_latest(area_code, by_year, self.tree_of)
+
+
 def population_of(area_code: str, year: int) -> PopulationResult:
     """Two queries when the year's own figures give the total: the subtree's codes, and that year's figures; when
     they do not, one more for the earlier years' figures and one for each earlier year's tree tried. The areas
     summed for a year are those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
     the old areas in their parents' sums for that year and brings the new ones in from the next."""
-    prefix = codes.significant_prefix(area_code)
-    trees: dict[int, dict[str | None, list[str]]] = {}
-
-    def tree_of(tree_year: int) -> dict[str | None, list[str]]:
-        if tree_year not in trees:
-            children_of: dict[str | None, list[str]] = {}
-            areas = Area.objects.using(read_alias()).filter(
-                in_force_on(dt.date(tree_year, 1, 1)), code__startswith=prefix
-            )
-            for code, parent in areas.values_list("code", "parent_id"):
-                children_of.setdefault(parent, []).append(code)
-            trees[tree_year] = children_of
-        return trees[tree_year]
-
-    figures = AreaPopulation.objects.using(read_alias()).filter(area__code__startswith=prefix)
-    current = dict(figures.filter(year=year).values_list("area_id", "population"))
-    if current:
-        result = resolve_population(area_code, current, tree_of(year))
-        if result.total is not None:
-            return PopulationResult(result.total, [], year)
-    if not settings.AREA_POPULATION_CARRY_FORWARD:
-        return resolve_population(area_code, current, tree_of(year))
-    by_year: dict[int, dict[str, int]] = {year: current} if current else {}
-    for code, figure_year, population in figures.filter(year__lt=year).values_list("area_id", "year", "population"):
-        by_year.setdefault(figure_year, {})[code] = population
-    if not by_year:  # no figure at all up to that year: every area lacks one
-        return resolve_population(area_code, {}, tree_of(year))
-    return resolve_latest(area_code, by_year, tree_of)
+    return Subtree(area_code, year).population(area_code)
 
 
 def collapse_missing(missing: list[str], root: str, children_of: dict[str | None, list[str]]) -> list[str]:

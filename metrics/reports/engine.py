@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from casemgmt.areas import codes
 from casemgmt.areas.history import in_force_on
 from casemgmt.areas.models import Area
-from casemgmt.areas.population import PopulationResult, population_of
+from casemgmt.areas.population import PopulationResult, Subtree, population_of
 from casemgmt.readdb import read_alias
 from metrics.indicators.definitions import Options, Tally, membership
 from metrics.indicators.facts import iter_facts
@@ -98,8 +98,7 @@ def _fresh(prefix: str, year: int, cutoff: dt.date) -> dt.date | None:
     return freshness.as_of
 
 
-def _result(area: Area, tally: Tally, period: Period, population: PopulationResult | None = None) -> AreaResult:
-    population = population or population_of(area.code, period.population_year)
+def _result(area: Area, tally: Tally, population: PopulationResult) -> AreaResult:
     return AreaResult(
         area=AreaRef(area.code, area.name, area.level),
         tally=tally,
@@ -127,12 +126,17 @@ def compute(
     total = Tally()
     for by_slot in groups.values():
         total.merge(by_slot[slot])
+    populations = Subtree(area.code, period.population_year)  # the area's and its children's from one read
     return Report(
-        area=_result(area, total, period),
+        area=_result(area, total, populations.population(area.code)),
         period=period,
         options=options,
         children=[
-            _result(child, groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot], period)
+            _result(
+                child,
+                groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot],
+                populations.population(child.code),
+            )
             for child in child_areas
         ],
         as_of=as_of,
@@ -150,7 +154,7 @@ def compute_months(area: Area, periods: list[Period], options: Options | None = 
     known = [slot for slot in slots if slot is not None]
     by_slot = tallies(prefix, periods[0].year, known, options).get("", {slot: Tally() for slot in known})
     population = population_of(area.code, periods[0].population_year)  # one year: one population
-    return [_result(area, by_slot[slot], period, population) for slot, period in zip(known, periods, strict=True)]
+    return [_result(area, by_slot[slot], population) for slot in known]
 
 
 def compute_direct(area: Area, period: Period, options: Options | None = None, *, children: bool = False) -> Report:
@@ -170,11 +174,12 @@ def compute_direct(area: Area, period: Period, options: Options | None = None, *
                 if holder.startswith(child_prefix):
                     by_child[child_code].add(member)
                     break
+    populations = Subtree(area.code, period.population_year)
     return Report(
-        area=_result(area, total, period),
+        area=_result(area, total, populations.population(area.code)),
         period=period,
         options=options,
-        children=[_result(child, by_child[child.code], period) for child in child_areas],
+        children=[_result(child, by_child[child.code], populations.population(child.code)) for child in child_areas],
     )
 
 

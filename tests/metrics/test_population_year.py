@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from casemgmt.areas.models import AreaPopulation
+from casemgmt.areas.population import Subtree, population_of
 from metrics.indicators.options import default_options
 from metrics.indicators.periods import parse_period
 from metrics.reports.engine import compute, find_area
@@ -51,3 +52,24 @@ def test_the_report_page_says_which_years_population_it_used(earlier_figures_onl
     page = client.get("/reports/", {"area": "320508", "period": str(YEAR)})
     assert page.status_code == 200
     assert f"按{YEAR - 2}年常住人口计算" in page.content.decode()
+
+
+@pytest.mark.parametrize("carry_forward", [True, False], ids=["carried forward", "the year's own only"])
+@pytest.mark.parametrize(
+    "figures", ["this year", "two years back", "one village this year, the rest two years back", "none"]
+)
+def test_an_area_and_its_children_read_once_resolve_as_each_alone(
+    world: World, settings: Any, figures: str, carry_forward: bool
+) -> None:
+    settings.AREA_POPULATION_CARRY_FORWARD = carry_forward
+    stored = AreaPopulation.objects.filter(year=YEAR)
+    if figures == "two years back":
+        stored.update(year=YEAR - 2)
+    elif figures.startswith("one village"):
+        stored.exclude(area_id=world.village_a1.code).update(year=YEAR - 2)
+    elif figures == "none":
+        stored.delete()
+    areas = ["320508000000", world.township_a.code, world.township_b.code, world.village_a1.code]
+    areas += [world.village_a2.code, world.village_b1.code, "320000000000"]  # the last one outside the subtree
+    together = Subtree("320508000000", YEAR)
+    assert [together.population(code) for code in areas] == [population_of(code, YEAR) for code in areas]
