@@ -367,7 +367,8 @@ def _insert_statement(table: str | None = None) -> str:
     INSERT INTO {table} (patient_id, year, area_code, disorder, death_cause, layer, valid_until, {names})
     SELECT l.pid, l.year, l.area, l.disorder, l.cause, l.layer,
            CASE WHEN l.year = %(y_day)s THEN LEAST(%(base)s::date, vu.day) END, {stored}
-    FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid"""
+    FROM layered l LEFT JOIN jf_vu vu ON vu.pid = l.pid
+    ORDER BY l.year, l.area"""
 
 
 def _valid_until_statement(among: bool | str = False) -> str:

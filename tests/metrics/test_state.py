@@ -133,6 +133,18 @@ def test_an_area_with_many_stale_patients_that_are_a_large_share_is_refreshed_wi
     assert rows() == fresh
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based rebuild is PostgreSQL's")
+def test_a_rebuild_stores_an_areas_rows_of_a_year_together(world: World) -> None:
+    """A township's report reads its rows of one year: stored together, a few pages instead of one per patient."""
+    post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
+    rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT year, area_code FROM {PatientYearState._meta.db_table} ORDER BY ctid")  # noqa: S608
+        stored = cursor.fetchall()
+    assert len({area for _, area in stored}) == 2 and len({year for year, _ in stored}) > 1
+    assert stored == sorted(stored)
+
+
 def test_many_stale_patients_are_refreshed_set_based_to_the_same_rows(world: World) -> None:
     post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
     fresh = rows()
