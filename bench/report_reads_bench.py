@@ -17,6 +17,7 @@ import os
 import random
 import re
 import statistics
+from typing import Any
 
 from _django import commit, setup
 
@@ -29,7 +30,7 @@ def last_whole_quarter(today: dt.date) -> str:
     return f"{today.year}-Q{quarter}" if quarter else f"{today.year - 1}-Q4"
 
 
-def pages_of(sql: str, params: object) -> int:
+def pages_of(sql: str, params: Any) -> int:
     """The buffer pages the statement's top plan node touched, hit or read."""
     from django.db import connection
 
@@ -48,7 +49,7 @@ def reads_of_report(code: str, period_key: str) -> tuple[int, int]:
     from metrics.indicators.periods import parse_period
     from metrics.reports.engine import compute
 
-    statements: list[tuple[str, object]] = []
+    statements: list[tuple[str, Any]] = []
 
     def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         if sql.lstrip().upper().startswith(("SELECT", "WITH")):
