@@ -257,25 +257,31 @@ def measure_upkeep() -> list[str]:
     ]
 
 
+def traced(work: Any) -> tuple[Any, float, float]:
+    """What *work()* returns, its seconds and the most Python memory it held in MB (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, seconds, peak / 2**20
+
+
 def measure_nightly() -> list[str]:
     """The nightly refresh on the first of a month, when every current-year row expires together (issue 17 §2),
     and the most Python memory it held (tracemalloc: the registry's size must not show in it, issue 17 §6)."""
-    import tracemalloc
-
     from metrics.models import PatientYearState
     from metrics.state.rebuild import refresh_calendar
 
     day = dt.date.today()
     expired = PatientYearState.objects.filter(year=day.year).update(valid_until=day)
-    tracemalloc.start()
-    start = time.perf_counter()
-    patients = refresh_calendar(day)
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    patients, seconds, peak = traced(partial(refresh_calendar, day))
     return [
         f"nightly refresh, every current-year row expired ({expired} rows): {patients} patients in {seconds:.1f} s, "
-        f"Python memory at most {peak / 2**20:.1f} MB"
+        f"Python memory at most {peak:.1f} MB"
     ]
 
 
@@ -283,8 +289,6 @@ def measure_area_refresh() -> list[str]:
     """An area's background refresh (``refresh_area_state``, queued by a report that did not wait) on the first of a
     month, every current-year row of the area expired: its time and the most Python memory it held (tracemalloc:
     the area's size must not show in it, issue 17 §6), for the first patient's city and province."""
-    import tracemalloc
-
     from metrics.models import PatientYearState
     from metrics.state.calendar import today
     from metrics.state.read import code_range
@@ -298,15 +302,10 @@ def measure_area_refresh() -> list[str]:
         expired = PatientYearState.objects.filter(year=day.year, area_code__gte=lo, area_code__lte=hi).update(
             valid_until=day
         )
-        tracemalloc.start()
-        start = time.perf_counter()
-        patients = refresh_area_state(prefix)
-        seconds = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        patients, seconds, peak = traced(partial(refresh_area_state, prefix))
         lines.append(
             f"area refresh of the {label} {prefix}, its current-year rows expired ({expired} rows): {patients} patients"
-            f" in {seconds:.1f} s, Python memory at most {peak / 2**20:.1f} MB"
+            f" in {seconds:.1f} s, Python memory at most {peak:.1f} MB"
         )
     return lines
 
