@@ -133,7 +133,7 @@ def test_an_area_with_many_stale_patients_that_are_a_large_share_is_refreshed_wi
     assert rows() == fresh
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based rebuild is PostgreSQL's")
+@pytest.mark.postgres  # the set-based rebuild is PostgreSQL's
 def test_a_rebuild_stores_an_areas_rows_of_a_year_together(world: World) -> None:
     """A township's report reads its rows of one year: stored together, a few pages instead of one per patient."""
     post(world.doctor_a, world.patient_a, stable_visit(TODAY - dt.timedelta(days=100)))
