@@ -9,6 +9,7 @@ who is measured does not set the measure. Everyone else gets the site's 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -24,7 +25,7 @@ from casemgmt.accounts.models import User
 from casemgmt.areas import codes
 from casemgmt.areas.forms import PopulationForm, YearForm
 from casemgmt.areas.models import Area, AreaPopulation
-from casemgmt.areas.population import PopulationResult, population_of
+from casemgmt.areas.population import PopulationResult, Subtree, population_of
 from casemgmt.audit.models import Action
 from casemgmt.audit.services import record_event
 
@@ -52,11 +53,13 @@ def _area_or_404(code: str) -> Area:
     return area
 
 
-def _rows(areas: list[Area], year: int) -> list[PopulationRow]:
+def _rows(areas: list[Area], year: int, within: Subtree | None = None) -> list[PopulationRow]:
+    """The rows of *areas*; *within*: the subtree holding them all, read once (an area's children)."""
     own = dict(AreaPopulation.objects.filter(area__in=areas, year=year).values_list("area_id", "population"))
     parents = set(Area.objects.filter(parent__in=areas).values_list("parent_id", flat=True))
+    resolve = within.population if within else partial(population_of, year=year)
     return [
-        PopulationRow(area=a, own=own.get(a.code), resolved=population_of(a.code, year), has_children=a.code in parents)
+        PopulationRow(area=a, own=own.get(a.code), resolved=resolve(a.code), has_children=a.code in parents)
         for a in areas
     ]
 
@@ -83,6 +86,7 @@ def population_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     ancestors = (
         [a for a in Area.objects.filter(code__in=codes.ancestor_codes(area.code)) if may_view(user, a)] if area else []
     )
+    subtree = Subtree(area.code, year) if area else None  # the area's and its children's populations: one read
     return render(
         request,
         "manage/population_list.html",
@@ -90,9 +94,9 @@ def population_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "year_form": year_form,
             "year": year,
             "area": area,
-            "area_row": _rows([area], year)[0] if area else None,
+            "area_row": _rows([area], year, subtree)[0] if area else None,
             "ancestors": sorted(ancestors, key=lambda a: a.level),
-            "rows": _rows(children, year),
+            "rows": _rows(children, year, subtree),
             "can_edit": is_administrator(user),
         },
     )

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from casemgmt.areas.models import AreaPopulation
+from casemgmt.areas.population import population_of
 from casemgmt.audit.models import Action, AuditEvent
 from tests.base import TODAY, World
 
@@ -26,6 +27,16 @@ def test_administrator_walks_down_the_tree(world: World, client: Client) -> None
     assert "年份不能早于" in client.get(LIST, {"year": "1900"}).content.decode()
     assert client.get(LIST, {"area": "999999999999"}).status_code == 404
     assert client.get(LIST, {"area": "x"}).status_code == 404
+
+
+def test_an_areas_children_resolve_from_one_read_as_each_alone(world: World, client: Client) -> None:
+    client.force_login(world.admin_e)
+    AreaPopulation.objects.filter(area=world.village_b1, year=TODAY.year).update(year=TODAY.year - 1)
+    response = client.get(LIST, {"area": world.county.code, "year": str(TODAY.year)})
+    rows = [response.context["area_row"], *response.context["rows"]]
+    assert [row.area.code for row in rows] == [world.county.code, world.township_a.code, world.township_b.code]
+    assert [row.resolved for row in rows] == [population_of(row.area.code, TODAY.year) for row in rows]
+    assert rows[2].resolved.year == TODAY.year - 1  # township B carried forward from its village's last figure
 
 
 def test_administrator_edits_a_population_and_it_is_audited(world: World, client: Client) -> None:
