@@ -163,6 +163,7 @@ def country_report(period: Any) -> Any:
     root of the tree (no area row stands for the country): the calendar's freshening of every code, the provinces'
     tallies from the township totals in one query, and each province's population."""
     from casemgmt.areas.models import Area
+    from casemgmt.areas.population import population_of
     from metrics.indicators.definitions import Tally
     from metrics.indicators.options import default_options
     from metrics.reports import engine
@@ -175,7 +176,8 @@ def country_report(period: Any) -> Any:
     engine._fresh("", period.year, period.cutoff_date)
     groups = tallies("", period.year, [slot], default_options(), child_length=2)
     provinces = [
-        engine._result(p, groups.get(p.code[:2], {slot: Tally()})[slot], period) for p in Area.objects.filter(level=1)
+        engine._result(p, groups.get(p.code[:2], {slot: Tally()})[slot], population_of(p.code, period.population_year))
+        for p in Area.objects.filter(level=1)
     ]
     total = sum((p.population or 0) for p in provinces)
     return total, provinces
