@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 
 from casemgmt.readdb import reading_from
 from metrics.indicators.facts import facts_of_patients
@@ -126,6 +126,12 @@ def suspended() -> Iterator[None]:
 STALE_PAGE = 50_000
 
 
+def _stale_rows(day: dt.date, lo: str | None, hi: str | None) -> QuerySet[PatientYearState]:
+    """The rows the calendar made stale by *day*, under the area codes [lo, hi] (every area when *lo* is None)."""
+    rows = PatientYearState.objects.filter(valid_until__lte=day)
+    return rows if lo is None else rows.filter(area_code__gte=lo, area_code__lte=hi)
+
+
 def stale_pages(
     day: dt.date, lo: str | None = None, hi: str | None = None, *, size: int | None = None
 ) -> Iterator[dict[int, list[int]]]:
@@ -133,9 +139,7 @@ def stale_pages(
     time (default ``STALE_PAGE``) in id order, each page as first stale year → patients. The database lists one page
     at a time, after the last id of the one before: a page is refreshed before the next is read."""
     size = size or STALE_PAGE
-    rows = PatientYearState.objects.filter(valid_until__lte=day)
-    if lo is not None:
-        rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
+    rows = _stale_rows(day, lo, hi)
     last = 0
     while True:
         first_years = rows.filter(patient_id__gt=last).values_list("patient_id").annotate(first=Min("year"))
@@ -152,10 +156,7 @@ def stale_extent(day: dt.date, lo: str | None = None, hi: str | None = None) -> 
     """How many patients have rows the calendar made stale by *day* (under the area codes [lo, hi]), and the first
     stale year: counted by the database, so that the refresh of a whole country's rows holds no list of them
     (issue 17 §6)."""
-    rows = PatientYearState.objects.filter(valid_until__lte=day)
-    if lo is not None:
-        rows = rows.filter(area_code__gte=lo, area_code__lte=hi)
-    extent = rows.aggregate(patients=Count("patient_id", distinct=True), first=Min("year"))
+    extent = _stale_rows(day, lo, hi).aggregate(patients=Count("patient_id", distinct=True), first=Min("year"))
     return extent["patients"], extent["first"]
 
 
