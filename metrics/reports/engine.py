@@ -108,6 +108,26 @@ def _result(area: Area, tally: Tally, population: PopulationResult) -> AreaResul
     )
 
 
+def _report(
+    area: Area,
+    total: Tally,
+    by_child: list[tuple[Area, Tally]],
+    period: Period,
+    options: Options,
+    *,
+    as_of: dt.date | None = None,
+) -> Report:
+    """The report of *area* and its children's tallies, their populations resolved from one read of the subtree."""
+    populations = Subtree(area.code, period.population_year)
+    return Report(
+        area=_result(area, total, populations.population(area.code)),
+        period=period,
+        options=options,
+        children=[_result(child, tally, populations.population(child.code)) for child, tally in by_child],
+        as_of=as_of,
+    )
+
+
 def compute(
     area: Area, period: Period, options: Options | None = None, *, children: bool = False, within: Report | None = None
 ) -> Report:
@@ -126,21 +146,10 @@ def compute(
     total = Tally()
     for by_slot in groups.values():
         total.merge(by_slot[slot])
-    populations = Subtree(area.code, period.population_year)  # the area's and its children's from one read
-    return Report(
-        area=_result(area, total, populations.population(area.code)),
-        period=period,
-        options=options,
-        children=[
-            _result(
-                child,
-                groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot],
-                populations.population(child.code),
-            )
-            for child in child_areas
-        ],
-        as_of=as_of,
-    )
+    by_child = [
+        (child, groups.get(codes.significant_prefix(child.code), {slot: Tally()})[slot]) for child in child_areas
+    ]
+    return _report(area, total, by_child, period, options, as_of=as_of)
 
 
 def compute_months(area: Area, periods: list[Period], options: Options | None = None) -> list[AreaResult]:
@@ -174,13 +183,7 @@ def compute_direct(area: Area, period: Period, options: Options | None = None, *
                 if holder.startswith(child_prefix):
                     by_child[child_code].add(member)
                     break
-    populations = Subtree(area.code, period.population_year)
-    return Report(
-        area=_result(area, total, populations.population(area.code)),
-        period=period,
-        options=options,
-        children=[_result(child, by_child[child.code], populations.population(child.code)) for child in child_areas],
-    )
+    return _report(area, total, [(child, by_child[child.code]) for child in child_areas], period, options)
 
 
 def compute_indicators(
