@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 
 from casemgmt.areas import codes
 from casemgmt.areas.history import in_force_on
@@ -79,17 +80,39 @@ class Subtree:
         self._earlier: list[tuple[str, int, int]] | None = None
         self._trees: dict[int, dict[str | None, list[str]]] = {}
 
-    def tree_of(self, tree_year: int) -> dict[str | None, list[str]]:
-        """The child codes of each code under the subtree, as in force on *tree_year*'s 1 January."""
-        if tree_year not in self._trees:
-            children_of: dict[str | None, list[str]] = {}
-            areas = Area.objects.using(read_alias()).filter(
-                in_force_on(dt.date(tree_year, 1, 1)), code__startswith=self.prefix
-            )
-            for code, parent in areas.values_list("code", "parent_id"):
-                children_of.setdefault(parent, []).append(code)
-            self._trees[tree_year] = children_of
-        return self._trees[tree_year]
+    def tree_under(self, area_code: str, tree_year: int, figures: dict[str, int]) -> dict[str | None, list[str]]:
+        """The child codes, as in force on *tree_year*'s 1 January, of every area a resolution of *area_code* over
+        *figures* descends into. An area with a figure ends its branch, so its children are never read: a province
+        whose counties have census figures reads its cities and counties, not its 20,000 villages. Areas read once
+        stay read for the other areas of the subtree."""
+        tree = self._trees.setdefault(tree_year, {})
+        frontier = [area_code]
+        while frontier:
+            descend = [code for code in frontier if code not in figures]
+            unread = [code for code in descend if code not in tree]
+            if unread:
+                self._read_children(tree, tree_year, unread)
+            frontier = [child for code in descend for child in tree[code]]
+        return tree
+
+    def _read_children(self, tree: dict[str | None, list[str]], tree_year: int, unread: list[str]) -> None:
+        """Into *tree*, in one query: the children of the provinces and cities of *unread* (one level down), and for
+        a county or an area under one, the whole county's part of the subtree (a few hundred areas, which a
+        resolution that reached them mostly needs: villages rarely have figures of their own)."""
+        upper = [code for code in unread if codes.level_of(code) < codes.COUNTY]
+        blocks = {code[:6] if len(self.prefix) < 6 else self.prefix for code in unread if code not in upper}
+        wanted = Q(parent_id__in=upper)
+        for block in blocks:
+            wanted |= Q(code__startswith=block)
+        areas = Area.objects.using(read_alias()).filter(
+            wanted, in_force_on(dt.date(tree_year, 1, 1)), code__startswith=self.prefix
+        )
+        rows = list(areas.order_by("code").values_list("code", "parent_id"))
+        read = set(unread) | {code for code, _ in rows if code.startswith(tuple(blocks))}  # even one not in force
+        tree.update({code: [] for code in read})
+        for code, parent in rows:
+            if parent in read:
+                tree[parent].append(code)
 
     def _earlier_figures(self) -> list[tuple[str, int, int]]:
         if self._earlier is None:
@@ -104,23 +127,26 @@ class Subtree:
         year = self.year
         current = {code: n for code, n in self._current.items() if code.startswith(prefix)}
         if current:
-            result = resolve_population(area_code, current, self.tree_of(year))
+            result = resolve_population(area_code, current, self.tree_under(area_code, year, current))
             if result.total is not None:
                 return PopulationResult(result.total, [], year)
         if not settings.AREA_POPULATION_CARRY_FORWARD:
-            return resolve_population(area_code, current, self.tree_of(year))
+            return resolve_population(area_code, current, self.tree_under(area_code, year, current))
         by_year: dict[int, dict[str, int]] = {year: current} if current else {}
         for code, figure_year, population in self._earlier_figures():
             if code.startswith(prefix):
                 by_year.setdefault(figure_year, {})[code] = population
         if not by_year:  # no figure at all up to that year: every area lacks one
-            return resolve_population(area_code, {}, self.tree_of(year))
-        return resolve_latest(area_code, by_year, self.tree_of)
+            return resolve_population(area_code, {}, self.tree_under(area_code, year, {}))
+        return resolve_latest(
+            area_code, by_year, lambda tree_year: self.tree_under(area_code, tree_year, by_year.get(tree_year, {}))
+        )
 
 
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries when the year's own figures give the total: the subtree's codes, and that year's figures; when
-    they do not, one more for the earlier years' figures and one for each earlier year's tree tried. The areas
+    """Two queries when the year's own figures give the total (that year's figures, and the areas under the area
+    down to those with a figure, one query per level); when they do not, one more for the earlier years'
+    figures and the areas of each earlier year's tree tried. The areas
     summed for a year are those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
     the old areas in their parents' sums for that year and brings the new ones in from the next."""
     return Subtree(area_code, year).population(area_code)

@@ -73,3 +73,16 @@ def test_an_area_and_its_children_read_once_resolve_as_each_alone(
     areas += [world.village_a2.code, world.village_b1.code, "320000000000"]  # the last one outside the subtree
     together = Subtree("320508000000", YEAR)
     assert [together.population(code) for code in areas] == [population_of(code, YEAR) for code in areas]
+
+
+def test_a_resolution_reads_the_tree_only_down_to_the_areas_with_a_figure(world: World) -> None:
+    """A province whose county has a figure resolves without reading the county's townships and villages (the
+    whole country's report would otherwise read 665,000 areas); below the figure nothing is read."""
+    AreaPopulation.objects.filter(year=YEAR).delete()
+    AreaPopulation.objects.create(area_id="320508000000", year=YEAR, population=12000)
+    province = Subtree("320000000000", YEAR)
+    assert province.population("320000000000").total == 12000
+    read = province.tree_under("320000000000", YEAR, {"320508000000": 12000})
+    assert "320508000000" in read["320500000000"]  # the city's children were read
+    assert "320508000000" not in read and world.township_a.code not in read  # the county's were not
+    assert population_of(world.township_a.code, YEAR).missing == [world.village_a1.code, world.village_a2.code]
