@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from casemgmt.accounts.models import AreaMembership, Role, User
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from devdata.identities import synthetic_name, synthetic_national_id, synthetic_phone
@@ -26,7 +28,9 @@ from registry.models import Patient, PatientUserObjectPermission
 from registry.patients import forms, services
 
 PASSWORD = "Synthetic-Pass-2026"
-TODAY = dt.date.today()
+# The day the suite started, in the product's time zone: the day tests date their data by (tests/conftest.py
+# keeps the product's today on it when a run goes past midnight).
+TODAY = timezone.localdate()
 
 
 @dataclass

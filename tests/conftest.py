@@ -3,15 +3,18 @@ reason, and with REQUIRE_SERVICES=true (set by .ci/run) such a skip becomes a fa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from tests import second_factor
-from tests.base import World, build_world
+from tests.base import TODAY, World, build_world
 
 # The test client's force_login / login give area staff and administrators a verified second factor.
 second_factor.install()
@@ -62,6 +65,22 @@ def default_language() -> Any:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def the_suites_day(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests date their data by the day the suite started (TODAY). A run that goes past midnight in the product's
+    time zone would see the product's today move one day away from that data (a visit "in the future" saved,
+    a 30-day-overdue patient at 31), so from that midnight on this process's clock runs whole days behind.
+    Tests whose other clocks cannot follow keep the real one: instants taken at import (``real_clock``), and
+    the deployment's own processes (``deploy``), whose checks allow for the day having turned."""
+    days_behind = (timezone.localdate() - TODAY).days
+    keeps_real_clock = any(request.node.get_closest_marker(name) for name in ("real_clock", "deploy"))
+    if days_behind <= 0 or keeps_real_clock:
+        yield
+        return
+    with time_machine.travel(timezone.now() - dt.timedelta(days=days_behind), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from followup.workbook.jobs import stored_path
 from metrics.models import PdfExport
 from tests.base import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.real_clock]  # ages jobs from NOW, taken at import
 
 NOW = timezone.now()
 LONG_AGO = NOW - dt.timedelta(minutes=settings.BACKGROUND_JOB_TIMEOUT_MINUTES + 1)

@@ -9,8 +9,7 @@ from typing import Any
 from followup.models import FollowUp
 from followup.visits import forms, services
 from registry.models import Patient
-
-TODAY = dt.date.today()
+from tests.base import TODAY
 
 
 def reached_data(day: dt.date | None = None, **overrides: Any) -> dict[str, Any]:

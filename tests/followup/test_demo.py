@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from django.utils import timezone
 
 from devdata.followup_demo import load_demo_followups
 from followup.models import FollowUp, PatientCareState
@@ -12,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_history_goes_through_the_service_and_is_idempotent(world: World) -> None:
-    today = dt.date.today()
+    today = timezone.localdate()
     written = load_demo_followups(actor_for=lambda p: p.created_by, seed=1, today=today)
     assert written == FollowUp.objects.count() > 2
     assert PatientCareState.objects.count() == 2

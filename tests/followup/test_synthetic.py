@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from casemgmt.areas.models import Area, AreaPopulation
 from casemgmt.audit.models import AuditSubject
@@ -313,7 +314,7 @@ def test_the_announced_indicator_state_agrees_with_the_direct_definition() -> No
 
     generate(patients=200, years=2, seed=4, province="71", batch_size=80)
     area = Area.objects.get(code="710000000000")
-    year = dt.date.today().year
+    year = timezone.localdate().year
     for text in (str(year - 1), f"{year - 1}-Q3", f"{year}-01"):
         period = parse_period(text)
         fast = compute(area, period, children=True).document()

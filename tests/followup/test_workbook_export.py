@@ -96,7 +96,7 @@ def _periods() -> list[Period]:
     """Every year, quarter and month from the earliest registration to today."""
     first = Patient.objects.order_by("registered_on").values_list("registered_on", flat=True).first()
     assert first is not None
-    today = dt.date.today()
+    today = timezone.localdate()
     keys: list[str] = []
     for year in range(first.year, today.year + 1):
         keys.append(str(year))

@@ -28,13 +28,12 @@ from registry import codes
 from registry.models import Patient, StatusChange, Transfer
 from registry.patients import services as registry_services
 from registry.transfers import services as transfers
-from tests.base import World, make_patient
+from tests.base import TODAY, World, make_patient
 from tests.followup.base import attempt_data, reached_data, record
 from tests.followup.workbook_base import national_id, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 REGISTERED = TODAY - dt.timedelta(days=400)
 COMPUTED_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 EMERGENCY_AT = timezone.make_aware(dt.datetime.combine(TODAY - dt.timedelta(days=110), dt.time(10, 30)))

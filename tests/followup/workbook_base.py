@@ -12,9 +12,8 @@ from typing import Any
 import openpyxl
 
 from devdata.identities import synthetic_name, synthetic_national_id
-from tests.base import World
+from tests.base import TODAY, World
 
-TODAY = dt.date.today()
 Sheets = dict[str, list[list[Any]]]
 
 PATIENT_HEADER = [

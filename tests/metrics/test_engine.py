@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from metrics.indicators.definitions import Options
@@ -24,10 +25,10 @@ from registry import codes
 from registry.models import CustodySpan, Patient
 from registry.patients import services
 from registry.signals import announce_patient_change
-from tests.base import World, make_area
+from tests.base import TODAY, World, make_area
 from tests.base import make_patient as make_base_patient
 
-Y = dt.date.today().year - 3
+Y = TODAY.year - 3
 D = dt.date
 pytestmark = pytest.mark.django_db
 
@@ -271,8 +272,8 @@ def test_a_recorded_follow_up_makes_the_patient_managed(db: Any) -> None:
     from tests.followup.base import reached_data, record
 
     world = build_world()
-    record(world.patient_a, world.doctor_a, reached_data(dt.date.today() - dt.timedelta(days=1)))
-    period = parse_period(str(dt.date.today().year))
+    record(world.patient_a, world.doctor_a, reached_data(timezone.localdate() - dt.timedelta(days=1)))
+    period = parse_period(str(timezone.localdate().year))
     facts = {f.key: f for f in facts_of("320508", period)}
     followups = facts[str(world.patient_a.pk)].followups
     assert len(followups) == 1 and followups[0].is_complete

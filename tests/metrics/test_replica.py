@@ -28,13 +28,14 @@ import psycopg
 import pytest
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.test import Client
+from django.utils import timezone
 
 from casemgmt.audit.models import Action, AuditEvent
 from casemgmt.env import replica_database_from_url
 from casemgmt.readdb import REPLICA_ALIAS, read_alias
 from metrics.models import PdfExport
 from metrics.reports import source
-from tests.base import build_world, make_patient
+from tests.base import TODAY, build_world, make_patient
 
 pytestmark = [
     pytest.mark.postgres,
@@ -42,7 +43,7 @@ pytestmark = [
 ]
 
 BIN = Path("/usr/lib/postgresql/15/bin")
-YEAR = str(dt.date.today().year)
+YEAR = str(TODAY.year)
 API = "/reports/api/indicators"
 SAME_AS_PRIMARY = (
     "max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions",
@@ -295,7 +296,7 @@ def test_state_rows_refreshed_for_a_report_are_read_once_the_standby_has_them(re
     world = build_world()
     rebuild()
     client = client_for(world.county_d)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
     stale = PatientYearState.objects.filter(year=int(YEAR))
     assert stale.update(valid_until=yesterday) > 0
     wait_for_replica()

@@ -16,18 +16,17 @@ from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.reports.engine import compute, compute_direct, compute_months
 from metrics.state import rebuild as rebuild_module
 from metrics.state import write
-from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of, today
+from metrics.state.calendar import SLOTS, YTD_SLOTS, answers, slot_of
 from metrics.state.read import counts_of_rows, counts_of_totals, is_built
 from metrics.state.rebuild import rebuild, refresh_area, refresh_calendar
 from metrics.state.tasks import refresh_area_state
 from metrics.state.write import refresh, refresh_stale, stale_pages, suspended
 from registry.models import Patient
 from registry.signals import announce_patient_change, announcements_batched, patient_facts_changed
-from tests.base import World
+from tests.base import TODAY, World
 from tests.followup.test_views_form import post, stable_visit
 
 pytestmark = pytest.mark.django_db
-TODAY = today()
 
 
 def rows() -> Any:

@@ -18,15 +18,13 @@ from django.test import Client
 from metrics.indicators.periods import Period, parse_period
 from metrics.models import PatientYearState
 from metrics.reports.engine import compute, compute_direct
-from metrics.state.calendar import today
 from metrics.state.read import counts_of_rows, counts_of_totals
 from metrics.state.rebuild import rebuild
-from tests.base import World
+from tests.base import TODAY, World
 from tests.celery_worker import real_worker
 from tests.followup.test_views_form import post, stable_visit
 
 pytestmark = pytest.mark.django_db
-TODAY = today()
 QUEUE = "metrics-state-test"
 EARLIER = TODAY - dt.timedelta(days=40)  # a month boundary lies between: every current-year row is stale
 

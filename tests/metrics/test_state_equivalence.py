@@ -29,7 +29,7 @@ from metrics.indicators.definitions import DEATHS_IN_PERIOD, MEDICATION_DENOMINA
 from metrics.indicators.periods import Quarter, parse_period
 from metrics.models import PatientYearState
 from metrics.reports.engine import compute, compute_direct
-from metrics.state.calendar import answers, today
+from metrics.state.calendar import answers
 from metrics.state.read import counts_of_rows, counts_of_totals
 from metrics.state.rebuild import rebuild
 from registry import codes
@@ -39,10 +39,9 @@ from registry.patients.services import RegistryError
 from registry.signals import announce_patients_changed
 from registry.transfers import services as transfers
 from registry.transfers.services import TransferError
-from tests.base import World, make_area, make_patient
+from tests.base import TODAY, World, make_area, make_patient
 
 pytestmark = pytest.mark.django_db
-TODAY = today()
 FIRST = dt.date(TODAY.year - 2, 1, 1)
 QUARTER_STARTS = [Quarter(y, q).start for y in range(FIRST.year, TODAY.year + 1) for q in range(1, 5)]
 OPTIONS = [

@@ -3,13 +3,13 @@ on one connection. It runs outside a test transaction: the second connection mus
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from metrics.models import AreaSlotState, PatientYearState
 from metrics.state import setbased
@@ -43,7 +43,7 @@ def staging_tables() -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_the_rebuild_on_two_connections_writes_the_rows_of_the_rebuild_on_one() -> None:
     call_command("generate_synthetic", patients=400, years=2, seed=7, no_state=True, no_progress=True)
-    day = dt.date.today()
+    day = timezone.localdate()
     single = rebuild(day=day, parallel=False)
     expected = state()
     assert single.rows > 400 and expected[1]
