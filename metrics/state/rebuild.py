@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import re
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ from multiprocessing.pool import AsyncResult
 from typing import TypeVar
 
 from django.db import connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 
 from metrics.indicators.definitions import SEVERE_DISORDERS, PatientFacts
 from metrics.indicators.facts import facts_of_patients
@@ -156,9 +158,12 @@ def _staging(wanted: bool) -> Iterator[str | None]:
     if not wanted:
         yield None
         return
-    name = f"jf_stage_{uuid.uuid4().hex}"
     state = connection.ops.quote_name(PatientYearState._meta.db_table)
     with connection.cursor() as cursor:
+        _drop_orphaned_stages(cursor)
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+        name = f"{STAGE_PREFIX}{pid}_{uuid.uuid4().hex}"
         for rows in (name, _own(name)):
             cursor.execute(f"CREATE UNLOGGED TABLE {rows} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
             for statement in packed_table_definition(_packed(rows)):
@@ -168,6 +173,28 @@ def _staging(wanted: bool) -> Iterator[str | None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_own(name)}, {_packed(_own(name))}")
+
+
+# A staging table's name: this prefix, the PostgreSQL process of the rebuild's connection, a random part.
+STAGE_PREFIX = "jf_stage_"
+_STAGE_NAME = re.compile(rf"\A{STAGE_PREFIX}(\d+)_[0-9a-f]{{32}}")
+
+
+def _drop_orphaned_stages(cursor: CursorWrapper) -> None:
+    """Drop the staging tables of rebuilds whose connection is gone (a killed rebuild cannot drop its own):
+    unlogged, they would otherwise hold their disk until someone drops them by hand."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace"
+        " AND c.relname LIKE %s",
+        [STAGE_PREFIX.replace("_", "\\_") + "%"],
+    )
+    names = [name for (name,) in cursor.fetchall()]
+    cursor.execute("SELECT pid FROM pg_stat_activity")
+    alive = {pid for (pid,) in cursor.fetchall()}
+    for name in names:
+        match = _STAGE_NAME.match(name)
+        if match and int(match.group(1)) not in alive:
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
 
 
 def _packed(rows: str) -> str:

@@ -69,3 +69,20 @@ def test_a_rebuild_inside_a_transaction_keeps_to_one_connection() -> None:
             rebuild(parallel=True)
         rebuild()  # falls back to one connection: the second could not see this transaction's records
     assert staging_tables() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_drops_the_staging_tables_a_killed_rebuild_left() -> None:
+    """A rebuild killed mid-way cannot drop its unlogged staging tables; the next one drops them, and leaves those
+    of a rebuild whose connection is alive (here: this test's own)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), max(pid) + 1000000 FROM pg_stat_activity")
+        alive, gone = cursor.fetchone()
+        orphan, running = f"jf_stage_{gone}_{'a' * 32}", f"jf_stage_{alive}_{'b' * 32}"
+        for name in (orphan, f"{orphan}_own_packed", running, "jf_stage_not_a_rebuilds"):
+            cursor.execute(f"CREATE UNLOGGED TABLE {name} (id integer)")
+    call_command("generate_synthetic", patients=50, years=1, seed=3, no_state=True, no_progress=True)
+    rebuild(day=timezone.localdate())  # outside a transaction: on two connections, with staging tables
+    assert sorted(staging_tables()) == sorted([running, "jf_stage_not_a_rebuilds"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {running}, jf_stage_not_a_rebuilds")
