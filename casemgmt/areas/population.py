@@ -144,10 +144,10 @@ class Subtree:
 
 
 def population_of(area_code: str, year: int) -> PopulationResult:
-    """Two queries when the year's own figures give the total (that year's figures, and the areas under the area
-    down to those with a figure, one query per level); when they do not, one more for the earlier years'
-    figures and the areas of each earlier year's tree tried. The areas
-    summed for a year are those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
+    """When the year's own figures give the total: that year's figures, and the areas under the area down to those
+    with a figure (one query per level above the county, one for a county's part); when they do not, one more for
+    the earlier years' figures and the areas of each earlier year's tree tried. The areas summed for a year are
+    those in force on its 1 January (``casemgmt.areas.history``): a change mid-year leaves
     the old areas in their parents' sums for that year and brings the new ones in from the next."""
     return Subtree(area_code, year).population(area_code)
 

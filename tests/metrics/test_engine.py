@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from casemgmt.areas.models import Area, AreaLevel, AreaPopulation
 from metrics.indicators.definitions import Options
@@ -272,8 +271,8 @@ def test_a_recorded_follow_up_makes_the_patient_managed(db: Any) -> None:
     from tests.followup.base import reached_data, record
 
     world = build_world()
-    record(world.patient_a, world.doctor_a, reached_data(timezone.localdate() - dt.timedelta(days=1)))
-    period = parse_period(str(timezone.localdate().year))
+    record(world.patient_a, world.doctor_a, reached_data(TODAY - dt.timedelta(days=1)))
+    period = parse_period(str(TODAY.year))
     facts = {f.key: f for f in facts_of("320508", period)}
     followups = facts[str(world.patient_a.pk)].followups
     assert len(followups) == 1 and followups[0].is_complete

@@ -28,7 +28,6 @@ import psycopg
 import pytest
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.test import Client
-from django.utils import timezone
 
 from casemgmt.audit.models import Action, AuditEvent
 from casemgmt.env import replica_database_from_url
@@ -296,7 +295,7 @@ def test_state_rows_refreshed_for_a_report_are_read_once_the_standby_has_them(re
     world = build_world()
     rebuild()
     client = client_for(world.county_d)
-    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    yesterday = TODAY - dt.timedelta(days=1)
     stale = PatientYearState.objects.filter(year=int(YEAR))
     assert stale.update(valid_until=yesterday) > 0
     wait_for_replica()
