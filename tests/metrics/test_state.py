@@ -239,3 +239,19 @@ def test_a_partial_rebuild_without_a_full_build_says_reports_stay_direct(world: 
     err = io.StringIO()
     call_command("rebuild_indicator_state", stdout=io.StringIO(), stderr=err)
     assert err.getvalue() == "" and is_built()
+
+
+@pytest.mark.parametrize("late_by", [0, 1], ids=["seen the day after its next date", "seen a day later"])
+def test_overdue_begins_the_day_after_the_next_date_in_the_rebuild_as_in_the_upkeep(world: World, late_by: int) -> None:
+    """A month's cut-off on the day after the next date: overdue there only when the next visit came later still.
+    The set-based rebuild skips visits followed in time by the next one; it must agree with the upkeep at the edge."""
+    last_month = (TODAY.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    cut = last_month - dt.timedelta(days=1)  # the last day of the month before last
+    day = dt.timedelta(days=1)
+    post(world.doctor_a, world.patient_a, stable_visit(cut - 30 * day, next_date=cut - day))
+    post(world.doctor_a, world.patient_a, stable_visit(cut + late_by * day, next_date=TODAY + 30 * day))
+    kept = rows()
+    overdue = PatientYearState.objects.filter(patient=world.patient_a, overdue_i__isnull=False)
+    assert overdue.exists() == bool(late_by)
+    rebuild()  # PostgreSQL: set-based; else Python
+    assert rows() == kept
