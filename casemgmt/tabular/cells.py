@@ -120,6 +120,11 @@ def _check_exact(number: float) -> None:
 def as_text(cell: Cell) -> str | None:
     """Text as typed. Whole numbers lose Excel's ``.0`` (a code typed as a number reads back as digits); a number
     Excel shows in scientific notation (``1.10101E+17`` in a CSV) has lost its digits and is refused."""
+    if type(cell) is str:  # most cells: text, already cleaned (no exponent without an "e")
+        text = cell.strip()
+        if ("e" in text or "E" in text) and SCIENTIFIC.match(text):
+            raise CellError(scientific_message())
+        return text or None
     _raise_if_bad(cell)
     if cell is None:
         return None
@@ -133,8 +138,12 @@ def as_text(cell: Cell) -> str | None:
         raise CellError(_("应为文字，不是日期。"))
     text = str(cell).strip()
     if SCIENTIFIC.match(text):
-        raise CellError(_("数字以科学计数法保存，原来的数字已丢失：请把该列设置为“文本”格式后重新录入。"))
+        raise CellError(scientific_message())
     return text or None
+
+
+def scientific_message() -> str:
+    return _("数字以科学计数法保存，原来的数字已丢失：请把该列设置为“文本”格式后重新录入。")
 
 
 def as_int(cell: Cell) -> int | None:

@@ -70,21 +70,26 @@ class Sheet:
         return Problem(self.spec.name, row, self.label(key) if key else None, message)
 
     def __iter__(self) -> Iterator[Row]:
-        keys = list(self.spec.columns)
-        text_only = self.spec.text_only
+        # Every key of the spec, in its order, with the column it is read from (None: the file lacks it).
+        columns = [(key, self._positions.get(key), key in self.spec.text_only) for key in self.spec.columns]
+        max_chars = self._max_chars
         for number, values in self._rows:
             if number > self._max_rows:
                 message = _("工作表“%(sheet)s”超过%(max)d行（空行也计算在内）：请删除空行或拆分后再导入。")
                 raise TabularError(message % {"sheet": self.spec.name, "max": self._max_rows})
             cells: dict[str, Cell] = {}
-            for key, pos in self._positions.items():
-                cell = clean(values[pos], max_chars=self._max_chars) if pos < len(values) else None
-                if key in text_only and isinstance(cell, int | float) and not isinstance(cell, bool):
+            blank, width = True, len(values)
+            for key, pos, text_only in columns:
+                raw = values[pos] if pos is not None and pos < width else None
+                # An empty CSV cell is "" (most cells of most sheets): clean() would make it None too.
+                cell = None if raw is None or raw == "" else clean(raw, max_chars=max_chars)
+                if text_only and isinstance(cell, int | float) and not isinstance(cell, bool):
                     cell = BadCell(number_for_text_message())
                 cells[key] = cell
-            if all(cell is None for cell in cells.values()):
+                blank = blank and cell is None
+            if blank:
                 continue  # blank rows (Excel keeps formatted empty rows) are not data
-            yield number, {key: cells.get(key) for key in keys}
+            yield number, cells
 
 
 def _read_header(
