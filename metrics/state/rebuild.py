@@ -152,9 +152,9 @@ def _row_columns() -> str:
 
 @contextlib.contextmanager
 def _staging(wanted: bool) -> Iterator[str | None]:
-    """Unlogged staging tables for each connection's rows and their packed sums (named after the first;
-    None when not *wanted*), created before and dropped after the rebuild's transaction: outside it, so that the
-    other connection may write them while this one holds the state table's lock, and readers never see them."""
+    """Unlogged staging tables for each connection's rows and for the packed sums of both (named after the
+    first; None when not *wanted*), created before and dropped after the rebuild's transaction: outside it, so that
+    the other connection may write them while this one holds the state table's lock, and readers never see them."""
     if not wanted:
         yield None
         return
@@ -166,13 +166,13 @@ def _staging(wanted: bool) -> Iterator[str | None]:
         name = f"{STAGE_PREFIX}{pid}_{uuid.uuid4().hex}"
         for rows in (name, _own(name)):
             cursor.execute(f"CREATE UNLOGGED TABLE {rows} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
-            for statement in packed_table_definition(_packed(rows)):
-                cursor.execute(statement)
+        for statement in packed_table_definition(_packed(name)):
+            cursor.execute(statement)
     try:
         yield name
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_own(name)}, {_packed(_own(name))}")
+            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_own(name)}")
 
 
 # A staging table's name: this prefix, the PostgreSQL process of the rebuild's connection, a random part.
@@ -197,8 +197,9 @@ def _drop_orphaned_stages(cursor: CursorWrapper) -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
 
 
-def _packed(rows: str) -> str:
-    return f"{rows}_packed"
+def _packed(stage: str) -> str:
+    """The table of the packed sums of both connections' rows."""
+    return f"{stage}_packed"
 
 
 def _own(stage: str) -> str:
@@ -209,8 +210,8 @@ def _own(stage: str) -> str:
 @dataclass
 class _OwnHalf:
     """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest; then
-    the totals, whose packed sums per half the second connection begins while this one copies the rows in and
-    re-creates the indexes (``pack``)."""
+    the totals, whose packed sums the second connection begins while this one copies the rows in and re-creates
+    the indexes (``pack``)."""
 
     span: Sequence[int]
     day: dt.date
@@ -222,7 +223,7 @@ class _OwnHalf:
     written: int = 0
     packing: Packing | None = None
     packed: Future[None] | None = None
-    unpacked: list[str] = field(default_factory=list)  # halves whose packed sums no connection has begun
+    unpacked: list[int] = field(default_factory=list)  # years whose packed sums no connection has begun, latest last
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def compute(self) -> None:
@@ -235,9 +236,8 @@ class _OwnHalf:
         with transaction.atomic():
             self.written = insert_state(self.span, self.day, id_range=self.ids, into=_own(self.stage))
         self.written += self.other.result()
-        halves = [_own(self.stage), self.stage]
-        self.packing = Packing.for_count(largest_township_year(self.span, halves))
-        self.unpacked = halves
+        self.packing = Packing.for_count(largest_township_year(self.span, [_own(self.stage), self.stage]))
+        self.unpacked = sorted(self.span)
         self.packed = self.pool.submit(_on_own_connection, self.pack)
 
     def insert_rows(self) -> int:
@@ -255,21 +255,25 @@ class _OwnHalf:
         if self.packed is None or self.stage is None or self.packing is None:
             insert_totals(self.span)
             return
-        self.pack()  # a half the other connection has not begun (a country: each takes one)
+        self.pack()  # the years the other connection has not begun
         self.packed.result()
-        insert_totals(self.span, [_packed(_own(self.stage)), _packed(self.stage)], self.packing)
+        insert_totals(self.span, _packed(self.stage), self.packing)
 
     def pack(self) -> None:
-        """The packed sums of the halves no connection has begun, each into its table of sums, on this thread's
-        connection: the second connection starts on them while the first copies the rows in and re-creates the
-        indexes, and the first takes what is left after that (at 100,000 patients nothing; at a country one)."""
-        assert self.packing is not None  # noqa: S101  (set by compute)
+        """The packed sums of both halves' rows of the years no connection has begun, into the table of sums, on
+        this thread's connection: the second connection starts on them while the first copies the rows in and
+        re-creates the indexes, and the first takes what is left after that. A year at a time, latest (largest)
+        first, so that both connections end together; both halves at once, so that a township-year's sums are
+        whole and the totals need no adding up (by halves, at 500,000 patients the first connection waited 5.8 s
+        for the second's sums and the totals took 9.6 s of the rebuild's 64)."""
+        assert self.packing is not None and self.stage is not None  # noqa: S101  (set by compute)
+        both = f"(SELECT * FROM {_own(self.stage)} UNION ALL SELECT * FROM {self.stage}) halves"  # noqa: S608
         while True:
             with self.lock:
                 if not self.unpacked:
                     return
-                rows = self.unpacked.pop()
-            packed_totals(self.span, self.packing, source=rows, into=_packed(rows))
+                year = self.unpacked.pop()
+            packed_totals([year], self.packing, source=both, into=_packed(self.stage))
 
 
 @contextlib.contextmanager

@@ -601,10 +601,10 @@ def _table_of_rows() -> str:
 
 
 def packed_totals(years: Sequence[int], packing: Packing, source: str | None = None, into: str | None = None) -> None:
-    """The packed sums of the state rows of *years* (of the table *source*, default the state table) per township
-    and year, into the table *into* (``packed_table_definition``; default a temporary ``jf_packed``): the costly
-    part of the totals, which the two connections of a rebuild compute for their halves side by side. Sums of
-    halves add up: each field holds at most the township-year's whole count, which *packing* was chosen for."""
+    """The packed sums of the state rows of *years* (of *source*, a table or an aliased subquery; default the
+    state table) per township and year, into the table *into* (``packed_table_definition``; default a temporary
+    ``jf_packed``): the costly part of the totals, which the two connections of a rebuild compute side by side, a
+    year at a time. Each field holds at most the township-year's whole count, which *packing* was chosen for."""
     state = source or connection.ops.quote_name(PatientYearState._meta.db_table)
     alike = alike_rows(state, "year = ANY(%(years)s)")
     table = packing.spread_table()
@@ -636,28 +636,20 @@ def packed_table_definition(name: str, *, temporary: bool = False) -> list[str]:
     return [f"CREATE {kind} {name} (year smallint, area integer, {arrays}){end}", f"ALTER TABLE {name} {plain}"]
 
 
-def insert_totals(years: Sequence[int], packed: Sequence[str] = (), packing: Packing | None = None) -> None:
+def insert_totals(years: Sequence[int], packed: str | None = None, packing: Packing | None = None) -> None:
     """Insert the per-township totals of the state rows of *years* (whose totals the caller deleted): the rows
-    ``tables.add_totals`` would add, by packed sums — computed here from the state table, or summed from the
-    tables of packed sums *packed* (made with *packing* by ``packed_totals``, one per half of a rebuild)."""
+    ``tables.add_totals`` would add, by packed sums — computed here from the state table, or read from the table
+    of packed sums *packed* (made with *packing* by ``packed_totals``: a rebuild's, of both its halves)."""
     if not years:
         return
     totals = connection.ops.quote_name(AreaSlotState._meta.db_table)
     columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-    if not packed:
+    if packed is None:
         packing = Packing.for_count(largest_township_year(years))
         packed_totals(years, packing)
-        packed = ["jf_packed"]
-    assert packing is not None  # noqa: S101  (given with the packed tables)
-    if len(packed) == 1:
-        source = f"SELECT {', '.join(PACKED_COLUMNS)} FROM {packed[0]}"
-    else:  # the halves' sums of each township-year added up
-        halves = " UNION ALL ".join(f"SELECT {', '.join(PACKED_COLUMNS)} FROM {t}" for t in packed)
-        summed = ", ".join(
-            f"ARRAY[{', '.join(f'SUM(p{i}[{k + 1}])::bigint' for k in range(packing.packs))}] AS p{i}"
-            for i in range(len(COUNT_COLUMNS))
-        )
-        source = f"SELECT year, area, {summed} FROM ({halves}) h GROUP BY year, area"
+        packed = "jf_packed"
+    assert packing is not None  # noqa: S101  (given with the packed table)
+    source = f"SELECT {', '.join(PACKED_COLUMNS)} FROM {packed}"
     field = (1 << packing.bits) - 1
     counts = ", ".join(
         f"(p{i}[slots.slot / {packing.per} + 1] >> ({packing.bits} * (slots.slot %% {packing.per}))) & {field}"
