@@ -636,29 +636,32 @@ def packed_table_definition(name: str, *, temporary: bool = False) -> list[str]:
     return [f"CREATE {kind} {name} (year smallint, area integer, {arrays}){end}", f"ALTER TABLE {name} {plain}"]
 
 
-def insert_totals(years: Sequence[int], packed: str | None = None, packing: Packing | None = None) -> None:
+def insert_totals(years: Sequence[int]) -> None:
     """Insert the per-township totals of the state rows of *years* (whose totals the caller deleted): the rows
-    ``tables.add_totals`` would add, by packed sums — computed here from the state table, or read from the table
-    of packed sums *packed* (made with *packing* by ``packed_totals``: a rebuild's, of both its halves)."""
+    ``tables.add_totals`` would add, by packed sums of the state table."""
     if not years:
         return
-    totals = connection.ops.quote_name(AreaSlotState._meta.db_table)
+    packing = Packing.for_count(largest_township_year(years))
+    packed_totals(years, packing)
+    unpack_totals(packing, "jf_packed", connection.ops.quote_name(AreaSlotState._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS jf_packed")
+
+
+def unpack_totals(packing: Packing, packed: str, into: str, year: int | None = None) -> None:
+    """Insert into *into* (the totals table, or a table of its columns) the totals unpacked from the table of packed
+    sums *packed* (made with *packing* by ``packed_totals``), of one *year* or of all, in the order of the key."""
     columns = [connection.ops.quote_name(c) for c in COUNT_COLUMNS]
-    if packed is None:
-        packing = Packing.for_count(largest_township_year(years))
-        packed_totals(years, packing)
-        packed = "jf_packed"
-    assert packing is not None  # noqa: S101  (given with the packed table)
-    source = f"SELECT {', '.join(PACKED_COLUMNS)} FROM {packed}"
     field = (1 << packing.bits) - 1
     counts = ", ".join(
         f"(p{i}[slots.slot / {packing.per} + 1] >> ({packing.bits} * (slots.slot %% {packing.per}))) & {field}"
         for i in range(len(COUNT_COLUMNS))
     )
+    source = f"SELECT {', '.join(PACKED_COLUMNS)} FROM {packed}" + ("" if year is None else f" WHERE year = {year:d}")
     # The 26 slots are generated per township-year (a lateral reference to it), so that its sums are read once,
     # not once per slot.
     stored = ", ".join(f"NULLIF({c}, 0)" for c in columns)  # a count of 0 is stored as NULL
-    sql = f"""INSERT INTO {totals} (year, township, slot, {", ".join(columns)})
+    sql = f"""INSERT INTO {into} (year, township, slot, {", ".join(columns)})
     SELECT year, area, slot, {stored} FROM (
         SELECT year, area, slots.slot, {counts}
         FROM ({source}) packed CROSS JOIN LATERAL generate_series(0, {len(SLOTS) - 1} + 0 * packed.year) slots(slot)
@@ -669,4 +672,8 @@ def insert_totals(years: Sequence[int], packed: str | None = None, packing: Pack
         for setting in SESSION_SETTINGS:
             cursor.execute(setting)
         cursor.execute(sql, {})
-        cursor.execute("DROP TABLE IF EXISTS jf_packed")
+
+
+def totals_columns() -> str:
+    """The columns of the totals table, in order (a rebuild's staging table of totals has them all)."""
+    return ", ".join(connection.ops.quote_name(c) for c in ("year", "township", "slot", *COUNT_COLUMNS))
