@@ -171,7 +171,7 @@ def _staging(wanted: bool) -> Iterator[str | None]:
             cursor.execute(f"CREATE UNLOGGED TABLE {rows} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
         for statement in packed_table_definition(_packed(name)):
             cursor.execute(statement)
-        totals = connection.ops.quote_name(AreaSlotState._meta.db_table)
+        totals = _table(AreaSlotState)
         cursor.execute(f"CREATE UNLOGGED TABLE {_totals(name)} AS SELECT {totals_columns()} FROM {totals} WITH NO DATA")  # noqa: S608
     try:
         yield name
