@@ -37,7 +37,6 @@ from metrics.state.setbased import (
     largest_township_year,
     packed_table_definition,
     packed_totals,
-    totals_columns,
     unpack_totals,
 )
 from metrics.state.tables import BATCH_SIZE, HORIZON, add_totals, insert_rows
@@ -49,7 +48,8 @@ class RebuildStats:
     patients: int = 0
     rows: int = 0
     seconds: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: clearing, rows, totals
+    # seconds: clearing, rows, totals (one connection); rows, totals, swap (two)
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def patients_per_second(self) -> float:
@@ -89,14 +89,17 @@ def rebuild(
 
     On PostgreSQL the rows are computed by set-based SQL instead (``metrics.state.setbased``, issue 17 §1);
     ``set_based=False`` keeps the patient-by-patient path there too (the bench compares both). A full set-based
-    rebuild (*years* None) empties the tables with TRUNCATE and loads the rows without the secondary indexes and
-    foreign key (re-created at the end): it holds both tables' ACCESS EXCLUSIVE lock, so reports wait for it
-    instead of reading the old state; a rebuild of some *years* (the nightly refresh) deletes and inserts.
+    rebuild (*years* None) on one connection empties the tables with TRUNCATE and loads the rows without the
+    secondary indexes and foreign key (re-created at the end): it holds both tables' ACCESS EXCLUSIVE lock, so
+    reports wait for it instead of reading the old state; a rebuild of some *years* (the nightly refresh) deletes
+    and inserts.
 
     A full set-based rebuild outside any transaction (*parallel* None: whenever that holds; False: never) computes
-    the rows of the upper half of the patients concurrently on a second connection, into an unlogged staging
-    table that this transaction copies in (see ``_other_half``); inside a transaction the second connection could
-    not see its uncommitted records, so the rebuild keeps to one connection there.
+    the rows of the upper half of the patients concurrently on a second connection (see ``_other_half``), both
+    halves into a new state table beside the old one, and the totals into a new totals table; given their indexes
+    and keys there, both are put in place of the old ones in a short transaction (``_Replacement``), so that
+    reports wait only while the names change. Inside a transaction the second connection could not see its
+    uncommitted records, so the rebuild keeps to one connection there, and to the old tables.
     """
     day = day or today()
     stats = RebuildStats()
@@ -110,42 +113,68 @@ def rebuild(
     span = [y for y in range(first_year, day.year + 1) if years is None or y in years]
     two = possible if parallel is None else parallel
     with _staging(two) as stage, _other_half(stage, span, day) as own:
-        # Two connections: both halves computed, each committed to a staging table, before the rebuild's
-        # transaction locks anything.
-        own.compute()
-        with transaction.atomic():
-            whole = set_based and years is None
-            cleared = time.monotonic()
-            _clear(years, whole)
-            stats.phases["clearing"] = time.monotonic() - cleared
-            if set_based:
-                with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
-                    stats.rows = own.insert_rows()
-                stats.patients = _patients()
-            else:
-                with _computer(workers) as compute:
-                    for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
-                        insert_rows(rows)
-                        stats.patients += len(ids)
-                        stats.rows += len(rows)
-                        stats.seconds = time.monotonic() - started
-                        if progress:
-                            progress(f"{stats.patients} patients, {stats.rows} rows, {stats.patients_per_second:.0f}/s")
-            stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
-            if set_based:
-                own.insert_totals()
-            else:
-                add_totals(+1, None, first_year, years)
-            stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # Fresh statistics: the planner keeps to the indexes.
-                    for model in (PatientYearState, AreaSlotState):
-                        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-            if years is None:
-                IndicatorStateBuild.objects.create(patients=stats.patients)
+        if own.other is not None:
+            own.replace(stats)
+        else:
+            _rebuild_in_place(
+                own,
+                stats,
+                years=years,
+                first_year=first_year,
+                batch_size=batch_size,
+                day=day,
+                workers=workers,
+                progress=progress,
+                set_based=set_based,
+            )
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _rebuild_in_place(
+    own: _OwnHalf,
+    stats: RebuildStats,
+    *,
+    years: Sequence[int] | None,
+    first_year: int,
+    batch_size: int,
+    day: dt.date,
+    workers: int,
+    progress: Callable[[str], None] | None,
+    set_based: bool,
+) -> None:
+    """The rebuild on one connection, in one transaction: the old state cleared, the new one written in its place."""
+    started = time.monotonic()
+    with transaction.atomic():
+        whole = set_based and years is None
+        _clear(years, whole)
+        stats.phases["clearing"] = time.monotonic() - started
+        if set_based:
+            with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
+                stats.rows = own.insert_rows()
+            stats.patients = _patients()
+        else:
+            with _computer(workers) as compute:
+                for ids, rows in compute(_batches_of_facts(batch_size, day), own.span, day):
+                    insert_rows(rows)
+                    stats.patients += len(ids)
+                    stats.rows += len(rows)
+                    if progress:
+                        rate = stats.patients / (time.monotonic() - started)
+                        progress(f"{stats.patients} patients, {stats.rows} rows, {rate:.0f}/s")
+        stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
+        if set_based:
+            insert_totals(own.span)
+        else:
+            add_totals(+1, None, first_year, years)
+        stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Fresh statistics: the planner keeps to the indexes.
+                for model in (PatientYearState, AreaSlotState):
+                    cursor.execute(f"ANALYZE {_table(model)}")
+        if years is None:
+            IndicatorStateBuild.objects.create(patients=stats.patients)
 
 
 def _row_columns() -> str:
@@ -154,30 +183,27 @@ def _row_columns() -> str:
 
 @contextlib.contextmanager
 def _staging(wanted: bool) -> Iterator[str | None]:
-    """Unlogged staging tables for each connection's rows, and for the packed sums and the totals of both (named
-    after the first; None when not *wanted*), created before and dropped after the rebuild's transaction: outside
-    it, so that the other connection may write them while this one holds the state tables' lock, and readers never
-    see them."""
+    """The new state table both connections write (named by the returned name; None when not *wanted*), the new
+    totals table and the unlogged table of their packed sums, created before and dropped after the rebuild (those
+    not put in place of the old ones): outside its transaction, so that either connection may write them, and
+    readers never see them until they replace the old tables."""
     if not wanted:
         yield None
         return
-    state = connection.ops.quote_name(PatientYearState._meta.db_table)
     with connection.cursor() as cursor:
         _drop_orphaned_stages(cursor)
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
         name = f"{STAGE_PREFIX}{pid}_{uuid.uuid4().hex}"
-        for rows in (name, _own(name)):
-            cursor.execute(f"CREATE UNLOGGED TABLE {rows} AS SELECT {_row_columns()} FROM {state} WITH NO DATA")  # noqa: S608
+        for replacement in _replacements(name):
+            replacement.create(cursor)
         for statement in packed_table_definition(_packed(name)):
             cursor.execute(statement)
-        totals = _table(AreaSlotState)
-        cursor.execute(f"CREATE UNLOGGED TABLE {_totals(name)} AS SELECT {totals_columns()} FROM {totals} WITH NO DATA")  # noqa: S608
     try:
         yield name
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_totals(name)}, {_own(name)}")
+            cursor.execute(f"DROP TABLE IF EXISTS {name}, {_packed(name)}, {_totals(name)}")
 
 
 # A staging table's name: this prefix, the PostgreSQL process of the rebuild's connection, a random part.
@@ -187,7 +213,7 @@ _STAGE_NAME = re.compile(rf"\A{STAGE_PREFIX}(\d+)_[0-9a-f]{{32}}")
 
 def _drop_orphaned_stages(cursor: CursorWrapper) -> None:
     """Drop the staging tables of rebuilds whose connection is gone (a killed rebuild cannot drop its own):
-    unlogged, they would otherwise hold their disk until someone drops them by hand."""
+    they would otherwise hold their disk until someone drops them by hand."""
     cursor.execute(
         "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace"
         " AND c.relname LIKE %s",
@@ -203,25 +229,105 @@ def _drop_orphaned_stages(cursor: CursorWrapper) -> None:
 
 
 def _packed(stage: str) -> str:
-    """The table of the packed sums of both connections' rows."""
+    """The table of the packed sums of the new state rows."""
     return f"{stage}_packed"
 
 
 def _totals(stage: str) -> str:
-    """The table of the totals of both connections' rows, unpacked a year at a time as their sums are made."""
+    """The new totals table, filled a year at a time as their sums are made."""
     return f"{stage}_totals"
 
 
-def _own(stage: str) -> str:
-    """The staging table of the rows the rebuild's own connection computes."""
-    return f"{stage}_own"
+def _replacements(stage: str) -> tuple[_Replacement, _Replacement]:
+    """The new state table and the new totals table of the rebuild staged as *stage*."""
+    return _Replacement(PatientYearState, stage), _Replacement(AreaSlotState, _totals(stage))
+
+
+@dataclass
+class _Replacement:
+    """A new table for *model*'s, loaded beside it outside the rebuild's transaction, then given the old table's
+    indexes and keys under names of its own (``complete``), and put in its place inside the transaction
+    (``put_in_place``): the rows are written once, indexed while the other connection sums them, and reports wait
+    only while the names change, not while the rows are copied and indexed (at 500,000 patients the copy, its
+    indexes and its key held the state locked for 8 s)."""
+
+    model: type[models.Model]
+    name: str
+    renames: list[str] = field(default_factory=list)  # what gives the new indexes, keys and sequences the old names
+
+    def create(self, cursor: CursorWrapper) -> None:
+        """The empty table: the old one's columns, defaults, identity, checks and storage, without its indexes."""
+        cursor.execute(f"CREATE TABLE {self.name} (LIKE {_table(self.model)} INCLUDING ALL EXCLUDING INDEXES)")
+
+    def complete(self) -> None:
+        """The old table's indexes, primary, unique and foreign keys (checked against the rows) and its identity's
+        sequence, under names of the new table's own until ``put_in_place``; and fresh statistics."""
+        old, db_table = _table(self.model), self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index sorted in memory
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = %s"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
+                " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) ORDER BY indexname",
+                [db_table],
+            )
+            for n, (name, definition) in enumerate(cursor.fetchall()):
+                own = f"{self.name}_i{n}"
+                cursor.execute(_index_on(definition, own, self.name))
+                self.renames.append(f"ALTER INDEX {own} RENAME TO {connection.ops.quote_name(name)}")
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+                " AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', conname",  # the keys' own indexes first
+                [db_table],
+            )
+            for n, (name, definition) in enumerate(cursor.fetchall()):
+                own = f"{self.name}_k{n}"
+                cursor.execute(f"ALTER TABLE {self.name} ADD CONSTRAINT {own} {definition}")
+                self.renames.append(f"ALTER TABLE {old} RENAME CONSTRAINT {own} TO {connection.ops.quote_name(name)}")
+            old_sequences, own_sequences = (_sequences(cursor, table) for table in (db_table, self.name))
+            for column, name in old_sequences.items():
+                own, old_name = (connection.ops.quote_name(n) for n in (own_sequences[column], name))
+                self.renames.append(f"ALTER SEQUENCE {own} RENAME TO {old_name}")
+            cursor.execute(f"ANALYZE {self.name}")  # statistics belong to the table and keep through its renaming
+
+    def put_in_place(self) -> None:
+        """Inside the rebuild's transaction, after ``lock``: drop the old table, the new one takes its name and its
+        indexes', keys' and sequences'."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {_table(self.model)}")
+            cursor.execute(f"ALTER TABLE {self.name} RENAME TO {_table(self.model)}")
+            for statement in self.renames:
+                cursor.execute(statement)
+
+
+def _sequences(cursor: CursorWrapper, table: str) -> dict[str, str]:
+    """The sequences of the columns of *table* (identity or serial), by column."""
+    cursor.execute(
+        "SELECT a.attname, s.relname FROM pg_depend d"
+        " JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'"
+        " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+        " WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+        " AND d.refobjid = %s::regclass AND d.deptype IN ('a', 'i')",
+        [table],
+    )
+    return dict(cursor.fetchall())
+
+
+_INDEX_DEFINITION = re.compile(r"\A(CREATE (?:UNIQUE )?INDEX) \S+ ON (?:ONLY )?\S+ (USING .*)\Z", re.DOTALL)
+
+
+def _index_on(definition: str, name: str, table: str) -> str:
+    """The index of *definition* (``pg_indexes.indexdef``) as index *name* of table *table*."""
+    match = _INDEX_DEFINITION.match(definition)
+    if match is None:
+        raise ValueError(f"unexpected index definition: {definition}")
+    return f"{match.group(1)} {name} ON {table} {match.group(2)}"
 
 
 @dataclass
 class _OwnHalf:
-    """The rows this connection writes: every patient's, or those of *ids* while *other* computes the rest; then
-    the totals, whose packed sums the second connection begins while this one copies the rows in and re-creates
-    the indexes (``pack``)."""
+    """The rows this connection writes: every patient's in place of the old ones, or, while *other* computes the
+    rest on a second connection, those of *ids* into the new state table of *stage* (``replace``)."""
 
     span: Sequence[int]
     day: dt.date
@@ -232,63 +338,59 @@ class _OwnHalf:
 
     written: int = 0
     packing: Packing | None = None
-    packed: Future[None] | None = None
     unpacked: list[int] = field(default_factory=list)  # years whose packed sums no connection has begun, latest last
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def compute(self) -> None:
-        """With two connections: this half's rows into its staging table (committed, so that the other connection
-        may sum them), then wait for the other half, and let the other connection go on to the halves' packed
-        sums. Before the rebuild clears the state: dropping its foreign key would lock the patient table against
-        the other connection until the rebuild commits."""
-        if self.other is None or self.stage is None or self.pool is None:
-            return
-        with transaction.atomic():
-            self.written = insert_state(self.span, self.day, id_range=self.ids, into=_own(self.stage))
-        self.written += self.other.result()
-        self.packing = Packing.for_count(largest_township_year(self.span, [_own(self.stage), self.stage]))
-        self.unpacked = sorted(self.span)
-        self.packed = self.pool.submit(_on_own_connection, self.pack)
-
     def insert_rows(self) -> int:
-        if self.other is None or self.stage is None:
-            return insert_state(self.span, self.day)
-        columns, state = _row_columns(), _table(PatientYearState)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {state} ({columns}) SELECT {columns} FROM {_own(self.stage)}"  # noqa: S608
-                f" UNION ALL SELECT {columns} FROM {self.stage}"
-            )
-        return self.written
+        return insert_state(self.span, self.day)
 
-    def insert_totals(self) -> None:
-        if self.packed is None or self.stage is None or self.packing is None:
-            insert_totals(self.span)
-            return
-        self.pack()  # the years the other connection has not begun
-        self.packed.result()
-        columns = totals_columns()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {_table(AreaSlotState)} ({columns}) SELECT {columns} FROM {_totals(self.stage)}"  # noqa: S608
-                " ORDER BY year, slot, township"
-            )
+    def replace(self, stats: RebuildStats) -> None:
+        """On two connections: this half's rows into the new state table, then, once the other half is in, the new
+        table's indexes and keys here while the other connection sums the rows' totals into the new totals table a
+        year at a time, and this one joins it; the totals' key; then, in a short transaction, both new tables in
+        place of the old ones. Before any lock on the old tables: readers keep the old state until the end."""
+        assert self.other is not None and self.stage is not None and self.pool is not None  # noqa: S101
+        started = time.monotonic()
+        rows, totals = _replacements(self.stage)
+        with transaction.atomic():
+            self.written = insert_state(self.span, self.day, id_range=self.ids, into=self.stage)
+        self.written += self.other.result()
+        stats.phases["rows"] = time.monotonic() - started
+        self.packing = Packing.for_count(largest_township_year(self.span, [self.stage]))
+        self.unpacked = sorted(self.span)
+        packed = self.pool.submit(_on_own_connection, self.pack)
+        with transaction.atomic():
+            rows.complete()  # a transaction of its own: its foreign key's lock on the patients ends with it
+        with transaction.atomic():
+            self.pack()  # the years the other connection has not begun
+        packed.result()
+        with transaction.atomic():
+            totals.complete()
+        stats.phases["totals"] = time.monotonic() - started - stats.phases["rows"]
+        stats.rows, stats.patients = self.written, _patients()
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # both at once, in the order readers take them
+                cursor.execute(
+                    f"LOCK TABLE {_table(PatientYearState)}, {_table(AreaSlotState)} IN ACCESS EXCLUSIVE MODE"
+                )
+            rows.put_in_place()
+            totals.put_in_place()
+            IndicatorStateBuild.objects.create(patients=stats.patients)
+        stats.phases["swap"] = time.monotonic() - started - stats.phases["rows"] - stats.phases["totals"]
 
     def pack(self) -> None:
-        """The totals of both halves' rows of the years no connection has begun (packed sums, then unpacked into
-        the staging table of totals), on this thread's connection: the second connection starts on them while the
-        first copies the rows in and re-creates the indexes, and the first takes what is left after that. A year at
-        a time, latest (largest) first, so that both connections end together; both halves at once, so that a
-        township-year's sums are whole (by halves, at 500,000 patients the first connection waited 5.8 s for the
-        second's sums and the totals took 9.6 s of the rebuild's 64; unpacked at the end, 4.1 s of 57.5)."""
-        assert self.packing is not None and self.stage is not None  # noqa: S101  (set by compute)
-        both = f"(SELECT * FROM {_own(self.stage)} UNION ALL SELECT * FROM {self.stage}) halves"  # noqa: S608
+        """The totals of the new state rows of the years no connection has begun (packed sums, then unpacked into
+        the new totals table), on this thread's connection: the second connection starts on them while the first
+        indexes the rows, and the first takes what is left after that. A year at a time, latest (largest) first,
+        so that both connections end together (by halves, at 500,000 patients the first connection waited 5.8 s
+        for the second's sums and the totals took 9.6 s of the rebuild's 64; unpacked at the end, 4.1 s of 57.5)."""
+        assert self.packing is not None and self.stage is not None  # noqa: S101  (set by replace)
         while True:
             with self.lock:
                 if not self.unpacked:
                     return
                 year = self.unpacked.pop()
-            packed_totals([year], self.packing, source=both, into=_packed(self.stage))
+            packed_totals([year], self.packing, source=self.stage, into=_packed(self.stage))
             unpack_totals(self.packing, _packed(self.stage), _totals(self.stage), year)
 
 

@@ -672,8 +672,3 @@ def unpack_totals(packing: Packing, packed: str, into: str, year: int | None = N
         for setting in SESSION_SETTINGS:
             cursor.execute(setting)
         cursor.execute(sql, {})
-
-
-def totals_columns() -> str:
-    """The columns of the totals table, in order (a rebuild's staging table of totals has them all)."""
-    return ", ".join(connection.ops.quote_name(c) for c in ("year", "township", "slot", *COUNT_COLUMNS))
