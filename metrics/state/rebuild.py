@@ -265,22 +265,11 @@ class _Replacement:
         old, db_table = _table(self.model), self.model._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index sorted in memory
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = %s"
-                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
-                " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) ORDER BY indexname",
-                [db_table],
-            )
-            for n, (name, definition) in enumerate(cursor.fetchall()):
+            for n, (name, definition) in enumerate(_indexes(cursor, db_table)):
                 own = f"{self.name}_i{n}"
                 cursor.execute(_index_on(definition, own, self.name))
                 self.renames.append(f"ALTER INDEX {own} RENAME TO {connection.ops.quote_name(name)}")
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
-                " AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', conname",  # the keys' own indexes first
-                [db_table],
-            )
-            for n, (name, definition) in enumerate(cursor.fetchall()):
+            for n, (name, definition) in enumerate(_constraints(cursor, db_table, "puxf")):
                 own = f"{self.name}_k{n}"
                 cursor.execute(f"ALTER TABLE {self.name} ADD CONSTRAINT {own} {definition}")
                 self.renames.append(f"ALTER TABLE {old} RENAME CONSTRAINT {own} TO {connection.ops.quote_name(name)}")
@@ -298,6 +287,28 @@ class _Replacement:
             cursor.execute(f"ALTER TABLE {self.name} RENAME TO {_table(self.model)}")
             for statement in self.renames:
                 cursor.execute(statement)
+
+
+def _indexes(cursor: CursorWrapper, table: str) -> list[tuple[str, str]]:
+    """The indexes of *table* that no constraint owns: name and definition (``CREATE INDEX``)."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = %s"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
+        " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) ORDER BY indexname",
+        [table],
+    )
+    return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
+
+
+def _constraints(cursor: CursorWrapper, table: str, kinds: str) -> list[tuple[str, str]]:
+    """The constraints of *table* of the *kinds* (``pg_constraint.contype`` letters): name and definition, the
+    foreign keys last (the keys' own indexes first)."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+        " AND contype::text = ANY(%s) ORDER BY contype = 'f', conname",
+        [table, list(kinds)],
+    )
+    return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
 
 
 def _sequences(cursor: CursorWrapper, table: str) -> dict[str, str]:
@@ -460,19 +471,8 @@ def _bulk_loading(model: type[models.Model]) -> Iterator[None]:
     definitions: one sort per index and one anti-join per key instead of upkeep and a deferred check per row."""
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = %s"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
-            " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
-            [model._meta.db_table],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
-            " AND contype = 'f'",
-            [model._meta.db_table],
-        )
-        keys = cursor.fetchall()
+        indexes = _indexes(cursor, model._meta.db_table)
+        keys = _constraints(cursor, model._meta.db_table, "f")
         for name, _definition in keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
         for name, _definition in indexes:
