@@ -342,16 +342,14 @@ def _insert_statement(table: str | None = None) -> str:
     any_name = "((m.newreg | m.minor | m.trouble | m.disaster | m.ri | m.died | COALESCE(em1.m, 0)) & rs)"
     zeros = ", ".join("0" for _ in MASK_COLUMNS)
     stored = ", ".join(f"NULLIF({connection.ops.quote_name(c)}, 0)" for c in MASK_COLUMNS)  # an empty mask: NULL
-    return f"""WITH split AS (
-        SELECT h.pid, h.year, h.area, k.cause, k.rs
-        FROM jf_hold h JOIN jf_m m ON m.pid = h.pid AND m.year = h.year,
-        LATERAL (VALUES (NULL::int, h.hm & m.a & ~m.died), (m.dead_cause, h.hm & m.died)) k(cause, rs)
-        WHERE k.rs <> 0
-    ), rows AS (
-        SELECT s.pid, s.year, s.area, s.cause, s.rs, m.disorder, {values}
-        FROM split s JOIN jf_m m ON m.pid = s.pid AND m.year = s.year
-        LEFT JOIN jf_em em1 ON em1.pid = s.pid AND em1.year = s.year AND em1.k = 1
-        WHERE {any_name} <> 0
+    # A holder's slots split by the death cause (none, or the period's); one join of the holders to jf_m for
+    # both the split and the masks (two joins cost ~10% of the statement).
+    return f"""WITH rows AS (
+        SELECT h.pid, h.year, h.area, k.cause, k.rs, m.disorder, {values}
+        FROM jf_hold h JOIN jf_m m ON m.pid = h.pid AND m.year = h.year
+        CROSS JOIN LATERAL (VALUES (NULL::int, h.hm & m.a & ~m.died), (m.dead_cause, h.hm & m.died)) k(cause, rs)
+        LEFT JOIN jf_em em1 ON em1.pid = h.pid AND em1.year = h.year AND em1.k = 1
+        WHERE k.rs <> 0 AND {any_name} <> 0
     ), layered AS (
         SELECT r.pid, r.year, r.area, r.disorder, r.cause, 0 AS layer, {names} FROM rows r
         UNION ALL
