@@ -26,7 +26,7 @@ from django.db.backends.utils import CursorWrapper
 
 from metrics.indicators.definitions import SEVERE_DISORDERS, PatientFacts
 from metrics.indicators.facts import facts_of_patients
-from metrics.models import ROW_COLUMNS, AreaSlotState, IndicatorStateBuild, PatientYearState
+from metrics.models import AreaSlotState, IndicatorStateBuild, PatientYearState
 from metrics.state.calendar import today
 from metrics.state.compute import rows_for_facts
 from metrics.state.read import code_range
@@ -117,7 +117,7 @@ def rebuild(
             own.replace(stats)
         else:
             _rebuild_in_place(
-                own,
+                span,
                 stats,
                 years=years,
                 first_year=first_year,
@@ -132,7 +132,7 @@ def rebuild(
 
 
 def _rebuild_in_place(
-    own: _OwnHalf,
+    span: Sequence[int],
     stats: RebuildStats,
     *,
     years: Sequence[int] | None,
@@ -151,11 +151,11 @@ def _rebuild_in_place(
         stats.phases["clearing"] = time.monotonic() - started
         if set_based:
             with _bulk_loading(PatientYearState) if whole else contextlib.nullcontext():
-                stats.rows = own.insert_rows()
+                stats.rows = insert_state(span, day)
             stats.patients = _patients()
         else:
             with _computer(workers) as compute:
-                for ids, rows in compute(_batches_of_facts(batch_size, day), own.span, day):
+                for ids, rows in compute(_batches_of_facts(batch_size, day), span, day):
                     insert_rows(rows)
                     stats.patients += len(ids)
                     stats.rows += len(rows)
@@ -164,7 +164,7 @@ def _rebuild_in_place(
                         progress(f"{stats.patients} patients, {stats.rows} rows, {rate:.0f}/s")
         stats.phases["rows"] = time.monotonic() - started - stats.phases["clearing"]
         if set_based:
-            insert_totals(own.span)
+            insert_totals(span)
         else:
             add_totals(+1, None, first_year, years)
         stats.phases["totals"] = time.monotonic() - started - stats.phases["clearing"] - stats.phases["rows"]
@@ -175,10 +175,6 @@ def _rebuild_in_place(
                     cursor.execute(f"ANALYZE {_table(model)}")
         if years is None:
             IndicatorStateBuild.objects.create(patients=stats.patients)
-
-
-def _row_columns() -> str:
-    return ", ".join(connection.ops.quote_name(c) for c in ROW_COLUMNS)
 
 
 @contextlib.contextmanager
@@ -280,8 +276,8 @@ class _Replacement:
             cursor.execute(f"ANALYZE {self.name}")  # statistics belong to the table and keep through its renaming
 
     def put_in_place(self) -> None:
-        """Inside the rebuild's transaction, after ``lock``: drop the old table, the new one takes its name and its
-        indexes', keys' and sequences'."""
+        """Inside the rebuild's transaction, once it holds the old tables' lock: drop the old table; the new one
+        takes its name and its indexes', keys' and sequences'."""
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {_table(self.model)}")
             cursor.execute(f"ALTER TABLE {self.name} RENAME TO {_table(self.model)}")
@@ -337,8 +333,9 @@ def _index_on(definition: str, name: str, table: str) -> str:
 
 @dataclass
 class _OwnHalf:
-    """The rows this connection writes: every patient's in place of the old ones, or, while *other* computes the
-    rest on a second connection, those of *ids* into the new state table of *stage* (``replace``)."""
+    """The rows this connection writes while *other* computes the rest on a second connection: those of *ids*, into
+    the new state table of *stage* (``replace``); without *other*, the rebuild keeps to one connection
+    (``_rebuild_in_place``)."""
 
     span: Sequence[int]
     day: dt.date
@@ -351,9 +348,6 @@ class _OwnHalf:
     packing: Packing | None = None
     unpacked: list[int] = field(default_factory=list)  # years whose packed sums no connection has begun, latest last
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def insert_rows(self) -> int:
-        return insert_state(self.span, self.day)
 
     def replace(self, stats: RebuildStats) -> None:
         """On two connections: this half's rows into the new state table, then, once the other half is in, the new
